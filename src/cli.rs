@@ -1,0 +1,255 @@
+//! The command line: `serve`, `demo`, and the operator's verbs (`partner`, `mapping`,
+//! `alerts`). Output meant for scripts is one JSON object per command.
+
+use crate::config::Config;
+use crate::domain::scopes::Scopes;
+use crate::domain::sections::Section;
+use crate::services::partners::{self as partner_admin, PartnerRequest};
+use crate::services::{App, millis};
+use crate::store::{alerts, mapping, partners};
+use anyhow::{Context, anyhow};
+use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "credentialconnect", version, about = "CredentialConnect: credentials in, skills-first resumes out")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the service (configuration from CC_* environment variables).
+    Serve,
+    /// Run the service on a local SQLite file with a demo partner, and print how to call it.
+    Demo {
+        /// The SQLite file to use.
+        #[arg(long, default_value = "credentialconnect-demo.db")]
+        database: String,
+    },
+    /// Manage partners (API clients).
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Map an achievementType to a resume section (moves waiting Unassigned credentials).
+    Mapping {
+        /// The achievementType, as partners send it.
+        #[arg(long = "type")]
+        achievement_type: String,
+        /// The section: Education, Certification, Credentials, Experience, "Skills and Abilities",
+        /// "Relevant Coursework", Activities, Licenses, "Professional Affiliations".
+        #[arg(long)]
+        section: String,
+        /// Only for this partner (by slug); without it the rule applies to every partner.
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// List open alerts (unknown achievement types, failed proofs, …) as JSON lines.
+    Alerts,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartnerCommand {
+    /// Create a partner; prints {"client_id", "client_secret", …} once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long, default_value = "readonly replace delete")]
+        scopes: String,
+        /// The partner's assertion ids change between updates (identity is recipient id +
+        /// achievement id).
+        #[arg(long)]
+        unstable_ids: bool,
+        /// Treat proofs that cannot be checked as failed rather than attested.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// List partners as JSON lines.
+    List,
+    /// Issue a new client secret (old tokens stop working); prints it once.
+    RotateSecret { slug: String },
+    /// Disable a partner: its secret and tokens stop working; its data stays.
+    Disable { slug: String },
+    /// Change how a partner's uploads are read.
+    Set {
+        slug: String,
+        #[arg(long)]
+        strict: Option<bool>,
+        #[arg(long)]
+        unstable_ids: Option<bool>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => {
+            let config = Config::from_env().map_err(|e| anyhow!(e))?;
+            serve(App::open(config).await.context("opening the database")?).await
+        }
+        Command::Demo { database } => demo(&database).await,
+        Command::Partner(command) => partner(open_app().await?, command).await,
+        Command::Mapping { achievement_type, section, partner } => {
+            let app = open_app().await?;
+            let section: Section = section.parse().map_err(|e| anyhow!("{e}"))?;
+            let now = app.clock.now_ms();
+            let moved = app
+                .store
+                .write(move |conn| {
+                    let partner_id = match &partner {
+                        None => String::new(),
+                        Some(slug) => match partners::by_slug(conn, slug)? {
+                            Some(p) => p.id,
+                            None => return Ok(Err(format!("no partner has slug {slug:?}"))),
+                        },
+                    };
+                    mapping::assign(conn, &partner_id, &achievement_type, section, now).map(Ok)
+                })
+                .await?
+                .map_err(|e| anyhow!(e))?;
+            println!("{}", serde_json::json!({"section": section.title(), "moved": moved}));
+            Ok(())
+        }
+        Command::Alerts => {
+            let app = open_app().await?;
+            for alert in app.store.read(alerts::open).await? {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": alert.id, "kind": alert.kind, "subject": alert.subject, "message": alert.message, "created_at": crate::clock::rfc3339(alert.created_at)})
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn open_app() -> anyhow::Result<App> {
+    let config = Config::from_env().map_err(|e| anyhow!(e))?;
+    App::open(config).await.context("opening the database")
+}
+
+async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
+    match command {
+        PartnerCommand::Create { name, slug, scopes, unstable_ids, strict } => {
+            let scopes = Scopes::parse(&scopes).map_err(|e| anyhow!(e))?;
+            let issued = partner_admin::create(&app, PartnerRequest { name, slug, scopes, unstable_ids, strict }).await?;
+            println!("{}", serde_json::to_string(&issued)?);
+        }
+        PartnerCommand::List => {
+            for p in partner_admin::list(&app).await? {
+                println!(
+                    "{}",
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled})
+                );
+            }
+        }
+        PartnerCommand::RotateSecret { slug } => {
+            let issued = partner_admin::rotate_secret(&app, &slug).await?;
+            println!("{}", serde_json::to_string(&issued)?);
+        }
+        PartnerCommand::Disable { slug } => {
+            partner_admin::disable(&app, &slug).await?;
+            println!("{}", serde_json::json!({"slug": slug, "disabled": true}));
+        }
+        PartnerCommand::Set { slug, strict, unstable_ids } => {
+            partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
+            println!("{}", serde_json::json!({"slug": slug, "updated": true}));
+        }
+    }
+    Ok(())
+}
+
+/// The demo: a local database, a partner called "Demo University" with a fresh secret, and
+/// the curl commands to try it.
+async fn demo(database: &str) -> anyhow::Result<()> {
+    let mut config = Config::from_env().map_err(|e| anyhow!(e))?;
+    config.database = crate::store::Location::parse(&format!("sqlite://{database}")).map_err(|e| anyhow!(e))?;
+    let app = App::open(config).await.context("opening the demo database")?;
+    let existing = app.store.read(|conn| partners::by_slug(conn, "demo")).await?;
+    let issued = match existing {
+        Some(_) => partner_admin::rotate_secret(&app, "demo").await?,
+        None => {
+            partner_admin::create(
+                &app,
+                PartnerRequest {
+                    name: "Demo University".into(),
+                    slug: Some("demo".into()),
+                    scopes: Scopes::all(),
+                    unstable_ids: false,
+                    strict: false,
+                },
+            )
+            .await?
+        }
+    };
+    let base = &app.config.public_url;
+    println!(
+        r#"
+CredentialConnect demo on {base} (SQLite file {database})
+
+Demo partner "Demo University"
+  client_id:     {id}
+  client_secret: {secret}
+
+Get a token:
+  curl -s -u '{id}:{secret}' -d grant_type=client_credentials {base}/api/v1/token
+
+Upload the partner guide's three-course package (from a checkout of this repository):
+  TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials {base}/api/v1/token | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       --data-binary @tests/fixtures/guide/three-courses.json {base}/api/v1/credentials
+
+Then open the redirectUrl it returns. API reference: {base}/api/v1/docs
+"#,
+        id = issued.client_id,
+        secret = issued.client_secret,
+    );
+    serve(app).await
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(app: App) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&app.config.bind)
+        .await
+        .with_context(|| format!("listening on {}", app.config.bind))?;
+    tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
+    spawn_purges(app.clone());
+    axum::serve(listener, crate::http::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
+}
+
+/// Removes expired access tokens every few minutes.
+fn spawn_purges(app: App) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            interval.tick().await;
+            let now = app.clock.now_ms();
+            let idle_cutoff = now - millis(app.config.token_idle);
+            if let Err(e) = app.store.write(move |conn| partners::purge_expired_tokens(conn, idle_cutoff, now)).await {
+                tracing::warn!(error = %e, "purging expired tokens failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,88 @@
+//! Configuration: defaults, then `CC_` environment variables. Validated once at start and
+//! passed through the application state, never read globally.
+
+use crate::domain::package::Limits;
+use crate::store::Location;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database: Location,
+    /// Where to listen (`CC_BIND`).
+    pub bind: String,
+    /// The public base URL links are built from (`CC_PUBLIC_URL`), without a trailing slash.
+    pub public_url: String,
+    /// A token expires after this long without use (`CC_TOKEN_IDLE_SECONDS`, default 3600).
+    pub token_idle: Duration,
+    /// …and after this long in any case (`CC_TOKEN_MAX_AGE_SECONDS`, default 24 h).
+    pub token_max_age: Duration,
+    /// How long a package's claim link stays valid (`CC_PACKAGE_TTL_DAYS`, default 30).
+    pub package_ttl: Duration,
+    /// Largest accepted request body (`CC_MAX_BODY_BYTES`, default 5 MiB).
+    pub max_body_bytes: usize,
+    pub limits: Limits,
+    /// Serve `POST /bench/echo` for load benchmarks (`CC_BENCH_ECHO=1`).
+    pub bench_echo: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database URL may carry a password: show the engine only.
+        let database = match &self.database {
+            Location::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Location::Postgres(_) => "postgres://…".to_string(),
+        };
+        f.debug_struct("Config")
+            .field("database", &database)
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("token_idle", &self.token_idle)
+            .field("token_max_age", &self.token_max_age)
+            .field("package_ttl", &self.package_ttl)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Defaults for a database, suitable for tests and the demo.
+    pub fn new(database: Location) -> Config {
+        let bind = "127.0.0.1:8080".to_string();
+        Config {
+            database,
+            public_url: format!("http://{bind}"),
+            bind,
+            token_idle: Duration::from_secs(3600),
+            token_max_age: Duration::from_secs(24 * 3600),
+            package_ttl: Duration::from_secs(30 * 24 * 3600),
+            max_body_bytes: 5 * 1024 * 1024,
+            limits: Limits::default(),
+            bench_echo: false,
+        }
+    }
+
+    /// Reads `CC_*` variables over the defaults.
+    pub fn from_env() -> Result<Config, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let url = var("CC_DATABASE_URL").unwrap_or_else(|| "sqlite://credentialconnect.db".into());
+        let mut config = Config::new(Location::parse(&url)?);
+        if let Some(bind) = var("CC_BIND") {
+            config.public_url = format!("http://{bind}");
+            config.bind = bind;
+        }
+        if let Some(url) = var("CC_PUBLIC_URL") {
+            config.public_url = url.trim_end_matches('/').to_string();
+        }
+        let number = |name: &str, default: u64| -> Result<u64, String> {
+            var(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name} must be a whole number, got {v:?}")))
+        };
+        config.token_idle = Duration::from_secs(number("CC_TOKEN_IDLE_SECONDS", 3600)?);
+        config.token_max_age = Duration::from_secs(number("CC_TOKEN_MAX_AGE_SECONDS", 24 * 3600)?);
+        config.package_ttl = Duration::from_secs(number("CC_PACKAGE_TTL_DAYS", 30)? * 24 * 3600);
+        config.max_body_bytes = usize::try_from(number("CC_MAX_BODY_BYTES", 5 * 1024 * 1024)?).map_err(|e| e.to_string())?;
+        config.limits.max_credentials = usize::try_from(number("CC_MAX_CREDENTIALS", 500)?).map_err(|e| e.to_string())?;
+        config.limits.max_alignments = usize::try_from(number("CC_MAX_ALIGNMENTS", 200)?).map_err(|e| e.to_string())?;
+        config.bench_echo = var("CC_BENCH_ECHO").is_some_and(|v| v == "1" || v == "true");
+        Ok(config)
+    }
+}

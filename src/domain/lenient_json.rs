@@ -1,0 +1,197 @@
+//! The lenient JSON reader: strict JSON, except that raw control characters inside strings
+//! are tolerated (the partner guide's SkillSync example has a raw line break in a string,
+//! and partners copy it). Errors name the line and column of the *original* text.
+//!
+//! It must not accept anything else that RFC 8259 rejects: no comments, no trailing commas.
+
+use serde_json::Value;
+use std::fmt;
+
+/// Where and why a body is not JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonSyntaxError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for JsonSyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the body is not valid JSON: {} at line {}, column {}",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for JsonSyntaxError {}
+
+/// Parses `bytes` as JSON, tolerating raw control characters inside strings.
+pub fn parse(bytes: &[u8]) -> Result<Value, JsonSyntaxError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let escaped = escape_controls_in_strings(bytes);
+    let text: &[u8] = escaped.as_ref().map_or(bytes, |e| e.text.as_slice());
+    serde_json::from_slice(text).map_err(|err| {
+        let message = describe(&err);
+        let (line, column) = match &escaped {
+            // Column/line refer to the rewritten text; map them back to the original.
+            Some(e) => e.original_position(err.line(), err.column(), bytes),
+            None => (err.line(), err.column()),
+        };
+        JsonSyntaxError {
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+fn describe(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    // serde_json appends " at line L column C"; we report the position ourselves.
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    };
+    if message.contains("recursion limit") {
+        "nesting is too deep (at most 128 levels of arrays and objects)".to_string()
+    } else {
+        message
+    }
+}
+
+/// The body with raw control characters inside strings replaced by `\u00XX` escapes, and
+/// where each replacement happened so positions can be mapped back.
+struct Escaped {
+    text: Vec<u8>,
+    /// Offsets in the original text of each replaced byte (each grew by 5 bytes).
+    replaced_at: Vec<usize>,
+}
+
+fn escape_controls_in_strings(bytes: &[u8]) -> Option<Escaped> {
+    let mut in_string = false;
+    let mut escape = false;
+    let mut out: Option<Escaped> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let replace = in_string && b < 0x20;
+        if in_string {
+            if escape {
+                escape = false;
+            } else if b == b'\\' {
+                escape = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        }
+        if replace {
+            let e = out.get_or_insert_with(|| Escaped {
+                text: bytes[..i].to_vec(),
+                replaced_at: Vec::new(),
+            });
+            e.text.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+            e.replaced_at.push(i);
+            escape = false;
+        } else if let Some(e) = out.as_mut() {
+            e.text.push(b);
+        }
+    }
+    out
+}
+
+impl Escaped {
+    /// Maps a (line, column) of the rewritten text to the same place in the original.
+    fn original_position(&self, line: usize, column: usize, original: &[u8]) -> (usize, usize) {
+        if line == 0 {
+            return (0, 0);
+        }
+        // Offset in the rewritten text.
+        let mut offset = 0;
+        let mut current = 1;
+        while current < line && offset < self.text.len() {
+            if self.text[offset] == b'\n' {
+                current += 1;
+            }
+            offset += 1;
+        }
+        let rewritten = (offset + column.saturating_sub(1)).min(self.text.len());
+        // Each replacement turned one byte into six (`\u00XX`): undo that growth.
+        let mut original_offset = rewritten;
+        for (k, &at) in self.replaced_at.iter().enumerate() {
+            let start = at + 5 * k;
+            if rewritten >= start + 6 {
+                original_offset -= 5;
+            } else {
+                if rewritten >= start {
+                    original_offset = at;
+                }
+                break;
+            }
+        }
+        line_and_column(original, original_offset.min(original.len()))
+    }
+}
+
+fn line_and_column(text: &[u8], offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    (line, offset - line_start + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_line_break_inside_a_string_is_kept() {
+        let v = parse(b"{\"a\": \"one\n   two\"}").expect("tolerated");
+        assert_eq!(v["a"], "one\n   two");
+    }
+
+    #[test]
+    fn tab_and_carriage_return_inside_strings_are_kept() {
+        let v = parse(b"[\"a\tb\r\nc\"]").expect("tolerated");
+        assert_eq!(v[0], "a\tb\r\nc");
+    }
+
+    #[test]
+    fn escaped_quote_does_not_end_the_string() {
+        let v = parse(b"{\"a\": \"say \\\"hi\n\\\" now\"}").expect("tolerated");
+        assert_eq!(v["a"], "say \"hi\n\" now");
+    }
+
+    #[test]
+    fn trailing_comma_is_rejected_with_its_position() {
+        let err = parse(b"{\n  \"a\": 1,\n}").expect_err("strict otherwise");
+        assert_eq!((err.line, err.column), (3, 1));
+    }
+
+    #[test]
+    fn error_after_a_tolerated_line_break_names_the_original_line() {
+        let text = b"{\n\"a\": \"x\ny\",\n\"b\": 1 2\n}";
+        let err = parse(text).expect_err("bad literal");
+        assert_eq!(err.line, 4, "{err}");
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        assert!(parse(b"\xEF\xBB\xBF{}").is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_clearly() {
+        let text = "[".repeat(200) + &"]".repeat(200);
+        let err = parse(text.as_bytes()).expect_err("too deep");
+        assert!(err.message.contains("nesting is too deep"), "{err}");
+        assert_eq!(err.line, 1);
+    }
+
+    #[test]
+    fn control_characters_outside_strings_are_whitespace_or_errors_as_in_json() {
+        assert!(parse(b"{\n\t\"a\": 1\r\n}").is_ok());
+        assert!(parse(b"{\x01}").is_err());
+    }
+}

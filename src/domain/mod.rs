@@ -1,0 +1,11 @@
+//! Pure types and rules: the package reader, sections, SkillSync, dates, verification
+//! states. Nothing here does I/O or imports the web, database or runtime crates.
+
+pub mod dates;
+pub mod jws;
+pub mod lenient_json;
+pub mod package;
+pub mod scopes;
+pub mod sections;
+pub mod skills;
+pub mod verification;

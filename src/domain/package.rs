@@ -1,0 +1,994 @@
+//! The package reader (API.md §2): turns a partner's upload body into validated records,
+//! or lists every problem by JSON pointer. Lenient where partners are known to be (empty
+//! strings mean absent, ids are opaque, dates may be free text), strict on what we need.
+//!
+//! Pure: no I/O, no clock. The caller supplies the partner's rules and limits.
+
+use crate::domain::dates::DateText;
+use crate::domain::jws;
+use crate::domain::sections::{self, DEFAULT_SECTION, MappingRule, Section};
+use crate::domain::skills::{Skill, SkillCategory, SkillLevel, SkillName};
+use crate::domain::verification::{self, ProofCarried, Verification};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Something wrong (or worth a warning) at a place in the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// RFC 6901 JSON pointer into the request body ("" is the whole body).
+    pub pointer: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Per-package limits (configurable).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_credentials: usize,
+    pub max_alignments: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_credentials: 500,
+            max_alignments: 200,
+        }
+    }
+}
+
+/// What the reader needs to know about the partner.
+#[derive(Debug, Clone, Default)]
+pub struct PartnerRules {
+    /// The partner's assertion ids change between updates: identity is
+    /// (recipient.id, achievement.id) instead.
+    pub unstable_ids: bool,
+    /// An unchecked proof is `failed`, not `attested`.
+    pub strict: bool,
+    /// The partner's overrides followed by global admin rules.
+    pub mapping: Vec<MappingRule>,
+}
+
+/// The person the package is about (all optional; used to pre-fill the sign-up form and to
+/// match later packages).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Recipient {
+    pub id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub additional_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub student_id: Option<String>,
+    pub signup_organization: Option<String>,
+    /// A string or a postal address object, as sent.
+    pub address: Option<Value>,
+}
+
+impl Recipient {
+    /// Findable on the activation page (API.md §4): id, both names, and email or student id.
+    pub fn is_findable(&self) -> bool {
+        self.id.is_some()
+            && self.given_name.is_some()
+            && self.family_name.is_some()
+            && (self.email.is_some() || self.student_id.is_some())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// Shown on the resume in a section.
+    Credential,
+    /// A SkillSync carrier: not shown itself; its alignments are skills.
+    SkillCarrier,
+    /// A CLR whose nested credentials are the records shown.
+    Clr,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Credential => "credential",
+            RecordKind::SkillCarrier => "skill_carrier",
+            RecordKind::Clr => "clr",
+        }
+    }
+}
+
+/// One stored unit: a credential as submitted plus what we read from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Identity within the partner: the assertion id, or (recipient.id, achievement.id) for
+    /// partners with unstable ids.
+    pub key: String,
+    pub assertion_id: Option<String>,
+    pub kind: RecordKind,
+    /// The CLR this credential was nested in.
+    pub parent_key: Option<String>,
+    pub pointer: String,
+    /// The credential JSON (decoded from the JWS when it came as one).
+    pub document: Value,
+    /// The compact JWS exactly as sent, when it came as one.
+    pub jws: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    pub issuer_id: String,
+    pub issuer_name: Option<String>,
+    pub achievement_id: Option<String>,
+    pub achievement_type: Option<String>,
+    /// For credentials: the section, or `Unassigned` for an unknown type.
+    pub section: Option<Section>,
+    pub awarded: Option<DateText>,
+    pub valid_until: Option<DateText>,
+    pub recipient_id: Option<String>,
+    pub verification: Verification,
+    pub skills: Vec<Skill>,
+}
+
+impl Record {
+    /// A digest of everything the partner sent for this record, key order aside: equal
+    /// fingerprints mean an update changes nothing ("unchanged").
+    pub fn fingerprint(&self) -> String {
+        let mut canonical = String::new();
+        write_canonical(&self.document, &mut canonical);
+        let mut hasher = Sha256::new();
+        hasher.update(canonical.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.jws.as_deref().unwrap_or("").as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// A read package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Package {
+    pub recipient_token: Option<String>,
+    pub recipient: Recipient,
+    pub records: Vec<Record>,
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads a package body (already parsed as JSON; a compact JWS body arrives as a string).
+pub fn read(body: &Value, rules: &PartnerRules, limits: Limits) -> Result<Package, Vec<Problem>> {
+    let mut reader = Reader {
+        rules,
+        limits,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+        records: Vec::new(),
+        recipient: Recipient::default(),
+    };
+    let recipient_token = reader.read_envelope(body);
+    reader.check_limits_and_identity();
+    if reader.problems.is_empty() && reader.yields_nothing() {
+        reader.problems.push(Problem::new(
+            "",
+            "nothing to import: the package carries no credential and no skill",
+        ));
+    }
+    if !reader.problems.is_empty() {
+        return Err(reader.problems);
+    }
+    Ok(Package {
+        recipient_token,
+        recipient: reader.recipient,
+        records: reader.records,
+        warnings: reader.warnings,
+    })
+}
+
+struct Reader<'a> {
+    rules: &'a PartnerRules,
+    limits: Limits,
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+    records: Vec<Record>,
+    recipient: Recipient,
+}
+
+/// A credential type we recognise (besides `VerifiableCredential`).
+const CREDENTIAL_TYPES: [&str; 4] = [
+    "OpenBadgeCredential",
+    "AchievementCredential",
+    "ClrCredential",
+    "EndorsementCredential",
+];
+
+impl Reader<'_> {
+    /// Reads the outer shape and every credential in it; returns the recipient token.
+    fn read_envelope(&mut self, body: &Value) -> Option<String> {
+        let object = match body {
+            Value::String(_) => {
+                // A compact JWS body (VC-JWT) is a package of one.
+                self.read_entry("", body, None);
+                return None;
+            }
+            Value::Object(object) => object,
+            other => {
+                self.problem(
+                    "",
+                    format!(
+                        "expected a JSON object (a package or one credential), got {}",
+                        kind_of(other)
+                    ),
+                );
+                return None;
+            }
+        };
+        let has_entries = object.contains_key("credentials") || object.contains_key("credential");
+        if !has_entries && object.contains_key("type") {
+            // A bare credential is a package of one.
+            self.read_entry("", body, None);
+            return None;
+        }
+        let token = self
+            .text(object, "recipienttoken", "")
+            .or_else(|| self.text(object, "recipientToken", ""));
+        self.read_recipient(object);
+        if !has_entries {
+            self.problem(
+                "",
+                "expected `credentials` (an array), `credential`, or a credential with `type`",
+            );
+            return token;
+        }
+        if let Some(single) = object.get("credential").filter(|v| !is_absent(v)) {
+            self.read_entry("/credential", single, None);
+        }
+        match object.get("credentials") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(entries)) => {
+                for (i, entry) in entries.iter().enumerate() {
+                    self.read_entry(&format!("/credentials/{i}"), entry, None);
+                }
+            }
+            Some(other) => self.problem(
+                "/credentials",
+                format!("`credentials` must be an array, got {}", kind_of(other)),
+            ),
+        }
+        token
+    }
+
+    fn read_recipient(&mut self, envelope: &Map<String, Value>) {
+        let Some(value) = envelope.get("recipient").filter(|v| !v.is_null()) else {
+            return;
+        };
+        let Value::Object(r) = value else {
+            self.problem(
+                "/recipient",
+                format!("`recipient` must be an object, got {}", kind_of(value)),
+            );
+            return;
+        };
+        let p = "/recipient";
+        self.recipient = Recipient {
+            id: self.id_text(r, "id", p),
+            given_name: self.text(r, "givenName", p),
+            family_name: self.text(r, "familyName", p),
+            additional_name: self.text(r, "additionalName", p),
+            email: self.text(r, "email", p),
+            phone: self.text(r, "phone", p),
+            student_id: self.id_text(r, "studentId", p),
+            signup_organization: self.text(r, "signupOrganization", p),
+            address: r.get("address").filter(|v| !is_absent(v)).cloned(),
+        };
+    }
+
+    /// One entry: a credential object or a compact JWS string.
+    fn read_entry(&mut self, pointer: &str, entry: &Value, parent: Option<&str>) {
+        match entry {
+            Value::String(text) => match jws::decode(text) {
+                Ok(decoded) => {
+                    let credential = decoded.credential();
+                    self.read_credential(pointer, &credential, Some(text.trim()), parent);
+                }
+                Err(why) => self.problem(pointer, format!("not a usable VC-JWT: {why}")),
+            },
+            Value::Object(_) => self.read_credential(pointer, entry, None, parent),
+            other => self.problem(
+                pointer,
+                format!(
+                    "a credential must be an object or a compact JWS string, got {}",
+                    kind_of(other)
+                ),
+            ),
+        }
+    }
+
+    fn read_credential(&mut self, pointer: &str, value: &Value, jws: Option<&str>, parent: Option<&str>) {
+        let Value::Object(credential) = value else {
+            self.problem(pointer, format!("the credential must be a JSON object, got {}", kind_of(value)));
+            return;
+        };
+        let problems_before = self.problems.len();
+        let types = self.types(credential, pointer);
+        let is_clr = types.iter().any(|t| t == "ClrCredential");
+        let assertion_id = self.id_text(credential, "id", pointer);
+        let (issuer_id, issuer_name) = self.issuer(credential, pointer);
+        let (subject_pointer, subject) = match primary_subject(credential.get("credentialSubject")) {
+            Some((suffix, s)) => (Some(format!("{pointer}/credentialSubject{suffix}")), Some(s)),
+            None => (None, None),
+        };
+        let achievement = subject.and_then(|s| match s.get("achievement") {
+            Some(Value::Object(a)) => Some(a),
+            _ => None,
+        });
+        let achievement_pointer = subject_pointer.as_ref().map(|p| format!("{p}/achievement"));
+        let ap = achievement_pointer.as_deref().unwrap_or("");
+        let achievement_name = achievement.and_then(|a| self.text(a, "name", ap));
+        let name = self.text(credential, "name", pointer).or(achievement_name);
+        if name.is_none() {
+            self.problem(
+                format!("{pointer}/name"),
+                "a credential needs a name (`name` or `credentialSubject.achievement.name`)",
+            );
+        }
+        let achievement_id = achievement.and_then(|a| self.id_text(a, "id", ap));
+        let achievement_type = achievement.and_then(|a| self.text(a, "achievementType", ap));
+        let description = achievement
+            .and_then(|a| self.text(a, "description", ap))
+            .or_else(|| self.text(credential, "description", pointer));
+        let subject_id = subject.and_then(|s| {
+            let sp = subject_pointer.as_deref().unwrap_or("");
+            self.id_text(s, "id", sp)
+        });
+        let recipient_id = self.recipient.id.clone().or(subject_id);
+
+        let key = self.identity(pointer, &assertion_id, achievement_id.as_deref(), ap, achievement.is_some());
+        let awarded = ["awardedDate", "validFrom", "issuanceDate", "issuedOn"]
+            .iter()
+            .find_map(|field| self.text(credential, field, pointer))
+            .map(|t| DateText::new(&t));
+        let valid_until = ["validUntil", "expirationDate"]
+            .iter()
+            .find_map(|field| self.text(credential, field, pointer))
+            .map(|t| DateText::new(&t));
+
+        let alignments = achievement.and_then(|a| a.get("alignment"));
+        if let Some(Value::Array(list)) = alignments
+            && list.len() > self.limits.max_alignments {
+                self.problem(
+                    format!("{ap}/alignment"),
+                    format!(
+                        "at most {} alignments per credential; this one has {}",
+                        self.limits.max_alignments,
+                        list.len()
+                    ),
+                );
+            }
+
+        let proof = if jws.is_some() {
+            ProofCarried::Jws
+        } else if credential.get("proof").is_some_and(|p| !is_absent(p)) {
+            ProofCarried::Embedded
+        } else {
+            ProofCarried::None
+        };
+        let verification = verification::unchecked(proof, self.rules.strict);
+        if verification.state == verification::VerificationState::Failed {
+            self.warn(pointer, format!("verification failed: {}", verification.reason));
+        }
+
+        let is_carrier = achievement_type.as_deref().is_some_and(sections::is_skill_carrier);
+        let nested = if is_clr {
+            subject.and_then(|s| s.get("verifiableCredential"))
+        } else {
+            None
+        };
+        let nested_entries = match nested {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(other) => {
+                self.problem(
+                    format!("{}/verifiableCredential", subject_pointer.as_deref().unwrap_or("")),
+                    format!("`verifiableCredential` must be an array, got {}", kind_of(other)),
+                );
+                Vec::new()
+            }
+        };
+        if is_clr {
+            self.take_profile_names(subject);
+        }
+        let kind = if is_carrier {
+            RecordKind::SkillCarrier
+        } else if is_clr && !nested_entries.is_empty() {
+            RecordKind::Clr
+        } else {
+            RecordKind::Credential
+        };
+        if is_clr && nested_entries.is_empty() {
+            self.warn(
+                pointer,
+                "this CLR carries no nested credentials; it is imported as one credential",
+            );
+        }
+        let section = match kind {
+            RecordKind::Credential => Some(self.section(achievement_type.as_deref(), ap)),
+            _ => None,
+        };
+        let skills = if is_carrier {
+            self.skills(alignments, ap, &verification, &issuer_name, &issuer_id, credential, &awarded)
+        } else {
+            Vec::new()
+        };
+
+        if self.problems.len() == problems_before
+            && let (Some(key), Some(name), Some(issuer_id)) = (key.clone(), name, issuer_id) {
+                self.records.push(Record {
+                    key,
+                    assertion_id,
+                    kind,
+                    parent_key: parent.map(str::to_string),
+                    pointer: pointer.to_string(),
+                    document: value.clone(),
+                    jws: jws.map(str::to_string),
+                    name,
+                    description,
+                    issuer_id,
+                    issuer_name,
+                    achievement_id,
+                    achievement_type,
+                    section,
+                    awarded,
+                    valid_until,
+                    recipient_id,
+                    verification,
+                    skills,
+                });
+            }
+        let subject_pointer = subject_pointer.unwrap_or_default();
+        for (i, entry) in nested_entries.into_iter().enumerate() {
+            let nested_pointer = format!("{subject_pointer}/verifiableCredential/{i}");
+            self.read_entry(&nested_pointer, entry, key.as_deref());
+        }
+    }
+
+    /// `type` must be present and name a verifiable credential.
+    fn types(&mut self, credential: &Map<String, Value>, pointer: &str) -> Vec<String> {
+        let types: Vec<String> = match credential.get("type") {
+            Some(Value::String(t)) => vec![t.clone()],
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            None | Some(Value::Null) => {
+                self.problem(format!("{pointer}/type"), "`type` is required (e.g. [\"VerifiableCredential\", \"OpenBadgeCredential\"])");
+                return Vec::new();
+            }
+            Some(other) => {
+                self.problem(format!("{pointer}/type"), format!("`type` must be a string or an array of strings, got {}", kind_of(other)));
+                return Vec::new();
+            }
+        };
+        let recognised = types
+            .iter()
+            .any(|t| t == "VerifiableCredential" || CREDENTIAL_TYPES.contains(&t.as_str()));
+        if !recognised {
+            self.problem(
+                format!("{pointer}/type"),
+                format!(
+                    "`type` must include VerifiableCredential (or one of {}); got {types:?}",
+                    CREDENTIAL_TYPES.join(", ")
+                ),
+            );
+        }
+        types
+    }
+
+    fn issuer(&mut self, credential: &Map<String, Value>, pointer: &str) -> (Option<String>, Option<String>) {
+        let p = format!("{pointer}/issuer");
+        match credential.get("issuer") {
+            Some(Value::String(id)) if !id.trim().is_empty() => (Some(id.trim().to_string()), None),
+            Some(Value::Object(issuer)) => {
+                let id = self.id_text(issuer, "id", &p);
+                if id.is_none() {
+                    self.problem(format!("{p}/id"), "the issuer needs an `id`");
+                }
+                (id, self.text(issuer, "name", &p))
+            }
+            None | Some(Value::Null) | Some(Value::String(_)) => {
+                self.problem(p, "an issuer is required: `issuer` as an id string or an object with `id`");
+                (None, None)
+            }
+            Some(other) => {
+                self.problem(p, format!("`issuer` must be a string or an object, got {}", kind_of(other)));
+                (None, None)
+            }
+        }
+    }
+
+    fn identity(
+        &mut self,
+        pointer: &str,
+        assertion_id: &Option<String>,
+        achievement_id: Option<&str>,
+        achievement_pointer: &str,
+        has_achievement: bool,
+    ) -> Option<String> {
+        if self.rules.unstable_ids && has_achievement {
+            let recipient_id = self.recipient.id.clone();
+            if recipient_id.is_none() {
+                self.problem(
+                    "/recipient/id",
+                    "this partner's assertion ids are unstable, so `recipient.id` is required to identify credentials",
+                );
+            }
+            if achievement_id.is_none() {
+                self.problem(
+                    format!("{achievement_pointer}/id"),
+                    "this partner's assertion ids are unstable, so `credentialSubject.achievement.id` is required",
+                );
+            }
+            return Some(format!("{}\u{1f}{}", recipient_id?, achievement_id?));
+        }
+        if assertion_id.is_none() {
+            self.problem(
+                format!("{pointer}/id"),
+                "each credential needs a unique assertion `id` so updates can find it",
+            );
+        }
+        assertion_id.clone()
+    }
+
+    fn section(&mut self, achievement_type: Option<&str>, achievement_pointer: &str) -> Section {
+        let pointer = format!("{achievement_pointer}/achievementType");
+        match achievement_type {
+            None => {
+                self.warn(pointer, format!("no achievementType: placed in {DEFAULT_SECTION}"));
+                DEFAULT_SECTION
+            }
+            Some(t) => sections::section_for(t, &self.rules.mapping).unwrap_or_else(|| {
+                self.warn(
+                    pointer,
+                    format!("unknown achievementType {t:?}: held as Unassigned until an administrator assigns a section"),
+                );
+                Section::Unassigned
+            }),
+        }
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the skill needs each of the carrier's facts")]
+    fn skills(
+        &mut self,
+        alignments: Option<&Value>,
+        achievement_pointer: &str,
+        verification: &Verification,
+        issuer_name: &Option<String>,
+        issuer_id: &Option<String>,
+        credential: &Map<String, Value>,
+        awarded: &Option<DateText>,
+    ) -> Vec<Skill> {
+        let base = format!("{achievement_pointer}/alignment");
+        let list = match alignments {
+            Some(Value::Array(list)) => list,
+            None | Some(Value::Null) => {
+                self.warn(base, "this SkillsAndAbilities carrier has no alignments, so it brings no skills");
+                return Vec::new();
+            }
+            Some(other) => {
+                self.problem(base, format!("`alignment` must be an array, got {}", kind_of(other)));
+                return Vec::new();
+            }
+        };
+        let verified = verification.state.vouches();
+        let verified_on = first_proof_created(credential).or_else(|| awarded.as_ref().map(|d| d.text.clone()));
+        let mut skills = Vec::new();
+        for (i, alignment) in list.iter().enumerate() {
+            let p = format!("{base}/{i}");
+            let Value::Object(a) = alignment else {
+                self.problem(p, format!("an alignment must be an object, got {}", kind_of(alignment)));
+                continue;
+            };
+            let name = match self.text(a, "targetName", &p).map(|n| SkillName::parse(&n)) {
+                Some(Ok(name)) => Some(name),
+                Some(Err(why)) => {
+                    self.problem(format!("{p}/targetName"), why);
+                    None
+                }
+                None => {
+                    self.problem(format!("{p}/targetName"), "a skill needs a name (targetName)");
+                    None
+                }
+            };
+            let level = match self.text(a, "skillLevel", &p).map(|l| SkillLevel::parse(&l)) {
+                Some(Ok(level)) => Some(level),
+                Some(Err(why)) => {
+                    self.problem(format!("{p}/skillLevel"), why);
+                    None
+                }
+                None => None,
+            };
+            let category = match self.text(a, "skillCategory", &p).map(|c| SkillCategory::parse(&c)) {
+                Some(Ok(category)) => category,
+                Some(Err(why)) => {
+                    self.problem(format!("{p}/skillCategory"), why);
+                    SkillCategory::Other
+                }
+                None => SkillCategory::Other,
+            };
+            let evidence_url = self.text(a, "targetUrl", &p).filter(|_| verified);
+            let Some(name) = name else { continue };
+            skills.push(Skill {
+                name,
+                description: self.text(a, "targetDescription", &p),
+                framework: self.text(a, "targetFramework", &p),
+                code: self.id_text(a, "targetCode", &p),
+                target_type: self.text(a, "targetType", &p),
+                evidence_url,
+                level,
+                category,
+                verified,
+                verified_by: verified.then(|| issuer_name.clone().or_else(|| issuer_id.clone())).flatten(),
+                verified_on: verified.then(|| verified_on.clone()).flatten(),
+            });
+        }
+        skills
+    }
+
+    /// A CLR subject that is also a `Profile` names the person (the guide's FAQ).
+    fn take_profile_names(&mut self, subject: Option<&Map<String, Value>>) {
+        let Some(subject) = subject else { return };
+        let is_profile = match subject.get("type") {
+            Some(Value::String(t)) => t == "Profile",
+            Some(Value::Array(list)) => list.iter().any(|t| t == "Profile"),
+            _ => false,
+        };
+        if !is_profile {
+            return;
+        }
+        let fill = |slot: &mut Option<String>, key: &str| {
+            if slot.is_none() {
+                *slot = subject.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+            }
+        };
+        fill(&mut self.recipient.given_name, "givenName");
+        fill(&mut self.recipient.family_name, "familyName");
+        fill(&mut self.recipient.additional_name, "additionalName");
+        fill(&mut self.recipient.email, "email");
+        fill(&mut self.recipient.phone, "phone");
+    }
+
+    fn check_limits_and_identity(&mut self) {
+        if self.records.len() > self.limits.max_credentials {
+            self.problem(
+                "/credentials",
+                format!(
+                    "a package carries at most {} credentials; this one carries {}",
+                    self.limits.max_credentials,
+                    self.records.len()
+                ),
+            );
+        }
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let mut duplicates = Vec::new();
+        for record in &self.records {
+            if let Some(first) = seen.insert(&record.key, &record.pointer) {
+                duplicates.push(Problem::new(
+                    record.pointer.clone(),
+                    format!("the same credential (id {:?}) is also at {first}; send each once", record.assertion_id.as_deref().unwrap_or(&record.key)),
+                ));
+            }
+        }
+        self.problems.extend(duplicates);
+    }
+
+    fn yields_nothing(&self) -> bool {
+        !self
+            .records
+            .iter()
+            .any(|r| r.kind == RecordKind::Credential || !r.skills.is_empty())
+    }
+
+    /// A text field: absent, `null` and "" (after trimming) all mean absent; other
+    /// non-strings are a problem.
+    fn text(&mut self, object: &Map<String, Value>, key: &str, pointer: &str) -> Option<String> {
+        match object.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string),
+            Some(other) => {
+                self.problem(format!("{pointer}/{key}"), format!("`{key}` must be a string, got {}", kind_of(other)));
+                None
+            }
+        }
+    }
+
+    /// An id: opaque text; an integer is taken as its decimal text.
+    fn id_text(&mut self, object: &Map<String, Value>, key: &str, pointer: &str) -> Option<String> {
+        match object.get(key) {
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+            _ => self.text(object, key, pointer),
+        }
+    }
+
+    fn problem(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(pointer, message));
+    }
+
+    fn warn(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Problem::new(pointer, message));
+    }
+}
+
+/// The subject that carries the achievement (VCDM allows an array of subjects), with its
+/// pointer suffix ("" or "/N").
+fn primary_subject(subject: Option<&Value>) -> Option<(String, &Map<String, Value>)> {
+    match subject? {
+        Value::Object(s) => Some((String::new(), s)),
+        Value::Array(list) => {
+            let objects = list.iter().enumerate().filter_map(|(i, v)| v.as_object().map(|o| (i, o)));
+            let mut first = None;
+            for (i, object) in objects {
+                if object.contains_key("achievement") {
+                    return Some((format!("/{i}"), object));
+                }
+                first.get_or_insert((format!("/{i}"), object));
+            }
+            first
+        }
+        _ => None,
+    }
+}
+
+fn first_proof_created(credential: &Map<String, Value>) -> Option<String> {
+    let proof = credential.get("proof")?;
+    let first = match proof {
+        Value::Array(list) => list.first()?,
+        other => other,
+    };
+    first.get("created")?.as_str().map(str::to_string)
+}
+
+fn is_absent(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// JSON with object keys sorted, for fingerprints.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(list) => {
+            out.push('[');
+            for (i, item) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read_default(body: Value) -> Result<Package, Vec<Problem>> {
+        read(&body, &PartnerRules::default(), Limits::default())
+    }
+
+    fn course(id: &str) -> Value {
+        json!({
+            "id": id,
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": "Intro",
+            "awardedDate": "Spring 2023",
+            "issuedOn": "",
+            "credentialSubject": {"achievement": {"id": "a1", "achievementType": "Course", "name": "Intro"}},
+            "issuer": {"id": "123", "name": "Institution X"}
+        })
+    }
+
+    #[test]
+    fn a_course_lands_in_relevant_coursework_with_its_free_text_date() {
+        let package = read_default(json!({"credentials": [course("1")]})).expect("valid");
+        let record = &package.records[0];
+        assert_eq!(record.section, Some(Section::RelevantCoursework));
+        assert_eq!(record.awarded.as_ref().map(|d| d.text.as_str()), Some("Spring 2023"));
+        assert_eq!(record.issuer_name.as_deref(), Some("Institution X"));
+        assert!(package.warnings.is_empty(), "{:?}", package.warnings);
+    }
+
+    #[test]
+    fn every_problem_is_listed_by_pointer() {
+        let mut bad = course("");
+        bad["issuer"] = json!({"name": "no id"});
+        bad["type"] = json!(["Something"]);
+        let problems = read_default(json!({"credentials": [course("1"), bad]})).expect_err("invalid");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/credentials/1/type", "/credentials/1/issuer/id", "/credentials/1/id"]);
+    }
+
+    #[test]
+    fn bare_credential_is_a_package_of_one() {
+        let package = read_default(course("9")).expect("valid");
+        assert_eq!(package.records.len(), 1);
+        assert_eq!(package.records[0].pointer, "");
+    }
+
+    #[test]
+    fn missing_achievement_type_goes_to_credentials_with_a_warning() {
+        let mut c = course("1");
+        c["credentialSubject"]["achievement"]["achievementType"] = json!("");
+        let package = read_default(json!({"credentials": [c]})).expect("valid");
+        assert_eq!(package.records[0].section, Some(Section::Credentials));
+        assert_eq!(package.warnings[0].pointer, "/credentials/0/credentialSubject/achievement/achievementType");
+    }
+
+    #[test]
+    fn unknown_type_is_unassigned_with_a_warning() {
+        let mut c = course("1");
+        c["credentialSubject"]["achievement"]["achievementType"] = json!("ext:Internship");
+        let package = read_default(json!({"credentials": [c]})).expect("valid");
+        assert_eq!(package.records[0].section, Some(Section::Unassigned));
+        assert!(package.warnings[0].message.contains("Unassigned"));
+    }
+
+    #[test]
+    fn wrong_types_are_problems() {
+        let mut c = course("1");
+        c["name"] = json!(42);
+        let problems = read_default(json!({"credentials": [c]})).expect_err("invalid");
+        assert_eq!(problems[0].pointer, "/credentials/0/name");
+        assert!(problems[0].message.contains("must be a string, got a number"));
+    }
+
+    #[test]
+    fn numeric_ids_are_opaque_text() {
+        let package = read_default(json!({"credentials": [course("1")], "recipient": {"id": 474989023199323_u64}})).expect("valid");
+        assert_eq!(package.recipient.id.as_deref(), Some("474989023199323"));
+    }
+
+    #[test]
+    fn duplicate_ids_in_one_package_are_refused() {
+        let problems = read_default(json!({"credentials": [course("1"), course("1")]})).expect_err("dup");
+        assert_eq!(problems[0].pointer, "/credentials/1");
+    }
+
+    #[test]
+    fn too_many_credentials_are_refused() {
+        let list: Vec<Value> = (0..3).map(|i| course(&i.to_string())).collect();
+        let limits = Limits { max_credentials: 2, max_alignments: 200 };
+        let problems = read(&json!({"credentials": list}), &PartnerRules::default(), limits).expect_err("too many");
+        assert!(problems[0].message.contains("at most 2 credentials; this one carries 3"));
+    }
+
+    #[test]
+    fn unstable_ids_key_on_recipient_and_achievement() {
+        let rules = PartnerRules { unstable_ids: true, ..PartnerRules::default() };
+        let body = json!({"recipient": {"id": "r1"}, "credentials": [course("changes-every-time")]});
+        let package = read(&body, &rules, Limits::default()).expect("valid");
+        assert_eq!(package.records[0].key, "r1\u{1f}a1");
+        let problems = read(&json!({"credentials": [course("x")]}), &rules, Limits::default()).expect_err("needs recipient id");
+        assert_eq!(problems[0].pointer, "/recipient/id");
+    }
+
+    #[test]
+    fn skill_carrier_brings_skills_not_a_credential() {
+        let body = json!({"credentials": [{
+            "id": "c1", "type": ["VerifiableCredential"], "issuer": {"id": "i", "name": "Inst"},
+            "name": "Skills", "awardedDate": "2025-02-14T17:07:16Z",
+            "credentialSubject": {"achievement": {"achievementType": "ext:SkillsAndAbilities", "name": "Carrier",
+                "alignment": [
+                    {"targetName": "Teaching", "skillLevel": "Expert", "skillCategory": "durable", "targetUrl": "https://e"},
+                    {"targetName": "Sales"}
+                ]}},
+            "proof": [{"type": "Ed25519Signature2020", "created": "2025-02-14T17:07:18Z"}]
+        }]});
+        let package = read_default(body).expect("valid");
+        let carrier = &package.records[0];
+        assert_eq!(carrier.kind, RecordKind::SkillCarrier);
+        assert_eq!(carrier.section, None);
+        let teaching = &carrier.skills[0];
+        assert_eq!(teaching.level, Some(SkillLevel::Expert));
+        assert_eq!(teaching.category, SkillCategory::Durable);
+        assert!(teaching.verified);
+        assert_eq!(teaching.verified_by.as_deref(), Some("Inst"));
+        assert_eq!(teaching.verified_on.as_deref(), Some("2025-02-14T17:07:18Z"));
+        assert_eq!(teaching.evidence_url.as_deref(), Some("https://e"));
+        assert_eq!(carrier.skills[1].category, SkillCategory::Other);
+    }
+
+    #[test]
+    fn unverified_skills_drop_the_evidence_link() {
+        let body = json!({"credentials": [{
+            "id": "c1", "type": "VerifiableCredential", "issuer": "i", "name": "Skills",
+            "credentialSubject": {"achievement": {"achievementType": "SkillsAndAbilities",
+                "alignment": [{"targetName": "Sales", "targetUrl": "https://e"}]}}
+        }]});
+        let skill = &read_default(body).expect("valid").records[0].skills[0];
+        assert!(!skill.verified);
+        assert_eq!(skill.evidence_url, None);
+    }
+
+    #[test]
+    fn skill_rules_are_enforced_by_pointer() {
+        let body = json!({"credentials": [{
+            "id": "c1", "type": "VerifiableCredential", "issuer": "i", "name": "Skills",
+            "credentialSubject": {"achievement": {"achievementType": "SkillsAndAbilities",
+                "alignment": [{"targetName": "x".repeat(41)}, {"targetName": "ok", "skillLevel": "guru"}, {"targetName": "ok2", "skillCategory": "soft"}]}}
+        }]});
+        let problems = read_default(body).expect_err("invalid");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        let base = "/credentials/0/credentialSubject/achievement/alignment";
+        assert_eq!(pointers, [format!("{base}/0/targetName"), format!("{base}/1/skillLevel"), format!("{base}/2/skillCategory")]);
+    }
+
+    #[test]
+    fn clr_nested_credentials_are_records_and_profile_names_fill_the_recipient() {
+        let body = json!({
+            "id": "clr1", "type": ["VerifiableCredential", "ClrCredential"], "issuer": {"id": "u"}, "name": "Transcript",
+            "credentialSubject": {"type": ["ClrSubject", "Profile"], "givenName": "Steve", "familyName": "McSteve",
+                "verifiableCredential": [course("n1"), course("n2")]}
+        });
+        let package = read_default(body).expect("valid");
+        let kinds: Vec<RecordKind> = package.records.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [RecordKind::Clr, RecordKind::Credential, RecordKind::Credential]);
+        assert_eq!(package.records[1].parent_key.as_deref(), Some("clr1"));
+        assert_eq!(package.records[2].pointer, "/credentialSubject/verifiableCredential/1");
+        assert_eq!(package.recipient.given_name.as_deref(), Some("Steve"));
+    }
+
+    #[test]
+    fn nothing_to_import_is_refused() {
+        let problems = read_default(json!({"credentials": []})).expect_err("empty");
+        assert!(problems[0].message.contains("nothing to import"));
+    }
+
+    #[test]
+    fn fingerprint_ignores_key_order_only() {
+        let a = read_default(json!({"credentials": [course("1")]})).expect("valid");
+        let mut reordered = serde_json::Map::new();
+        let original = course("1");
+        let object = original.as_object().expect("object");
+        for key in object.keys().rev() {
+            reordered.insert(key.clone(), object[key].clone());
+        }
+        let b = read_default(json!({"credentials": [Value::Object(reordered)]})).expect("valid");
+        assert_eq!(a.records[0].fingerprint(), b.records[0].fingerprint());
+        let mut changed = course("1");
+        changed["name"] = json!("Intro II");
+        let c = read_default(json!({"credentials": [changed]})).expect("valid");
+        assert_ne!(a.records[0].fingerprint(), c.records[0].fingerprint());
+    }
+}

@@ -1,0 +1,87 @@
+//! The HTTP edge: the partner API (`/api/v1`, Imsx errors) and the web pages, with the
+//! middleware every response passes through (panics, body limit, security headers).
+//!
+//! Route map:
+//! - `POST /api/v1/token` — OAuth client credentials
+//! - `POST|GET /api/v1/credentials`, `GET|PUT|DELETE /api/v1/credentials/{id}`
+//! - `GET /api/v1/openapi.json`, `GET /api/v1/docs`
+//! - `GET /`, `GET /createmyresume/{token}`, `GET /find/{partner}`, `GET /healthz`
+
+pub mod api;
+pub mod web;
+
+use crate::services::App;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub openapi: Arc<serde_json::Value>,
+    pub reference_html: Arc<String>,
+}
+
+/// The whole application as a router.
+pub fn router(app: App) -> Router {
+    let (api, openapi) = api::router();
+    let openapi = serde_json::to_value(&openapi).unwrap_or_default();
+    let reference_html = api::docs::render_reference(&openapi);
+    let max_body = app.config.max_body_bytes;
+    let bench_echo = app.config.bench_echo;
+    let state = AppState {
+        app,
+        openapi: Arc::new(openapi),
+        reference_html: Arc::new(reference_html),
+    };
+    let api = api
+        .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(move |response: Response| async move {
+            api::imsx::rewrite_framework_rejection(response, max_body)
+        }));
+    let mut router = Router::new()
+        .merge(api)
+        .merge(web::router());
+    if bench_echo {
+        router = router.route("/bench/echo", axum::routing::post(echo));
+    }
+    router
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ))
+        .with_state(state)
+}
+
+/// Logs each request by its route template, never its raw path: claim links carry tokens.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_string(), |p| p.as_str().to_string());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %route, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    response
+}
+
+async fn api_not_found() -> api::imsx::ApiError {
+    api::imsx::ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint; see /api/v1/openapi.json")
+}
+
+/// The load benchmark's baseline: the same server, no work.
+async fn echo(body: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

@@ -1,0 +1,13 @@
+//! CredentialConnect: partners push Open Badges 3.0 and CLR 2.0 credentials; job seekers
+//! claim them into a skills-first resume.
+//!
+//! Layers, each depending only on those below: `http` → `services` → `domain` + `store`.
+
+pub mod domain;
+pub mod clock;
+pub mod secrets;
+pub mod store;
+pub mod config;
+pub mod services;
+pub mod http;
+pub mod cli;

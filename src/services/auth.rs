@@ -1,0 +1,144 @@
+//! Partner authentication (API.md §1): OAuth 2.0 client credentials in, opaque bearer
+//! tokens out. Tokens expire after an idle period (each accepted request slides it) and at
+//! an absolute cap. Only digests of secrets and tokens are stored.
+
+use super::{App, millis};
+use crate::domain::scopes::{Scope, Scopes};
+use crate::secrets;
+use crate::store::StoreError;
+use crate::store::partners::{self, Partner};
+
+/// RFC 6749 §5.2 errors of the token endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("client authentication failed: unknown client, wrong secret, or disabled partner")]
+    InvalidClient,
+    #[error("grant_type must be client_credentials")]
+    UnsupportedGrantType,
+    #[error("{0}")]
+    InvalidScope(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A newly issued access token.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub scopes: Scopes,
+}
+
+/// Issues a token to a client that proved its secret, for the requested scopes (all it
+/// holds when `scope` is absent).
+pub async fn issue_token(app: &App, client_id: &str, client_secret: &str, scope: Option<&str>) -> Result<IssuedToken, TokenError> {
+    let wanted = client_id.to_string();
+    let found = app.store.read(move |conn| partners::by_client_id(conn, &wanted)).await?;
+    let Some((partner, secret_hash)) = found else {
+        return Err(TokenError::InvalidClient);
+    };
+    if !secrets::matches(client_secret, &secret_hash) || partner.disabled {
+        return Err(TokenError::InvalidClient);
+    }
+    let scopes = match scope.map(str::trim).filter(|s| !s.is_empty()) {
+        None => partner.scopes,
+        Some(requested) => {
+            let requested = Scopes::parse(requested).map_err(TokenError::InvalidScope)?;
+            if !requested.is_subset_of(partner.scopes) {
+                return Err(TokenError::InvalidScope(format!(
+                    "this client may request only: {}",
+                    partner.scopes
+                )));
+            }
+            requested
+        }
+    };
+    let access_token = secrets::new_secret("cc_at_");
+    let hash = secrets::digest(&access_token);
+    let now = app.clock.now_ms();
+    let expires_at = now.saturating_add(millis(app.config.token_max_age));
+    app.store
+        .write(move |conn| partners::insert_token(conn, &hash, &partner.id, scopes, now, expires_at))
+        .await?;
+    Ok(IssuedToken {
+        access_token,
+        expires_in: app.config.token_idle.as_secs(),
+        scopes,
+    })
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("send an access token: Authorization: Bearer <token> (get one from POST /api/v1/token)")]
+    Missing,
+    #[error("the access token is unknown or was revoked; request a new one from POST /api/v1/token")]
+    Unknown,
+    #[error("the access token expired; request a new one from POST /api/v1/token")]
+    Expired,
+    #[error("this partner is disabled")]
+    Disabled,
+    #[error("this token lacks the {0:?} scope; request a token with scope {0:?}")]
+    InsufficientScope(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A partner proven by a live token.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub partner: Partner,
+    pub scopes: Scopes,
+    pub token_hash: String,
+    /// Whether the idle window is stale enough to be worth sliding now.
+    pub needs_touch: bool,
+}
+
+impl Authenticated {
+    pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(AuthError::InsufficientScope(scope.as_str()))
+        }
+    }
+}
+
+/// Sliding the window costs a write; within this much of the last slide it is skipped.
+const TOUCH_GRANULARITY_MS: i64 = 60_000;
+
+pub async fn authenticate(app: &App, bearer: &str) -> Result<Authenticated, AuthError> {
+    let hash = secrets::digest(bearer.trim());
+    let lookup = hash.clone();
+    let grant = app
+        .store
+        .read(move |conn| partners::token(conn, &lookup))
+        .await?
+        .ok_or(AuthError::Unknown)?;
+    let now = app.clock.now_ms();
+    let idle = millis(app.config.token_idle);
+    if now >= grant.expires_at || now - grant.last_used_at >= idle {
+        return Err(AuthError::Expired);
+    }
+    if grant.partner.disabled {
+        return Err(AuthError::Disabled);
+    }
+    Ok(Authenticated {
+        partner: grant.partner,
+        scopes: grant.scopes,
+        token_hash: hash,
+        needs_touch: now - grant.last_used_at >= TOUCH_GRANULARITY_MS,
+    })
+}
+
+/// Slides the idle window after an accepted request (a no-op when it was slid recently).
+pub async fn touch(app: &App, auth: &Authenticated) -> Result<(), StoreError> {
+    if !auth.needs_touch {
+        return Ok(());
+    }
+    let hash = auth.token_hash.clone();
+    let now = app.clock.now_ms();
+    app.store.write(move |conn| partners::touch_token(conn, &hash, now)).await
+}

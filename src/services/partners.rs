@@ -1,0 +1,166 @@
+//! Partner administration (the `partner` CLI verbs): create, list, rotate a secret, disable.
+
+use super::App;
+use crate::domain::scopes::Scopes;
+use crate::secrets;
+use crate::store::StoreError;
+use crate::store::partners::{self, NewPartner, Partner};
+use serde::Serialize;
+
+/// A partner's credentials, shown once.
+#[derive(Debug, Serialize)]
+pub struct IssuedCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub slug: String,
+    pub name: String,
+    pub scopes: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerError {
+    #[error("a partner with slug {0:?} already exists")]
+    SlugTaken(String),
+    #[error("no partner has slug {0:?}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `partner create` asks for.
+#[derive(Debug, Clone)]
+pub struct PartnerRequest {
+    pub name: String,
+    pub slug: Option<String>,
+    pub scopes: Scopes,
+    pub unstable_ids: bool,
+    pub strict: bool,
+}
+
+pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredentials, PartnerError> {
+    let name = request.name.trim().to_string();
+    if name.is_empty() {
+        return Err(PartnerError::Invalid("a partner needs a name".into()));
+    }
+    let slug = match request.slug {
+        Some(slug) => validate_slug(&slug)?,
+        None => slugify(&name)?,
+    };
+    if request.scopes.is_empty() {
+        return Err(PartnerError::Invalid("give the partner at least one scope".into()));
+    }
+    let client_id = secrets::new_secret("cc_client_").chars().take(32).collect::<String>();
+    let client_secret = secrets::new_secret("cc_secret_");
+    let new = NewPartner {
+        slug: slug.clone(),
+        name: name.clone(),
+        client_id: client_id.clone(),
+        secret_hash: secrets::digest(&client_secret),
+        scopes: request.scopes,
+        unstable_ids: request.unstable_ids,
+        strict: request.strict,
+    };
+    let now = app.clock.now_ms();
+    app.store
+        .write(move |conn| partners::insert(conn, &new, now))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => PartnerError::SlugTaken(slug.clone()),
+            other => other.into(),
+        })?;
+    Ok(IssuedCredentials {
+        client_id,
+        client_secret,
+        slug,
+        name,
+        scopes: request.scopes.to_string(),
+    })
+}
+
+pub async fn list(app: &App) -> Result<Vec<Partner>, PartnerError> {
+    Ok(app.store.read(partners::list).await?)
+}
+
+/// A new secret for the partner; tokens issued under the old one stop working.
+pub async fn rotate_secret(app: &App, slug: &str) -> Result<IssuedCredentials, PartnerError> {
+    let client_secret = secrets::new_secret("cc_secret_");
+    let hash = secrets::digest(&client_secret);
+    let now = app.clock.now_ms();
+    let wanted = slug.to_string();
+    let partner = app
+        .store
+        .write(move |conn| {
+            partners::rotate_secret(conn, &wanted, &hash, now)?;
+            partners::by_slug(conn, &wanted)
+        })
+        .await?
+        .ok_or_else(|| PartnerError::NotFound(slug.to_string()))?;
+    Ok(IssuedCredentials {
+        client_id: partner.client_id,
+        client_secret,
+        slug: partner.slug,
+        name: partner.name,
+        scopes: partner.scopes.to_string(),
+    })
+}
+
+pub async fn disable(app: &App, slug: &str) -> Result<(), PartnerError> {
+    let wanted = slug.to_string();
+    if app.store.write(move |conn| partners::disable(conn, &wanted)).await? {
+        Ok(())
+    } else {
+        Err(PartnerError::NotFound(slug.to_string()))
+    }
+}
+
+pub async fn set_options(app: &App, slug: &str, strict: Option<bool>, unstable_ids: Option<bool>) -> Result<(), PartnerError> {
+    let wanted = slug.to_string();
+    if app.store.write(move |conn| partners::set_options(conn, &wanted, strict, unstable_ids)).await? {
+        Ok(())
+    } else {
+        Err(PartnerError::NotFound(slug.to_string()))
+    }
+}
+
+/// Slugs name a partner in URLs (`/find/{slug}`): lowercase letters, digits and dashes.
+fn validate_slug(slug: &str) -> Result<String, PartnerError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 64
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(slug.to_string())
+    } else {
+        Err(PartnerError::Invalid(format!(
+            "slug {slug:?} must be 1-64 lowercase letters, digits and inner dashes"
+        )))
+    }
+}
+
+fn slugify(name: &str) -> Result<String, PartnerError> {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(64).collect();
+    validate_slug(slug.trim_end_matches('-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_url_safe_slugs() {
+        assert_eq!(slugify("Institution X — Registrar").expect("ok"), "institution-x-registrar");
+        assert!(slugify("!!!").is_err());
+        assert!(validate_slug("Bad Slug").is_err());
+    }
+}

@@ -1,0 +1,208 @@
+//! Uploads into the holding area (API.md §2) and the partner's own reads, replaces and
+//! deletes (§3). Each upload is one write transaction: all of it is stored, or none.
+
+use super::auth::Authenticated;
+use super::{App, millis};
+use crate::clock;
+use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
+use crate::domain::verification::VerificationState;
+use crate::secrets;
+use crate::store::holding::{self, NewPackage, SaveResult, Submitted};
+use crate::store::{StoreError, mapping, partners};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The body breaks the rules: every problem, by pointer.
+    #[error("the package was not stored: {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The 200 body of an upload (API.md §2).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    /// Always "success".
+    pub status: &'static str,
+    /// Opens the package's claim page; at least 256 bits, unguessable.
+    pub identifier_token: String,
+    pub redirect_url: String,
+    /// Present when the recipient can find this package on the partner's activation page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation_url: Option<String>,
+    pub expires_at: String,
+    pub credentials: Vec<CredentialReceipt>,
+    pub skills: Vec<SkillReceipt>,
+    pub warnings: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CredentialReceipt {
+    /// The assertion id as sent.
+    pub id: String,
+    pub result: SaveResult,
+    /// The resume section, or "Unassigned".
+    pub section: String,
+    pub verification: VerificationState,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SkillReceipt {
+    pub name: String,
+    pub verified: bool,
+}
+
+/// Reads the partner's rules (overrides, strictness) for the package reader.
+async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, StoreError> {
+    let partner_id = auth.partner.id.clone();
+    let mapping = app.store.read(move |conn| mapping::rules_for(conn, &partner_id)).await?;
+    Ok(PartnerRules {
+        unstable_ids: auth.partner.unstable_ids,
+        strict: auth.partner.strict,
+        mapping,
+    })
+}
+
+/// Reads, validates and stores a package.
+pub async fn accept(app: &App, auth: &Authenticated, body: &Value) -> Result<Receipt, UploadError> {
+    let rules = rules_for(app, auth).await?;
+    let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    store(app, auth, package).await
+}
+
+/// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
+pub async fn replace(app: &App, auth: &Authenticated, id: &str, body: &Value) -> Result<Option<Receipt>, UploadError> {
+    let rules = rules_for(app, auth).await?;
+    let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    let top: Vec<_> = package.records.iter().filter(|r| r.parent_key.is_none()).collect();
+    let [record] = top.as_slice() else {
+        return Err(UploadError::Invalid(vec![Problem {
+            pointer: String::new(),
+            message: format!("PUT replaces one credential; the body carries {}", top.len()),
+        }]));
+    };
+    if record.assertion_id.as_deref() != Some(id) {
+        return Err(UploadError::Invalid(vec![Problem {
+            pointer: "/id".into(),
+            message: format!(
+                "the credential's id {:?} differs from the id in the URL {id:?}",
+                record.assertion_id.as_deref().unwrap_or("")
+            ),
+        }]));
+    }
+    let (partner_id, wanted) = (auth.partner.id.clone(), id.to_string());
+    let exists = app.store.read(move |conn| holding::key_of(conn, &partner_id, &wanted)).await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    store(app, auth, package).await.map(Some)
+}
+
+async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Receipt, UploadError> {
+    let identifier_token = secrets::new_secret("");
+    let token_hash = secrets::digest(&identifier_token);
+    let now = app.clock.now_ms();
+    let expires_at = now.saturating_add(millis(app.config.package_ttl));
+    let partner_id = auth.partner.id.clone();
+    let access_token_hash = auth.token_hash.clone();
+    let recipient_token_hash = package.recipient_token.as_deref().map(secrets::digest);
+    let (package, saved) = app
+        .store
+        .write(move |conn| {
+            let inbox_user = match &recipient_token_hash {
+                None => None,
+                Some(hash) => match holding::recipient_token_user(conn, hash, &partner_id, now)? {
+                    Some(user) => Some(user),
+                    None => return Ok(Err(Problem {
+                        pointer: "/recipienttoken".into(),
+                        message: "unknown or expired recipient token: it must come from this partner's import link and is valid for one hour".into(),
+                    })),
+                },
+            };
+            let saved = holding::save_package(
+                conn,
+                &NewPackage {
+                    partner_id: &partner_id,
+                    token_hash: &token_hash,
+                    package: &package,
+                    inbox_user_id: inbox_user.as_deref(),
+                    now,
+                    expires_at,
+                },
+            )?;
+            partners::touch_token(conn, &access_token_hash, now)?;
+            Ok(Ok((package, saved)))
+        })
+        .await?
+        .map_err(|problem| UploadError::Invalid(vec![problem]))?;
+    Ok(receipt(app, auth, identifier_token, expires_at, &package, &saved))
+}
+
+fn receipt(app: &App, auth: &Authenticated, identifier_token: String, expires_at: i64, package: &Package, saved: &[holding::Saved]) -> Receipt {
+    let base = &app.config.public_url;
+    let mut credentials = Vec::new();
+    let mut skills = Vec::new();
+    for outcome in saved {
+        let record = &package.records[outcome.record_index];
+        skills.extend(record.skills.iter().map(|s| SkillReceipt {
+            name: s.name.to_string(),
+            verified: s.verified,
+        }));
+        if record.kind == RecordKind::Credential {
+            credentials.push(CredentialReceipt {
+                id: record.assertion_id.clone().unwrap_or_else(|| record.key.clone()),
+                result: outcome.result,
+                section: record.section.map(|s| s.title().to_string()).unwrap_or_default(),
+                verification: record.verification.state,
+            });
+        }
+    }
+    Receipt {
+        status: "success",
+        redirect_url: format!("{base}/createmyresume/{identifier_token}"),
+        identifier_token,
+        activation_url: package
+            .recipient
+            .is_findable()
+            .then(|| format!("{base}/find/{}", auth.partner.slug)),
+        expires_at: clock::rfc3339(expires_at),
+        credentials,
+        skills,
+        warnings: package.warnings.clone(),
+    }
+}
+
+/// One page of this partner's submissions and the total count.
+pub async fn list(app: &App, auth: &Authenticated, limit: i64, offset: i64) -> Result<(i64, Vec<Submitted>), StoreError> {
+    let partner_id = auth.partner.id.clone();
+    app.store
+        .read(move |conn| holding::list_submitted(conn, &partner_id, limit, offset))
+        .await
+}
+
+pub async fn find(app: &App, auth: &Authenticated, id: &str) -> Result<Option<Submitted>, StoreError> {
+    let (partner_id, wanted) = (auth.partner.id.clone(), id.to_string());
+    app.store
+        .read(move |conn| holding::find_submitted(conn, &partner_id, &wanted))
+        .await
+}
+
+/// Deletes (revokes) a submission; false when this partner has none with that id.
+pub async fn delete(app: &App, auth: &Authenticated, id: &str) -> Result<bool, StoreError> {
+    let (partner_id, wanted) = (auth.partner.id.clone(), id.to_string());
+    let token_hash = auth.token_hash.clone();
+    let now = app.clock.now_ms();
+    app.store
+        .write(move |conn| {
+            let deleted = holding::delete(conn, &partner_id, &wanted, now)?;
+            if deleted {
+                partners::touch_token(conn, &token_hash, now)?;
+            }
+            Ok(deleted)
+        })
+        .await
+}
+

@@ -1,0 +1,48 @@
+//! Alerts for the operator: things that need a person (an unknown achievementType, a
+//! failed proof, an attempt to claim someone else's credential).
+
+use super::{Conn, StoreError, new_id, params};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub id: String,
+    pub kind: String,
+    pub partner_id: Option<String>,
+    pub subject: String,
+    pub message: String,
+    pub created_at: i64,
+}
+
+/// Raises an alert unless the same one (kind, partner, subject) is already open.
+pub fn raise(conn: &mut dyn Conn, kind: &str, partner_id: Option<&str>, subject: &str, message: &str, now: i64) -> Result<(), StoreError> {
+    let open = conn.query_opt(
+        "SELECT id FROM alerts WHERE kind = $1 AND subject = $2 AND COALESCE(partner_id, '') = $3 AND resolved_at IS NULL",
+        params![kind, subject, partner_id.unwrap_or("")],
+    )?;
+    if open.is_none() {
+        conn.execute(
+            "INSERT INTO alerts (id, kind, partner_id, subject, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            params![new_id(), kind, partner_id, subject, message, now],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn open(conn: &mut dyn Conn) -> Result<Vec<Alert>, StoreError> {
+    let rows = conn.query(
+        "SELECT id, kind, partner_id, subject, message, created_at FROM alerts WHERE resolved_at IS NULL ORDER BY created_at, id",
+        &[],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(Alert {
+                id: row.text(0)?,
+                kind: row.text(1)?,
+                partner_id: row.opt_text(2)?,
+                subject: row.text(3)?,
+                message: row.text(4)?,
+                created_at: row.int(5)?,
+            })
+        })
+        .collect()
+}

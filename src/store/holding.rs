@@ -1,0 +1,360 @@
+//! The holding area: packages as uploaded, the credentials and skills they carry, and the
+//! identity rule that makes a re-sent assertion an update (API.md §2, "Identity").
+
+use super::{Conn, Row, StoreError, alerts, new_id, params};
+use crate::domain::package::{Package, Record, RecordKind};
+use crate::domain::sections::Section;
+use crate::domain::verification::VerificationState;
+use serde::Serialize;
+
+/// What happened to one record of an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SaveResult {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl SaveResult {
+    fn as_str(self) -> &'static str {
+        match self {
+            SaveResult::Created => "created",
+            SaveResult::Updated => "updated",
+            SaveResult::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The outcome for one record.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub record_index: usize,
+    pub result: SaveResult,
+}
+
+/// A new package to store.
+pub struct NewPackage<'a> {
+    pub partner_id: &'a str,
+    pub token_hash: &'a str,
+    pub package: &'a Package,
+    pub inbox_user_id: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Stores a package and every record in it, updating records the partner sent before.
+pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Saved>, StoreError> {
+    let package_id = new_id();
+    let recipient = serde_json::to_string(&new.package.recipient).map_err(|e| StoreError::Other(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, inbox_user_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![&package_id, new.partner_id, new.token_hash, recipient, new.package.recipient.id.as_deref(), new.inbox_user_id, new.now, new.expires_at],
+    )?;
+    let mut ids_by_key: Vec<(&str, String)> = Vec::new();
+    let mut saved = Vec::with_capacity(new.package.records.len());
+    for (index, record) in new.package.records.iter().enumerate() {
+        let parent_id = record
+            .parent_key
+            .as_deref()
+            .and_then(|key| ids_by_key.iter().find(|(k, _)| *k == key).map(|(_, id)| id.clone()));
+        let (id, result) = save_record(conn, new.partner_id, record, parent_id.as_deref(), index, new.now)?;
+        conn.execute(
+            "INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES ($1, $2, $3, $4)",
+            params![&package_id, &id, index as i64, result.as_str()],
+        )?;
+        if record.section == Some(Section::Unassigned) {
+            let achievement_type = record.achievement_type.as_deref().unwrap_or("");
+            alerts::raise(
+                conn,
+                "unknown_achievement_type",
+                Some(new.partner_id),
+                achievement_type,
+                &format!("achievementType {achievement_type:?} is not mapped to a resume section; credentials of this type wait as Unassigned"),
+                new.now,
+            )?;
+        }
+        if record.verification.state == VerificationState::Failed && result != SaveResult::Unchanged {
+            alerts::raise(
+                conn,
+                "verification_failed",
+                Some(new.partner_id),
+                record.assertion_id.as_deref().unwrap_or(&record.key),
+                &record.verification.reason,
+                new.now,
+            )?;
+        }
+        ids_by_key.push((record.key.as_str(), id));
+        saved.push(Saved { record_index: index, result });
+    }
+    Ok(saved)
+}
+
+fn save_record(conn: &mut dyn Conn, partner_id: &str, record: &Record, parent_id: Option<&str>, position: usize, now: i64) -> Result<(String, SaveResult), StoreError> {
+    let fingerprint = record.fingerprint();
+    let existing = conn.query_opt(
+        "SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $1 AND assertion_key = $2",
+        params![partner_id, &record.key],
+    )?;
+    let document = record.document.to_string();
+    let section = record.section.map(|s| format!("{s:?}"));
+    let fields = params![
+        record.assertion_id.as_deref(),
+        record.kind.as_str(),
+        parent_id,
+        document,
+        record.jws.as_deref(),
+        &fingerprint,
+        &record.name,
+        record.description.as_deref(),
+        &record.issuer_id,
+        record.issuer_name.as_deref(),
+        record.achievement_id.as_deref(),
+        record.achievement_type.as_deref(),
+        section,
+        record.awarded.as_ref().map(|d| d.text.clone()),
+        record.awarded.as_ref().and_then(|d| d.parsed.clone()),
+        record.valid_until.as_ref().map(|d| d.text.clone()),
+        record.valid_until.as_ref().and_then(|d| d.parsed.clone()),
+        record.recipient_id.as_deref(),
+        record.verification.state.as_str(),
+        &record.verification.reason,
+        now,
+    ];
+    let (id, result) = match existing {
+        Some(row) if row.text(1)? == fingerprint && row.opt_int(2)?.is_none() => return Ok((row.text(0)?, SaveResult::Unchanged)),
+        Some(row) => {
+            let id = row.text(0)?;
+            let mut values = fields.to_vec();
+            values.push(id.clone().into());
+            conn.execute(
+                "UPDATE credentials SET assertion_id = $1, kind = $2, parent_id = $3, document = $4, jws = $5, fingerprint = $6,
+                    name = $7, description = $8, issuer_id = $9, issuer_name = $10, achievement_id = $11, achievement_type = $12,
+                    section = $13, awarded_text = $14, awarded_at = $15, valid_until_text = $16, valid_until_at = $17,
+                    recipient_id = $18, verification = $19, verification_reason = $20, verification_checked_at = $21,
+                    updated_at = $21, deleted_at = NULL
+                 WHERE id = $22",
+                &values,
+            )?;
+            conn.execute("DELETE FROM skills WHERE credential_id = $1", params![&id])?;
+            (id, SaveResult::Updated)
+        }
+        None => {
+            let id = new_id();
+            let mut values = vec![id.clone().into(), partner_id.into(), record.key.clone().into()];
+            values.extend_from_slice(fields);
+            values.push((position as i64).into());
+            conn.execute(
+                "INSERT INTO credentials (id, partner_id, assertion_key, assertion_id, kind, parent_id, document, jws, fingerprint,
+                    name, description, issuer_id, issuer_name, achievement_id, achievement_type, section, awarded_text, awarded_at,
+                    valid_until_text, valid_until_at, recipient_id, verification, verification_reason, verification_checked_at,
+                    created_at, updated_at, position)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $24, $25)",
+                &values,
+            )?;
+            (id, SaveResult::Created)
+        }
+    };
+    for (position, skill) in record.skills.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url, level, category, verified, verified_by, verified_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            params![
+                new_id(),
+                &id,
+                position as i64,
+                skill.name.as_str(),
+                skill.description.as_deref(),
+                skill.framework.as_deref(),
+                skill.code.as_deref(),
+                skill.target_type.as_deref(),
+                skill.evidence_url.as_deref(),
+                skill.level.map(|l| l.as_str()),
+                skill.category.as_str(),
+                skill.verified,
+                skill.verified_by.as_deref(),
+                skill.verified_on.as_deref(),
+            ],
+        )?;
+    }
+    Ok((id, result))
+}
+
+/// The partner that a recipient token (use case 3) binds to, and its person, if the token
+/// is known, unexpired and the partner's own.
+pub fn recipient_token_user(conn: &mut dyn Conn, token_hash: &str, partner_id: &str, now: i64) -> Result<Option<String>, StoreError> {
+    let row = conn.query_opt(
+        "SELECT user_id FROM recipient_tokens WHERE token_hash = $1 AND partner_id = $2 AND expires_at > $3",
+        params![token_hash, partner_id, now],
+    )?;
+    row.map(|r| r.text(0)).transpose()
+}
+
+/// Records a recipient token for (person, partner).
+pub fn insert_recipient_token(conn: &mut dyn Conn, token_hash: &str, partner_id: &str, user_id: &str, now: i64, expires_at: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO recipient_tokens (token_hash, partner_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        params![token_hash, partner_id, user_id, now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// A credential as the partner submitted it.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub document: String,
+    pub jws: Option<String>,
+}
+
+fn submitted(row: &Row) -> Result<Submitted, StoreError> {
+    Ok(Submitted {
+        document: row.text(0)?,
+        jws: row.opt_text(1)?,
+    })
+}
+
+/// One page of the partner's submissions (top-level records, oldest first), and the total.
+pub fn list_submitted(conn: &mut dyn Conn, partner_id: &str, limit: i64, offset: i64) -> Result<(i64, Vec<Submitted>), StoreError> {
+    let total = conn
+        .query_one(
+            "SELECT COUNT(*) FROM credentials WHERE partner_id = $1 AND parent_id IS NULL AND deleted_at IS NULL",
+            params![partner_id],
+        )?
+        .int(0)?;
+    let rows = conn.query(
+        "SELECT document, jws FROM credentials WHERE partner_id = $1 AND parent_id IS NULL AND deleted_at IS NULL
+         ORDER BY created_at, position, id LIMIT $2 OFFSET $3",
+        params![partner_id, limit, offset],
+    )?;
+    Ok((total, rows.iter().map(submitted).collect::<Result<_, _>>()?))
+}
+
+/// One submission by its assertion id (nested CLR credentials included).
+pub fn find_submitted(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str) -> Result<Option<Submitted>, StoreError> {
+    let row = conn.query_opt(
+        "SELECT document, jws FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL
+         ORDER BY updated_at DESC LIMIT 1",
+        params![partner_id, assertion_id],
+    )?;
+    row.map(|r| submitted(&r)).transpose()
+}
+
+/// The identity key of a live submission with this assertion id.
+pub fn key_of(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str) -> Result<Option<String>, StoreError> {
+    let row = conn.query_opt(
+        "SELECT assertion_key FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL
+         ORDER BY updated_at DESC LIMIT 1",
+        params![partner_id, assertion_id],
+    )?;
+    row.map(|r| r.text(0)).transpose()
+}
+
+/// Deletes (revokes) a submission and anything nested in it. Returns false if there was none.
+pub fn delete(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str, now: i64) -> Result<bool, StoreError> {
+    let Some(row) = conn.query_opt(
+        "SELECT id FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT 1",
+        params![partner_id, assertion_id],
+    )?
+    else {
+        return Ok(false);
+    };
+    let id = row.text(0)?;
+    conn.execute(
+        "UPDATE credentials SET deleted_at = $1, updated_at = $1 WHERE (id = $2 OR parent_id = $2) AND deleted_at IS NULL",
+        params![now, &id],
+    )?;
+    Ok(true)
+}
+
+/// What the claim page shows of a package.
+#[derive(Debug, Clone)]
+pub struct PackageView {
+    pub partner_name: String,
+    pub recipient: serde_json::Value,
+    pub expires_at: i64,
+    pub claimed: bool,
+    pub items: Vec<ItemView>,
+    pub skills: Vec<SkillView>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    pub name: String,
+    pub issuer: String,
+    pub section: Option<String>,
+    pub awarded: Option<String>,
+    pub description: Option<String>,
+    pub verification: String,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SkillView {
+    pub name: String,
+    pub description: Option<String>,
+    pub level: Option<String>,
+    pub category: String,
+    pub verified: bool,
+    pub verified_by: Option<String>,
+}
+
+/// The package an identifier token opens, if the token is known and unexpired.
+pub fn package_view(conn: &mut dyn Conn, token_hash: &str, now: i64) -> Result<Option<PackageView>, StoreError> {
+    let Some(package) = conn.query_opt(
+        "SELECT k.id, p.name, k.recipient, k.expires_at, k.claimed_by FROM packages k JOIN partners p ON p.id = k.partner_id
+         WHERE k.token_hash = $1 AND k.expires_at > $2",
+        params![token_hash, now],
+    )?
+    else {
+        return Ok(None);
+    };
+    let package_id = package.text(0)?;
+    let items = conn.query(
+        "SELECT c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification, c.deleted_at, c.kind
+         FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
+         WHERE pc.package_id = $1 ORDER BY pc.position",
+        params![&package_id],
+    )?;
+    let skills = conn.query(
+        "SELECT s.name, s.description, s.level, s.category, s.verified, s.verified_by
+         FROM package_credentials pc JOIN skills s ON s.credential_id = pc.credential_id
+         WHERE pc.package_id = $1 ORDER BY pc.position, s.position",
+        params![&package_id],
+    )?;
+    let mut item_views = Vec::new();
+    for row in &items {
+        if row.text(7)? != RecordKind::Credential.as_str() {
+            continue;
+        }
+        item_views.push(ItemView {
+            name: row.text(0)?,
+            issuer: row.text(1)?,
+            section: row.opt_text(2)?,
+            awarded: row.opt_text(3)?,
+            description: row.opt_text(4)?,
+            verification: row.text(5)?,
+            revoked: row.opt_int(6)?.is_some(),
+        });
+    }
+    Ok(Some(PackageView {
+        partner_name: package.text(1)?,
+        recipient: serde_json::from_str(&package.text(2)?).unwrap_or_default(),
+        expires_at: package.int(3)?,
+        claimed: package.opt_text(4)?.is_some(),
+        items: item_views,
+        skills: skills
+            .iter()
+            .map(|row| {
+                Ok(SkillView {
+                    name: row.text(0)?,
+                    description: row.opt_text(1)?,
+                    level: row.opt_text(2)?,
+                    category: row.text(3)?,
+                    verified: row.flag(4)?,
+                    verified_by: row.opt_text(5)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+    }))
+}

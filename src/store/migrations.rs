@@ -1,0 +1,54 @@
+//! Schema migrations, one SQL file per engine and version, applied in order at start-up
+//! inside one transaction (PostgreSQL instances take an advisory lock first).
+
+use super::{Conn, StoreError, params};
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// (version, SQLite script, PostgreSQL script). The two differ only in types.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("migrations/sqlite/0001_partner_api.sql"),
+    include_str!("migrations/postgres/0001_partner_api.sql"),
+)];
+
+/// Every table, for snapshots.
+pub(super) const TABLES: &[&str] = &[
+    "partners",
+    "access_tokens",
+    "mapping_rules",
+    "packages",
+    "credentials",
+    "package_credentials",
+    "skills",
+    "recipient_tokens",
+    "alerts",
+];
+
+pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )?;
+    let applied = conn
+        .query_opt("SELECT MAX(version) FROM schema_migrations", &[])?
+        .and_then(|row| row.opt_int(0).ok().flatten())
+        .unwrap_or(0);
+    for (version, sqlite, postgres) in MIGRATIONS {
+        if *version <= applied {
+            continue;
+        }
+        conn.batch(match engine {
+            Engine::Sqlite => sqlite,
+            Engine::Postgres => postgres,
+        })?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            params![*version, crate::clock::system_now_ms()],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The database: one store API over two engines, SQLite (embedded, the default) and
+//! PostgreSQL (any number of instances on one database). Store functions are written once,
+//! as plain synchronous code over [`Conn`]; each engine runs them in a transaction on its
+//! own threads, so a request is all-or-nothing and never blocks the async runtime.
+//!
+//! SQL is shared between engines: placeholders are `$1, $2, …` and must first appear in
+//! ascending order (SQLite numbers `$N` parameters by first appearance); integers are
+//! BIGINT on PostgreSQL, flags are 0/1 integers, times are Unix milliseconds.
+
+pub mod alerts;
+pub mod holding;
+pub mod mapping;
+mod migrations;
+pub mod partners;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+/// A failure of the store, in the store's words. Handlers never see database error codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (the constraint's name says which).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is shutting down: try again later (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a corrupt database (500).
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// A value bound to or read from SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Builds a parameter list: `params![a, b, c]`.
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => { &[$($crate::store::Value::from($value)),*][..] };
+}
+pub use params;
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.opt_text(i)?
+            .ok_or_else(|| StoreError::Other(format!("column {i} is NULL")))
+    }
+
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => Ok(Some(s.clone())),
+            Some(Value::Null) => Ok(None),
+            other => Err(StoreError::Other(format!("column {i}: expected text, got {other:?}"))),
+        }
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.opt_int(i)?
+            .ok_or_else(|| StoreError::Other(format!("column {i} is NULL")))
+    }
+
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        match self.0.get(i) {
+            Some(Value::Int(n)) => Ok(Some(*n)),
+            Some(Value::Null) => Ok(None),
+            other => Err(StoreError::Other(format!("column {i}: expected an integer, got {other:?}"))),
+        }
+    }
+
+    pub fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        Ok(self.int(i)? != 0)
+    }
+}
+
+/// A connection inside a transaction. Store functions take `&mut dyn Conn`.
+pub trait Conn {
+    /// Runs one statement; returns the number of rows changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+    /// Runs one query and returns its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+    /// Runs several statements without parameters (migrations).
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
+}
+
+impl dyn Conn + '_ {
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| StoreError::Other("expected one row, got none".into()))
+    }
+}
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// `sqlite://PATH` (`sqlite:///abs/path.db`), `sqlite::memory:` is refused (each reader
+    /// would see its own database), `postgres://…` or `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Location, String> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() || path.contains(":memory:") {
+                return Err("CC_DATABASE_URL: give SQLite a file path, e.g. sqlite://credentialconnect.db".into());
+            }
+            return Ok(Location::Sqlite(path.into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Location::Postgres(url.to_string()));
+        }
+        Err(format!(
+            "CC_DATABASE_URL {:?} names no engine we run on: use sqlite://PATH or postgres://…",
+            url.split('@').next_back().unwrap_or("")
+        ))
+    }
+}
+
+enum Engine {
+    Sqlite(sqlite::SqliteEngine),
+    Postgres(postgres::PostgresEngine),
+}
+
+/// The store: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<Engine>,
+}
+
+impl Store {
+    /// Opens (creating the SQLite file if missing) and migrates the database.
+    pub async fn open(location: &Location) -> Result<Store, StoreError> {
+        let location = location.clone();
+        let engine = tokio::task::spawn_blocking(move || match location {
+            Location::Sqlite(path) => sqlite::SqliteEngine::open(&path).map(Engine::Sqlite),
+            Location::Postgres(url) => postgres::PostgresEngine::open(&url).map(Engine::Postgres),
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("opening the store panicked: {e}")))??;
+        Ok(Store {
+            engine: Arc::new(engine),
+        })
+    }
+
+    /// Runs `job` in a write transaction: everything it did is committed durably before
+    /// this returns `Ok`, and nothing it did survives if it returns `Err`.
+    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.engine.as_ref() {
+            Engine::Sqlite(engine) => engine.write(job).await,
+            Engine::Postgres(engine) => engine.run(job).await,
+        }
+    }
+
+    /// Runs `job` in a read transaction (a consistent snapshot).
+    pub async fn read<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.engine.as_ref() {
+            Engine::Sqlite(engine) => engine.read(job).await,
+            Engine::Postgres(engine) => engine.run(job).await,
+        }
+    }
+
+    pub fn engine_name(&self) -> &'static str {
+        match self.engine.as_ref() {
+            Engine::Sqlite(_) => "sqlite",
+            Engine::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Every row of every table, as text, in a stable order: tests compare two snapshots to
+    /// prove that a rejected request left no trace.
+    pub async fn snapshot(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut lines = Vec::new();
+            for table in migrations::TABLES {
+                let rows = conn.query(&format!("SELECT * FROM {table} ORDER BY 1, 2"), &[])?;
+                for row in rows {
+                    lines.push(format!("{table}: {:?}", row.0));
+                }
+            }
+            Ok(lines)
+        })
+        .await
+    }
+}
+
+/// A new random identifier for rows (128 bits, hex).
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    crate::secrets::fill_random(&mut bytes);
+    hex::encode(bytes)
+}

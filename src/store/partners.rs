@@ -1,0 +1,178 @@
+//! Partners (API clients) and their access tokens.
+
+use super::{Conn, Row, StoreError, new_id, params};
+use crate::domain::scopes::Scopes;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub client_id: String,
+    pub scopes: Scopes,
+    pub unstable_ids: bool,
+    pub strict: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+const PARTNER_COLUMNS: &str =
+    "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash";
+
+fn partner(row: &Row) -> Result<(Partner, String), StoreError> {
+    let scopes = Scopes::parse(&row.text(4)?).map_err(StoreError::Other)?;
+    Ok((
+        Partner {
+            id: row.text(0)?,
+            slug: row.text(1)?,
+            name: row.text(2)?,
+            client_id: row.text(3)?,
+            scopes,
+            unstable_ids: row.flag(5)?,
+            strict: row.flag(6)?,
+            disabled: row.flag(7)?,
+            created_at: row.int(8)?,
+        },
+        row.text(9)?,
+    ))
+}
+
+/// What `partner create` decides.
+#[derive(Debug, Clone)]
+pub struct NewPartner {
+    pub slug: String,
+    pub name: String,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub scopes: Scopes,
+    pub unstable_ids: bool,
+    pub strict: bool,
+}
+
+pub fn insert(conn: &mut dyn Conn, new: &NewPartner, now: i64) -> Result<Partner, StoreError> {
+    let id = new_id();
+    conn.execute(
+        "INSERT INTO partners (id, slug, name, client_id, secret_hash, scopes, unstable_ids, strict, disabled, created_at, secret_rotated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+        params![&id, &new.slug, &new.name, &new.client_id, &new.secret_hash, new.scopes.to_string(), new.unstable_ids, new.strict, now],
+    )?;
+    Ok(Partner {
+        id,
+        slug: new.slug.clone(),
+        name: new.name.clone(),
+        client_id: new.client_id.clone(),
+        scopes: new.scopes,
+        unstable_ids: new.unstable_ids,
+        strict: new.strict,
+        disabled: false,
+        created_at: now,
+    })
+}
+
+/// The partner and its secret digest, by client id.
+pub fn by_client_id(conn: &mut dyn Conn, client_id: &str) -> Result<Option<(Partner, String)>, StoreError> {
+    let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE client_id = $1");
+    conn.query_opt(&sql, params![client_id])?.map(|r| partner(&r)).transpose()
+}
+
+pub fn by_slug(conn: &mut dyn Conn, slug: &str) -> Result<Option<Partner>, StoreError> {
+    let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE slug = $1");
+    Ok(conn.query_opt(&sql, params![slug])?.map(|r| partner(&r)).transpose()?.map(|(p, _)| p))
+}
+
+pub fn list(conn: &mut dyn Conn) -> Result<Vec<Partner>, StoreError> {
+    let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners ORDER BY slug");
+    conn.query(&sql, &[])?.iter().map(|r| partner(r).map(|(p, _)| p)).collect()
+}
+
+/// Replaces the client secret and revokes every token issued under the old one.
+pub fn rotate_secret(conn: &mut dyn Conn, slug: &str, secret_hash: &str, now: i64) -> Result<bool, StoreError> {
+    let changed = conn.execute(
+        "UPDATE partners SET secret_hash = $1, secret_rotated_at = $2 WHERE slug = $3",
+        params![secret_hash, now, slug],
+    )?;
+    revoke_tokens(conn, slug)?;
+    Ok(changed == 1)
+}
+
+/// Disables a partner: its secret stops working and its tokens are revoked. Its data stays.
+pub fn disable(conn: &mut dyn Conn, slug: &str) -> Result<bool, StoreError> {
+    let changed = conn.execute("UPDATE partners SET disabled = 1 WHERE slug = $1", params![slug])?;
+    revoke_tokens(conn, slug)?;
+    Ok(changed == 1)
+}
+
+/// Changes how the partner's uploads are read.
+pub fn set_options(conn: &mut dyn Conn, slug: &str, strict: Option<bool>, unstable_ids: Option<bool>) -> Result<bool, StoreError> {
+    let changed = conn.execute(
+        "UPDATE partners SET strict = COALESCE($1, strict), unstable_ids = COALESCE($2, unstable_ids) WHERE slug = $3",
+        params![strict, unstable_ids, slug],
+    )?;
+    Ok(changed == 1)
+}
+
+fn revoke_tokens(conn: &mut dyn Conn, slug: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM access_tokens WHERE partner_id IN (SELECT id FROM partners WHERE slug = $1)",
+        params![slug],
+    )?;
+    Ok(())
+}
+
+/// An access token as stored.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub partner: Partner,
+    pub scopes: Scopes,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert_token(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    partner_id: &str,
+    scopes: Scopes,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO access_tokens (token_hash, partner_id, scopes, issued_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+        params![token_hash, partner_id, scopes.to_string(), now, expires_at],
+    )?;
+    Ok(())
+}
+
+pub fn token(conn: &mut dyn Conn, token_hash: &str) -> Result<Option<TokenGrant>, StoreError> {
+    let sql = format!(
+        "SELECT t.scopes, t.last_used_at, t.expires_at, {} FROM access_tokens t JOIN partners p ON p.id = t.partner_id WHERE t.token_hash = $1",
+        PARTNER_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let Some(row) = conn.query_opt(&sql, params![token_hash])? else {
+        return Ok(None);
+    };
+    let (partner, _) = partner(&Row(row.0[3..].to_vec()))?;
+    Ok(Some(TokenGrant {
+        partner,
+        scopes: Scopes::parse(&row.text(0)?).map_err(StoreError::Other)?,
+        last_used_at: row.int(1)?,
+        expires_at: row.int(2)?,
+    }))
+}
+
+/// Slides the token's inactivity window.
+pub fn touch_token(conn: &mut dyn Conn, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE access_tokens SET last_used_at = $1 WHERE token_hash = $2 AND last_used_at < $1",
+        params![now, token_hash],
+    )?;
+    Ok(())
+}
+
+/// Removes tokens that can no longer be used.
+pub fn purge_expired_tokens(conn: &mut dyn Conn, idle_cutoff: i64, now: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM access_tokens WHERE last_used_at < $1 OR expires_at < $2",
+        params![idle_cutoff, now],
+    )
+}

@@ -1,0 +1,188 @@
+//! The PostgreSQL engine: a pool of connections; each job runs in its own transaction on
+//! the blocking thread pool. Many instances may share one database.
+
+use super::{Conn, Row, StoreError, Value, migrations};
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{NoTls, Statement, Transaction};
+use std::collections::HashMap;
+use std::error::Error;
+use std::time::Duration;
+
+type Pool = r2d2::Pool<Manager>;
+
+/// A pooled connection with its prepared statements (one parse per SQL text).
+struct PooledClient {
+    client: postgres::Client,
+    statements: HashMap<String, Statement>,
+}
+
+struct Manager(postgres::Config);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PooledClient;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PooledClient, postgres::Error> {
+        Ok(PooledClient {
+            client: self.0.connect(NoTls)?,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PooledClient) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PooledClient) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+pub(super) struct PostgresEngine {
+    pool: Pool,
+}
+
+impl PostgresEngine {
+    pub(super) fn open(url: &str) -> Result<PostgresEngine, StoreError> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Other(format!("CC_DATABASE_URL is not a PostgreSQL URL: {e}")))?;
+        let manager = Manager(config);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
+        let engine = PostgresEngine { pool };
+        engine.run_blocking(|conn| {
+            // One instance migrates at a time; the others wait, then find nothing to do.
+            conn.query("SELECT pg_advisory_xact_lock(7417028)", &[])?;
+            migrations::run(conn, migrations::Engine::Postgres)
+        })?;
+        Ok(engine)
+    }
+
+    pub(super) async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || PostgresEngine { pool }.run_blocking(job))
+            .await
+            .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
+    }
+
+    fn run_blocking<T>(&self, job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut pooled = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))?;
+        let PooledClient { client, statements } = &mut *pooled;
+        let mut transaction = client.transaction().map_err(convert)?;
+        let outcome = job(&mut PostgresTx {
+            transaction: &mut transaction,
+            statements,
+        })?;
+        transaction.commit().map_err(convert)?;
+        Ok(outcome)
+    }
+}
+
+struct PostgresTx<'t, 'c> {
+    transaction: &'t mut Transaction<'c>,
+    statements: &'t mut HashMap<String, Statement>,
+}
+
+impl PostgresTx<'_, '_> {
+    fn prepare(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.transaction.prepare(sql).map_err(convert)?;
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Conn for PostgresTx<'_, '_> {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let statement = self.prepare(sql)?;
+        self.transaction.execute(&statement, &bind(params)).map_err(convert)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let statement = self.prepare(sql)?;
+        let rows = self.transaction.query(&statement, &bind(params)).map_err(convert)?;
+        rows.iter().map(read_row).collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.transaction.batch_execute(sql).map_err(convert)
+    }
+}
+
+fn read_row(row: &postgres::Row) -> Result<Row, StoreError> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        let value = if *ty == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int))
+        } else if *ty == Type::INT4 {
+            row.try_get::<_, Option<i32>>(i).map(|v| v.map(|n| Value::Int(n.into())))
+        } else if *ty == Type::INT2 {
+            row.try_get::<_, Option<i16>>(i).map(|v| v.map(|n| Value::Int(n.into())))
+        } else if *ty == Type::BOOL {
+            row.try_get::<_, Option<bool>>(i).map(|v| v.map(|b| Value::Int(b.into())))
+        } else {
+            row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text))
+        };
+        values.push(value.map_err(convert)?.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) if *ty == Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
+            Value::Int(n) if *ty == Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
+            Value::Int(n) if *ty == Type::BOOL => (*n != 0).to_sql(ty, out),
+            Value::Int(n) => n.to_sql(ty, out),
+            Value::Text(s) => s.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty)
+            || <i32 as ToSql>::accepts(ty)
+            || <String as ToSql>::accepts(ty)
+            || *ty == Type::INT2
+            || *ty == Type::BOOL
+    }
+
+    to_sql_checked!();
+}
+
+fn convert(error: postgres::Error) -> StoreError {
+    if let Some(db) = error.as_db_error() {
+        let code = db.code().code();
+        return match code {
+            "23505" => StoreError::Conflict(db.constraint().unwrap_or("unique").to_string()),
+            _ if code.starts_with("08") || code.starts_with("57P") || code == "53300" => {
+                StoreError::Unavailable(db.message().to_string())
+            }
+            _ => StoreError::Other(format!("{code}: {}", db.message())),
+        };
+    }
+    if error.is_closed() || error.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return StoreError::Unavailable(error.to_string());
+    }
+    StoreError::Other(error.to_string())
+}
