@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "credentialconnect", version, about = "CredentialConnect: credentials in, skills-first resumes out")]
+#[command(
+    name = "credentialconnect",
+    version,
+    about = "CredentialConnect: credentials in, skills-first resumes out"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -90,7 +94,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { database } => demo(&database).await,
         Command::Partner(command) => partner(open_app().await?, command).await,
-        Command::Mapping { achievement_type, section, partner } => {
+        Command::Mapping {
+            achievement_type,
+            section,
+            partner,
+        } => {
             let app = open_app().await?;
             let section: Section = section.parse().map_err(|e| anyhow!("{e}"))?;
             let now = app.clock.now_ms();
@@ -108,7 +116,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await?
                 .map_err(|e| anyhow!(e))?;
-            println!("{}", serde_json::json!({"section": section.title(), "moved": moved}));
+            println!(
+                "{}",
+                serde_json::json!({"section": section.title(), "moved": moved})
+            );
             Ok(())
         }
         Command::Alerts => {
@@ -131,9 +142,25 @@ async fn open_app() -> anyhow::Result<App> {
 
 async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
     match command {
-        PartnerCommand::Create { name, slug, scopes, unstable_ids, strict } => {
+        PartnerCommand::Create {
+            name,
+            slug,
+            scopes,
+            unstable_ids,
+            strict,
+        } => {
             let scopes = Scopes::parse(&scopes).map_err(|e| anyhow!(e))?;
-            let issued = partner_admin::create(&app, PartnerRequest { name, slug, scopes, unstable_ids, strict }).await?;
+            let issued = partner_admin::create(
+                &app,
+                PartnerRequest {
+                    name,
+                    slug,
+                    scopes,
+                    unstable_ids,
+                    strict,
+                },
+            )
+            .await?;
             println!("{}", serde_json::to_string(&issued)?);
         }
         PartnerCommand::List => {
@@ -152,7 +179,11 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             partner_admin::disable(&app, &slug).await?;
             println!("{}", serde_json::json!({"slug": slug, "disabled": true}));
         }
-        PartnerCommand::Set { slug, strict, unstable_ids } => {
+        PartnerCommand::Set {
+            slug,
+            strict,
+            unstable_ids,
+        } => {
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }
@@ -164,9 +195,15 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
 /// the curl commands to try it.
 async fn demo(database: &str) -> anyhow::Result<()> {
     let mut config = Config::from_env().map_err(|e| anyhow!(e))?;
-    config.database = crate::store::Location::parse(&format!("sqlite://{database}")).map_err(|e| anyhow!(e))?;
-    let app = App::open(config).await.context("opening the demo database")?;
-    let existing = app.store.read(|conn| partners::by_slug(conn, "demo")).await?;
+    config.database =
+        crate::store::Location::parse(&format!("sqlite://{database}")).map_err(|e| anyhow!(e))?;
+    let app = App::open(config)
+        .await
+        .context("opening the demo database")?;
+    let existing = app
+        .store
+        .read(|conn| partners::by_slug(conn, "demo"))
+        .await?;
     let issued = match existing {
         Some(_) => partner_admin::rotate_secret(&app, "demo").await?,
         None => {
@@ -229,7 +266,11 @@ fn spawn_purges(app: App) {
             interval.tick().await;
             let now = app.clock.now_ms();
             let idle_cutoff = now - millis(app.config.token_idle);
-            if let Err(e) = app.store.write(move |conn| partners::purge_expired_tokens(conn, idle_cutoff, now)).await {
+            if let Err(e) = app
+                .store
+                .write(move |conn| partners::purge_expired_tokens(conn, idle_cutoff, now))
+                .await
+            {
                 tracing::warn!(error = %e, "purging expired tokens failed");
             }
         }
@@ -242,7 +283,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

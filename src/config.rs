@@ -74,14 +74,20 @@ impl Config {
             config.public_url = url.trim_end_matches('/').to_string();
         }
         let number = |name: &str, default: u64| -> Result<u64, String> {
-            var(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name} must be a whole number, got {v:?}")))
+            var(name).map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| format!("{name} must be a whole number, got {v:?}"))
+            })
         };
         config.token_idle = Duration::from_secs(number("CC_TOKEN_IDLE_SECONDS", 3600)?);
         config.token_max_age = Duration::from_secs(number("CC_TOKEN_MAX_AGE_SECONDS", 24 * 3600)?);
         config.package_ttl = Duration::from_secs(number("CC_PACKAGE_TTL_DAYS", 30)? * 24 * 3600);
-        config.max_body_bytes = usize::try_from(number("CC_MAX_BODY_BYTES", 5 * 1024 * 1024)?).map_err(|e| e.to_string())?;
-        config.limits.max_credentials = usize::try_from(number("CC_MAX_CREDENTIALS", 500)?).map_err(|e| e.to_string())?;
-        config.limits.max_alignments = usize::try_from(number("CC_MAX_ALIGNMENTS", 200)?).map_err(|e| e.to_string())?;
+        config.max_body_bytes = usize::try_from(number("CC_MAX_BODY_BYTES", 5 * 1024 * 1024)?)
+            .map_err(|e| e.to_string())?;
+        config.limits.max_credentials =
+            usize::try_from(number("CC_MAX_CREDENTIALS", 500)?).map_err(|e| e.to_string())?;
+        config.limits.max_alignments =
+            usize::try_from(number("CC_MAX_ALIGNMENTS", 200)?).map_err(|e| e.to_string())?;
         config.bench_echo = var("CC_BENCH_ECHO").is_some_and(|v| v == "1" || v == "true");
         Ok(config)
     }

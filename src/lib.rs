@@ -3,11 +3,11 @@
 //!
 //! Layers, each depending only on those below: `http` → `services` → `domain` + `store`.
 
-pub mod domain;
-pub mod clock;
-pub mod secrets;
-pub mod store;
-pub mod config;
-pub mod services;
-pub mod http;
 pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod secrets;
+pub mod services;
+pub mod store;

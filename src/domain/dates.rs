@@ -46,11 +46,7 @@ fn parse(text: &str) -> Option<String> {
     }
     // XML Schema dateTime without a zone (seen in VCDM 1.1 credentials): read as UTC.
     if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some(
-            naive
-                .and_utc()
-                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
-        );
+        return Some(naive.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true));
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
@@ -70,7 +66,10 @@ mod tests {
 
     #[test]
     fn plain_date_parses() {
-        assert_eq!(DateText::new("2023-05-01").parsed.as_deref(), Some("2023-05-01"));
+        assert_eq!(
+            DateText::new("2023-05-01").parsed.as_deref(),
+            Some("2023-05-01")
+        );
     }
 
     #[test]

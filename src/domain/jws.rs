@@ -84,7 +84,12 @@ mod tests {
 
     #[test]
     fn payload_without_vc_claim_is_the_credential() {
-        let jws = format!("{}.{}.{}", b64(r#"{"alg":"RS256"}"#), b64(r#"{"id":"2"}"#), b64("s"));
+        let jws = format!(
+            "{}.{}.{}",
+            b64(r#"{"alg":"RS256"}"#),
+            b64(r#"{"id":"2"}"#),
+            b64("s")
+        );
         assert_eq!(decode(&jws).expect("decodes").credential()["id"], "2");
     }
 

@@ -307,9 +307,21 @@ impl Reader<'_> {
         }
     }
 
-    fn read_credential(&mut self, pointer: &str, value: &Value, jws: Option<&str>, parent: Option<&str>) {
+    fn read_credential(
+        &mut self,
+        pointer: &str,
+        value: &Value,
+        jws: Option<&str>,
+        parent: Option<&str>,
+    ) {
         let Value::Object(credential) = value else {
-            self.problem(pointer, format!("the credential must be a JSON object, got {}", kind_of(value)));
+            self.problem(
+                pointer,
+                format!(
+                    "the credential must be a JSON object, got {}",
+                    kind_of(value)
+                ),
+            );
             return;
         };
         let problems_before = self.problems.len();
@@ -317,8 +329,12 @@ impl Reader<'_> {
         let is_clr = types.iter().any(|t| t == "ClrCredential");
         let assertion_id = self.id_text(credential, "id", pointer);
         let (issuer_id, issuer_name) = self.issuer(credential, pointer);
-        let (subject_pointer, subject) = match primary_subject(credential.get("credentialSubject")) {
-            Some((suffix, s)) => (Some(format!("{pointer}/credentialSubject{suffix}")), Some(s)),
+        let (subject_pointer, subject) = match primary_subject(credential.get("credentialSubject"))
+        {
+            Some((suffix, s)) => (
+                Some(format!("{pointer}/credentialSubject{suffix}")),
+                Some(s),
+            ),
             None => (None, None),
         };
         let achievement = subject.and_then(|s| match s.get("achievement") {
@@ -346,7 +362,13 @@ impl Reader<'_> {
         });
         let recipient_id = self.recipient.id.clone().or(subject_id);
 
-        let key = self.identity(pointer, &assertion_id, achievement_id.as_deref(), ap, achievement.is_some());
+        let key = self.identity(
+            pointer,
+            &assertion_id,
+            achievement_id.as_deref(),
+            ap,
+            achievement.is_some(),
+        );
         let awarded = ["awardedDate", "validFrom", "issuanceDate", "issuedOn"]
             .iter()
             .find_map(|field| self.text(credential, field, pointer))
@@ -358,16 +380,17 @@ impl Reader<'_> {
 
         let alignments = achievement.and_then(|a| a.get("alignment"));
         if let Some(Value::Array(list)) = alignments
-            && list.len() > self.limits.max_alignments {
-                self.problem(
-                    format!("{ap}/alignment"),
-                    format!(
-                        "at most {} alignments per credential; this one has {}",
-                        self.limits.max_alignments,
-                        list.len()
-                    ),
-                );
-            }
+            && list.len() > self.limits.max_alignments
+        {
+            self.problem(
+                format!("{ap}/alignment"),
+                format!(
+                    "at most {} alignments per credential; this one has {}",
+                    self.limits.max_alignments,
+                    list.len()
+                ),
+            );
+        }
 
         let proof = if jws.is_some() {
             ProofCarried::Jws
@@ -378,10 +401,15 @@ impl Reader<'_> {
         };
         let verification = verification::unchecked(proof, self.rules.strict);
         if verification.state == verification::VerificationState::Failed {
-            self.warn(pointer, format!("verification failed: {}", verification.reason));
+            self.warn(
+                pointer,
+                format!("verification failed: {}", verification.reason),
+            );
         }
 
-        let is_carrier = achievement_type.as_deref().is_some_and(sections::is_skill_carrier);
+        let is_carrier = achievement_type
+            .as_deref()
+            .is_some_and(sections::is_skill_carrier);
         let nested = if is_clr {
             subject.and_then(|s| s.get("verifiableCredential"))
         } else {
@@ -392,8 +420,14 @@ impl Reader<'_> {
             Some(Value::Array(list)) => list.iter().collect(),
             Some(other) => {
                 self.problem(
-                    format!("{}/verifiableCredential", subject_pointer.as_deref().unwrap_or("")),
-                    format!("`verifiableCredential` must be an array, got {}", kind_of(other)),
+                    format!(
+                        "{}/verifiableCredential",
+                        subject_pointer.as_deref().unwrap_or("")
+                    ),
+                    format!(
+                        "`verifiableCredential` must be an array, got {}",
+                        kind_of(other)
+                    ),
                 );
                 Vec::new()
             }
@@ -419,35 +453,44 @@ impl Reader<'_> {
             _ => None,
         };
         let skills = if is_carrier {
-            self.skills(alignments, ap, &verification, &issuer_name, &issuer_id, credential, &awarded)
+            self.skills(
+                alignments,
+                ap,
+                &verification,
+                &issuer_name,
+                &issuer_id,
+                credential,
+                &awarded,
+            )
         } else {
             Vec::new()
         };
 
         if self.problems.len() == problems_before
-            && let (Some(key), Some(name), Some(issuer_id)) = (key.clone(), name, issuer_id) {
-                self.records.push(Record {
-                    key,
-                    assertion_id,
-                    kind,
-                    parent_key: parent.map(str::to_string),
-                    pointer: pointer.to_string(),
-                    document: value.clone(),
-                    jws: jws.map(str::to_string),
-                    name,
-                    description,
-                    issuer_id,
-                    issuer_name,
-                    achievement_id,
-                    achievement_type,
-                    section,
-                    awarded,
-                    valid_until,
-                    recipient_id,
-                    verification,
-                    skills,
-                });
-            }
+            && let (Some(key), Some(name), Some(issuer_id)) = (key.clone(), name, issuer_id)
+        {
+            self.records.push(Record {
+                key,
+                assertion_id,
+                kind,
+                parent_key: parent.map(str::to_string),
+                pointer: pointer.to_string(),
+                document: value.clone(),
+                jws: jws.map(str::to_string),
+                name,
+                description,
+                issuer_id,
+                issuer_name,
+                achievement_id,
+                achievement_type,
+                section,
+                awarded,
+                valid_until,
+                recipient_id,
+                verification,
+                skills,
+            });
+        }
         let subject_pointer = subject_pointer.unwrap_or_default();
         for (i, entry) in nested_entries.into_iter().enumerate() {
             let nested_pointer = format!("{subject_pointer}/verifiableCredential/{i}");
@@ -459,13 +502,26 @@ impl Reader<'_> {
     fn types(&mut self, credential: &Map<String, Value>, pointer: &str) -> Vec<String> {
         let types: Vec<String> = match credential.get("type") {
             Some(Value::String(t)) => vec![t.clone()],
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
             None | Some(Value::Null) => {
-                self.problem(format!("{pointer}/type"), "`type` is required (e.g. [\"VerifiableCredential\", \"OpenBadgeCredential\"])");
+                self.problem(
+                    format!("{pointer}/type"),
+                    "`type` is required (e.g. [\"VerifiableCredential\", \"OpenBadgeCredential\"])",
+                );
                 return Vec::new();
             }
             Some(other) => {
-                self.problem(format!("{pointer}/type"), format!("`type` must be a string or an array of strings, got {}", kind_of(other)));
+                self.problem(
+                    format!("{pointer}/type"),
+                    format!(
+                        "`type` must be a string or an array of strings, got {}",
+                        kind_of(other)
+                    ),
+                );
                 return Vec::new();
             }
         };
@@ -484,7 +540,11 @@ impl Reader<'_> {
         types
     }
 
-    fn issuer(&mut self, credential: &Map<String, Value>, pointer: &str) -> (Option<String>, Option<String>) {
+    fn issuer(
+        &mut self,
+        credential: &Map<String, Value>,
+        pointer: &str,
+    ) -> (Option<String>, Option<String>) {
         let p = format!("{pointer}/issuer");
         match credential.get("issuer") {
             Some(Value::String(id)) if !id.trim().is_empty() => (Some(id.trim().to_string()), None),
@@ -496,11 +556,20 @@ impl Reader<'_> {
                 (id, self.text(issuer, "name", &p))
             }
             None | Some(Value::Null) | Some(Value::String(_)) => {
-                self.problem(p, "an issuer is required: `issuer` as an id string or an object with `id`");
+                self.problem(
+                    p,
+                    "an issuer is required: `issuer` as an id string or an object with `id`",
+                );
                 (None, None)
             }
             Some(other) => {
-                self.problem(p, format!("`issuer` must be a string or an object, got {}", kind_of(other)));
+                self.problem(
+                    p,
+                    format!(
+                        "`issuer` must be a string or an object, got {}",
+                        kind_of(other)
+                    ),
+                );
                 (None, None)
             }
         }
@@ -556,7 +625,10 @@ impl Reader<'_> {
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "the skill needs each of the carrier's facts")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the skill needs each of the carrier's facts"
+    )]
     fn skills(
         &mut self,
         alignments: Option<&Value>,
@@ -571,21 +643,31 @@ impl Reader<'_> {
         let list = match alignments {
             Some(Value::Array(list)) => list,
             None | Some(Value::Null) => {
-                self.warn(base, "this SkillsAndAbilities carrier has no alignments, so it brings no skills");
+                self.warn(
+                    base,
+                    "this SkillsAndAbilities carrier has no alignments, so it brings no skills",
+                );
                 return Vec::new();
             }
             Some(other) => {
-                self.problem(base, format!("`alignment` must be an array, got {}", kind_of(other)));
+                self.problem(
+                    base,
+                    format!("`alignment` must be an array, got {}", kind_of(other)),
+                );
                 return Vec::new();
             }
         };
         let verified = verification.state.vouches();
-        let verified_on = first_proof_created(credential).or_else(|| awarded.as_ref().map(|d| d.text.clone()));
+        let verified_on =
+            first_proof_created(credential).or_else(|| awarded.as_ref().map(|d| d.text.clone()));
         let mut skills = Vec::new();
         for (i, alignment) in list.iter().enumerate() {
             let p = format!("{base}/{i}");
             let Value::Object(a) = alignment else {
-                self.problem(p, format!("an alignment must be an object, got {}", kind_of(alignment)));
+                self.problem(
+                    p,
+                    format!("an alignment must be an object, got {}", kind_of(alignment)),
+                );
                 continue;
             };
             let name = match self.text(a, "targetName", &p).map(|n| SkillName::parse(&n)) {
@@ -595,11 +677,17 @@ impl Reader<'_> {
                     None
                 }
                 None => {
-                    self.problem(format!("{p}/targetName"), "a skill needs a name (targetName)");
+                    self.problem(
+                        format!("{p}/targetName"),
+                        "a skill needs a name (targetName)",
+                    );
                     None
                 }
             };
-            let level = match self.text(a, "skillLevel", &p).map(|l| SkillLevel::parse(&l)) {
+            let level = match self
+                .text(a, "skillLevel", &p)
+                .map(|l| SkillLevel::parse(&l))
+            {
                 Some(Ok(level)) => Some(level),
                 Some(Err(why)) => {
                     self.problem(format!("{p}/skillLevel"), why);
@@ -607,7 +695,10 @@ impl Reader<'_> {
                 }
                 None => None,
             };
-            let category = match self.text(a, "skillCategory", &p).map(|c| SkillCategory::parse(&c)) {
+            let category = match self
+                .text(a, "skillCategory", &p)
+                .map(|c| SkillCategory::parse(&c))
+            {
                 Some(Ok(category)) => category,
                 Some(Err(why)) => {
                     self.problem(format!("{p}/skillCategory"), why);
@@ -627,7 +718,9 @@ impl Reader<'_> {
                 level,
                 category,
                 verified,
-                verified_by: verified.then(|| issuer_name.clone().or_else(|| issuer_id.clone())).flatten(),
+                verified_by: verified
+                    .then(|| issuer_name.clone().or_else(|| issuer_id.clone()))
+                    .flatten(),
                 verified_on: verified.then(|| verified_on.clone()).flatten(),
             });
         }
@@ -647,7 +740,12 @@ impl Reader<'_> {
         }
         let fill = |slot: &mut Option<String>, key: &str| {
             if slot.is_none() {
-                *slot = subject.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+                *slot = subject
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
             }
         };
         fill(&mut self.recipient.given_name, "givenName");
@@ -674,7 +772,10 @@ impl Reader<'_> {
             if let Some(first) = seen.insert(&record.key, &record.pointer) {
                 duplicates.push(Problem::new(
                     record.pointer.clone(),
-                    format!("the same credential (id {:?}) is also at {first}; send each once", record.assertion_id.as_deref().unwrap_or(&record.key)),
+                    format!(
+                        "the same credential (id {:?}) is also at {first}; send each once",
+                        record.assertion_id.as_deref().unwrap_or(&record.key)
+                    ),
                 ));
             }
         }
@@ -695,7 +796,10 @@ impl Reader<'_> {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string),
             Some(other) => {
-                self.problem(format!("{pointer}/{key}"), format!("`{key}` must be a string, got {}", kind_of(other)));
+                self.problem(
+                    format!("{pointer}/{key}"),
+                    format!("`{key}` must be a string, got {}", kind_of(other)),
+                );
                 None
             }
         }
@@ -724,7 +828,10 @@ fn primary_subject(subject: Option<&Value>) -> Option<(String, &Map<String, Valu
     match subject? {
         Value::Object(s) => Some((String::new(), s)),
         Value::Array(list) => {
-            let objects = list.iter().enumerate().filter_map(|(i, v)| v.as_object().map(|o| (i, o)));
+            let objects = list
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_object().map(|o| (i, o)));
             let mut first = None;
             for (i, object) in objects {
                 if object.contains_key("achievement") {
@@ -824,7 +931,10 @@ mod tests {
         let package = read_default(json!({"credentials": [course("1")]})).expect("valid");
         let record = &package.records[0];
         assert_eq!(record.section, Some(Section::RelevantCoursework));
-        assert_eq!(record.awarded.as_ref().map(|d| d.text.as_str()), Some("Spring 2023"));
+        assert_eq!(
+            record.awarded.as_ref().map(|d| d.text.as_str()),
+            Some("Spring 2023")
+        );
         assert_eq!(record.issuer_name.as_deref(), Some("Institution X"));
         assert!(package.warnings.is_empty(), "{:?}", package.warnings);
     }
@@ -834,9 +944,17 @@ mod tests {
         let mut bad = course("");
         bad["issuer"] = json!({"name": "no id"});
         bad["type"] = json!(["Something"]);
-        let problems = read_default(json!({"credentials": [course("1"), bad]})).expect_err("invalid");
+        let problems =
+            read_default(json!({"credentials": [course("1"), bad]})).expect_err("invalid");
         let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
-        assert_eq!(pointers, ["/credentials/1/type", "/credentials/1/issuer/id", "/credentials/1/id"]);
+        assert_eq!(
+            pointers,
+            [
+                "/credentials/1/type",
+                "/credentials/1/issuer/id",
+                "/credentials/1/id"
+            ]
+        );
     }
 
     #[test]
@@ -852,7 +970,10 @@ mod tests {
         c["credentialSubject"]["achievement"]["achievementType"] = json!("");
         let package = read_default(json!({"credentials": [c]})).expect("valid");
         assert_eq!(package.records[0].section, Some(Section::Credentials));
-        assert_eq!(package.warnings[0].pointer, "/credentials/0/credentialSubject/achievement/achievementType");
+        assert_eq!(
+            package.warnings[0].pointer,
+            "/credentials/0/credentialSubject/achievement/achievementType"
+        );
     }
 
     #[test]
@@ -870,36 +991,65 @@ mod tests {
         c["name"] = json!(42);
         let problems = read_default(json!({"credentials": [c]})).expect_err("invalid");
         assert_eq!(problems[0].pointer, "/credentials/0/name");
-        assert!(problems[0].message.contains("must be a string, got a number"));
+        assert!(
+            problems[0]
+                .message
+                .contains("must be a string, got a number")
+        );
     }
 
     #[test]
     fn numeric_ids_are_opaque_text() {
-        let package = read_default(json!({"credentials": [course("1")], "recipient": {"id": 474989023199323_u64}})).expect("valid");
+        let package = read_default(
+            json!({"credentials": [course("1")], "recipient": {"id": 474989023199323_u64}}),
+        )
+        .expect("valid");
         assert_eq!(package.recipient.id.as_deref(), Some("474989023199323"));
     }
 
     #[test]
     fn duplicate_ids_in_one_package_are_refused() {
-        let problems = read_default(json!({"credentials": [course("1"), course("1")]})).expect_err("dup");
+        let problems =
+            read_default(json!({"credentials": [course("1"), course("1")]})).expect_err("dup");
         assert_eq!(problems[0].pointer, "/credentials/1");
     }
 
     #[test]
     fn too_many_credentials_are_refused() {
         let list: Vec<Value> = (0..3).map(|i| course(&i.to_string())).collect();
-        let limits = Limits { max_credentials: 2, max_alignments: 200 };
-        let problems = read(&json!({"credentials": list}), &PartnerRules::default(), limits).expect_err("too many");
-        assert!(problems[0].message.contains("at most 2 credentials; this one carries 3"));
+        let limits = Limits {
+            max_credentials: 2,
+            max_alignments: 200,
+        };
+        let problems = read(
+            &json!({"credentials": list}),
+            &PartnerRules::default(),
+            limits,
+        )
+        .expect_err("too many");
+        assert!(
+            problems[0]
+                .message
+                .contains("at most 2 credentials; this one carries 3")
+        );
     }
 
     #[test]
     fn unstable_ids_key_on_recipient_and_achievement() {
-        let rules = PartnerRules { unstable_ids: true, ..PartnerRules::default() };
-        let body = json!({"recipient": {"id": "r1"}, "credentials": [course("changes-every-time")]});
+        let rules = PartnerRules {
+            unstable_ids: true,
+            ..PartnerRules::default()
+        };
+        let body =
+            json!({"recipient": {"id": "r1"}, "credentials": [course("changes-every-time")]});
         let package = read(&body, &rules, Limits::default()).expect("valid");
         assert_eq!(package.records[0].key, "r1\u{1f}a1");
-        let problems = read(&json!({"credentials": [course("x")]}), &rules, Limits::default()).expect_err("needs recipient id");
+        let problems = read(
+            &json!({"credentials": [course("x")]}),
+            &rules,
+            Limits::default(),
+        )
+        .expect_err("needs recipient id");
         assert_eq!(problems[0].pointer, "/recipient/id");
     }
 
@@ -924,7 +1074,10 @@ mod tests {
         assert_eq!(teaching.category, SkillCategory::Durable);
         assert!(teaching.verified);
         assert_eq!(teaching.verified_by.as_deref(), Some("Inst"));
-        assert_eq!(teaching.verified_on.as_deref(), Some("2025-02-14T17:07:18Z"));
+        assert_eq!(
+            teaching.verified_on.as_deref(),
+            Some("2025-02-14T17:07:18Z")
+        );
         assert_eq!(teaching.evidence_url.as_deref(), Some("https://e"));
         assert_eq!(carrier.skills[1].category, SkillCategory::Other);
     }
@@ -951,7 +1104,14 @@ mod tests {
         let problems = read_default(body).expect_err("invalid");
         let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
         let base = "/credentials/0/credentialSubject/achievement/alignment";
-        assert_eq!(pointers, [format!("{base}/0/targetName"), format!("{base}/1/skillLevel"), format!("{base}/2/skillCategory")]);
+        assert_eq!(
+            pointers,
+            [
+                format!("{base}/0/targetName"),
+                format!("{base}/1/skillLevel"),
+                format!("{base}/2/skillCategory")
+            ]
+        );
     }
 
     #[test]
@@ -963,9 +1123,19 @@ mod tests {
         });
         let package = read_default(body).expect("valid");
         let kinds: Vec<RecordKind> = package.records.iter().map(|r| r.kind).collect();
-        assert_eq!(kinds, [RecordKind::Clr, RecordKind::Credential, RecordKind::Credential]);
+        assert_eq!(
+            kinds,
+            [
+                RecordKind::Clr,
+                RecordKind::Credential,
+                RecordKind::Credential
+            ]
+        );
         assert_eq!(package.records[1].parent_key.as_deref(), Some("clr1"));
-        assert_eq!(package.records[2].pointer, "/credentialSubject/verifiableCredential/1");
+        assert_eq!(
+            package.records[2].pointer,
+            "/credentialSubject/verifiableCredential/1"
+        );
         assert_eq!(package.recipient.given_name.as_deref(), Some("Steve"));
     }
 

@@ -39,7 +39,9 @@ impl Scopes {
                 Scope::ALL
                     .into_iter()
                     .find(|s| s.as_str() == word)
-                    .ok_or_else(|| format!("unknown scope {word:?}; scopes are readonly, replace and delete"))
+                    .ok_or_else(|| {
+                        format!("unknown scope {word:?}; scopes are readonly, replace and delete")
+                    })
             })
             .collect()
     }
@@ -84,11 +86,19 @@ mod tests {
     fn scopes_parse_in_any_order_and_print_in_one() {
         let scopes = Scopes::parse("delete readonly  replace").expect("valid");
         assert_eq!(scopes.to_string(), "readonly replace delete");
-        assert!(Scopes::parse("replace").expect("valid").is_subset_of(scopes));
+        assert!(
+            Scopes::parse("replace")
+                .expect("valid")
+                .is_subset_of(scopes)
+        );
     }
 
     #[test]
     fn unknown_scopes_are_named() {
-        assert!(Scopes::parse("readonly admin").expect_err("unknown").contains("\"admin\""));
+        assert!(
+            Scopes::parse("readonly admin")
+                .expect_err("unknown")
+                .contains("\"admin\"")
+        );
     }
 }

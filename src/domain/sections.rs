@@ -60,7 +60,9 @@ impl fmt::Display for Section {
 
 /// The section name was not one of ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown section {0:?}; expected one of: Education, Certification, Credentials, Experience, Skills and Abilities, Relevant Coursework, Activities, Licenses, Professional Affiliations")]
+#[error(
+    "unknown section {0:?}; expected one of: Education, Certification, Credentials, Experience, Skills and Abilities, Relevant Coursework, Activities, Licenses, Professional Affiliations"
+)]
 pub struct UnknownSection(pub String);
 
 impl FromStr for Section {
@@ -102,7 +104,10 @@ const GUIDE_TABLE: &[(&str, Section)] = &[
     ("ceterms:AssessmentProfile", Section::SkillsAndAbilities),
     ("ceterms:AssociateDegree", Section::Education),
     ("ceterms:AssociateOfAppliedArtsDegree", Section::Education),
-    ("ceterms:AssociateOfAppliedScienceDegree", Section::Education),
+    (
+        "ceterms:AssociateOfAppliedScienceDegree",
+        Section::Education,
+    ),
     ("ceterms:AssociateOfArtsDegree", Section::Education),
     ("ceterms:AssociateOfScienceDegree", Section::Education),
     ("ceterms:BachelorDegree", Section::Education),
@@ -121,10 +126,22 @@ const GUIDE_TABLE: &[(&str, Section)] = &[
     ("ceterms:Diploma", Section::Education),
     ("ceterms:DoctoralDegree", Section::Education),
     ("ceterms:GeneralEducationDevelopment", Section::Education),
-    ("ceterms:GeneralEducationLevel1Certificate", Section::Education),
-    ("ceterms:GeneralEducationLevel2Certificate", Section::Education),
-    ("ceterms:HigherEducationLevel1Certificate", Section::Education),
-    ("ceterms:HigherEducationLevel2Certificate", Section::Education),
+    (
+        "ceterms:GeneralEducationLevel1Certificate",
+        Section::Education,
+    ),
+    (
+        "ceterms:GeneralEducationLevel2Certificate",
+        Section::Education,
+    ),
+    (
+        "ceterms:HigherEducationLevel1Certificate",
+        Section::Education,
+    ),
+    (
+        "ceterms:HigherEducationLevel2Certificate",
+        Section::Education,
+    ),
     ("ceterms:JourneymanCertificate", Section::Education),
     ("ceterms:LearningOpportunityProfile", Section::Activities),
     ("ceterms:LearningProgram", Section::Education),
@@ -189,7 +206,9 @@ pub fn section_for(achievement_type: &str, rules: &[MappingRule]) -> Option<Sect
     let bare = achievement_type.strip_prefix("ext:");
     let candidates = std::iter::once(achievement_type).chain(bare);
     for candidate in candidates {
-        let rule_table = rules.iter().map(|r| (r.achievement_type.as_str(), r.section));
+        let rule_table = rules
+            .iter()
+            .map(|r| (r.achievement_type.as_str(), r.section));
         if let Some(section) = lookup(candidate, rule_table) {
             return Some(section);
         }
@@ -207,7 +226,11 @@ fn lookup<'a>(
     table
         .clone()
         .find(|(t, _)| *t == wanted)
-        .or_else(|| table.into_iter().find(|(t, _)| t.eq_ignore_ascii_case(wanted)))
+        .or_else(|| {
+            table
+                .into_iter()
+                .find(|(t, _)| t.eq_ignore_ascii_case(wanted))
+        })
         .map(|(_, s)| s)
 }
 
@@ -259,13 +282,19 @@ mod tests {
 
     #[test]
     fn matching_is_exact_first_then_case_insensitive() {
-        assert_eq!(section_for("course", &[]), Some(Section::RelevantCoursework));
+        assert_eq!(
+            section_for("course", &[]),
+            Some(Section::RelevantCoursework)
+        );
         assert_eq!(section_for("CETERMS:LICENSE", &[]), Some(Section::Licenses));
     }
 
     #[test]
     fn ext_types_match_without_their_prefix() {
-        assert_eq!(section_for("ext:Course", &[]), Some(Section::RelevantCoursework));
+        assert_eq!(
+            section_for("ext:Course", &[]),
+            Some(Section::RelevantCoursework)
+        );
         assert_eq!(section_for("ext:Internship", &[]), None);
     }
 
@@ -293,8 +322,14 @@ mod tests {
 
     #[test]
     fn section_names_parse_as_title_or_identifier() {
-        assert_eq!("Relevant Coursework".parse(), Ok(Section::RelevantCoursework));
-        assert_eq!("professionalaffiliations".parse(), Ok(Section::ProfessionalAffiliations));
+        assert_eq!(
+            "Relevant Coursework".parse(),
+            Ok(Section::RelevantCoursework)
+        );
+        assert_eq!(
+            "professionalaffiliations".parse(),
+            Ok(Section::ProfessionalAffiliations)
+        );
         assert!("Hobbies".parse::<Section>().is_err());
     }
 }

@@ -113,7 +113,10 @@ mod tests {
     #[test]
     fn names_count_characters_not_bytes_and_are_trimmed() {
         assert!(SkillName::parse(&"é".repeat(40)).is_ok());
-        assert_eq!(SkillName::parse("  Sales ").map(|n| n.0), Ok("Sales".into()));
+        assert_eq!(
+            SkillName::parse("  Sales ").map(|n| n.0),
+            Ok("Sales".into())
+        );
         assert!(SkillName::parse("   ").is_err());
     }
 
@@ -122,7 +125,10 @@ mod tests {
         assert_eq!(SkillLevel::parse("Expert"), Ok(SkillLevel::Expert));
         assert_eq!(SkillCategory::parse("DURABLE"), Ok(SkillCategory::Durable));
         let err = SkillLevel::parse("guru").expect_err("unknown level");
-        assert!(err.contains("beginner, intermediate, advanced, expert"), "{err}");
+        assert!(
+            err.contains("beginner, intermediate, advanced, expert"),
+            "{err}"
+        );
         assert!(SkillCategory::parse("soft").is_err());
     }
 }

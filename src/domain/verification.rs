@@ -41,7 +41,10 @@ impl VerificationState {
 
     /// Whether skills carried under this state count as verified (API.md §2, SkillSync).
     pub fn vouches(self) -> bool {
-        matches!(self, VerificationState::Verified | VerificationState::Attested)
+        matches!(
+            self,
+            VerificationState::Verified | VerificationState::Attested
+        )
     }
 }
 
@@ -101,13 +104,22 @@ mod tests {
 
     #[test]
     fn no_proof_is_none() {
-        assert_eq!(unchecked(ProofCarried::None, true).state, VerificationState::None);
+        assert_eq!(
+            unchecked(ProofCarried::None, true).state,
+            VerificationState::None
+        );
     }
 
     #[test]
     fn unchecked_proof_is_attested_or_failed_for_strict_partners() {
-        assert_eq!(unchecked(ProofCarried::Embedded, false).state, VerificationState::Attested);
-        assert_eq!(unchecked(ProofCarried::Jws, true).state, VerificationState::Failed);
+        assert_eq!(
+            unchecked(ProofCarried::Embedded, false).state,
+            VerificationState::Attested
+        );
+        assert_eq!(
+            unchecked(ProofCarried::Jws, true).state,
+            VerificationState::Failed
+        );
     }
 
     #[test]

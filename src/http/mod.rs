@@ -42,12 +42,12 @@ pub fn router(app: App) -> Router {
     let api = api
         .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::map_response(move |response: Response| async move {
-            api::imsx::rewrite_framework_rejection(response, max_body)
-        }));
-    let mut router = Router::new()
-        .merge(api)
-        .merge(web::router());
+        .layer(axum::middleware::map_response(
+            move |response: Response| async move {
+                api::imsx::rewrite_framework_rejection(response, max_body)
+            },
+        ));
+    let mut router = Router::new().merge(api).merge(web::router());
     if bench_echo {
         router = router.route("/bench/echo", axum::routing::post(echo));
     }
@@ -78,7 +78,10 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
 }
 
 async fn api_not_found() -> api::imsx::ApiError {
-    api::imsx::ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint; see /api/v1/openapi.json")
+    api::imsx::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no such endpoint; see /api/v1/openapi.json",
+    )
 }
 
 /// The load benchmark's baseline: the same server, no work.

@@ -3,6 +3,7 @@
 //! sent is escaped.
 
 use crate::clock;
+use crate::domain::sections::Section;
 use crate::http::AppState;
 use crate::secrets;
 use crate::store::{holding, partners};
@@ -60,14 +61,26 @@ async fn home() -> Html<String> {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    match state.app.store.read(|conn| conn.query("SELECT 1", &[]).map(|_| ())).await {
+    match state
+        .app
+        .store
+        .read(|conn| conn.query("SELECT 1", &[]).map(|_| ()))
+        .await
+    {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
     }
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html(page("Not found", "<h1>Not found</h1><p>There is no page here.</p>"))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Html(page(
+            "Not found",
+            "<h1>Not found</h1><p>There is no page here.</p>",
+        )),
+    )
+        .into_response()
 }
 
 fn describe_verification(state: &str) -> &'static str {
@@ -84,9 +97,23 @@ fn describe_verification(state: &str) -> &'static str {
 async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let hash = secrets::digest(&token);
     let now = state.app.clock.now_ms();
-    let view = match state.app.store.read(move |conn| holding::package_view(conn, &hash, now)).await {
+    let view = match state
+        .app
+        .store
+        .read(move |conn| holding::package_view(conn, &hash, now))
+        .await
+    {
         Ok(view) => view,
-        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, Html(page("Try again", "<h1>Please try again</h1><p>The service is briefly unavailable.</p>"))).into_response(),
+        Err(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html(page(
+                    "Try again",
+                    "<h1>Please try again</h1><p>The service is briefly unavailable.</p>",
+                )),
+            )
+                .into_response();
+        }
     };
     let Some(view) = view else {
         return (
@@ -95,7 +122,10 @@ async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Resp
         )
             .into_response();
     };
-    let mut body = format!("<h1>Your credentials from {}</h1>", escape(&view.partner_name));
+    let mut body = format!(
+        "<h1>Your credentials from {}</h1>",
+        escape(&view.partner_name)
+    );
     if let Some(given) = view.recipient.get("given_name").and_then(|v| v.as_str()) {
         body.push_str(&format!("<p>Hello {}.</p>", escape(given)));
     }
@@ -113,13 +143,27 @@ async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Resp
                 "<li><strong>{}</strong> — {}{}{} <span class=\"badge\">{}</span>{}</li>",
                 escape(&item.name),
                 escape(&item.issuer),
-                item.awarded.as_deref().map(|d| format!(", {}", escape(d))).unwrap_or_default(),
-                item.section.as_deref().map(|s| format!(" <span class=\"muted\">({})</span>", escape(s))).unwrap_or_default(),
+                item.awarded
+                    .as_deref()
+                    .map(|d| format!(", {}", escape(d)))
+                    .unwrap_or_default(),
+                item.section
+                    .as_deref()
+                    .and_then(|s| s.parse::<Section>().ok())
+                    .map(|s| format!(" <span class=\"muted\">({})</span>", escape(s.title())))
+                    .unwrap_or_default(),
                 describe_verification(&item.verification),
-                if item.revoked { " <em>revoked by the issuer</em>" } else { "" },
+                if item.revoked {
+                    " <em>revoked by the issuer</em>"
+                } else {
+                    ""
+                },
             ));
             if let Some(description) = &item.description {
-                body.push_str(&format!("<details><summary>Details</summary><p>{}</p></details>", escape(description)));
+                body.push_str(&format!(
+                    "<details><summary>Details</summary><p>{}</p></details>",
+                    escape(description)
+                ));
             }
         }
         body.push_str("</ul>");
@@ -130,10 +174,21 @@ async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Resp
             body.push_str(&format!(
                 "<li><strong>{}</strong>{} <span class=\"muted\">{}</span>{}</li>",
                 escape(&skill.name),
-                skill.level.as_deref().map(|l| format!(" — {}", escape(l))).unwrap_or_default(),
+                skill
+                    .level
+                    .as_deref()
+                    .map(|l| format!(" — {}", escape(l)))
+                    .unwrap_or_default(),
                 escape(&skill.category),
                 if skill.verified {
-                    format!(" <span class=\"badge\">verified{}</span>", skill.verified_by.as_deref().map(|b| format!(" by {}", escape(b))).unwrap_or_default())
+                    format!(
+                        " <span class=\"badge\">verified{}</span>",
+                        skill
+                            .verified_by
+                            .as_deref()
+                            .map(|b| format!(" by {}", escape(b)))
+                            .unwrap_or_default()
+                    )
                 } else {
                     String::new()
                 },
@@ -148,9 +203,20 @@ async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Resp
 /// `GET /find/{partner}`: the partner's activation page (use case 2, option 2).
 async fn find(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
     let wanted = slug.clone();
-    let partner = match state.app.store.read(move |conn| partners::by_slug(conn, &wanted)).await {
+    let partner = match state
+        .app
+        .store
+        .read(move |conn| partners::by_slug(conn, &wanted))
+        .await
+    {
         Ok(partner) => partner,
-        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, Html(page("Try again", "<h1>Please try again</h1>"))).into_response(),
+        Err(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html(page("Try again", "<h1>Please try again</h1>")),
+            )
+                .into_response();
+        }
     };
     match partner.filter(|p| !p.disabled) {
         Some(partner) => Html(page(

@@ -33,9 +33,17 @@ pub struct IssuedToken {
 
 /// Issues a token to a client that proved its secret, for the requested scopes (all it
 /// holds when `scope` is absent).
-pub async fn issue_token(app: &App, client_id: &str, client_secret: &str, scope: Option<&str>) -> Result<IssuedToken, TokenError> {
+pub async fn issue_token(
+    app: &App,
+    client_id: &str,
+    client_secret: &str,
+    scope: Option<&str>,
+) -> Result<IssuedToken, TokenError> {
     let wanted = client_id.to_string();
-    let found = app.store.read(move |conn| partners::by_client_id(conn, &wanted)).await?;
+    let found = app
+        .store
+        .read(move |conn| partners::by_client_id(conn, &wanted))
+        .await?;
     let Some((partner, secret_hash)) = found else {
         return Err(TokenError::InvalidClient);
     };
@@ -60,7 +68,9 @@ pub async fn issue_token(app: &App, client_id: &str, client_secret: &str, scope:
     let now = app.clock.now_ms();
     let expires_at = now.saturating_add(millis(app.config.token_max_age));
     app.store
-        .write(move |conn| partners::insert_token(conn, &hash, &partner.id, scopes, now, expires_at))
+        .write(move |conn| {
+            partners::insert_token(conn, &hash, &partner.id, scopes, now, expires_at)
+        })
         .await?;
     Ok(IssuedToken {
         access_token,
@@ -72,9 +82,13 @@ pub async fn issue_token(app: &App, client_id: &str, client_secret: &str, scope:
 /// Why a bearer token was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("send an access token: Authorization: Bearer <token> (get one from POST /api/v1/token)")]
+    #[error(
+        "send an access token: Authorization: Bearer <token> (get one from POST /api/v1/token)"
+    )]
     Missing,
-    #[error("the access token is unknown or was revoked; request a new one from POST /api/v1/token")]
+    #[error(
+        "the access token is unknown or was revoked; request a new one from POST /api/v1/token"
+    )]
     Unknown,
     #[error("the access token expired; request a new one from POST /api/v1/token")]
     Expired,
@@ -140,5 +154,7 @@ pub async fn touch(app: &App, auth: &Authenticated) -> Result<(), StoreError> {
     }
     let hash = auth.token_hash.clone();
     let now = app.clock.now_ms();
-    app.store.write(move |conn| partners::touch_token(conn, &hash, now)).await
+    app.store
+        .write(move |conn| partners::touch_token(conn, &hash, now))
+        .await
 }

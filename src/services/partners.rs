@@ -49,9 +49,14 @@ pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredenti
         None => slugify(&name)?,
     };
     if request.scopes.is_empty() {
-        return Err(PartnerError::Invalid("give the partner at least one scope".into()));
+        return Err(PartnerError::Invalid(
+            "give the partner at least one scope".into(),
+        ));
     }
-    let client_id = secrets::new_secret("cc_client_").chars().take(32).collect::<String>();
+    let client_id = secrets::new_secret("cc_client_")
+        .chars()
+        .take(32)
+        .collect::<String>();
     let client_secret = secrets::new_secret("cc_secret_");
     let new = NewPartner {
         slug: slug.clone(),
@@ -108,16 +113,29 @@ pub async fn rotate_secret(app: &App, slug: &str) -> Result<IssuedCredentials, P
 
 pub async fn disable(app: &App, slug: &str) -> Result<(), PartnerError> {
     let wanted = slug.to_string();
-    if app.store.write(move |conn| partners::disable(conn, &wanted)).await? {
+    if app
+        .store
+        .write(move |conn| partners::disable(conn, &wanted))
+        .await?
+    {
         Ok(())
     } else {
         Err(PartnerError::NotFound(slug.to_string()))
     }
 }
 
-pub async fn set_options(app: &App, slug: &str, strict: Option<bool>, unstable_ids: Option<bool>) -> Result<(), PartnerError> {
+pub async fn set_options(
+    app: &App,
+    slug: &str,
+    strict: Option<bool>,
+    unstable_ids: Option<bool>,
+) -> Result<(), PartnerError> {
     let wanted = slug.to_string();
-    if app.store.write(move |conn| partners::set_options(conn, &wanted, strict, unstable_ids)).await? {
+    if app
+        .store
+        .write(move |conn| partners::set_options(conn, &wanted, strict, unstable_ids))
+        .await?
+    {
         Ok(())
     } else {
         Err(PartnerError::NotFound(slug.to_string()))
@@ -128,7 +146,9 @@ pub async fn set_options(app: &App, slug: &str, strict: Option<bool>, unstable_i
 fn validate_slug(slug: &str) -> Result<String, PartnerError> {
     let ok = !slug.is_empty()
         && slug.len() <= 64
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if ok {
@@ -159,7 +179,10 @@ mod tests {
 
     #[test]
     fn names_become_url_safe_slugs() {
-        assert_eq!(slugify("Institution X — Registrar").expect("ok"), "institution-x-registrar");
+        assert_eq!(
+            slugify("Institution X — Registrar").expect("ok"),
+            "institution-x-registrar"
+        );
         assert!(slugify("!!!").is_err());
         assert!(validate_slug("Bad Slug").is_err());
     }

@@ -58,7 +58,10 @@ pub struct SkillReceipt {
 /// Reads the partner's rules (overrides, strictness) for the package reader.
 async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, StoreError> {
     let partner_id = auth.partner.id.clone();
-    let mapping = app.store.read(move |conn| mapping::rules_for(conn, &partner_id)).await?;
+    let mapping = app
+        .store
+        .read(move |conn| mapping::rules_for(conn, &partner_id))
+        .await?;
     Ok(PartnerRules {
         unstable_ids: auth.partner.unstable_ids,
         strict: auth.partner.strict,
@@ -74,14 +77,26 @@ pub async fn accept(app: &App, auth: &Authenticated, body: &Value) -> Result<Rec
 }
 
 /// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
-pub async fn replace(app: &App, auth: &Authenticated, id: &str, body: &Value) -> Result<Option<Receipt>, UploadError> {
+pub async fn replace(
+    app: &App,
+    auth: &Authenticated,
+    id: &str,
+    body: &Value,
+) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
     let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
-    let top: Vec<_> = package.records.iter().filter(|r| r.parent_key.is_none()).collect();
+    let top: Vec<_> = package
+        .records
+        .iter()
+        .filter(|r| r.parent_key.is_none())
+        .collect();
     let [record] = top.as_slice() else {
         return Err(UploadError::Invalid(vec![Problem {
             pointer: String::new(),
-            message: format!("PUT replaces one credential; the body carries {}", top.len()),
+            message: format!(
+                "PUT replaces one credential; the body carries {}",
+                top.len()
+            ),
         }]));
     };
     if record.assertion_id.as_deref() != Some(id) {
@@ -94,7 +109,10 @@ pub async fn replace(app: &App, auth: &Authenticated, id: &str, body: &Value) ->
         }]));
     }
     let (partner_id, wanted) = (auth.partner.id.clone(), id.to_string());
-    let exists = app.store.read(move |conn| holding::key_of(conn, &partner_id, &wanted)).await?;
+    let exists = app
+        .store
+        .read(move |conn| holding::key_of(conn, &partner_id, &wanted))
+        .await?;
     if exists.is_none() {
         return Ok(None);
     }
@@ -138,10 +156,24 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         })
         .await?
         .map_err(|problem| UploadError::Invalid(vec![problem]))?;
-    Ok(receipt(app, auth, identifier_token, expires_at, &package, &saved))
+    Ok(receipt(
+        app,
+        auth,
+        identifier_token,
+        expires_at,
+        &package,
+        &saved,
+    ))
 }
 
-fn receipt(app: &App, auth: &Authenticated, identifier_token: String, expires_at: i64, package: &Package, saved: &[holding::Saved]) -> Receipt {
+fn receipt(
+    app: &App,
+    auth: &Authenticated,
+    identifier_token: String,
+    expires_at: i64,
+    package: &Package,
+    saved: &[holding::Saved],
+) -> Receipt {
     let base = &app.config.public_url;
     let mut credentials = Vec::new();
     let mut skills = Vec::new();
@@ -153,9 +185,15 @@ fn receipt(app: &App, auth: &Authenticated, identifier_token: String, expires_at
         }));
         if record.kind == RecordKind::Credential {
             credentials.push(CredentialReceipt {
-                id: record.assertion_id.clone().unwrap_or_else(|| record.key.clone()),
+                id: record
+                    .assertion_id
+                    .clone()
+                    .unwrap_or_else(|| record.key.clone()),
                 result: outcome.result,
-                section: record.section.map(|s| s.title().to_string()).unwrap_or_default(),
+                section: record
+                    .section
+                    .map(|s| s.title().to_string())
+                    .unwrap_or_default(),
                 verification: record.verification.state,
             });
         }
@@ -176,14 +214,23 @@ fn receipt(app: &App, auth: &Authenticated, identifier_token: String, expires_at
 }
 
 /// One page of this partner's submissions and the total count.
-pub async fn list(app: &App, auth: &Authenticated, limit: i64, offset: i64) -> Result<(i64, Vec<Submitted>), StoreError> {
+pub async fn list(
+    app: &App,
+    auth: &Authenticated,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<Submitted>), StoreError> {
     let partner_id = auth.partner.id.clone();
     app.store
         .read(move |conn| holding::list_submitted(conn, &partner_id, limit, offset))
         .await
 }
 
-pub async fn find(app: &App, auth: &Authenticated, id: &str) -> Result<Option<Submitted>, StoreError> {
+pub async fn find(
+    app: &App,
+    auth: &Authenticated,
+    id: &str,
+) -> Result<Option<Submitted>, StoreError> {
     let (partner_id, wanted) = (auth.partner.id.clone(), id.to_string());
     app.store
         .read(move |conn| holding::find_submitted(conn, &partner_id, &wanted))
@@ -205,4 +252,3 @@ pub async fn delete(app: &App, auth: &Authenticated, id: &str) -> Result<bool, S
         })
         .await
 }
-

@@ -14,7 +14,14 @@ pub struct Alert {
 }
 
 /// Raises an alert unless the same one (kind, partner, subject) is already open.
-pub fn raise(conn: &mut dyn Conn, kind: &str, partner_id: Option<&str>, subject: &str, message: &str, now: i64) -> Result<(), StoreError> {
+pub fn raise(
+    conn: &mut dyn Conn,
+    kind: &str,
+    partner_id: Option<&str>,
+    subject: &str,
+    message: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     let open = conn.query_opt(
         "SELECT id FROM alerts WHERE kind = $1 AND subject = $2 AND COALESCE(partner_id, '') = $3 AND resolved_at IS NULL",
         params![kind, subject, partner_id.unwrap_or("")],

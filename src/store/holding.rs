@@ -46,7 +46,8 @@ pub struct NewPackage<'a> {
 /// Stores a package and every record in it, updating records the partner sent before.
 pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Saved>, StoreError> {
     let package_id = new_id();
-    let recipient = serde_json::to_string(&new.package.recipient).map_err(|e| StoreError::Other(e.to_string()))?;
+    let recipient = serde_json::to_string(&new.package.recipient)
+        .map_err(|e| StoreError::Other(e.to_string()))?;
     conn.execute(
         "INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, inbox_user_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -55,11 +56,20 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
     let mut ids_by_key: Vec<(&str, String)> = Vec::new();
     let mut saved = Vec::with_capacity(new.package.records.len());
     for (index, record) in new.package.records.iter().enumerate() {
-        let parent_id = record
-            .parent_key
-            .as_deref()
-            .and_then(|key| ids_by_key.iter().find(|(k, _)| *k == key).map(|(_, id)| id.clone()));
-        let (id, result) = save_record(conn, new.partner_id, record, parent_id.as_deref(), index, new.now)?;
+        let parent_id = record.parent_key.as_deref().and_then(|key| {
+            ids_by_key
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, id)| id.clone())
+        });
+        let (id, result) = save_record(
+            conn,
+            new.partner_id,
+            record,
+            parent_id.as_deref(),
+            index,
+            new.now,
+        )?;
         conn.execute(
             "INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES ($1, $2, $3, $4)",
             params![&package_id, &id, index as i64, result.as_str()],
@@ -71,11 +81,14 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
                 "unknown_achievement_type",
                 Some(new.partner_id),
                 achievement_type,
-                &format!("achievementType {achievement_type:?} is not mapped to a resume section; credentials of this type wait as Unassigned"),
+                &format!(
+                    "achievementType {achievement_type:?} is not mapped to a resume section; credentials of this type wait as Unassigned"
+                ),
                 new.now,
             )?;
         }
-        if record.verification.state == VerificationState::Failed && result != SaveResult::Unchanged {
+        if record.verification.state == VerificationState::Failed && result != SaveResult::Unchanged
+        {
             alerts::raise(
                 conn,
                 "verification_failed",
@@ -86,12 +99,22 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
             )?;
         }
         ids_by_key.push((record.key.as_str(), id));
-        saved.push(Saved { record_index: index, result });
+        saved.push(Saved {
+            record_index: index,
+            result,
+        });
     }
     Ok(saved)
 }
 
-fn save_record(conn: &mut dyn Conn, partner_id: &str, record: &Record, parent_id: Option<&str>, position: usize, now: i64) -> Result<(String, SaveResult), StoreError> {
+fn save_record(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    record: &Record,
+    parent_id: Option<&str>,
+    position: usize,
+    now: i64,
+) -> Result<(String, SaveResult), StoreError> {
     let fingerprint = record.fingerprint();
     let existing = conn.query_opt(
         "SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $1 AND assertion_key = $2",
@@ -123,7 +146,9 @@ fn save_record(conn: &mut dyn Conn, partner_id: &str, record: &Record, parent_id
         now,
     ];
     let (id, result) = match existing {
-        Some(row) if row.text(1)? == fingerprint && row.opt_int(2)?.is_none() => return Ok((row.text(0)?, SaveResult::Unchanged)),
+        Some(row) if row.text(1)? == fingerprint && row.opt_int(2)?.is_none() => {
+            return Ok((row.text(0)?, SaveResult::Unchanged));
+        }
         Some(row) => {
             let id = row.text(0)?;
             let mut values = fields.to_vec();
@@ -142,7 +167,11 @@ fn save_record(conn: &mut dyn Conn, partner_id: &str, record: &Record, parent_id
         }
         None => {
             let id = new_id();
-            let mut values = vec![id.clone().into(), partner_id.into(), record.key.clone().into()];
+            let mut values = vec![
+                id.clone().into(),
+                partner_id.into(),
+                record.key.clone().into(),
+            ];
             values.extend_from_slice(fields);
             values.push((position as i64).into());
             conn.execute(
@@ -183,7 +212,12 @@ fn save_record(conn: &mut dyn Conn, partner_id: &str, record: &Record, parent_id
 
 /// The partner that a recipient token (use case 3) binds to, and its person, if the token
 /// is known, unexpired and the partner's own.
-pub fn recipient_token_user(conn: &mut dyn Conn, token_hash: &str, partner_id: &str, now: i64) -> Result<Option<String>, StoreError> {
+pub fn recipient_token_user(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    partner_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
     let row = conn.query_opt(
         "SELECT user_id FROM recipient_tokens WHERE token_hash = $1 AND partner_id = $2 AND expires_at > $3",
         params![token_hash, partner_id, now],
@@ -192,7 +226,14 @@ pub fn recipient_token_user(conn: &mut dyn Conn, token_hash: &str, partner_id: &
 }
 
 /// Records a recipient token for (person, partner).
-pub fn insert_recipient_token(conn: &mut dyn Conn, token_hash: &str, partner_id: &str, user_id: &str, now: i64, expires_at: i64) -> Result<(), StoreError> {
+pub fn insert_recipient_token(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    partner_id: &str,
+    user_id: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO recipient_tokens (token_hash, partner_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         params![token_hash, partner_id, user_id, now, expires_at],
@@ -215,7 +256,12 @@ fn submitted(row: &Row) -> Result<Submitted, StoreError> {
 }
 
 /// One page of the partner's submissions (top-level records, oldest first), and the total.
-pub fn list_submitted(conn: &mut dyn Conn, partner_id: &str, limit: i64, offset: i64) -> Result<(i64, Vec<Submitted>), StoreError> {
+pub fn list_submitted(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<Submitted>), StoreError> {
     let total = conn
         .query_one(
             "SELECT COUNT(*) FROM credentials WHERE partner_id = $1 AND parent_id IS NULL AND deleted_at IS NULL",
@@ -231,7 +277,11 @@ pub fn list_submitted(conn: &mut dyn Conn, partner_id: &str, limit: i64, offset:
 }
 
 /// One submission by its assertion id (nested CLR credentials included).
-pub fn find_submitted(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str) -> Result<Option<Submitted>, StoreError> {
+pub fn find_submitted(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    assertion_id: &str,
+) -> Result<Option<Submitted>, StoreError> {
     let row = conn.query_opt(
         "SELECT document, jws FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL
          ORDER BY updated_at DESC LIMIT 1",
@@ -241,7 +291,11 @@ pub fn find_submitted(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str)
 }
 
 /// The identity key of a live submission with this assertion id.
-pub fn key_of(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str) -> Result<Option<String>, StoreError> {
+pub fn key_of(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    assertion_id: &str,
+) -> Result<Option<String>, StoreError> {
     let row = conn.query_opt(
         "SELECT assertion_key FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL
          ORDER BY updated_at DESC LIMIT 1",
@@ -251,7 +305,12 @@ pub fn key_of(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str) -> Resu
 }
 
 /// Deletes (revokes) a submission and anything nested in it. Returns false if there was none.
-pub fn delete(conn: &mut dyn Conn, partner_id: &str, assertion_id: &str, now: i64) -> Result<bool, StoreError> {
+pub fn delete(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    assertion_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
     let Some(row) = conn.query_opt(
         "SELECT id FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT 1",
         params![partner_id, assertion_id],
@@ -300,7 +359,11 @@ pub struct SkillView {
 }
 
 /// The package an identifier token opens, if the token is known and unexpired.
-pub fn package_view(conn: &mut dyn Conn, token_hash: &str, now: i64) -> Result<Option<PackageView>, StoreError> {
+pub fn package_view(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<PackageView>, StoreError> {
     let Some(package) = conn.query_opt(
         "SELECT k.id, p.name, k.recipient, k.expires_at, k.claimed_by FROM packages k JOIN partners p ON p.id = k.partner_id
          WHERE k.token_hash = $1 AND k.expires_at > $2",

@@ -14,7 +14,12 @@ pub fn rules_for(conn: &mut dyn Conn, partner_id: &str) -> Result<Vec<MappingRul
     )?;
     rows.iter()
         .map(|row| {
-            let section: Section = row.text(1)?.parse().map_err(|e: crate::domain::sections::UnknownSection| StoreError::Other(e.to_string()))?;
+            let section: Section =
+                row.text(1)?
+                    .parse()
+                    .map_err(|e: crate::domain::sections::UnknownSection| {
+                        StoreError::Other(e.to_string())
+                    })?;
             Ok(MappingRule {
                 achievement_type: row.text(0)?,
                 section,
@@ -25,7 +30,13 @@ pub fn rules_for(conn: &mut dyn Conn, partner_id: &str) -> Result<Vec<MappingRul
 
 /// Sets a rule (`partner_id` "" = every partner) and moves matching Unassigned credentials
 /// into the section. Returns how many moved.
-pub fn assign(conn: &mut dyn Conn, partner_id: &str, achievement_type: &str, section: Section, now: i64) -> Result<u64, StoreError> {
+pub fn assign(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    achievement_type: &str,
+    section: Section,
+    now: i64,
+) -> Result<u64, StoreError> {
     conn.execute(
         "INSERT INTO mapping_rules (partner_id, achievement_type, section, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (partner_id, achievement_type) DO UPDATE SET section = excluded.section",

@@ -91,7 +91,9 @@ impl Row {
         match self.0.get(i) {
             Some(Value::Text(s)) => Ok(Some(s.clone())),
             Some(Value::Null) => Ok(None),
-            other => Err(StoreError::Other(format!("column {i}: expected text, got {other:?}"))),
+            other => Err(StoreError::Other(format!(
+                "column {i}: expected text, got {other:?}"
+            ))),
         }
     }
 
@@ -104,7 +106,9 @@ impl Row {
         match self.0.get(i) {
             Some(Value::Int(n)) => Ok(Some(*n)),
             Some(Value::Null) => Ok(None),
-            other => Err(StoreError::Other(format!("column {i}: expected an integer, got {other:?}"))),
+            other => Err(StoreError::Other(format!(
+                "column {i}: expected an integer, got {other:?}"
+            ))),
         }
     }
 
@@ -145,10 +149,16 @@ impl Location {
     /// `sqlite://PATH` (`sqlite:///abs/path.db`), `sqlite::memory:` is refused (each reader
     /// would see its own database), `postgres://…` or `postgresql://…`.
     pub fn parse(url: &str) -> Result<Location, String> {
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             let path = path.split('?').next().unwrap_or(path);
             if path.is_empty() || path.contains(":memory:") {
-                return Err("CC_DATABASE_URL: give SQLite a file path, e.g. sqlite://credentialconnect.db".into());
+                return Err(
+                    "CC_DATABASE_URL: give SQLite a file path, e.g. sqlite://credentialconnect.db"
+                        .into(),
+                );
             }
             return Ok(Location::Sqlite(path.into()));
         }

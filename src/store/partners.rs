@@ -70,23 +70,40 @@ pub fn insert(conn: &mut dyn Conn, new: &NewPartner, now: i64) -> Result<Partner
 }
 
 /// The partner and its secret digest, by client id.
-pub fn by_client_id(conn: &mut dyn Conn, client_id: &str) -> Result<Option<(Partner, String)>, StoreError> {
+pub fn by_client_id(
+    conn: &mut dyn Conn,
+    client_id: &str,
+) -> Result<Option<(Partner, String)>, StoreError> {
     let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE client_id = $1");
-    conn.query_opt(&sql, params![client_id])?.map(|r| partner(&r)).transpose()
+    conn.query_opt(&sql, params![client_id])?
+        .map(|r| partner(&r))
+        .transpose()
 }
 
 pub fn by_slug(conn: &mut dyn Conn, slug: &str) -> Result<Option<Partner>, StoreError> {
     let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE slug = $1");
-    Ok(conn.query_opt(&sql, params![slug])?.map(|r| partner(&r)).transpose()?.map(|(p, _)| p))
+    Ok(conn
+        .query_opt(&sql, params![slug])?
+        .map(|r| partner(&r))
+        .transpose()?
+        .map(|(p, _)| p))
 }
 
 pub fn list(conn: &mut dyn Conn) -> Result<Vec<Partner>, StoreError> {
     let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners ORDER BY slug");
-    conn.query(&sql, &[])?.iter().map(|r| partner(r).map(|(p, _)| p)).collect()
+    conn.query(&sql, &[])?
+        .iter()
+        .map(|r| partner(r).map(|(p, _)| p))
+        .collect()
 }
 
 /// Replaces the client secret and revokes every token issued under the old one.
-pub fn rotate_secret(conn: &mut dyn Conn, slug: &str, secret_hash: &str, now: i64) -> Result<bool, StoreError> {
+pub fn rotate_secret(
+    conn: &mut dyn Conn,
+    slug: &str,
+    secret_hash: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
     let changed = conn.execute(
         "UPDATE partners SET secret_hash = $1, secret_rotated_at = $2 WHERE slug = $3",
         params![secret_hash, now, slug],
@@ -97,13 +114,21 @@ pub fn rotate_secret(conn: &mut dyn Conn, slug: &str, secret_hash: &str, now: i6
 
 /// Disables a partner: its secret stops working and its tokens are revoked. Its data stays.
 pub fn disable(conn: &mut dyn Conn, slug: &str) -> Result<bool, StoreError> {
-    let changed = conn.execute("UPDATE partners SET disabled = 1 WHERE slug = $1", params![slug])?;
+    let changed = conn.execute(
+        "UPDATE partners SET disabled = 1 WHERE slug = $1",
+        params![slug],
+    )?;
     revoke_tokens(conn, slug)?;
     Ok(changed == 1)
 }
 
 /// Changes how the partner's uploads are read.
-pub fn set_options(conn: &mut dyn Conn, slug: &str, strict: Option<bool>, unstable_ids: Option<bool>) -> Result<bool, StoreError> {
+pub fn set_options(
+    conn: &mut dyn Conn,
+    slug: &str,
+    strict: Option<bool>,
+    unstable_ids: Option<bool>,
+) -> Result<bool, StoreError> {
     let changed = conn.execute(
         "UPDATE partners SET strict = COALESCE($1, strict), unstable_ids = COALESCE($2, unstable_ids) WHERE slug = $3",
         params![strict, unstable_ids, slug],
@@ -146,7 +171,11 @@ pub fn insert_token(
 pub fn token(conn: &mut dyn Conn, token_hash: &str) -> Result<Option<TokenGrant>, StoreError> {
     let sql = format!(
         "SELECT t.scopes, t.last_used_at, t.expires_at, {} FROM access_tokens t JOIN partners p ON p.id = t.partner_id WHERE t.token_hash = $1",
-        PARTNER_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+        PARTNER_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let Some(row) = conn.query_opt(&sql, params![token_hash])? else {
         return Ok(None);
@@ -170,7 +199,11 @@ pub fn touch_token(conn: &mut dyn Conn, token_hash: &str, now: i64) -> Result<()
 }
 
 /// Removes tokens that can no longer be used.
-pub fn purge_expired_tokens(conn: &mut dyn Conn, idle_cutoff: i64, now: i64) -> Result<u64, StoreError> {
+pub fn purge_expired_tokens(
+    conn: &mut dyn Conn,
+    idle_cutoff: i64,
+    now: i64,
+) -> Result<u64, StoreError> {
     conn.execute(
         "DELETE FROM access_tokens WHERE last_used_at < $1 OR expires_at < $2",
         params![idle_cutoff, now],

@@ -39,14 +39,25 @@ impl r2d2::ManageConnection for Manager {
 }
 
 pub(super) struct PostgresEngine {
-    pool: Pool,
+    /// Always `Some` until dropped (see `Drop`).
+    pool: Option<Pool>,
+}
+
+impl Drop for PostgresEngine {
+    /// Closing a synchronous `postgres::Client` blocks on its own runtime, which panics on
+    /// an async worker thread: the last handle to the pool is dropped on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl PostgresEngine {
     pub(super) fn open(url: &str) -> Result<PostgresEngine, StoreError> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Other(format!("CC_DATABASE_URL is not a PostgreSQL URL: {e}")))?;
+        let config: postgres::Config = url.parse().map_err(|e| {
+            StoreError::Other(format!("CC_DATABASE_URL is not a PostgreSQL URL: {e}"))
+        })?;
         let manager = Manager(config);
         let pool = r2d2::Pool::builder()
             .max_size(16)
@@ -54,13 +65,12 @@ impl PostgresEngine {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
-        let engine = PostgresEngine { pool };
-        engine.run_blocking(|conn| {
+        run_blocking(&pool, |conn| {
             // One instance migrates at a time; the others wait, then find nothing to do.
             conn.query("SELECT pg_advisory_xact_lock(7417028)", &[])?;
             migrations::run(conn, migrations::Engine::Postgres)
         })?;
-        Ok(engine)
+        Ok(PostgresEngine { pool: Some(pool) })
     }
 
     pub(super) async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
@@ -68,26 +78,31 @@ impl PostgresEngine {
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || PostgresEngine { pool }.run_blocking(job))
+        let pool = self
+            .pool
+            .clone()
+            .ok_or_else(|| StoreError::Unavailable("the store is closing".into()))?;
+        tokio::task::spawn_blocking(move || run_blocking(&pool, job))
             .await
             .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
     }
+}
 
-    fn run_blocking<T>(&self, job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut pooled = self
-            .pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))?;
-        let PooledClient { client, statements } = &mut *pooled;
-        let mut transaction = client.transaction().map_err(convert)?;
-        let outcome = job(&mut PostgresTx {
-            transaction: &mut transaction,
-            statements,
-        })?;
-        transaction.commit().map_err(convert)?;
-        Ok(outcome)
-    }
+fn run_blocking<T>(
+    pool: &Pool,
+    job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut pooled = pool
+        .get()
+        .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))?;
+    let PooledClient { client, statements } = &mut *pooled;
+    let mut transaction = client.transaction().map_err(convert)?;
+    let outcome = job(&mut PostgresTx {
+        transaction: &mut transaction,
+        statements,
+    })?;
+    transaction.commit().map_err(convert)?;
+    Ok(outcome)
 }
 
 struct PostgresTx<'t, 'c> {
@@ -113,12 +128,17 @@ fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 impl Conn for PostgresTx<'_, '_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let statement = self.prepare(sql)?;
-        self.transaction.execute(&statement, &bind(params)).map_err(convert)
+        self.transaction
+            .execute(&statement, &bind(params))
+            .map_err(convert)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let statement = self.prepare(sql)?;
-        let rows = self.transaction.query(&statement, &bind(params)).map_err(convert)?;
+        let rows = self
+            .transaction
+            .query(&statement, &bind(params))
+            .map_err(convert)?;
         rows.iter().map(read_row).collect()
     }
 
@@ -131,16 +151,22 @@ fn read_row(row: &postgres::Row) -> Result<Row, StoreError> {
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
         let ty = column.type_();
-        let value = if *ty == Type::INT8 {
+        let value = if *ty == Type::VOID {
+            Ok(None)
+        } else if *ty == Type::INT8 {
             row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int))
         } else if *ty == Type::INT4 {
-            row.try_get::<_, Option<i32>>(i).map(|v| v.map(|n| Value::Int(n.into())))
+            row.try_get::<_, Option<i32>>(i)
+                .map(|v| v.map(|n| Value::Int(n.into())))
         } else if *ty == Type::INT2 {
-            row.try_get::<_, Option<i16>>(i).map(|v| v.map(|n| Value::Int(n.into())))
+            row.try_get::<_, Option<i16>>(i)
+                .map(|v| v.map(|n| Value::Int(n.into())))
         } else if *ty == Type::BOOL {
-            row.try_get::<_, Option<bool>>(i).map(|v| v.map(|b| Value::Int(b.into())))
+            row.try_get::<_, Option<bool>>(i)
+                .map(|v| v.map(|b| Value::Int(b.into())))
         } else {
-            row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text))
+            row.try_get::<_, Option<String>>(i)
+                .map(|v| v.map(Value::Text))
         };
         values.push(value.map_err(convert)?.unwrap_or(Value::Null));
     }
@@ -148,7 +174,11 @@ fn read_row(row: &postgres::Row) -> Result<Row, StoreError> {
 }
 
 impl ToSql for Value {
-    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(n) if *ty == Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),

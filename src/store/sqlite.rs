@@ -24,8 +24,9 @@ pub(super) struct SqliteEngine {
 impl SqliteEngine {
     pub(super) fn open(path: &Path) -> Result<SqliteEngine, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("creating {}: {e}", parent.display()))
+            })?;
         }
         let mut writer = open_connection(path, false)?;
         in_transaction(&writer, "BEGIN IMMEDIATE", |conn| {
@@ -99,7 +100,9 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let connection = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", path.display())))?;
@@ -120,7 +123,11 @@ fn in_transaction<T>(
 ) -> Result<T, StoreError> {
     connection.execute_batch(begin).map_err(convert)?;
     let outcome = job(&mut SqliteTx(connection));
-    let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
     match connection.execute_batch(end) {
         Ok(()) => outcome,
         Err(e) => {
@@ -266,9 +273,12 @@ fn to_sql(value: &Value) -> rusqlite::types::Value {
 fn convert(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen | ErrorCode::DiskFull) => {
-            StoreError::Unavailable(error.to_string())
-        }
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull,
+        ) => StoreError::Unavailable(error.to_string()),
         _ => StoreError::Other(error.to_string()),
     }
 }

@@ -20,14 +20,21 @@ pub struct Partner(pub Authenticated);
 impl FromRequestParts<AppState> for Partner {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(auth::AuthError::Missing)?;
         let token = match header.trim().split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token,
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+            {
+                token
+            }
             _ => return Err(auth::AuthError::Missing.into()),
         };
         Ok(Partner(auth::authenticate(&state.app, token).await?))
@@ -50,19 +57,27 @@ fn read_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     let is_json = content_type.is_empty()
         || content_type == "application/json"
         || (content_type.starts_with("application/") && content_type.ends_with("+json"));
-    let is_text = content_type == "text/plain" || content_type == "application/jwt" || content_type.ends_with("+jwt");
+    let is_text = content_type == "text/plain"
+        || content_type == "application/jwt"
+        || content_type.ends_with("+jwt");
     if !is_json && !is_text {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Type {content_type:?} is not accepted: send application/json, or one compact JWS (VC-JWT) as text/plain"),
+            format!(
+                "Content-Type {content_type:?} is not accepted: send application/json, or one compact JWS (VC-JWT) as text/plain"
+            ),
         ));
     }
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
-        return Err(ApiError::bad_request("the body is empty: send a JSON package", Vec::new()));
+        return Err(ApiError::bad_request(
+            "the body is empty: send a JSON package",
+            Vec::new(),
+        ));
     }
     if is_text && !trimmed.starts_with(b"{") && !trimmed.starts_with(b"[") {
-        let text = std::str::from_utf8(trimmed).map_err(|_| ApiError::bad_request("the body is not UTF-8 text", Vec::new()))?;
+        let text = std::str::from_utf8(trimmed)
+            .map_err(|_| ApiError::bad_request("the body is not UTF-8 text", Vec::new()))?;
         return Ok(Value::String(text.to_string()));
     }
     lenient_json::parse(body).map_err(|e| ApiError::bad_request(e.to_string(), Vec::new()))
@@ -86,7 +101,12 @@ fn read_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     ),
     security(("bearer" = ["replace"]))
 )]
-pub async fn upload(State(state): State<AppState>, Partner(partner): Partner, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     let body = read_body(&headers, &body)?;
     let receipt = uploads::accept(&state.app, &partner, &body).await?;
@@ -102,7 +122,10 @@ fn paging(query: Option<&str>) -> Result<(i64, i64), ApiError> {
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         let number = |what: &str| {
             value.parse::<i64>().map_err(|_| {
-                ApiError::new(StatusCode::BAD_REQUEST, format!("{what} must be a whole number, got {value:?}"))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{what} must be a whole number, got {value:?}"),
+                )
             })
         };
         match name.as_ref() {
@@ -112,10 +135,16 @@ fn paging(query: Option<&str>) -> Result<(i64, i64), ApiError> {
         }
     }
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("limit must be between 1 and {MAX_LIMIT}, got {limit}")));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("limit must be between 1 and {MAX_LIMIT}, got {limit}"),
+        ));
     }
     if offset < 0 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("offset must be 0 or more, got {offset}")));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("offset must be 0 or more, got {offset}"),
+        ));
     }
     Ok((limit, offset))
 }
@@ -139,7 +168,11 @@ fn paging(query: Option<&str>) -> Result<(i64, i64), ApiError> {
     ),
     security(("bearer" = ["readonly"]))
 )]
-pub async fn list(State(state): State<AppState>, Partner(partner): Partner, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     partner.require(Scope::Readonly)?;
     let (limit, offset) = paging(query.as_deref())?;
     let (total, page) = uploads::list(&state.app, &partner, limit, offset).await?;
@@ -149,7 +182,10 @@ pub async fn list(State(state): State<AppState>, Partner(partner): Partner, RawQ
     for submitted in page {
         match submitted.jws {
             Some(jws) => compact.push(Value::String(jws)),
-            None => credential.push(serde_json::from_str::<Value>(&submitted.document).map_err(|_| ApiError::internal())?),
+            None => credential.push(
+                serde_json::from_str::<Value>(&submitted.document)
+                    .map_err(|_| ApiError::internal())?,
+            ),
         }
     }
     let mut body = json!({ "credential": credential });
@@ -158,7 +194,11 @@ pub async fn list(State(state): State<AppState>, Partner(partner): Partner, RawQ
     }
     let base = format!("{}/api/v1/credentials", state.app.config.public_url);
     let link = |rel: &str, at: i64| format!("<{base}?limit={limit}&offset={at}>; rel=\"{rel}\"");
-    let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
+    let last = if total == 0 {
+        0
+    } else {
+        (total - 1) / limit * limit
+    };
     let mut links = vec![link("first", 0)];
     if offset > 0 {
         links.push(link("prev", (offset - limit).max(0)));
@@ -168,7 +208,10 @@ pub async fn list(State(state): State<AppState>, Partner(partner): Partner, RawQ
     }
     links.push(link("last", last));
     Ok((
-        [("X-Total-Count", total.to_string()), ("Link", links.join(", "))],
+        [
+            ("X-Total-Count", total.to_string()),
+            ("Link", links.join(", ")),
+        ],
         axum::Json(body),
     )
         .into_response())
@@ -190,7 +233,11 @@ pub async fn list(State(state): State<AppState>, Partner(partner): Partner, RawQ
     ),
     security(("bearer" = ["readonly"]))
 )]
-pub async fn read(State(state): State<AppState>, Partner(partner): Partner, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn read(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     partner.require(Scope::Readonly)?;
     let submitted = uploads::find(&state.app, &partner, &id)
         .await?
@@ -198,7 +245,11 @@ pub async fn read(State(state): State<AppState>, Partner(partner): Partner, Path
     auth::touch(&state.app, &partner).await?;
     Ok(match submitted.jws {
         Some(jws) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], jws).into_response(),
-        None => ([(header::CONTENT_TYPE, "application/json")], submitted.document).into_response(),
+        None => (
+            [(header::CONTENT_TYPE, "application/json")],
+            submitted.document,
+        )
+            .into_response(),
     })
 }
 
@@ -222,7 +273,13 @@ pub async fn read(State(state): State<AppState>, Partner(partner): Partner, Path
     ),
     security(("bearer" = ["replace"]))
 )]
-pub async fn replace(State(state): State<AppState>, Partner(partner): Partner, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn replace(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     let body = read_body(&headers, &body)?;
     let receipt = uploads::replace(&state.app, &partner, &id, &body)
@@ -247,7 +304,11 @@ pub async fn replace(State(state): State<AppState>, Partner(partner): Partner, P
     ),
     security(("bearer" = ["delete"]))
 )]
-pub async fn delete(State(state): State<AppState>, Partner(partner): Partner, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     partner.require(Scope::Delete)?;
     if uploads::delete(&state.app, &partner, &id).await? {
         Ok(StatusCode::NO_CONTENT.into_response())

@@ -46,7 +46,9 @@ pub fn render_reference(openapi: &Value) -> String {
     let mut sections = String::new();
     if let Some(paths) = openapi["paths"].as_object() {
         for (path, item) in paths {
-            let Some(operations) = item.as_object() else { continue };
+            let Some(operations) = item.as_object() else {
+                continue;
+            };
             for (method, op) in operations {
                 let anchor = format!("{method}-{}", path.replace(['/', '{', '}', '.'], "-"));
                 let title = format!("{} {}", method.to_uppercase(), path);
@@ -65,12 +67,22 @@ pub fn render_reference(openapi: &Value) -> String {
                     let schemes: Vec<String> = security
                         .iter()
                         .filter_map(Value::as_object)
-                        .flat_map(|s| s.iter().map(|(name, scopes)| {
-                            let scopes: Vec<String> = scopes.as_array().into_iter().flatten().map(text).collect();
-                            if scopes.is_empty() { name.clone() } else { format!("{name} ({})", scopes.join(", ")) }
-                        }))
+                        .flat_map(|s| {
+                            s.iter().map(|(name, scopes)| {
+                                let scopes: Vec<String> =
+                                    scopes.as_array().into_iter().flatten().map(text).collect();
+                                if scopes.is_empty() {
+                                    name.clone()
+                                } else {
+                                    format!("{name} ({})", scopes.join(", "))
+                                }
+                            })
+                        })
                         .collect();
-                    sections.push_str(&format!("<p>Authentication: {}</p>", escape(&schemes.join("; "))));
+                    sections.push_str(&format!(
+                        "<p>Authentication: {}</p>",
+                        escape(&schemes.join("; "))
+                    ));
                 }
                 if let Some(params) = op["parameters"].as_array() {
                     sections.push_str("<h3>Parameters</h3><ul>");
@@ -89,7 +101,13 @@ pub fn render_reference(openapi: &Value) -> String {
                     sections.push_str(&format!(
                         "<h3>Request body</h3><p>{} — <code>{}</code></p>",
                         escape(&text(&op["requestBody"]["description"])),
-                        escape(&types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))
+                        escape(
+                            &types
+                                .iter()
+                                .map(|t| t.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     ));
                 }
                 if let Some(responses) = op["responses"].as_object() {

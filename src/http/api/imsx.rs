@@ -116,9 +116,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some((name, value)) = &self.header
-            && let Ok(value) = HeaderValue::from_str(value) {
-                response.headers_mut().insert(name.clone(), value);
-            }
+            && let Ok(value) = HeaderValue::from_str(value)
+        {
+            response.headers_mut().insert(name.clone(), value);
+        }
         response
     }
 }
@@ -128,8 +129,11 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the service is briefly unavailable; retry in a few seconds")
-                    .with_header(header::RETRY_AFTER, "5".into())
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service is briefly unavailable; retry in a few seconds",
+                )
+                .with_header(header::RETRY_AFTER, "5".into())
             }
             other => {
                 tracing::error!(error = %other, "store failure");
@@ -143,14 +147,20 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> ApiError {
         match error {
             AuthError::Store(e) => e.into(),
-            AuthError::InsufficientScope(scope) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()).with_header(
-                header::WWW_AUTHENTICATE,
-                format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
-            ),
+            AuthError::InsufficientScope(scope) => {
+                ApiError::new(StatusCode::FORBIDDEN, error.to_string()).with_header(
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
+                )
+            }
             other => {
                 let description = other.to_string();
-                let challenge = format!("Bearer realm=\"CredentialConnect\", error=\"invalid_token\", error_description=\"{}\"", description.replace('"', "'"));
-                ApiError::new(StatusCode::UNAUTHORIZED, description).with_header(header::WWW_AUTHENTICATE, challenge)
+                let challenge = format!(
+                    "Bearer realm=\"CredentialConnect\", error=\"invalid_token\", error_description=\"{}\"",
+                    description.replace('"', "'")
+                );
+                ApiError::new(StatusCode::UNAUTHORIZED, description)
+                    .with_header(header::WWW_AUTHENTICATE, challenge)
             }
         }
     }
@@ -161,9 +171,14 @@ impl From<UploadError> for ApiError {
         match error {
             UploadError::Invalid(problems) => {
                 let description = match problems.as_slice() {
-                    [one] if one.pointer.is_empty() => format!("nothing was stored: {}", one.message),
+                    [one] if one.pointer.is_empty() => {
+                        format!("nothing was stored: {}", one.message)
+                    }
                     [one] => format!("nothing was stored: {} (at {})", one.message, one.pointer),
-                    many => format!("nothing was stored: {} problems, listed in `errors` by JSON pointer", many.len()),
+                    many => format!(
+                        "nothing was stored: {} problems, listed in `errors` by JSON pointer",
+                        many.len()
+                    ),
                 };
                 ApiError::bad_request(description, problems)
             }
@@ -194,11 +209,16 @@ pub fn rewrite_framework_rejection(response: Response, max_body_bytes: usize) ->
                 .to_string();
             format!("this method is not allowed here; allowed: {allowed}")
         }
-        StatusCode::PAYLOAD_TOO_LARGE => format!("the request body is larger than the {max_body_bytes} bytes allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than the {max_body_bytes} bytes allowed")
+        }
         StatusCode::NOT_FOUND => "no such endpoint; see /api/v1/openapi.json".to_string(),
         StatusCode::INTERNAL_SERVER_ERROR => ApiError::internal().description,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported Content-Type".to_string(),
-        other => format!("the request was refused: {}", other.canonical_reason().unwrap_or("error")),
+        other => format!(
+            "the request was refused: {}",
+            other.canonical_reason().unwrap_or("error")
+        ),
     };
     let mut rewritten = ApiError::new(status, description).into_response();
     for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {

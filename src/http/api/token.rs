@@ -57,7 +57,12 @@ async fn issue(state: &AppState, request: Request) -> Result<Response, TokenErro
     let headers = request.headers().clone();
     let form = read_form(state, request).await?;
     let basic = basic_credentials(&headers)?;
-    let form_credentials = form.get("client_id").map(|id| (id.clone(), form.get("client_secret").cloned().unwrap_or_default()));
+    let form_credentials = form.get("client_id").map(|id| {
+        (
+            id.clone(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        )
+    });
     let (client_id, client_secret) = match (basic, form_credentials) {
         (Some(_), Some(_)) => {
             return Err(TokenError::InvalidRequest(
@@ -68,11 +73,21 @@ async fn issue(state: &AppState, request: Request) -> Result<Response, TokenErro
         (None, None) => return Err(TokenError::InvalidClient),
     };
     match form.get("grant_type").map(String::as_str) {
-        None | Some("") => return Err(TokenError::InvalidRequest("grant_type is required (client_credentials)".into())),
+        None | Some("") => {
+            return Err(TokenError::InvalidRequest(
+                "grant_type is required (client_credentials)".into(),
+            ));
+        }
         Some("client_credentials") => {}
         Some(_) => return Err(TokenError::UnsupportedGrantType),
     }
-    let issued = auth::issue_token(&state.app, &client_id, &client_secret, form.get("scope").map(String::as_str)).await?;
+    let issued = auth::issue_token(
+        &state.app,
+        &client_id,
+        &client_secret,
+        form.get("scope").map(String::as_str),
+    )
+    .await?;
     let body = TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer",
@@ -80,14 +95,20 @@ async fn issue(state: &AppState, request: Request) -> Result<Response, TokenErro
         scope: issued.scopes.to_string(),
     };
     Ok((
-        [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")],
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
         axum::Json(body),
     )
         .into_response())
 }
 
 /// The form fields, from a urlencoded or multipart body. A repeated field is an error.
-async fn read_form(state: &AppState, request: Request) -> Result<HashMap<String, String>, TokenError> {
+async fn read_form(
+    state: &AppState,
+    request: Request,
+) -> Result<HashMap<String, String>, TokenError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -96,25 +117,31 @@ async fn read_form(state: &AppState, request: Request) -> Result<HashMap<String,
         .to_ascii_lowercase();
     let mut fields: Vec<(String, String)> = Vec::new();
     if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, state)
-            .await
-            .map_err(|e| TokenError::InvalidRequest(format!("unreadable multipart body: {}", e.body_text())))?;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|e| TokenError::InvalidRequest(format!("unreadable multipart body: {}", e.body_text())))?
-        {
+        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+            TokenError::InvalidRequest(format!("unreadable multipart body: {}", e.body_text()))
+        })?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            TokenError::InvalidRequest(format!("unreadable multipart body: {}", e.body_text()))
+        })? {
             let name = field.name().unwrap_or("").to_string();
-            let value = field
-                .text()
-                .await
-                .map_err(|e| TokenError::InvalidRequest(format!("unreadable multipart field {name:?}: {}", e.body_text())))?;
+            let value = field.text().await.map_err(|e| {
+                TokenError::InvalidRequest(format!(
+                    "unreadable multipart field {name:?}: {}",
+                    e.body_text()
+                ))
+            })?;
             fields.push((name, value));
         }
-    } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
+    } else if content_type.starts_with("application/x-www-form-urlencoded")
+        || content_type.is_empty()
+    {
         let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024)
             .await
-            .map_err(|_| TokenError::InvalidRequest("the form body is unreadable or larger than 64 KiB".into()))?;
+            .map_err(|_| {
+                TokenError::InvalidRequest(
+                    "the form body is unreadable or larger than 64 KiB".into(),
+                )
+            })?;
         fields.extend(url::form_urlencoded::parse(&bytes).into_owned());
     } else {
         return Err(TokenError::InvalidRequest(format!(
@@ -124,7 +151,9 @@ async fn read_form(state: &AppState, request: Request) -> Result<HashMap<String,
     let mut form = HashMap::new();
     for (name, value) in fields {
         if form.insert(name.clone(), value).is_some() {
-            return Err(TokenError::InvalidRequest(format!("the field {name:?} appears more than once")));
+            return Err(TokenError::InvalidRequest(format!(
+                "the field {name:?} appears more than once"
+            )));
         }
     }
     Ok(form)
@@ -144,7 +173,9 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
             "authenticate the client with HTTP Basic, not {scheme}"
         )));
     }
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| TokenError::InvalidClient)?;
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| TokenError::InvalidClient)?;
     let text = String::from_utf8(decoded).map_err(|_| TokenError::InvalidClient)?;
     let (id, secret) = text.split_once(':').ok_or(TokenError::InvalidClient)?;
     Ok(Some((form_decode(id), form_decode(secret))))
@@ -169,10 +200,14 @@ fn error_response(error: TokenError) -> Response {
                 crate::store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            return (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(OAuthError {
-                error: "server_error",
-                error_description: "the token could not be issued; try again shortly".into(),
-            }))
+            return (
+                status,
+                [(header::CACHE_CONTROL, "no-store")],
+                axum::Json(OAuthError {
+                    error: "server_error",
+                    error_description: "the token could not be issued; try again shortly".into(),
+                }),
+            )
                 .into_response();
         }
     };
@@ -180,7 +215,12 @@ fn error_response(error: TokenError) -> Response {
         error: code,
         error_description: error.to_string(),
     };
-    let mut response = (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response();
+    let mut response = (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -209,9 +249,18 @@ mod tests {
 
     #[test]
     fn malformed_basic_credentials_are_invalid_client() {
-        assert!(matches!(basic_credentials(&headers("Basic !!!")), Err(TokenError::InvalidClient)));
+        assert!(matches!(
+            basic_credentials(&headers("Basic !!!")),
+            Err(TokenError::InvalidClient)
+        ));
         let no_colon = STANDARD.encode("nocolon");
-        assert!(matches!(basic_credentials(&headers(&format!("Basic {no_colon}"))), Err(TokenError::InvalidClient)));
-        assert!(matches!(basic_credentials(&headers("Bearer x")), Err(TokenError::InvalidRequest(_))));
+        assert!(matches!(
+            basic_credentials(&headers(&format!("Basic {no_colon}"))),
+            Err(TokenError::InvalidClient)
+        ));
+        assert!(matches!(
+            basic_credentials(&headers("Bearer x")),
+            Err(TokenError::InvalidRequest(_))
+        ));
     }
 }

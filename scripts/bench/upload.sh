@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Load benchmark of the partner API with wrk.
+#
+#   scripts/bench/upload.sh              # SQLite (fresh temporary database file)
+#   scripts/bench/upload.sh --postgres   # PostgreSQL (fresh schema, dropped at the end)
+#
+# Builds the release binary, starts the server with CC_BENCH_ECHO=1 on a free port, gets a
+# token, then runs wrk against three routes with the same settings:
+#   (a) POST /bench/echo          the three-course package; the server returns it unchanged
+#   (b) POST /api/v1/credentials  the same package, Bearer token
+#   (c) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
+# and prints req/s, p50/p99 latency and non-2xx responses for each, and upload/echo.
+#
+# Environment:
+#   DURATION       seconds per route (default 20)
+#   CONNECTIONS    wrk connections (default 64)
+#   THREADS        wrk threads (default 2)
+#   BENCH_PG_URL   PostgreSQL database for --postgres
+#                  (default postgres://postgres@127.0.0.1:5432/test)
+#   BENCH_KEEP=1   keep the temporary directory (server log, wrk output) afterwards
+#   RUST_LOG       passed to the server (its default is "info": one log line per request)
+#   CARGO_TARGET_DIR is respected for the build.
+set -euo pipefail
+
+usage() {
+  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+ENGINE=sqlite
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --postgres) ENGINE=postgres ;;
+    --sqlite) ENGINE=sqlite ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+DURATION="${DURATION:-20}"
+DURATION="${DURATION%s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+BENCH_PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+BENCH_DIR="$ROOT/scripts/bench"
+BODY_FILE="$ROOT/tests/fixtures/guide/three-courses.json"
+
+for tool in wrk curl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "$tool is not installed (Debian: apt-get install -y $tool)" >&2
+    exit 1
+  fi
+done
+if [[ "$ENGINE" == postgres ]] && ! command -v psql >/dev/null 2>&1; then
+  echo "psql is not installed (Debian: apt-get install -y postgresql-client)" >&2
+  exit 1
+fi
+
+echo "== building (cargo build --release)"
+cargo build --release
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+[[ "$TARGET_DIR" == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+BIN="$TARGET_DIR/release/credentialconnect"
+[[ -x "$BIN" ]] || { echo "no binary at $BIN" >&2; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")"
+SERVER_PID=""
+SCHEMA=""
+
+cleanup() {
+  local status=$?
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$SCHEMA" ]]; then
+    psql -q -X "$BENCH_PG_URL" -c "DROP SCHEMA IF EXISTS \"$SCHEMA\" CASCADE" >/dev/null 2>&1 \
+      || echo "warning: could not drop schema $SCHEMA" >&2
+  fi
+  if [[ "${BENCH_KEEP:-}" == 1 ]]; then
+    echo "kept $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A port nothing listens on (checked by trying to connect).
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+PORT="$(free_port)"
+BASE="http://127.0.0.1:$PORT"
+SERVER_OUT="$WORK/server.out"
+SERVER_ERR="$WORK/server.err"
+
+show_server_log() {
+  echo "--- server stderr (last 40 lines) ---" >&2
+  tail -n 40 "$SERVER_ERR" >&2 || true
+}
+
+wait_for_server() {
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "the server exited during start-up" >&2
+      show_server_log
+      return 1
+    fi
+    if curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "the server did not answer $BASE/healthz within 30 s" >&2
+  show_server_log
+  return 1
+}
+
+if [[ "$ENGINE" == sqlite ]]; then
+  DB_FILE="$WORK/bench.db"
+  echo "== starting the server on SQLite ($DB_FILE), $BASE"
+  CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 \
+    "$BIN" demo --database "$DB_FILE" >"$SERVER_OUT" 2>"$SERVER_ERR" &
+  SERVER_PID=$!
+  wait_for_server
+  CLIENT_ID="$(sed -n 's/^ *client_id: *\([^ ]*\) *$/\1/p' "$SERVER_OUT" | head -n 1)"
+  CLIENT_SECRET="$(sed -n 's/^ *client_secret: *\([^ ]*\) *$/\1/p' "$SERVER_OUT" | head -n 1)"
+  ENGINE_LABEL="SQLite (WAL, synchronous=FULL, group commit)"
+else
+  SCHEMA="bench_$(date +%Y%m%d%H%M%S)_$$"
+  echo "== creating schema $SCHEMA in $BENCH_PG_URL"
+  psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL" -c "CREATE SCHEMA \"$SCHEMA\"" >/dev/null
+  if [[ "$BENCH_PG_URL" == *\?* ]]; then sep='&'; else sep='?'; fi
+  DB_URL="${BENCH_PG_URL}${sep}options=-c%20search_path%3D${SCHEMA}"
+  PARTNER_JSON="$(CC_DATABASE_URL="$DB_URL" "$BIN" partner create --name "Bench" --slug bench 2>"$WORK/partner.err")" || {
+    echo "partner create failed:" >&2
+    cat "$WORK/partner.err" >&2
+    exit 1
+  }
+  CLIENT_ID="$(printf '%s' "$PARTNER_JSON" | sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p')"
+  CLIENT_SECRET="$(printf '%s' "$PARTNER_JSON" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')"
+  echo "== starting the server on PostgreSQL (schema $SCHEMA), $BASE"
+  CC_DATABASE_URL="$DB_URL" CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 \
+    "$BIN" serve >"$SERVER_OUT" 2>"$SERVER_ERR" &
+  SERVER_PID=$!
+  wait_for_server
+  ENGINE_LABEL="PostgreSQL"
+fi
+
+if [[ -z "$CLIENT_ID" || -z "$CLIENT_SECRET" ]]; then
+  echo "could not read the partner's client_id/client_secret" >&2
+  exit 1
+fi
+
+TOKEN_JSON="$(curl -sS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$BASE/api/v1/token")"
+ACCESS_TOKEN="$(printf '%s' "$TOKEN_JSON" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')"
+if [[ -z "$ACCESS_TOKEN" ]]; then
+  echo "no access_token in the token response: $TOKEN_JSON" >&2
+  show_server_log
+  exit 1
+fi
+BASIC="Basic $(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 | tr -d '\n')"
+
+# One request per route before the load, so that a broken route fails here and not as
+# thousands of errors.
+check_route() {
+  local name=$1 url=$2 auth=$3 ctype=$4 body=$5 code
+  code="$(curl -sS -o "$WORK/check-$name.out" -w '%{http_code}' -X POST \
+    -H "Authorization: $auth" -H "Content-Type: $ctype" --data-binary "$body" "$url")"
+  if [[ "$code" != 2?? ]]; then
+    echo "$name: $url answered $code:" >&2
+    cat "$WORK/check-$name.out" >&2; echo >&2
+    show_server_log
+    exit 1
+  fi
+}
+check_route echo "$BASE/bench/echo" "Bearer $ACCESS_TOKEN" application/json "@$BODY_FILE"
+check_route upload "$BASE/api/v1/credentials" "Bearer $ACCESS_TOKEN" application/json "@$BODY_FILE"
+check_route token "$BASE/api/v1/token" "$BASIC" application/x-www-form-urlencoded "grant_type=client_credentials"
+
+# run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY
+run_wrk() {
+  local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6
+  local out="$WORK/wrk-$name.txt"
+  echo
+  echo "== $name: POST $path (${DURATION}s, $CONNECTIONS connections, $THREADS threads)"
+  BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
+    BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+      -s "$BENCH_DIR/count_status.lua" "$BASE$path" | tee "$out"
+  sleep 1
+}
+
+run_wrk echo /bench/echo "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
+run_wrk upload /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
+run_wrk token /api/v1/token "$BASIC" application/x-www-form-urlencoded "" "grant_type=client_credentials"
+
+# field NAME KEY: a value from the BENCH line of wrk-NAME.txt
+field() {
+  sed -n "s/^BENCH .*[ ]$2=\([^ ]*\).*/\1/p" "$WORK/wrk-$1.txt" | head -n 1
+}
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
+
+echo
+echo "== summary: $ENGINE_LABEL, ${DURATION}s per route, $CONNECTIONS connections, $THREADS wrk threads, $(nproc) cores"
+printf '%-24s %12s %12s %12s %10s  %s\n' route "req/s" p50 p99 non-2xx "statuses / socket errors"
+for name in echo upload token; do
+  case $name in
+    echo) route="POST /bench/echo" ;;
+    upload) route="POST /api/v1/credentials" ;;
+    token) route="POST /api/v1/token" ;;
+  esac
+  printf '%-24s %12s %12s %12s %10s  %s / %s\n' "$route" "$(field $name rps)" \
+    "$(ms "$(field $name p50_us)")" "$(ms "$(field $name p99_us)")" "$(field $name non2xx)" \
+    "$(field $name statuses)" "$(field $name socket_errors)"
+done
+awk -v u="$(field upload rps)" -v e="$(field echo rps)" \
+  'BEGIN { if (e > 0) printf "upload/echo: %.1f%% of the echo route'"'"'s req/s\n", 100 * u / e }'
+
+# Anything the server logged above INFO, and the failed requests, for the record.
+problems="$(grep -E ' (WARN|ERROR) |status=[45][0-9][0-9]' "$SERVER_ERR" || true)"
+if [[ -n "$problems" ]]; then
+  echo
+  echo "== server stderr: warnings, errors and 4xx/5xx responses ($(printf '%s\n' "$problems" | wc -l) lines; first 20)"
+  printf '%s\n' "$problems" | head -n 20
+fi

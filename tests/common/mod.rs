@@ -1,0 +1,264 @@
+//! The test harness: the real application on a random port, on a fresh SQLite file or a
+//! fresh PostgreSQL schema, with a clock tests can move forward.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+use credentialconnect::config::Config;
+use credentialconnect::domain::scopes::Scopes;
+use credentialconnect::services::App;
+use credentialconnect::services::partners::{self, IssuedCredentials, PartnerRequest};
+use credentialconnect::store::Location;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests use: `CC_TEST_POSTGRES_URL`, or the local one.
+pub fn postgres_url() -> String {
+    std::env::var("CC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Runs the body once per engine, as two tests.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn($crate::common::Engine::Sqlite).await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::common::TestApp::spawn($crate::common::Engine::Postgres).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub base: String,
+    pub client: reqwest::Client,
+    _database: Database,
+}
+
+enum Database {
+    Sqlite(tempfile::TempDir),
+    Postgres { schema: String },
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { schema } = self {
+            let schema = schema.clone();
+            // Dropping happens inside the async runtime: use a thread of its own.
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut client) = postgres::Client::connect(&postgres_url(), postgres::NoTls)
+                {
+                    let _ =
+                        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// A fresh, empty database location.
+fn fresh_database(engine: Engine) -> (Location, Database) {
+    match engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let location = Location::Sqlite(dir.path().join("test.db"));
+            (location, Database::Sqlite(dir))
+        }
+        Engine::Postgres => {
+            let schema = format!("t_{}", credentialconnect::store::new_id());
+            let url = postgres_url();
+            let create = schema.clone();
+            let created = std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+                client.batch_execute(&format!("CREATE SCHEMA {create}"))
+            })
+            .join()
+            .expect("thread");
+            if let Err(e) = created {
+                panic!(
+                    "PostgreSQL tests need a server at {} (set CC_TEST_POSTGRES_URL): {e}",
+                    postgres_url()
+                );
+            }
+            let separator = if postgres_url().contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            let url = format!(
+                "{}{separator}options=-c%20search_path%3D{schema}",
+                postgres_url()
+            );
+            (Location::Postgres(url), Database::Postgres { schema })
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> TestApp {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let (location, database) = fresh_database(engine);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let mut config = Config::new(location);
+        config.bind = address.to_string();
+        config.public_url = format!("http://{address}");
+        configure(&mut config);
+        let app = App::open(config).await.expect("open the app");
+        let router = credentialconnect::http::router(app.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve");
+        });
+        TestApp {
+            app,
+            base: format!("http://{address}"),
+            client: reqwest::Client::new(),
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A partner holding every scope.
+    pub async fn partner(&self, slug: &str) -> IssuedCredentials {
+        self.partner_with(slug, |_| {}).await
+    }
+
+    pub async fn partner_with(
+        &self,
+        slug: &str,
+        adjust: impl FnOnce(&mut PartnerRequest),
+    ) -> IssuedCredentials {
+        let mut request = PartnerRequest {
+            name: format!("Partner {slug}"),
+            slug: Some(slug.to_string()),
+            scopes: Scopes::all(),
+            unstable_ids: false,
+            strict: false,
+        };
+        adjust(&mut request);
+        partners::create(&self.app, request)
+            .await
+            .expect("create partner")
+    }
+
+    /// A token for `partner` with `scope` (all its scopes when `None`).
+    pub async fn token(&self, partner: &IssuedCredentials, scope: Option<&str>) -> String {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let response = self
+            .client
+            .post(self.url("/api/v1/token"))
+            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .form(&form)
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_string()
+    }
+
+    /// Posts a JSON body (raw bytes, as a partner would) to the upload endpoint.
+    pub async fn upload(&self, token: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/credentials"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    pub async fn snapshot(&self) -> Vec<String> {
+        self.app.store.snapshot().await.expect("snapshot")
+    }
+}
+
+/// The project's test fixtures directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+pub fn fixture_json(path: &str) -> Value {
+    serde_json::from_slice(&fixture(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+/// Asserts `body` is a valid 1EdTech Imsx_StatusInfo (our `errors` array aside) and
+/// returns its description.
+pub fn assert_imsx(body: &Value) -> String {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = SCHEMA.get_or_init(|| {
+        let schema = fixture_json("standards/schemas/imsx_statusinfo.json");
+        jsonschema::options()
+            .build(&schema)
+            .expect("the Imsx schema compiles")
+    });
+    let mut rest = body.clone();
+    if let Some(object) = rest.as_object_mut() {
+        object.remove("errors");
+    }
+    let problems: Vec<String> = validator
+        .iter_errors(&rest)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "not an Imsx_StatusInfo: {problems:?} in {body}"
+    );
+    assert_eq!(body["imsx_codeMajor"], "failure");
+    body["imsx_description"]
+        .as_str()
+        .expect("a description")
+        .to_string()
+}
+
+/// Sends a response through Imsx validation; returns (status, body).
+pub async fn imsx_error(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "error content-type {content_type:?}"
+    );
+    let body: Value = response.json().await.expect("json error body");
+    assert_imsx(&body);
+    (status, body)
+}

@@ -1,0 +1,639 @@
+//! `POST /api/v1/credentials`: the partner guide's examples and the 1EdTech examples are
+//! accepted; identity, sections, SkillSync and CLR rules hold.
+
+mod common;
+
+use common::{TestApp, fixture, fixture_json};
+use serde_json::{Value, json};
+
+async fn ok(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+on_both_engines!(
+    guide_three_course_package_lands_in_relevant_coursework,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let body = ok(app
+            .upload(&token, fixture("guide/three-courses.json"))
+            .await)
+        .await;
+        assert_eq!(body["status"], "success");
+        let credentials = body["credentials"].as_array().expect("credentials");
+        let ids: Vec<&str> = credentials
+            .iter()
+            .map(|c| c["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(
+            ids,
+            ["351843720888468", "369435906932892", "369435906932893"]
+        );
+        for c in credentials {
+            assert_eq!(
+                (
+                    c["result"].as_str(),
+                    c["section"].as_str(),
+                    c["verification"].as_str()
+                ),
+                (Some("created"), Some("Relevant Coursework"), Some("none"))
+            );
+        }
+        assert!(
+            body["identifierToken"].as_str().expect("token").len() >= 22,
+            "≥ 128 bits"
+        );
+        assert!(body["expiresAt"].as_str().expect("expiry").ends_with('Z'));
+        assert!(
+            body.get("activationUrl").is_none(),
+            "no names: not findable"
+        );
+
+        // The redirect URL opens a page listing the package, free-text dates as written.
+        let page = app
+            .client
+            .get(body["redirectUrl"].as_str().expect("url"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("html");
+        for text in [
+            "Calculus w/Analytic Geometry I",
+            "Introduction to Psychology",
+            "First-Year Composition",
+            "Spring 2023",
+            "Relevant Coursework",
+        ] {
+            assert!(html.contains(text), "{text} missing from the claim page");
+        }
+    }
+);
+
+on_both_engines!(
+    guide_skillsync_package_with_its_raw_line_break_brings_four_verified_skills,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let raw = fixture("guide/skillsync.json");
+        assert!(
+            serde_json::from_slice::<Value>(&raw).is_err(),
+            "the guide's example is not strict JSON"
+        );
+        let body = ok(app.upload(&token, raw).await).await;
+        assert_eq!(
+            body["credentials"],
+            json!([]),
+            "the carrier is not itself imported"
+        );
+        let skills: Vec<(&str, bool)> = body["skills"]
+            .as_array()
+            .expect("skills")
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().expect("name"),
+                    s["verified"].as_bool().expect("verified"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            skills,
+            [
+                ("Teaching", true),
+                ("Leadership", true),
+                ("Quality Management", true),
+                ("Sales", true)
+            ]
+        );
+        assert!(
+            body["activationUrl"]
+                .as_str()
+                .expect("findable: id, names and email")
+                .ends_with("/find/instx")
+        );
+        let html = app
+            .client
+            .get(body["redirectUrl"].as_str().expect("url"))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(html.contains("Quality Management") && html.contains("verified by Institution X"));
+    }
+);
+
+on_both_engines!(
+    guide_clr_profile_example_is_accepted_and_names_the_person,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let body = ok(app.upload(&token, fixture("guide/clr-profile.json")).await).await;
+        assert_eq!(
+            body["credentials"][0]["id"],
+            "http://example.edu/credentials/3732"
+        );
+        assert_eq!(body["credentials"][0]["section"], "Credentials");
+        assert!(
+            body["warnings"]
+                .as_array()
+                .expect("warnings")
+                .iter()
+                .any(|w| w["message"]
+                    .as_str()
+                    .expect("m")
+                    .contains("no nested credentials"))
+        );
+        let html = app
+            .client
+            .get(body["redirectUrl"].as_str().expect("url"))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            html.contains("Hello Steve"),
+            "ClrSubject Profile names pre-fill the person"
+        );
+    }
+);
+
+on_both_engines!(
+    single_credential_shape_with_a_recipient_token_goes_to_that_persons_inbox,
+    |app: TestApp| async move {
+        let partner = app.partner("wallet").await;
+        let token = app.token(&partner, None).await;
+        let course = fixture_json("guide/three-courses.json")["credentials"][0].clone();
+        // A recipient token this partner's import link would carry (use case 3).
+        let partner_id = app
+            .app
+            .store
+            .read(|conn| credentialconnect::store::partners::by_slug(conn, "wallet"))
+            .await
+            .expect("read")
+            .expect("partner")
+            .id;
+        let now = app.app.clock.now_ms();
+        let hash = credentialconnect::secrets::digest("abc123");
+        app.app
+            .store
+            .write(move |conn| {
+                credentialconnect::store::holding::insert_recipient_token(
+                    conn,
+                    &hash,
+                    &partner_id,
+                    "user-1",
+                    now,
+                    now + 3_600_000,
+                )
+            })
+            .await
+            .expect("token");
+        let body = ok(app
+            .upload(
+                &token,
+                json!({"credential": course, "recipienttoken": "abc123"}).to_string(),
+            )
+            .await)
+        .await;
+        assert_eq!(body["credentials"][0]["result"], "created");
+        let inbox = app
+            .snapshot()
+            .await
+            .into_iter()
+            .filter(|l| l.starts_with("packages:") && l.contains("user-1"))
+            .count();
+        assert_eq!(inbox, 1, "the package is in user-1's inbox");
+    }
+);
+
+on_both_engines!(
+    unknown_recipient_token_is_refused_and_nothing_is_stored,
+    |app: TestApp| async move {
+        let partner = app.partner("wallet").await;
+        let token = app.token(&partner, None).await;
+        let course = fixture_json("guide/three-courses.json")["credentials"][0].clone();
+        let before = app.snapshot().await;
+        let (status, body) = common::imsx_error(
+            app.upload(
+                &token,
+                json!({"credential": course, "recipienttoken": "abc123"}).to_string(),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["errors"][0]["pointer"], "/recipienttoken");
+        assert_eq!(app.snapshot().await, before);
+    }
+);
+
+/// The 1EdTech examples a wallet could send us: every valid, warning-level or schema-valid
+/// JSON or VC-JWT example in `standards/examples/INDEX.tsv`.
+fn acceptable_examples() -> Vec<(String, String)> {
+    let index = String::from_utf8(fixture("standards/examples/INDEX.tsv")).expect("utf-8");
+    index
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split('\t').collect();
+            let (file, expected) = (columns[0], columns[4]);
+            let usable = expected.starts_with("VALID")
+                || expected.starts_with("WARNING")
+                || expected.starts_with("SCHEMA-VALID");
+            let credential_file = file.ends_with(".json") || file.ends_with(".jwt");
+            // A status list is not a credential about a person; the LER-RS wrappers are resumes.
+            let about_a_person = !file.contains("bit-string-list") && !file.starts_with("ler-rs/");
+            (usable
+                && credential_file
+                && about_a_person
+                && !file.starts_with("signed/test-vectors"))
+            .then(|| (file.to_string(), expected.to_string()))
+        })
+        .collect()
+}
+
+on_both_engines!(
+    valid_1edtech_examples_are_accepted,
+    |app: TestApp| async move {
+        let partner = app.partner("issuer").await;
+        let token = app.token(&partner, None).await;
+        let examples = acceptable_examples();
+        assert!(
+            examples.len() >= 15,
+            "the index lists the examples: {examples:?}"
+        );
+        for (file, expected) in examples {
+            let bytes = fixture(&format!("standards/examples/{file}"));
+            let content_type = if file.ends_with(".jwt") {
+                "text/plain"
+            } else {
+                "application/json"
+            };
+            let response = app
+                .client
+                .post(app.url("/api/v1/credentials"))
+                .bearer_auth(&token)
+                .header("content-type", content_type)
+                .body(bytes)
+                .send()
+                .await
+                .expect("send");
+            let status = response.status();
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(status, 200, "{file} ({expected}) was refused: {body}");
+            let expect_proof = !file.contains("noproof")
+                && !file.starts_with("ob30-spec/")
+                && !file.contains("unsigned");
+            let states: Vec<&str> = body["credentials"]
+                .as_array()
+                .expect("credentials")
+                .iter()
+                .map(|c| c["verification"].as_str().expect("state"))
+                .collect();
+            if expect_proof {
+                assert!(
+                    states.iter().all(|s| *s == "attested"),
+                    "{file}: {states:?}"
+                );
+            }
+        }
+    }
+);
+
+on_both_engines!(
+    a_vc_jwt_sent_as_text_is_a_package_of_one_and_listed_as_compact_jws,
+    |app: TestApp| async move {
+        let partner = app.partner("issuer").await;
+        let token = app.token(&partner, None).await;
+        let jwt = String::from_utf8(fixture("standards/examples/clr20/simple.jwt")).expect("text");
+        let response = app
+            .client
+            .post(app.url("/api/v1/credentials"))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body(jwt.clone())
+            .send()
+            .await
+            .expect("send");
+        let body = ok(response).await;
+        assert!(
+            body["credentials"]
+                .as_array()
+                .expect("credentials")
+                .iter()
+                .all(|c| c["verification"] == "attested")
+        );
+        let listing: Value = app
+            .client
+            .get(app.url("/api/v1/credentials"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(listing["compactJwsString"], json!([jwt.trim()]));
+    }
+);
+
+on_both_engines!(
+    sending_an_assertion_again_updates_it_in_place,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let mut package = fixture_json("guide/three-courses.json");
+        ok(app.upload(&token, package.to_string()).await).await;
+        let again = ok(app
+            .upload(&token, fixture("guide/three-courses.json"))
+            .await)
+        .await;
+        let results: Vec<&str> = again["credentials"]
+            .as_array()
+            .expect("c")
+            .iter()
+            .map(|c| c["result"].as_str().expect("r"))
+            .collect();
+        assert_eq!(results, ["unchanged", "unchanged", "unchanged"]);
+        package["credentials"][1]["name"] = json!("Introduction to Psychology (Honors)");
+        let changed = ok(app.upload(&token, package.to_string()).await).await;
+        let results: Vec<&str> = changed["credentials"]
+            .as_array()
+            .expect("c")
+            .iter()
+            .map(|c| c["result"].as_str().expect("r"))
+            .collect();
+        assert_eq!(results, ["unchanged", "updated", "unchanged"]);
+        let listing = app
+            .client
+            .get(app.url("/api/v1/credentials"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(
+            listing.headers()["x-total-count"],
+            "3",
+            "updated in place, not duplicated"
+        );
+        let stored: Value = app
+            .client
+            .get(app.url("/api/v1/credentials/369435906932892"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(stored["name"], "Introduction to Psychology (Honors)");
+    }
+);
+
+on_both_engines!(
+    the_same_assertion_id_from_two_partners_is_two_credentials,
+    |app: TestApp| async move {
+        let first = app.partner("one").await;
+        let second = app.partner("two").await;
+        let (t1, t2) = (
+            app.token(&first, None).await,
+            app.token(&second, None).await,
+        );
+        ok(app.upload(&t1, fixture("guide/three-courses.json")).await).await;
+        let body = ok(app.upload(&t2, fixture("guide/three-courses.json")).await).await;
+        assert!(
+            body["credentials"]
+                .as_array()
+                .expect("c")
+                .iter()
+                .all(|c| c["result"] == "created")
+        );
+    }
+);
+
+on_both_engines!(
+    partners_with_unstable_ids_are_keyed_on_recipient_and_achievement,
+    |app: TestApp| async move {
+        let partner = app
+            .partner_with("unstable", |r| r.unstable_ids = true)
+            .await;
+        let token = app.token(&partner, None).await;
+        let mut package = fixture_json("guide/three-courses.json");
+        ok(app.upload(&token, package.to_string()).await).await;
+        for (i, credential) in package["credentials"]
+            .as_array_mut()
+            .expect("c")
+            .iter_mut()
+            .enumerate()
+        {
+            credential["id"] = json!(format!("reissued-{i}"));
+        }
+        let body = ok(app.upload(&token, package.to_string()).await).await;
+        let results: Vec<&str> = body["credentials"]
+            .as_array()
+            .expect("c")
+            .iter()
+            .map(|c| c["result"].as_str().expect("r"))
+            .collect();
+        assert_eq!(
+            results,
+            ["updated", "updated", "updated"],
+            "same recipient + achievement = same credential"
+        );
+        package.as_object_mut().expect("object").remove("recipient");
+        let (status, body) =
+            common::imsx_error(app.upload(&token, package.to_string()).await).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["errors"][0]["pointer"], "/recipient/id");
+    }
+);
+
+fn course_with_type(id: &str, achievement_type: &str) -> Value {
+    let mut course = fixture_json("guide/three-courses.json")["credentials"][0].clone();
+    course["id"] = json!(id);
+    course["credentialSubject"]["achievement"]["achievementType"] = json!(achievement_type);
+    course
+}
+
+on_both_engines!(
+    unknown_achievement_type_waits_unassigned_until_an_admin_maps_it,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let body = ok(app
+            .upload(
+                &token,
+                json!({"credentials": [course_with_type("u1", "ext:Internship")]}).to_string(),
+            )
+            .await)
+        .await;
+        assert_eq!(body["credentials"][0]["section"], "Unassigned");
+        assert_eq!(
+            body["warnings"][0]["pointer"],
+            "/credentials/0/credentialSubject/achievement/achievementType"
+        );
+        let alerts = app
+            .app
+            .store
+            .read(credentialconnect::store::alerts::open)
+            .await
+            .expect("alerts");
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].subject, "ext:Internship");
+        // The admin assigns a section: the waiting credential moves, the rule applies from now on.
+        let now = app.app.clock.now_ms();
+        let moved = app
+            .app
+            .store
+            .write(move |conn| {
+                credentialconnect::store::mapping::assign(
+                    conn,
+                    "",
+                    "ext:Internship",
+                    credentialconnect::domain::sections::Section::Experience,
+                    now,
+                )
+            })
+            .await
+            .expect("assign");
+        assert_eq!(moved, 1);
+        assert!(
+            app.app
+                .store
+                .read(credentialconnect::store::alerts::open)
+                .await
+                .expect("alerts")
+                .is_empty()
+        );
+        let body = ok(app
+            .upload(
+                &token,
+                json!({"credentials": [course_with_type("u2", "ext:Internship")]}).to_string(),
+            )
+            .await)
+        .await;
+        assert_eq!(body["credentials"][0]["section"], "Experience");
+    }
+);
+
+on_both_engines!(
+    a_partners_own_mapping_overrides_the_guide_table,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let other = app.partner("other").await;
+        let partner_id = app
+            .app
+            .store
+            .read(|c| credentialconnect::store::partners::by_slug(c, "instx"))
+            .await
+            .expect("r")
+            .expect("p")
+            .id;
+        let now = app.app.clock.now_ms();
+        app.app
+            .store
+            .write(move |conn| {
+                credentialconnect::store::mapping::assign(
+                    conn,
+                    &partner_id,
+                    "Course",
+                    credentialconnect::domain::sections::Section::Education,
+                    now,
+                )
+            })
+            .await
+            .expect("assign");
+        let token = app.token(&partner, None).await;
+        let body = ok(app
+            .upload(
+                &token,
+                json!({"credentials": [course_with_type("c1", "course")]}).to_string(),
+            )
+            .await)
+        .await;
+        assert_eq!(body["credentials"][0]["section"], "Education");
+        let other_token = app.token(&other, None).await;
+        let body = ok(app
+            .upload(
+                &other_token,
+                json!({"credentials": [course_with_type("c1", "Course")]}).to_string(),
+            )
+            .await)
+        .await;
+        assert_eq!(body["credentials"][0]["section"], "Relevant Coursework");
+    }
+);
+
+on_both_engines!(
+    skill_level_and_category_extensions_are_read,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let mut package = fixture_json("guide/three-courses.json");
+        let mut carrier = package["credentials"][0].clone();
+        carrier["id"] = json!("carrier-1");
+        carrier["credentialSubject"]["achievement"]["achievementType"] =
+            json!("ext:SkillsAndAbilities");
+        carrier["credentialSubject"]["achievement"]["alignment"] = json!([
+            {"type": "Alignment", "targetName": "Welding", "skillLevel": "Advanced", "skillCategory": "specialized", "targetUrl": "https://evidence.example/1"}
+        ]);
+        package["credentials"] = json!([carrier]);
+        let body = ok(app.upload(&token, package.to_string()).await).await;
+        assert_eq!(
+            body["skills"],
+            json!([{"name": "Welding", "verified": false}]),
+            "no proof: unverified"
+        );
+        let skill_rows: Vec<String> = app
+            .snapshot()
+            .await
+            .into_iter()
+            .filter(|row| row.starts_with("skills:"))
+            .collect();
+        let [row] = skill_rows.as_slice() else {
+            panic!("one skill row: {skill_rows:?}")
+        };
+        assert!(
+            row.contains("\"advanced\"") && row.contains("\"specialized\""),
+            "level and category stored: {row}"
+        );
+        assert!(
+            !row.contains("https://evidence.example/1"),
+            "evidence links are kept for verified skills only"
+        );
+    }
+);
+
+on_both_engines!(
+    strict_partners_get_failed_where_others_get_attested,
+    |app: TestApp| async move {
+        let partner = app.partner_with("strict", |r| r.strict = true).await;
+        let token = app.token(&partner, None).await;
+        let body = ok(app
+            .upload(&token, fixture("standards/examples/ob30/simple.json"))
+            .await)
+        .await;
+        assert_eq!(body["credentials"][0]["verification"], "failed");
+        assert!(body["warnings"].as_array().expect("w").iter().any(|w| {
+            w["message"]
+                .as_str()
+                .expect("m")
+                .contains("verification failed")
+        }));
+        let alerts = app
+            .app
+            .store
+            .read(credentialconnect::store::alerts::open)
+            .await
+            .expect("alerts");
+        assert!(alerts.iter().any(|a| a.kind == "verification_failed"));
+    }
+);
