@@ -6,6 +6,9 @@ use common::TestApp;
 use serde_json::Value;
 use std::time::Duration;
 
+/// A form body as (name, value) pairs.
+type Form<'a> = &'a [(&'a str, &'a str)];
+
 async fn json(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -122,7 +125,7 @@ on_both_engines!(
     rfc6749_errors_name_what_is_wrong,
     |app: TestApp| async move {
         let partner = app.partner("uni").await;
-        let cases: [(&[(&str, &str)], u16, &str); 4] = [
+        let cases: [(Form, u16, &str); 4] = [
             (&[], 400, "invalid_request"),
             (&[("grant_type", "password")], 400, "unsupported_grant_type"),
             (

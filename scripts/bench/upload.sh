@@ -239,7 +239,8 @@ awk -v u="$(field upload rps)" -v e="$(field echo rps)" \
   'BEGIN { if (e > 0) printf "upload/echo: %.1f%% of the echo route'"'"'s req/s\n", 100 * u / e }'
 
 # Anything the server logged above INFO, and the failed requests, for the record.
-problems="$(grep -E ' (WARN|ERROR) |status=[45][0-9][0-9]' "$SERVER_ERR" || true)"
+# (tracing colours its output even into a file: strip the escapes first.)
+problems="$(sed 's/\x1b\[[0-9;]*m//g' "$SERVER_ERR" | grep -E ' (WARN|ERROR) |status=[45][0-9][0-9]' || true)"
 if [[ -n "$problems" ]]; then
   echo
   echo "== server stderr: warnings, errors and 4xx/5xx responses ($(printf '%s\n' "$problems" | wc -l) lines; first 20)"

@@ -39,14 +39,10 @@ pub fn router(app: App) -> Router {
         openapi: Arc::new(openapi),
         reference_html: Arc::new(reference_html),
     };
-    let api = api
-        .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
-        .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::map_response(
-            move |response: Response| async move {
-                api::imsx::rewrite_framework_rejection(response, max_body)
-            },
-        ));
+    let api = with_api_errors(
+        api.route("/api/v1/{*rest}", axum::routing::any(api_not_found)),
+        max_body,
+    );
     let mut router = Router::new().merge(api).merge(web::router());
     if bench_echo {
         router = router.route("/bench/echo", axum::routing::post(echo));
@@ -62,6 +58,21 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
         ))
         .with_state(state)
+}
+
+/// Makes every failure of the partner API an Imsx body: a panic becomes a 500, and the
+/// framework's own plain-text rejections (405, 413, bad paths) are rewritten.
+pub fn with_api_errors<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    max_body: usize,
+) -> Router<S> {
+    routes
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(
+            move |response: Response| async move {
+                api::imsx::rewrite_framework_rejection(response, max_body)
+            },
+        ))
 }
 
 /// Logs each request by its route template, never its raw path: claim links carry tokens.
@@ -87,4 +98,38 @@ async fn api_not_found() -> api::imsx::ApiError {
 /// The load benchmark's baseline: the same server, no work.
 async fn echo(body: bytes::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_in_an_api_handler_is_an_imsx_500_without_details() {
+        async fn boom() -> &'static str {
+            panic!("secret internal detail")
+        }
+        let routes: Router = Router::new().route("/api/v1/boom", axum::routing::get(boom));
+        let response = with_api_errors(routes, 1024)
+            .oneshot(
+                Request::get("/api/v1/boom")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(
+            body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"],
+            "internal_server_error"
+        );
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret internal detail"));
+    }
 }

@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn paging_defaults_and_bounds() {
-        assert_eq!(paging(None).ok().map(|p| p), Some((100, 0)));
+        assert_eq!(paging(None).ok(), Some((100, 0)));
         assert_eq!(paging(Some("limit=5&offset=10")).ok(), Some((5, 10)));
         assert!(paging(Some("limit=0")).is_err());
         assert!(paging(Some("limit=1001")).is_err());

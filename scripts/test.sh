@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests, and the integration suite on SQLite and on
+# PostgreSQL (CC_TEST_POSTGRES_URL, default the local server; started here if it is down).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CC_TEST_POSTGRES_URL="${CC_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+postgres_ready() {
+    pg_isready -d "$CC_TEST_POSTGRES_URL" -q 2>/dev/null
+}
+
+if ! postgres_ready; then
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+        echo "starting the local PostgreSQL cluster" >&2
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+        for _ in $(seq 1 30); do postgres_ready && break; sleep 1; done
+    fi
+fi
+if ! postgres_ready; then
+    echo "PostgreSQL is not reachable at $CC_TEST_POSTGRES_URL: the suite runs on both engines and needs it." >&2
+    exit 1
+fi
+
+cargo test --locked --all-targets "$@"
