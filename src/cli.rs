@@ -6,7 +6,7 @@ use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
 use crate::services::partners::{self as partner_admin, PartnerRequest};
 use crate::services::{App, millis};
-use crate::store::{alerts, mapping, partners};
+use crate::store::{alerts, partners};
 use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use std::time::Duration;
@@ -101,21 +101,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let app = open_app().await?;
             let section: Section = section.parse().map_err(|e| anyhow!("{e}"))?;
-            let now = app.clock.now_ms();
-            let moved = app
-                .store
-                .write(move |conn| {
-                    let partner_id = match &partner {
-                        None => String::new(),
-                        Some(slug) => match partners::by_slug(conn, slug)? {
-                            Some(p) => p.id,
-                            None => return Ok(Err(format!("no partner has slug {slug:?}"))),
-                        },
-                    };
-                    mapping::assign(conn, &partner_id, &achievement_type, section, now).map(Ok)
-                })
-                .await?
-                .map_err(|e| anyhow!(e))?;
+            let moved = crate::services::mapping::assign(
+                &app,
+                partner.as_deref(),
+                &achievement_type,
+                section,
+            )
+            .await?;
             println!(
                 "{}",
                 serde_json::json!({"section": section.title(), "moved": moved})

@@ -3,6 +3,10 @@
 use clap::Parser;
 use credentialconnect::cli::{Cli, run};
 
+// glibc's allocator spends much of a loaded server's time contending between threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

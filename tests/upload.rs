@@ -489,21 +489,14 @@ on_both_engines!(
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].subject, "ext:Internship");
         // The admin assigns a section: the waiting credential moves, the rule applies from now on.
-        let now = app.app.clock.now_ms();
-        let moved = app
-            .app
-            .store
-            .write(move |conn| {
-                credentialconnect::store::mapping::assign(
-                    conn,
-                    "",
-                    "ext:Internship",
-                    credentialconnect::domain::sections::Section::Experience,
-                    now,
-                )
-            })
-            .await
-            .expect("assign");
+        let moved = credentialconnect::services::mapping::assign(
+            &app.app,
+            None,
+            "ext:Internship",
+            credentialconnect::domain::sections::Section::Experience,
+        )
+        .await
+        .expect("assign");
         assert_eq!(moved, 1);
         assert!(
             app.app
@@ -529,28 +522,14 @@ on_both_engines!(
     |app: TestApp| async move {
         let partner = app.partner("instx").await;
         let other = app.partner("other").await;
-        let partner_id = app
-            .app
-            .store
-            .read(|c| credentialconnect::store::partners::by_slug(c, "instx"))
-            .await
-            .expect("r")
-            .expect("p")
-            .id;
-        let now = app.app.clock.now_ms();
-        app.app
-            .store
-            .write(move |conn| {
-                credentialconnect::store::mapping::assign(
-                    conn,
-                    &partner_id,
-                    "Course",
-                    credentialconnect::domain::sections::Section::Education,
-                    now,
-                )
-            })
-            .await
-            .expect("assign");
+        credentialconnect::services::mapping::assign(
+            &app.app,
+            Some("instx"),
+            "Course",
+            credentialconnect::domain::sections::Section::Education,
+        )
+        .await
+        .expect("assign");
         let token = app.token(&partner, None).await;
         let body = ok(app
             .upload(

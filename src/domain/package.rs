@@ -708,6 +708,20 @@ impl Reader<'_> {
             };
             let evidence_url = self.text(a, "targetUrl", &p).filter(|_| verified);
             let Some(name) = name else { continue };
+            let lowered = name.as_str().to_lowercase();
+            if skills
+                .iter()
+                .any(|s: &Skill| s.name.as_str().to_lowercase() == lowered)
+            {
+                self.problem(
+                    format!("{p}/targetName"),
+                    format!(
+                        "the skill {:?} appears twice in this carrier; send each skill once",
+                        name.as_str()
+                    ),
+                );
+                continue;
+            }
             skills.push(Skill {
                 name,
                 description: self.text(a, "targetDescription", &p),

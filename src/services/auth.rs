@@ -125,12 +125,19 @@ const TOUCH_GRANULARITY_MS: i64 = 60_000;
 
 pub async fn authenticate(app: &App, bearer: &str) -> Result<Authenticated, AuthError> {
     let hash = secrets::digest(bearer.trim());
-    let lookup = hash.clone();
-    let grant = app
-        .store
-        .read(move |conn| partners::token(conn, &lookup))
-        .await?
-        .ok_or(AuthError::Unknown)?;
+    let grant = match app.caches.tokens.get(&hash) {
+        Some(grant) => grant,
+        None => {
+            let lookup = hash.clone();
+            let grant = app
+                .store
+                .read(move |conn| partners::token(conn, &lookup))
+                .await?
+                .ok_or(AuthError::Unknown)?;
+            app.caches.tokens.put(hash.clone(), grant.clone());
+            grant
+        }
+    };
     let now = app.clock.now_ms();
     let idle = millis(app.config.token_idle);
     if now >= grant.expires_at || now - grant.last_used_at >= idle {
@@ -156,5 +163,14 @@ pub async fn touch(app: &App, auth: &Authenticated) -> Result<(), StoreError> {
     let now = app.clock.now_ms();
     app.store
         .write(move |conn| partners::touch_token(conn, &hash, now))
-        .await
+        .await?;
+    touched(app, auth, now);
+    Ok(())
+}
+
+/// Records, in the token cache, a slide of the idle window that was written to the store.
+pub fn touched(app: &App, auth: &Authenticated, now: i64) {
+    app.caches
+        .tokens
+        .update(&auth.token_hash, |grant| grant.last_used_at = now);
 }

@@ -2,6 +2,8 @@
 //! issue and checks, uploads and the partner's reads, replaces and deletes.
 
 pub mod auth;
+pub mod cache;
+pub mod mapping;
 pub mod partners;
 pub mod uploads;
 
@@ -16,6 +18,24 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub clock: Clock,
+    pub caches: Arc<Caches>,
+}
+
+/// The hot reads of the partner API (see `cache`).
+pub struct Caches {
+    /// Access-token digest → its grant.
+    pub tokens: cache::TtlCache<String, crate::store::partners::TokenGrant>,
+    /// Partner id → its mapping rules (own, then global).
+    pub mapping: cache::TtlCache<String, Vec<crate::domain::sections::MappingRule>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            tokens: cache::TtlCache::new(std::time::Duration::from_secs(2)),
+            mapping: cache::TtlCache::new(std::time::Duration::from_secs(5)),
+        }
+    }
 }
 
 impl App {
@@ -25,6 +45,7 @@ impl App {
             config: Arc::new(config),
             store,
             clock: Clock::default(),
+            caches: Arc::new(Caches::default()),
         })
     }
 }

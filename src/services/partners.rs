@@ -102,6 +102,7 @@ pub async fn rotate_secret(app: &App, slug: &str) -> Result<IssuedCredentials, P
         })
         .await?
         .ok_or_else(|| PartnerError::NotFound(slug.to_string()))?;
+    app.caches.tokens.clear();
     Ok(IssuedCredentials {
         client_id: partner.client_id,
         client_secret,
@@ -118,6 +119,7 @@ pub async fn disable(app: &App, slug: &str) -> Result<(), PartnerError> {
         .write(move |conn| partners::disable(conn, &wanted))
         .await?
     {
+        app.caches.tokens.clear();
         Ok(())
     } else {
         Err(PartnerError::NotFound(slug.to_string()))
@@ -136,6 +138,7 @@ pub async fn set_options(
         .write(move |conn| partners::set_options(conn, &wanted, strict, unstable_ids))
         .await?
     {
+        app.caches.tokens.clear();
         Ok(())
     } else {
         Err(PartnerError::NotFound(slug.to_string()))

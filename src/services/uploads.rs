@@ -57,11 +57,20 @@ pub struct SkillReceipt {
 
 /// Reads the partner's rules (overrides, strictness) for the package reader.
 async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, StoreError> {
-    let partner_id = auth.partner.id.clone();
-    let mapping = app
-        .store
-        .read(move |conn| mapping::rules_for(conn, &partner_id))
-        .await?;
+    let mapping = match app.caches.mapping.get(&auth.partner.id) {
+        Some(rules) => rules,
+        None => {
+            let partner_id = auth.partner.id.clone();
+            let rules = app
+                .store
+                .read(move |conn| mapping::rules_for(conn, &partner_id))
+                .await?;
+            app.caches
+                .mapping
+                .put(auth.partner.id.clone(), rules.clone());
+            rules
+        }
+    };
     Ok(PartnerRules {
         unstable_ids: auth.partner.unstable_ids,
         strict: auth.partner.strict,
@@ -126,6 +135,7 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     let expires_at = now.saturating_add(millis(app.config.package_ttl));
     let partner_id = auth.partner.id.clone();
     let access_token_hash = auth.token_hash.clone();
+    let slide = auth.needs_touch;
     let recipient_token_hash = package.recipient_token.as_deref().map(secrets::digest);
     let (package, saved) = app
         .store
@@ -151,11 +161,16 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
                     expires_at,
                 },
             )?;
-            partners::touch_token(conn, &access_token_hash, now)?;
+            if slide {
+                partners::touch_token(conn, &access_token_hash, now)?;
+            }
             Ok(Ok((package, saved)))
         })
         .await?
         .map_err(|problem| UploadError::Invalid(vec![problem]))?;
+    if slide {
+        super::auth::touched(app, auth, now);
+    }
     Ok(receipt(
         app,
         auth,
@@ -242,13 +257,19 @@ pub async fn delete(app: &App, auth: &Authenticated, id: &str) -> Result<bool, S
     let (partner_id, wanted) = (auth.partner.id.clone(), id.to_string());
     let token_hash = auth.token_hash.clone();
     let now = app.clock.now_ms();
-    app.store
+    let slide = auth.needs_touch;
+    let deleted = app
+        .store
         .write(move |conn| {
             let deleted = holding::delete(conn, &partner_id, &wanted, now)?;
-            if deleted {
+            if deleted && slide {
                 partners::touch_token(conn, &token_hash, now)?;
             }
             Ok(deleted)
         })
-        .await
+        .await?;
+    if deleted && slide {
+        super::auth::touched(app, auth, now);
+    }
+    Ok(deleted)
 }

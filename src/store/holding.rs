@@ -1,11 +1,12 @@
 //! The holding area: packages as uploaded, the credentials and skills they carry, and the
 //! identity rule that makes a re-sent assertion an update (API.md §2, "Identity").
 
-use super::{Conn, Row, StoreError, alerts, new_id, params};
+use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
 use crate::domain::package::{Package, Record, RecordKind};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// What happened to one record of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -53,8 +54,10 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         params![&package_id, new.partner_id, new.token_hash, recipient, new.package.recipient.id.as_deref(), new.inbox_user_id, new.now, new.expires_at],
     )?;
+    let mut existing = existing_records(conn, new.partner_id, new.package)?;
     let mut ids_by_key: Vec<(&str, String)> = Vec::new();
     let mut saved = Vec::with_capacity(new.package.records.len());
+    let mut links: Vec<Value> = Vec::with_capacity(new.package.records.len() * 4);
     for (index, record) in new.package.records.iter().enumerate() {
         let parent_id = record.parent_key.as_deref().and_then(|key| {
             ids_by_key
@@ -62,18 +65,22 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
                 .find(|(k, _)| *k == key)
                 .map(|(_, id)| id.clone())
         });
+        let found = existing.remove(record.key.as_str());
         let (id, result) = save_record(
             conn,
             new.partner_id,
             record,
+            found,
             parent_id.as_deref(),
             index,
             new.now,
         )?;
-        conn.execute(
-            "INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES ($1, $2, $3, $4)",
-            params![&package_id, &id, index as i64, result.as_str()],
-        )?;
+        links.extend([
+            package_id.clone().into(),
+            id.clone().into(),
+            (index as i64).into(),
+            result.as_str().into(),
+        ]);
         if record.section == Some(Section::Unassigned) {
             let achievement_type = record.achievement_type.as_deref().unwrap_or("");
             alerts::raise(
@@ -104,22 +111,81 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
             result,
         });
     }
+    // One statement for all of the package's links: the writer's time is the bottleneck.
+    let rows: Vec<String> = (0..saved.len())
+        .map(|i| {
+            format!(
+                "(${}, ${}, ${}, ${})",
+                4 * i + 1,
+                4 * i + 2,
+                4 * i + 3,
+                4 * i + 4
+            )
+        })
+        .collect();
+    conn.execute(
+        &format!("INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES {}", rows.join(", ")),
+        &links,
+    )?;
     Ok(saved)
+}
+
+/// What is already stored for the package's records: key → (id, fingerprint, deleted).
+fn existing_records<'p>(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    package: &'p Package,
+) -> Result<HashMap<&'p str, Existing>, StoreError> {
+    let mut values: Vec<Value> = vec![partner_id.into()];
+    values.extend(package.records.iter().map(|r| Value::from(r.key.as_str())));
+    let placeholders: Vec<String> = (2..=values.len()).map(|i| format!("${i}")).collect();
+    let rows = conn.query(
+        &format!(
+            "SELECT assertion_key, id, fingerprint, deleted_at FROM credentials WHERE partner_id = $1 AND assertion_key IN ({})",
+            placeholders.join(", ")
+        ),
+        &values,
+    )?;
+    let mut found = HashMap::new();
+    for row in rows {
+        let key = row.text(0)?;
+        if let Some(record) = package.records.iter().find(|r| r.key == key) {
+            found.insert(
+                record.key.as_str(),
+                Existing {
+                    id: row.text(1)?,
+                    fingerprint: row.text(2)?,
+                    deleted: row.opt_int(3)?.is_some(),
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// A stored record the upload may update.
+struct Existing {
+    id: String,
+    fingerprint: String,
+    deleted: bool,
 }
 
 fn save_record(
     conn: &mut dyn Conn,
     partner_id: &str,
     record: &Record,
+    existing: Option<Existing>,
     parent_id: Option<&str>,
     position: usize,
     now: i64,
 ) -> Result<(String, SaveResult), StoreError> {
     let fingerprint = record.fingerprint();
-    let existing = conn.query_opt(
-        "SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $1 AND assertion_key = $2",
-        params![partner_id, &record.key],
-    )?;
+    if let Some(found) = existing
+        .as_ref()
+        .filter(|e| e.fingerprint == fingerprint && !e.deleted)
+    {
+        return Ok((found.id.clone(), SaveResult::Unchanged));
+    }
     let document = record.document.to_string();
     let section = record.section.map(|s| format!("{s:?}"));
     let fields = params![
@@ -146,11 +212,8 @@ fn save_record(
         now,
     ];
     let (id, result) = match existing {
-        Some(row) if row.text(1)? == fingerprint && row.opt_int(2)?.is_none() => {
-            return Ok((row.text(0)?, SaveResult::Unchanged));
-        }
-        Some(row) => {
-            let id = row.text(0)?;
+        Some(found) => {
+            let id = found.id;
             let mut values = fields.to_vec();
             values.push(id.clone().into());
             conn.execute(
@@ -162,7 +225,6 @@ fn save_record(
                  WHERE id = $22",
                 &values,
             )?;
-            conn.execute("DELETE FROM skills WHERE credential_id = $1", params![&id])?;
             (id, SaveResult::Updated)
         }
         None => {
@@ -185,29 +247,74 @@ fn save_record(
             (id, SaveResult::Created)
         }
     };
-    for (position, skill) in record.skills.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url, level, category, verified, verified_by, verified_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            params![
-                new_id(),
-                &id,
-                position as i64,
-                skill.name.as_str(),
-                skill.description.as_deref(),
-                skill.framework.as_deref(),
-                skill.code.as_deref(),
-                skill.target_type.as_deref(),
-                skill.evidence_url.as_deref(),
-                skill.level.map(|l| l.as_str()),
-                skill.category.as_str(),
-                skill.verified,
-                skill.verified_by.as_deref(),
-                skill.verified_on.as_deref(),
-            ],
-        )?;
-    }
+    save_skills(conn, &id, record, result == SaveResult::Created)?;
     Ok((id, result))
+}
+
+/// Stores a carrier's skills. A skill keeps its row (and so its place on resumes, with the
+/// person's level and hide choice) across updates as long as its name stays; a skill that
+/// is no longer sent leaves the resumes it was on.
+fn save_skills(
+    conn: &mut dyn Conn,
+    credential_id: &str,
+    record: &Record,
+    is_new: bool,
+) -> Result<(), StoreError> {
+    let mut stored: HashMap<String, String> = HashMap::new();
+    if !is_new {
+        for row in conn.query(
+            "SELECT id, name FROM skills WHERE credential_id = $1",
+            params![credential_id],
+        )? {
+            stored.insert(row.text(1)?.to_lowercase(), row.text(0)?);
+        }
+    }
+    for (position, skill) in record.skills.iter().enumerate() {
+        let fields = params![
+            position as i64,
+            skill.name.as_str(),
+            skill.description.as_deref(),
+            skill.framework.as_deref(),
+            skill.code.as_deref(),
+            skill.target_type.as_deref(),
+            skill.evidence_url.as_deref(),
+            skill.level.map(|l| l.as_str()),
+            skill.category.as_str(),
+            skill.verified,
+            skill.verified_by.as_deref(),
+            skill.verified_on.as_deref(),
+        ];
+        let mut values = fields.to_vec();
+        match stored.remove(&skill.name.as_str().to_lowercase()) {
+            Some(id) => {
+                values.push(id.into());
+                conn.execute(
+                    "UPDATE skills SET position = $1, name = $2, description = $3, framework = $4, code = $5, target_type = $6,
+                        evidence_url = $7, level = $8, category = $9, verified = $10, verified_by = $11, verified_on = $12
+                     WHERE id = $13",
+                    &values,
+                )?;
+            }
+            None => {
+                values.push(new_id().into());
+                values.push(credential_id.into());
+                conn.execute(
+                    "INSERT INTO skills (position, name, description, framework, code, target_type, evidence_url, level, category,
+                        verified, verified_by, verified_on, id, credential_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    &values,
+                )?;
+            }
+        }
+    }
+    for gone in stored.into_values() {
+        conn.execute(
+            "DELETE FROM resume_skills WHERE skill_id = $1",
+            params![&gone],
+        )?;
+        conn.execute("DELETE FROM skills WHERE id = $1", params![&gone])?;
+    }
+    Ok(())
 }
 
 /// The partner that a recipient token (use case 3) binds to, and its person, if the token

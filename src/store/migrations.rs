@@ -10,11 +10,18 @@ pub(super) enum Engine {
 }
 
 /// (version, SQLite script, PostgreSQL script). The two differ only in types.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("migrations/sqlite/0001_partner_api.sql"),
-    include_str!("migrations/postgres/0001_partner_api.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("migrations/sqlite/0001_partner_api.sql"),
+        include_str!("migrations/postgres/0001_partner_api.sql"),
+    ),
+    (
+        2,
+        include_str!("migrations/sqlite/0002_job_seekers.sql"),
+        include_str!("migrations/postgres/0002_job_seekers.sql"),
+    ),
+];
 
 /// Every table, for snapshots.
 pub(super) const TABLES: &[&str] = &[
@@ -27,6 +34,13 @@ pub(super) const TABLES: &[&str] = &[
     "skills",
     "recipient_tokens",
     "alerts",
+    "users",
+    "sessions",
+    "email_tokens",
+    "recipient_links",
+    "resume_entries",
+    "resume_skills",
+    "email_outbox",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

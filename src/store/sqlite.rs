@@ -193,29 +193,34 @@ fn writer_loop(connection: &mut Connection, jobs: &mpsc::Receiver<Box<dyn WriteJ
     }
 }
 
+/// Runs a parameterless statement through the statement cache: the writer issues these
+/// for every job, and parsing them each time shows up under load.
+fn exec(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn run_group(connection: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
-    connection
-        .execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| e.to_string())?;
+    exec(connection, "BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
     for job in group.iter_mut() {
-        let kept = connection
-            .execute_batch("SAVEPOINT job")
+        let kept = exec(connection, "SAVEPOINT job")
             .map_err(|e| e.to_string())
             .map(|()| job.run(&mut SqliteTx(connection)));
         let end = match kept {
-            Ok(true) => "RELEASE job",
-            Ok(false) => "ROLLBACK TO job; RELEASE job",
+            Ok(true) => exec(connection, "RELEASE job"),
+            Ok(false) => {
+                exec(connection, "ROLLBACK TO job").and_then(|()| exec(connection, "RELEASE job"))
+            }
             Err(e) => {
                 let _ = connection.execute_batch("ROLLBACK");
                 return Err(e);
             }
         };
-        if let Err(e) = connection.execute_batch(end) {
+        if let Err(e) = end {
             let _ = connection.execute_batch("ROLLBACK");
             return Err(e.to_string());
         }
     }
-    connection.execute_batch("COMMIT").map_err(|e| {
+    exec(connection, "COMMIT").map_err(|e| {
         let _ = connection.execute_batch("ROLLBACK");
         e.to_string()
     })
