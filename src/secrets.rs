@@ -30,6 +30,22 @@ pub fn matches(secret: &str, stored: &str) -> bool {
     digest(secret).as_bytes().ct_eq(stored.as_bytes()).into()
 }
 
+/// A claim token names its package and proves the bearer was given it: the package id (32
+/// hex characters) followed by a 256-bit secret. Only the secret's digest is stored, and the
+/// lookup is by id, so claim tokens never need an index of random digests.
+pub fn claim_token(package_id: &str) -> (String, String) {
+    let secret = new_secret("");
+    let digest = digest(&secret);
+    (format!("{package_id}{secret}"), digest)
+}
+
+/// Splits a claim token into (package id, secret); `None` when it has the wrong shape.
+pub fn split_claim_token(token: &str) -> Option<(&str, &str)> {
+    let (id, secret) = token.split_at_checked(32)?;
+    let well_formed = id.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() >= 43;
+    well_formed.then_some((id, secret))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +56,19 @@ mod tests {
         let b = new_secret("cc_");
         assert!(a.starts_with("cc_") && a.len() == 3 + 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn claim_tokens_split_into_their_package_and_secret() {
+        let (token, digest) = claim_token("0123456789abcdef0123456789abcdef");
+        let (id, secret) = split_claim_token(&token).expect("well formed");
+        assert_eq!(id, "0123456789abcdef0123456789abcdef");
+        assert!(matches(secret, &digest));
+        assert_eq!(split_claim_token("short"), None);
+        assert_eq!(
+            split_claim_token(&format!("{}{}", "z".repeat(32), "a".repeat(43))),
+            None
+        );
     }
 
     #[test]

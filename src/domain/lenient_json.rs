@@ -30,6 +30,11 @@ impl std::error::Error for JsonSyntaxError {}
 /// Parses `bytes` as JSON, tolerating raw control characters inside strings.
 pub fn parse(bytes: &[u8]) -> Result<Value, JsonSyntaxError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Nearly every body is strict JSON: parse it as such first, and only look for raw control
+    // characters (a byte-by-byte pass) when that fails.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let escaped = escape_controls_in_strings(bytes);
     let text: &[u8] = escaped.as_ref().map_or(bytes, |e| e.text.as_slice());
     serde_json::from_slice(text).map_err(|err| {

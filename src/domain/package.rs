@@ -121,6 +121,9 @@ pub struct Record {
     pub document: Value,
     /// The compact JWS exactly as sent, when it came as one.
     pub jws: Option<String>,
+    /// SHA-256 of the document with object keys sorted (and of the JWS): equal fingerprints
+    /// mean an update changes nothing ("unchanged").
+    pub fingerprint: String,
     pub name: String,
     pub description: Option<String>,
     pub issuer_id: String,
@@ -136,18 +139,16 @@ pub struct Record {
     pub skills: Vec<Skill>,
 }
 
-impl Record {
-    /// A digest of everything the partner sent for this record, key order aside: equal
-    /// fingerprints mean an update changes nothing ("unchanged").
-    pub fn fingerprint(&self) -> String {
-        let mut canonical = String::new();
-        write_canonical(&self.document, &mut canonical);
-        let mut hasher = Sha256::new();
-        hasher.update(canonical.as_bytes());
-        hasher.update([0]);
-        hasher.update(self.jws.as_deref().unwrap_or("").as_bytes());
-        hex::encode(hasher.finalize())
-    }
+/// A digest of everything the partner sent for a record, key order aside: equal
+/// fingerprints mean an update changes nothing ("unchanged").
+fn fingerprint_of(document: &Value, jws: Option<&str>) -> String {
+    let mut canonical = Vec::with_capacity(2048);
+    write_canonical(document, &mut canonical);
+    let mut hasher = Sha256::new();
+    hasher.update(&canonical);
+    hasher.update([0]);
+    hasher.update(jws.unwrap_or("").as_bytes());
+    hex::encode(hasher.finalize())
 }
 
 /// A read package.
@@ -160,7 +161,11 @@ pub struct Package {
 }
 
 /// Reads a package body (already parsed as JSON; a compact JWS body arrives as a string).
-pub fn read(body: &Value, rules: &PartnerRules, limits: Limits) -> Result<Package, Vec<Problem>> {
+pub fn read(
+    mut body: Value,
+    rules: &PartnerRules,
+    limits: Limits,
+) -> Result<Package, Vec<Problem>> {
     let mut reader = Reader {
         rules,
         limits,
@@ -169,7 +174,7 @@ pub fn read(body: &Value, rules: &PartnerRules, limits: Limits) -> Result<Packag
         records: Vec::new(),
         recipient: Recipient::default(),
     };
-    let recipient_token = reader.read_envelope(body);
+    let recipient_token = reader.read_envelope(&body);
     reader.check_limits_and_identity();
     if reader.problems.is_empty() && reader.yields_nothing() {
         reader.problems.push(Problem::new(
@@ -180,10 +185,21 @@ pub fn read(body: &Value, rules: &PartnerRules, limits: Limits) -> Result<Packag
     if !reader.problems.is_empty() {
         return Err(reader.problems);
     }
+    // Top-level credentials move out of the body rather than being copied (see
+    // `read_credential`); nested ones were copied, since their CLR keeps them.
+    let mut records = reader.records;
+    for record in &mut records {
+        if record.document.is_null()
+            && let Some(document) = body.pointer_mut(&record.pointer)
+        {
+            record.document = document.take();
+        }
+        record.fingerprint = fingerprint_of(&record.document, record.jws.as_deref());
+    }
     Ok(Package {
         recipient_token,
         recipient: reader.recipient,
-        records: reader.records,
+        records,
         warnings: reader.warnings,
     })
 }
@@ -475,8 +491,14 @@ impl Reader<'_> {
                 kind,
                 parent_key: parent.map(str::to_string),
                 pointer: pointer.to_string(),
-                document: value.clone(),
+                // Filled in by `read` once reading is done, by moving it out of the body.
+                document: if jws.is_some() || parent.is_some() {
+                    value.clone()
+                } else {
+                    Value::Null
+                },
                 jws: jws.map(str::to_string),
+                fingerprint: String::new(),
                 name,
                 description,
                 issuer_id,
@@ -889,34 +911,39 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// JSON with object keys sorted, for fingerprints.
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            out.push('{');
+            out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                write_scalar(&mut *out, key);
+                out.push(b':');
                 write_canonical(&map[key], out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(list) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in list.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_scalar(out, scalar),
     }
+}
+
+fn write_scalar(out: &mut Vec<u8>, value: &impl Serialize) {
+    // Writing JSON into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 #[cfg(test)]
@@ -925,7 +952,7 @@ mod tests {
     use serde_json::json;
 
     fn read_default(body: Value) -> Result<Package, Vec<Problem>> {
-        read(&body, &PartnerRules::default(), Limits::default())
+        read(body, &PartnerRules::default(), Limits::default())
     }
 
     fn course(id: &str) -> Value {
@@ -1036,7 +1063,7 @@ mod tests {
             max_alignments: 200,
         };
         let problems = read(
-            &json!({"credentials": list}),
+            json!({"credentials": list}),
             &PartnerRules::default(),
             limits,
         )
@@ -1056,10 +1083,10 @@ mod tests {
         };
         let body =
             json!({"recipient": {"id": "r1"}, "credentials": [course("changes-every-time")]});
-        let package = read(&body, &rules, Limits::default()).expect("valid");
+        let package = read(body.clone(), &rules, Limits::default()).expect("valid");
         assert_eq!(package.records[0].key, "r1\u{1f}a1");
         let problems = read(
-            &json!({"credentials": [course("x")]}),
+            json!({"credentials": [course("x")]}),
             &rules,
             Limits::default(),
         )
@@ -1169,10 +1196,10 @@ mod tests {
             reordered.insert(key.clone(), object[key].clone());
         }
         let b = read_default(json!({"credentials": [Value::Object(reordered)]})).expect("valid");
-        assert_eq!(a.records[0].fingerprint(), b.records[0].fingerprint());
+        assert_eq!(a.records[0].fingerprint, b.records[0].fingerprint);
         let mut changed = course("1");
         changed["name"] = json!("Intro II");
         let c = read_default(json!({"credentials": [changed]})).expect("valid");
-        assert_ne!(a.records[0].fingerprint(), c.records[0].fingerprint());
+        assert_ne!(a.records[0].fingerprint, c.records[0].fingerprint);
     }
 }

@@ -5,7 +5,6 @@
 use crate::clock;
 use crate::domain::sections::Section;
 use crate::http::AppState;
-use crate::secrets;
 use crate::store::{holding, partners};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -95,12 +94,11 @@ fn describe_verification(state: &str) -> &'static str {
 /// `GET /createmyresume/{identifierToken}`: what the package holds. Signing up and adding it
 /// to a resume come with accounts; until then this page previews the package.
 async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let hash = secrets::digest(&token);
     let now = state.app.clock.now_ms();
     let view = match state
         .app
         .store
-        .read(move |conn| holding::package_view(conn, &hash, now))
+        .read(move |conn| holding::package_view(conn, &token, now))
         .await
     {
         Ok(view) => view,

@@ -41,10 +41,10 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     /// Changes a cached value in place, keeping its age.
     pub fn update(&self, key: &K, change: impl FnOnce(&mut V)) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if let Some((_, value)) = entries.get_mut(key) {
-                change(value);
-            }
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some((_, value)) = entries.get_mut(key)
+        {
+            change(value);
         }
     }
 

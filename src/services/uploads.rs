@@ -79,7 +79,7 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 }
 
 /// Reads, validates and stores a package.
-pub async fn accept(app: &App, auth: &Authenticated, body: &Value) -> Result<Receipt, UploadError> {
+pub async fn accept(app: &App, auth: &Authenticated, body: Value) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
     let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
     store(app, auth, package).await
@@ -90,7 +90,7 @@ pub async fn replace(
     app: &App,
     auth: &Authenticated,
     id: &str,
-    body: &Value,
+    body: Value,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
     let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
@@ -129,8 +129,9 @@ pub async fn replace(
 }
 
 async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Receipt, UploadError> {
-    let identifier_token = secrets::new_secret("");
-    let token_hash = secrets::digest(&identifier_token);
+    let package_id = crate::store::new_id();
+    let recipient_json = serde_json::to_string(&package.recipient).unwrap_or_else(|_| "{}".into());
+    let (identifier_token, token_hash) = secrets::claim_token(&package_id);
     let now = app.clock.now_ms();
     let expires_at = now.saturating_add(millis(app.config.package_ttl));
     let partner_id = auth.partner.id.clone();
@@ -153,9 +154,11 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
             let saved = holding::save_package(
                 conn,
                 &NewPackage {
+                    id: &package_id,
                     partner_id: &partner_id,
                     token_hash: &token_hash,
                     package: &package,
+                    recipient_json: &recipient_json,
                     inbox_user_id: inbox_user.as_deref(),
                     now,
                     expires_at,

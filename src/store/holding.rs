@@ -36,9 +36,14 @@ pub struct Saved {
 
 /// A new package to store.
 pub struct NewPackage<'a> {
+    /// From `store::new_id`; the first half of the claim token.
+    pub id: &'a str,
     pub partner_id: &'a str,
+    /// Digest of the claim token's secret half.
     pub token_hash: &'a str,
     pub package: &'a Package,
+    /// `package.recipient` as JSON, serialised before the write: the writer's time is precious.
+    pub recipient_json: &'a str,
     pub inbox_user_id: Option<&'a str>,
     pub now: i64,
     pub expires_at: i64,
@@ -46,9 +51,8 @@ pub struct NewPackage<'a> {
 
 /// Stores a package and every record in it, updating records the partner sent before.
 pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Saved>, StoreError> {
-    let package_id = new_id();
-    let recipient = serde_json::to_string(&new.package.recipient)
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let package_id = new.id.to_string();
+    let recipient = new.recipient_json;
     conn.execute(
         "INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, inbox_user_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -179,10 +183,10 @@ fn save_record(
     position: usize,
     now: i64,
 ) -> Result<(String, SaveResult), StoreError> {
-    let fingerprint = record.fingerprint();
+    let fingerprint = &record.fingerprint;
     if let Some(found) = existing
         .as_ref()
-        .filter(|e| e.fingerprint == fingerprint && !e.deleted)
+        .filter(|e| &e.fingerprint == fingerprint && !e.deleted)
     {
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
@@ -194,7 +198,7 @@ fn save_record(
         parent_id,
         document,
         record.jws.as_deref(),
-        &fingerprint,
+        fingerprint,
         &record.name,
         record.description.as_deref(),
         &record.issuer_id,
@@ -468,17 +472,23 @@ pub struct SkillView {
 /// The package an identifier token opens, if the token is known and unexpired.
 pub fn package_view(
     conn: &mut dyn Conn,
-    token_hash: &str,
+    claim_token: &str,
     now: i64,
 ) -> Result<Option<PackageView>, StoreError> {
+    let Some((id, secret)) = crate::secrets::split_claim_token(claim_token) else {
+        return Ok(None);
+    };
     let Some(package) = conn.query_opt(
-        "SELECT k.id, p.name, k.recipient, k.expires_at, k.claimed_by FROM packages k JOIN partners p ON p.id = k.partner_id
-         WHERE k.token_hash = $1 AND k.expires_at > $2",
-        params![token_hash, now],
+        "SELECT k.id, p.name, k.recipient, k.expires_at, k.claimed_by, k.token_hash FROM packages k JOIN partners p ON p.id = k.partner_id
+         WHERE k.id = $1 AND k.expires_at > $2",
+        params![id, now],
     )?
     else {
         return Ok(None);
     };
+    if !crate::secrets::matches(secret, &package.text(5)?) {
+        return Ok(None);
+    }
     let package_id = package.text(0)?;
     let items = conn.query(
         "SELECT c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification, c.deleted_at, c.kind

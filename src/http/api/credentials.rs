@@ -109,7 +109,7 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     let body = read_body(&headers, &body)?;
-    let receipt = uploads::accept(&state.app, &partner, &body).await?;
+    let receipt = uploads::accept(&state.app, &partner, body).await?;
     Ok(axum::Json(receipt).into_response())
 }
 
@@ -282,7 +282,7 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     let body = read_body(&headers, &body)?;
-    let receipt = uploads::replace(&state.app, &partner, &id, &body)
+    let receipt = uploads::replace(&state.app, &partner, &id, body)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("credential {id:?}")))?;
     Ok(axum::Json(receipt).into_response())

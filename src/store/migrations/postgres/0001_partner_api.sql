@@ -34,7 +34,8 @@ CREATE TABLE mapping_rules (
 CREATE TABLE packages (
     id TEXT PRIMARY KEY,
     partner_id TEXT NOT NULL REFERENCES partners(id),
-    token_hash TEXT NOT NULL UNIQUE,
+    -- Digest of the secret half of the claim token; the other half is the id.
+    token_hash TEXT NOT NULL,
     recipient TEXT NOT NULL,
     recipient_id TEXT,
     inbox_user_id TEXT,
