@@ -229,7 +229,8 @@ Upload the partner guide's three-course package (from a checkout of this reposit
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
        --data-binary @tests/fixtures/guide/three-courses.json {base}/api/v1/credentials
 
-Then open the redirectUrl it returns. API reference: {base}/api/v1/docs
+Then open the redirectUrl it returns to sign up. Without CC_SMTP_URL the demo writes its
+emails (with the confirmation link) to this terminal. API reference: {base}/api/v1/docs
 "#,
         id = issued.client_id,
         secret = issued.client_secret,
@@ -244,7 +245,10 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", app.config.bind))?;
     tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
     spawn_purges(app.clone());
-    axum::serve(listener, crate::http::router(app))
+    crate::services::mail::spawn_worker(app.clone());
+    let service =
+        crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")

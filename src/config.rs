@@ -23,6 +23,41 @@ pub struct Config {
     pub limits: Limits,
     /// Serve `POST /bench/echo` for load benchmarks (`CC_BENCH_ECHO=1`).
     pub bench_echo: bool,
+    pub mail: MailConfig,
+    /// A session ends after this long without use (`CC_SESSION_IDLE_HOURS`, default 72).
+    pub session_idle: Duration,
+}
+
+/// Outbound email.
+#[derive(Clone, Default)]
+pub struct MailConfig {
+    /// `CC_SMTP_URL`: `smtp://host:port` (STARTTLS when offered; `?tls=required` to insist),
+    /// `smtps://host:465`, with `user:password@` if the server wants it. `log` writes messages
+    /// to the server log instead (development only: links in them are secrets). Unset: mail
+    /// waits in the outbox.
+    pub smtp_url: Option<String>,
+    /// `CC_MAIL_FROM`.
+    pub from: String,
+    /// `CC_MAIL_TEST_MODE=1`: only whitelisted addresses get mail; the rest is recorded as
+    /// suppressed.
+    pub test_mode: bool,
+    /// `CC_MAIL_WHITELIST`: comma-separated addresses and domains.
+    pub whitelist: Vec<String>,
+}
+
+impl MailConfig {
+    /// Whether mail to `address` may go out.
+    pub fn allows(&self, address: &str) -> bool {
+        if !self.test_mode {
+            return true;
+        }
+        let address = address.trim().to_ascii_lowercase();
+        let domain = address.rsplit('@').next().unwrap_or("");
+        self.whitelist.iter().any(|entry| {
+            let entry = entry.trim().to_ascii_lowercase();
+            entry == address || entry.trim_start_matches('@') == domain
+        })
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -40,6 +75,8 @@ impl std::fmt::Debug for Config {
             .field("token_max_age", &self.token_max_age)
             .field("package_ttl", &self.package_ttl)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("smtp", &self.mail.smtp_url.as_ref().map(|_| "configured"))
+            .field("mail_test_mode", &self.mail.test_mode)
             .finish_non_exhaustive()
     }
 }
@@ -58,6 +95,13 @@ impl Config {
             max_body_bytes: 5 * 1024 * 1024,
             limits: Limits::default(),
             bench_echo: false,
+            mail: MailConfig {
+                smtp_url: None,
+                from: "CredentialConnect <no-reply@localhost>".into(),
+                test_mode: false,
+                whitelist: Vec::new(),
+            },
+            session_idle: Duration::from_secs(72 * 3600),
         }
     }
 
@@ -89,6 +133,38 @@ impl Config {
         config.limits.max_alignments =
             usize::try_from(number("CC_MAX_ALIGNMENTS", 200)?).map_err(|e| e.to_string())?;
         config.bench_echo = var("CC_BENCH_ECHO").is_some_and(|v| v == "1" || v == "true");
+        config.mail.smtp_url = var("CC_SMTP_URL");
+        if let Some(from) = var("CC_MAIL_FROM") {
+            config.mail.from = from;
+        }
+        config.mail.test_mode = var("CC_MAIL_TEST_MODE").is_some_and(|v| v == "1" || v == "true");
+        config.mail.whitelist = var("CC_MAIL_WHITELIST")
+            .map(|list| {
+                list.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        config.session_idle = Duration::from_secs(number("CC_SESSION_IDLE_HOURS", 72)? * 3600);
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_mode_lets_only_whitelisted_addresses_and_domains_through() {
+        let mail = MailConfig {
+            test_mode: true,
+            whitelist: vec!["institutionx.edu".into(), "Joel4582B@yahoo.com".into()],
+            ..MailConfig::default()
+        };
+        assert!(mail.allows("jsmith@institutionx.edu"));
+        assert!(mail.allows("joel4582b@yahoo.com"));
+        assert!(!mail.allows("someone@yahoo.com"));
+        assert!(MailConfig::default().allows("anyone@anywhere.example"));
     }
 }

@@ -159,7 +159,7 @@ on_both_engines!(
             .await
             .expect("html");
         assert!(
-            html.contains("Hello Steve"),
+            html.contains("value=\"Steve\"") && html.contains("value=\"McSteve\""),
             "ClrSubject Profile names pre-fill the person"
         );
     }

@@ -1,10 +1,15 @@
 //! Use cases as functions over the domain and the store: partner administration, token
 //! issue and checks, uploads and the partner's reads, replaces and deletes.
 
+pub mod accounts;
 pub mod auth;
 pub mod cache;
+pub mod claims;
+pub mod mail;
 pub mod mapping;
 pub mod partners;
+pub mod ratelimit;
+pub mod resume;
 pub mod uploads;
 
 use crate::clock::Clock;
@@ -19,6 +24,30 @@ pub struct App {
     pub store: Store,
     pub clock: Clock,
     pub caches: Arc<Caches>,
+    pub limiters: Arc<Limiters>,
+}
+
+/// Limits on what people can try again and again (per instance).
+pub struct Limiters {
+    pub sign_up: ratelimit::RateLimiter,
+    pub log_in_client: ratelimit::RateLimiter,
+    pub log_in_email: ratelimit::RateLimiter,
+    pub reset_client: ratelimit::RateLimiter,
+    pub reset_email: ratelimit::RateLimiter,
+}
+
+impl Default for Limiters {
+    fn default() -> Self {
+        use ratelimit::RateLimiter;
+        use std::time::Duration;
+        Limiters {
+            sign_up: RateLimiter::new(20, Duration::from_secs(600)),
+            log_in_client: RateLimiter::new(30, Duration::from_secs(60)),
+            log_in_email: RateLimiter::new(10, Duration::from_secs(60)),
+            reset_client: RateLimiter::new(20, Duration::from_secs(900)),
+            reset_email: RateLimiter::new(5, Duration::from_secs(900)),
+        }
+    }
 }
 
 /// The hot reads of the partner API (see `cache`).
@@ -46,6 +75,7 @@ impl App {
             store,
             clock: Clock::default(),
             caches: Arc::new(Caches::default()),
+            limiters: Arc::new(Limiters::default()),
         })
     }
 }

@@ -142,7 +142,12 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         .store
         .write(move |conn| {
             let inbox_user = match &recipient_token_hash {
-                None => None,
+                // A package for a recipient someone already claimed goes to their inbox
+                // (use case 2).
+                None => match package.recipient.id.as_deref() {
+                    Some(recipient) => crate::store::resume::linked_user(conn, &partner_id, recipient)?,
+                    None => None,
+                },
                 Some(hash) => match holding::recipient_token_user(conn, hash, &partner_id, now)? {
                     Some(user) => Some(user),
                     None => return Ok(Err(Problem {

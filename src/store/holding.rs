@@ -2,7 +2,7 @@
 //! identity rule that makes a re-sent assertion an update (API.md §2, "Identity").
 
 use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
-use crate::domain::package::{Package, Record, RecordKind};
+use crate::domain::package::{Package, Record};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use serde::Serialize;
@@ -437,104 +437,21 @@ pub fn delete(
     Ok(true)
 }
 
-/// What the claim page shows of a package.
-#[derive(Debug, Clone)]
-pub struct PackageView {
-    pub partner_name: String,
-    pub recipient: serde_json::Value,
-    pub expires_at: i64,
-    pub claimed: bool,
-    pub items: Vec<ItemView>,
-    pub skills: Vec<SkillView>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ItemView {
-    pub name: String,
-    pub issuer: String,
-    pub section: Option<String>,
-    pub awarded: Option<String>,
-    pub description: Option<String>,
-    pub verification: String,
-    pub revoked: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct SkillView {
-    pub name: String,
-    pub description: Option<String>,
-    pub level: Option<String>,
-    pub category: String,
-    pub verified: bool,
-    pub verified_by: Option<String>,
-}
-
-/// The package an identifier token opens, if the token is known and unexpired.
-pub fn package_view(
+/// The package a claim token opens: its id, if the token is genuine and unexpired.
+pub fn package_for_claim_token(
     conn: &mut dyn Conn,
     claim_token: &str,
     now: i64,
-) -> Result<Option<PackageView>, StoreError> {
+) -> Result<Option<String>, StoreError> {
     let Some((id, secret)) = crate::secrets::split_claim_token(claim_token) else {
         return Ok(None);
     };
-    let Some(package) = conn.query_opt(
-        "SELECT k.id, p.name, k.recipient, k.expires_at, k.claimed_by, k.token_hash FROM packages k JOIN partners p ON p.id = k.partner_id
-         WHERE k.id = $1 AND k.expires_at > $2",
+    let Some(row) = conn.query_opt(
+        "SELECT token_hash FROM packages WHERE id = $1 AND expires_at > $2",
         params![id, now],
     )?
     else {
         return Ok(None);
     };
-    if !crate::secrets::matches(secret, &package.text(5)?) {
-        return Ok(None);
-    }
-    let package_id = package.text(0)?;
-    let items = conn.query(
-        "SELECT c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification, c.deleted_at, c.kind
-         FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
-         WHERE pc.package_id = $1 ORDER BY pc.position",
-        params![&package_id],
-    )?;
-    let skills = conn.query(
-        "SELECT s.name, s.description, s.level, s.category, s.verified, s.verified_by
-         FROM package_credentials pc JOIN skills s ON s.credential_id = pc.credential_id
-         WHERE pc.package_id = $1 ORDER BY pc.position, s.position",
-        params![&package_id],
-    )?;
-    let mut item_views = Vec::new();
-    for row in &items {
-        if row.text(7)? != RecordKind::Credential.as_str() {
-            continue;
-        }
-        item_views.push(ItemView {
-            name: row.text(0)?,
-            issuer: row.text(1)?,
-            section: row.opt_text(2)?,
-            awarded: row.opt_text(3)?,
-            description: row.opt_text(4)?,
-            verification: row.text(5)?,
-            revoked: row.opt_int(6)?.is_some(),
-        });
-    }
-    Ok(Some(PackageView {
-        partner_name: package.text(1)?,
-        recipient: serde_json::from_str(&package.text(2)?).unwrap_or_default(),
-        expires_at: package.int(3)?,
-        claimed: package.opt_text(4)?.is_some(),
-        items: item_views,
-        skills: skills
-            .iter()
-            .map(|row| {
-                Ok(SkillView {
-                    name: row.text(0)?,
-                    description: row.opt_text(1)?,
-                    level: row.opt_text(2)?,
-                    category: row.text(3)?,
-                    verified: row.flag(4)?,
-                    verified_by: row.opt_text(5)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?,
-    }))
+    Ok(crate::secrets::matches(secret, &row.text(0)?).then(|| id.to_string()))
 }

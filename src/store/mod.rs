@@ -11,9 +11,12 @@ pub mod alerts;
 pub mod holding;
 pub mod mapping;
 mod migrations;
+pub mod outbox;
 pub mod partners;
 mod postgres;
+pub mod resume;
 mod sqlite;
+pub mod users;
 
 use std::sync::Arc;
 

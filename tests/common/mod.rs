@@ -131,7 +131,8 @@ impl TestApp {
         let app = App::open(config).await.expect("open the app");
         let router = credentialconnect::http::router(app.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).await.expect("serve");
         });
         TestApp {
             app,

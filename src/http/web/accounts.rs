@@ -1,0 +1,464 @@
+//! Sign-up, email verification, log-in, log-out and password reset pages.
+
+use super::visitor::{FormData, Visitor};
+use super::{Nav, csrf_refused, message_for, render, unavailable};
+use crate::http::AppState;
+use crate::services::accounts::{self, AccountError, FieldError, LogIn, SignUp};
+use crate::store::users::Profile;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+/// One input of the sign-up form.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: &'static str,
+    pub value: String,
+    pub autocomplete: &'static str,
+    pub required: bool,
+    pub error: Option<String>,
+}
+
+/// The sign-up form, pre-filled (from a package's recipient, or what was typed).
+pub struct SignupForm {
+    pub csrf: String,
+    pub claim: Option<String>,
+    pub fields: Vec<FieldView>,
+}
+
+/// What the form starts with.
+#[derive(Default, Clone)]
+pub struct SignupValues {
+    pub given_name: String,
+    pub family_name: String,
+    pub additional_name: String,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+}
+
+impl SignupForm {
+    pub fn new(
+        csrf: String,
+        claim: Option<String>,
+        values: &SignupValues,
+        errors: &[FieldError],
+    ) -> SignupForm {
+        let error = |name: &str| {
+            errors
+                .iter()
+                .find(|e| e.field == name)
+                .map(|e| e.message.clone())
+        };
+        let field = |name, label, kind, value: &str, autocomplete, required| FieldView {
+            name,
+            label,
+            kind,
+            value: value.to_string(),
+            autocomplete,
+            required,
+            error: error(name),
+        };
+        SignupForm {
+            csrf,
+            claim,
+            fields: vec![
+                field(
+                    "given_name",
+                    "First name",
+                    "text",
+                    &values.given_name,
+                    "given-name",
+                    true,
+                ),
+                field(
+                    "additional_name",
+                    "Middle name",
+                    "text",
+                    &values.additional_name,
+                    "additional-name",
+                    false,
+                ),
+                field(
+                    "family_name",
+                    "Last name",
+                    "text",
+                    &values.family_name,
+                    "family-name",
+                    true,
+                ),
+                field("email", "Email", "email", &values.email, "email", true),
+                field("phone", "Phone", "tel", &values.phone, "tel", false),
+                field(
+                    "address",
+                    "Address",
+                    "textarea",
+                    &values.address,
+                    "street-address",
+                    false,
+                ),
+                field(
+                    "password",
+                    "Password (8 to 128 characters)",
+                    "password",
+                    "",
+                    "new-password",
+                    true,
+                ),
+            ],
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    nav: Nav,
+    notice: Option<String>,
+    form: SignupForm,
+    login_href: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn signup_page(visitor: Visitor) -> Response {
+    if visitor.signed_in.is_some() {
+        return Redirect::to("/resume").into_response();
+    }
+    let form = SignupForm::new(visitor.csrf(), None, &SignupValues::default(), &[]);
+    visitor.finish(render(&SignupPage {
+        nav: Nav::of(&visitor),
+        notice: None,
+        form,
+        login_href: "/login".into(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "check_email.html")]
+struct CheckEmailPage {
+    nav: Nav,
+    email: String,
+    claim: bool,
+}
+
+pub async fn signup(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let values = SignupValues {
+        given_name: form.text("given_name").unwrap_or_default(),
+        family_name: form.text("family_name").unwrap_or_default(),
+        additional_name: form.text("additional_name").unwrap_or_default(),
+        email: form.text("email").unwrap_or_default(),
+        phone: form.text("phone").unwrap_or_default(),
+        address: form.text("address").unwrap_or_default(),
+    };
+    let claim = form.text("claim").filter(|c| c.len() <= 200);
+    let request = SignUp {
+        email: values.email.clone(),
+        password: form.get("password").unwrap_or("").to_string(),
+        profile: Profile {
+            given_name: form.text("given_name"),
+            family_name: form.text("family_name"),
+            additional_name: form.text("additional_name"),
+            phone: form.text("phone"),
+            address: form.text("address"),
+            headline: None,
+            summary: None,
+        },
+        next: claim.as_ref().map(|c| format!("/createmyresume/{c}")),
+    };
+    match accounts::sign_up(&state.app, request, &visitor.client).await {
+        Ok(()) => visitor.finish(render(&CheckEmailPage {
+            nav: Nav::of(&visitor),
+            email: values.email.trim().to_lowercase(),
+            claim: claim.is_some(),
+        })),
+        Err(AccountError::Invalid(errors)) => {
+            let login_href = login_href(claim.as_deref());
+            let page = SignupPage {
+                nav: Nav::of(&visitor),
+                notice: Some("Please correct the fields marked below.".into()),
+                form: SignupForm::new(visitor.csrf(), claim, &values, &errors),
+                login_href,
+            };
+            visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(AccountError::RateLimited) => too_many(&visitor),
+        Err(AccountError::Store(_)) => unavailable(),
+    }
+}
+
+pub fn login_href(claim: Option<&str>) -> String {
+    match claim {
+        Some(claim) => format!("/login?next=%2Fcreatemyresume%2F{claim}"),
+        None => "/login".into(),
+    }
+}
+
+fn too_many(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &["Please wait a few minutes before trying again."],
+        None,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Nav,
+    notice: Option<String>,
+    csrf: String,
+    next: String,
+    email: String,
+    signup_href: String,
+}
+
+fn login_view(visitor: &Visitor, next: &str, email: &str, notice: Option<&str>) -> LoginPage {
+    let signup_href = next
+        .strip_prefix("/createmyresume/")
+        .map_or_else(|| "/signup".to_string(), |_| next.to_string());
+    LoginPage {
+        nav: Nav::of(visitor),
+        notice: notice.map(str::to_string),
+        csrf: visitor.csrf(),
+        next: next.to_string(),
+        email: email.to_string(),
+        signup_href,
+    }
+}
+
+pub async fn login_page(visitor: Visitor, Query(query): Query<NextQuery>) -> Response {
+    let next = query
+        .next
+        .filter(|n| accounts::is_local_path(n))
+        .unwrap_or_else(|| "/resume".into());
+    if visitor.signed_in.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    visitor.finish(render(&login_view(&visitor, &next, "", None)))
+}
+
+pub async fn login(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let next = form
+        .text("next")
+        .filter(|n| accounts::is_local_path(n))
+        .unwrap_or_else(|| "/resume".into());
+    let email = form.text("email").unwrap_or_default();
+    let refused = |status: StatusCode, notice: &str| {
+        visitor.finish(
+            (
+                status,
+                render(&login_view(&visitor, &next, &email, Some(notice))),
+            )
+                .into_response(),
+        )
+    };
+    match accounts::log_in(
+        &state.app,
+        &email,
+        form.get("password").unwrap_or(""),
+        &visitor.client,
+    )
+    .await
+    {
+        Ok(LogIn::Ok(user_id)) => {
+            // A new session id at every log-in; the old one ends.
+            if let Some(old) = &visitor.signed_in {
+                let _ = accounts::end_session(&state.app, &old.cookie).await;
+            }
+            match accounts::start_session(&state.app, &user_id).await {
+                Ok((cookie, _)) => visitor.sign_in(Redirect::to(&next).into_response(), &cookie),
+                Err(_) => unavailable(),
+            }
+        }
+        Ok(LogIn::Refused) => refused(
+            StatusCode::UNAUTHORIZED,
+            "The email or password is not right.",
+        ),
+        Ok(LogIn::Unverified) => refused(
+            StatusCode::FORBIDDEN,
+            "Confirm your email address first: we have sent you a new link.",
+        ),
+        Err(AccountError::RateLimited) => too_many(&visitor),
+        Err(_) => unavailable(),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    if let Some(signed_in) = &visitor.signed_in
+        && accounts::end_session(&state.app, &signed_in.cookie)
+            .await
+            .is_err()
+    {
+        return unavailable();
+    }
+    visitor.sign_out(Redirect::to("/").into_response())
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Response {
+    match accounts::verify_email(&state.app, &token).await {
+        Ok(Some((user_id, next))) => match accounts::start_session(&state.app, &user_id).await {
+            Ok((cookie, _)) => {
+                let next = next.unwrap_or_else(|| "/resume?welcome=1".into());
+                visitor.sign_in(Redirect::to(&next).into_response(), &cookie)
+            }
+            Err(_) => unavailable(),
+        },
+        Ok(None) => message_for(
+            &visitor,
+            StatusCode::NOT_FOUND,
+            "This link does not work any more",
+            &[
+                "It has expired or was already used. Log in, and we will send you a new one if your email is not confirmed yet.",
+            ],
+            Some(("/login", "Log in")),
+        ),
+        Err(_) => unavailable(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+struct ResetRequestPage {
+    nav: Nav,
+    notice: Option<String>,
+    csrf: String,
+}
+
+pub async fn reset_page(visitor: Visitor) -> Response {
+    visitor.finish(render(&ResetRequestPage {
+        nav: Nav::of(&visitor),
+        notice: None,
+        csrf: visitor.csrf(),
+    }))
+}
+
+pub async fn reset_request(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    form: FormData,
+) -> Response {
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let email = form.text("email").unwrap_or_default();
+    match accounts::request_reset(&state.app, &email, &visitor.client).await {
+        Ok(()) => message_for(
+            &visitor,
+            StatusCode::OK,
+            "Check your email",
+            &[
+                "If an account uses this address, we have sent it a link to choose a new password. The link works for one hour.",
+            ],
+            None,
+        ),
+        Err(AccountError::Invalid(errors)) => {
+            let notice = errors.first().map(|e| e.message.clone());
+            visitor.finish(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    render(&ResetRequestPage {
+                        nav: Nav::of(&visitor),
+                        notice,
+                        csrf: visitor.csrf(),
+                    }),
+                )
+                    .into_response(),
+            )
+        }
+        Err(AccountError::RateLimited) => too_many(&visitor),
+        Err(AccountError::Store(_)) => unavailable(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reset_form.html")]
+struct ResetFormPage {
+    nav: Nav,
+    notice: Option<String>,
+    csrf: String,
+    token: String,
+}
+
+fn dead_reset_link(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "This link does not work any more",
+        &["Reset links work once, for one hour. Ask for a new one."],
+        Some(("/reset", "Ask for a new link")),
+    )
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Response {
+    match accounts::reset_link_is_live(&state.app, &token).await {
+        Ok(true) => visitor.finish(render(&ResetFormPage {
+            nav: Nav::of(&visitor),
+            notice: None,
+            csrf: visitor.csrf(),
+            token,
+        })),
+        Ok(false) => dead_reset_link(&visitor),
+        Err(_) => unavailable(),
+    }
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    form: FormData,
+) -> Response {
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    match accounts::reset_password(&state.app, &token, form.get("password").unwrap_or("")).await {
+        Ok(Some(user_id)) => match accounts::start_session(&state.app, &user_id).await {
+            Ok((cookie, _)) => visitor.sign_in(Redirect::to("/resume").into_response(), &cookie),
+            Err(_) => unavailable(),
+        },
+        Ok(None) => dead_reset_link(&visitor),
+        Err(AccountError::Invalid(errors)) => {
+            let notice = errors.first().map(|e| e.message.clone());
+            visitor.finish(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    render(&ResetFormPage {
+                        nav: Nav::of(&visitor),
+                        notice,
+                        csrf: visitor.csrf(),
+                        token,
+                    }),
+                )
+                    .into_response(),
+            )
+        }
+        Err(AccountError::RateLimited) => too_many(&visitor),
+        Err(AccountError::Store(_)) => unavailable(),
+    }
+}

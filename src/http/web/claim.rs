@@ -1,0 +1,336 @@
+//! The claim link (`/createmyresume/{token}`), the partner's activation page, and the
+//! import inbox.
+
+use super::accounts::{SignupForm, SignupValues, login_href};
+use super::visitor::{FormData, Visitor};
+use super::{Nav, csrf_refused, message_for, render, to_login, unavailable, verification_badge};
+use crate::clock;
+use crate::http::AppState;
+use crate::services::claims::{self, ClaimPage};
+use crate::store::partners;
+use crate::store::resume::{ClaimRefusal, Claimed, OfferedSkill, PackageContents};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub struct OfferedCredentialView {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub section: &'static str,
+    pub awarded: Option<String>,
+    pub description: Option<String>,
+    pub verification_class: &'static str,
+    pub verification_label: &'static str,
+    pub taken: bool,
+    pub revoked: bool,
+}
+
+/// A package as a list to choose from.
+pub struct OfferView {
+    pub package_id: String,
+    pub partner: String,
+    pub expires: String,
+    pub selectable: bool,
+    pub credentials: Vec<OfferedCredentialView>,
+    pub skills: Vec<OfferedSkill>,
+}
+
+impl OfferView {
+    fn of(contents: PackageContents, selectable: bool) -> OfferView {
+        OfferView {
+            package_id: contents.id,
+            partner: contents.partner_name,
+            expires: clock::rfc3339(contents.expires_at)
+                .replace('T', " ")
+                .replace('Z', " UTC"),
+            selectable,
+            credentials: contents
+                .credentials
+                .into_iter()
+                .map(|c| {
+                    let (verification_class, verification_label) =
+                        verification_badge(&c.verification);
+                    OfferedCredentialView {
+                        id: c.id,
+                        name: c.name,
+                        issuer: c.issuer,
+                        section: c.section.title(),
+                        awarded: c.awarded,
+                        description: c.description,
+                        verification_class,
+                        verification_label,
+                        taken: c.taken,
+                        revoked: c.revoked,
+                    }
+                })
+                .collect(),
+            skills: contents.skills,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "claim.html")]
+struct ClaimTemplate {
+    nav: Nav,
+    offer: OfferView,
+    signup: Option<SignupForm>,
+    login_href: String,
+    csrf: String,
+    action: String,
+}
+
+fn recipient_values(recipient: &serde_json::Value) -> SignupValues {
+    let text = |key: &str| {
+        recipient
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let address = match recipient.get("address") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Object(parts)) => [
+            "streetAddress",
+            "addressLocality",
+            "addressRegion",
+            "postalCode",
+            "addressCountry",
+        ]
+        .iter()
+        .filter_map(|k| parts.get(*k).and_then(|v| v.as_str()))
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(", "),
+        _ => String::new(),
+    };
+    SignupValues {
+        given_name: text("given_name"),
+        family_name: text("family_name"),
+        additional_name: text("additional_name"),
+        email: text("email"),
+        phone: text("phone"),
+        address,
+    }
+}
+
+fn link_not_valid(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "This link is not valid",
+        &["It may have expired or been mistyped. Ask the organisation that sent it for a new one."],
+        None,
+    )
+}
+
+fn taken_by_other(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::GONE,
+        "These credentials are already on another resume",
+        &[
+            "Someone has already added the credentials from this link to their SmartResume. If they are yours, contact the organisation that issued them.",
+        ],
+        None,
+    )
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Response {
+    let viewer = visitor.user().map(|u| u.id.clone());
+    let opened = match claims::open(&state.app, &token, viewer.as_deref()).await {
+        Ok(opened) => opened,
+        Err(_) => return unavailable(),
+    };
+    let contents = match opened {
+        ClaimPage::NotFound => return link_not_valid(&visitor),
+        ClaimPage::TakenByOther => return taken_by_other(&visitor),
+        ClaimPage::Yours => return Redirect::to("/resume").into_response(),
+        ClaimPage::Open(contents) => *contents,
+    };
+    let signed_in = visitor.signed_in.is_some();
+    let signup = (!signed_in).then(|| {
+        let values = recipient_values(&contents.recipient);
+        SignupForm::new(visitor.csrf(), Some(token.clone()), &values, &[])
+    });
+    let page = ClaimTemplate {
+        nav: Nav::of(&visitor),
+        offer: OfferView::of(contents, signed_in),
+        signup,
+        login_href: login_href(Some(&token)),
+        csrf: visitor.csrf(),
+        action: format!("/createmyresume/{token}"),
+    };
+    visitor.finish(render(&page))
+}
+
+fn claimed(visitor: &Visitor, outcome: Result<Claimed, ClaimRefusal>) -> Response {
+    match outcome {
+        Ok(claimed) if claimed.taken.is_empty() => {
+            Redirect::to(&format!("/resume?added={}", claimed.added)).into_response()
+        }
+        Ok(claimed) => {
+            let taken = format!(
+                "Not added, because they are already on another resume: {}.",
+                claimed.taken.join(", ")
+            );
+            let added = format!("{} item(s) were added to your resume.", claimed.added);
+            message_for(
+                visitor,
+                StatusCode::OK,
+                "Some items were not added",
+                &[&added, &taken],
+                Some(("/resume", "Open my resume")),
+            )
+        }
+        Err(ClaimRefusal::NotYours) => taken_by_other(visitor),
+        Err(ClaimRefusal::Expired) => link_not_valid(visitor),
+    }
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    form: FormData,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login(&format!("/createmyresume/{token}"));
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    match claims::claim_link(
+        &state.app,
+        &token,
+        &signed_in.user.id,
+        form.all("credential"),
+        form.all("skill"),
+    )
+    .await
+    {
+        Ok(outcome) => claimed(&visitor, outcome),
+        Err(_) => unavailable(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxTemplate {
+    nav: Nav,
+    csrf: String,
+    packages: Vec<OfferView>,
+}
+
+pub async fn inbox(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/inbox");
+    };
+    let packages = match claims::inbox(&state.app, &signed_in.user.id).await {
+        Ok(packages) => packages,
+        Err(_) => return unavailable(),
+    };
+    let mut nav = Nav::of(&visitor);
+    nav.inbox = packages.len();
+    let page = InboxTemplate {
+        nav,
+        csrf: visitor.csrf(),
+        packages: packages
+            .into_iter()
+            .map(|p| OfferView::of(p, true))
+            .collect(),
+    };
+    visitor.finish(render(&page))
+}
+
+pub async fn inbox_claim(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(package): Path<String>,
+    form: FormData,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/inbox");
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    match claims::claim_from_inbox(
+        &state.app,
+        &package,
+        &signed_in.user.id,
+        form.all("credential"),
+        form.all("skill"),
+    )
+    .await
+    {
+        Ok(Err(ClaimRefusal::NotYours)) => message_for(
+            &visitor,
+            StatusCode::NOT_FOUND,
+            "Nothing to add",
+            &["This delivery is not in your inbox any more."],
+            Some(("/inbox", "Back to the inbox")),
+        ),
+        Ok(outcome) => claimed(&visitor, outcome),
+        Err(_) => unavailable(),
+    }
+}
+
+pub async fn inbox_dismiss(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(package): Path<String>,
+    form: FormData,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/inbox");
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    match claims::dismiss(&state.app, &package, &signed_in.user.id).await {
+        Ok(_) => Redirect::to("/inbox").into_response(),
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /find/{partner}`: the partner's activation page (use case 2, option 2).
+pub async fn find(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+) -> Response {
+    let wanted = slug.clone();
+    let partner = match state
+        .app
+        .store
+        .read(move |conn| partners::by_slug(conn, &wanted))
+        .await
+    {
+        Ok(partner) => partner,
+        Err(_) => return unavailable(),
+    };
+    match partner.filter(|p| !p.disabled) {
+        Some(partner) => {
+            let title = format!("Find your credentials from {}", partner.name);
+            let text = format!(
+                "Searching for your credentials by name and email or student id opens soon. Until then, use the link {} sent you.",
+                partner.name
+            );
+            message_for(&visitor, StatusCode::OK, &title, &[&text], None)
+        }
+        None => message_for(
+            &visitor,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &["There is no page here."],
+            None,
+        ),
+    }
+}

@@ -1,0 +1,232 @@
+//! Web pages for people: accounts, the claim link a partner sends, the import inbox and the
+//! resume builder. Every page works without JavaScript; templates escape everything; every
+//! state-changing form carries a CSRF token.
+
+mod accounts;
+mod claim;
+mod resume;
+pub mod visitor;
+
+use crate::domain::verification::VerificationState;
+use crate::http::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use visitor::Visitor;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(health))
+        .route("/static/style.css", get(style))
+        .route("/signup", get(accounts::signup_page).post(accounts::signup))
+        .route("/login", get(accounts::login_page).post(accounts::login))
+        .route("/logout", post(accounts::logout))
+        .route("/verify/{token}", get(accounts::verify))
+        .route(
+            "/reset",
+            get(accounts::reset_page).post(accounts::reset_request),
+        )
+        .route(
+            "/reset/{token}",
+            get(accounts::reset_form).post(accounts::reset),
+        )
+        .route(
+            "/createmyresume/{token}",
+            get(claim::page).post(claim::claim),
+        )
+        .route("/find/{partner}", get(claim::find))
+        .route("/inbox", get(claim::inbox))
+        .route("/inbox/{package}", post(claim::inbox_claim))
+        .route("/inbox/{package}/dismiss", post(claim::inbox_dismiss))
+        .route("/resume", get(resume::page))
+        .route("/resume/contact", post(resume::contact))
+        .route("/resume/entries", post(resume::add_entry))
+        .route("/resume/entries/{id}/{action}", post(resume::entry_action))
+        .route("/resume/entries/{id}/delete", get(resume::confirm_delete))
+        .route("/resume/skills/{id}/{action}", post(resume::skill_action))
+        .fallback(not_found)
+}
+
+/// What the header shows.
+pub struct Nav {
+    pub signed_in: bool,
+    pub csrf: String,
+    pub inbox: usize,
+}
+
+impl Nav {
+    pub fn of(visitor: &Visitor) -> Nav {
+        Nav {
+            signed_in: visitor.signed_in.is_some(),
+            csrf: visitor.csrf(),
+            inbox: 0,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    nav: Nav,
+    title: &'a str,
+    paragraphs: Vec<&'a str>,
+    link: Option<(&'a str, &'a str)>,
+}
+
+/// Renders a template as a page (a template error is a bug: 500).
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "rendering a page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A short page that says one thing, with a status.
+pub fn message(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+    let page = MessagePage {
+        nav: Nav {
+            signed_in: false,
+            csrf: String::new(),
+            inbox: 0,
+        },
+        title,
+        paragraphs: paragraphs.to_vec(),
+        link: None,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// A message page for a known visitor (keeps their header), with an optional link.
+pub fn message_for(
+    visitor: &Visitor,
+    status: StatusCode,
+    title: &str,
+    paragraphs: &[&str],
+    link: Option<(&str, &str)>,
+) -> Response {
+    let page = MessagePage {
+        nav: Nav::of(visitor),
+        title,
+        paragraphs: paragraphs.to_vec(),
+        link,
+    };
+    visitor.finish((status, render(&page)).into_response())
+}
+
+pub fn unavailable() -> Response {
+    message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        &["The service is briefly unavailable. Nothing was changed; try again in a moment."],
+    )
+}
+
+/// The answer to a form whose CSRF token is missing or wrong: nothing changes.
+pub fn csrf_refused(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        &[
+            "It was not sent from this page, or your session has changed since. Nothing was changed: go back, reload the page and try again.",
+        ],
+        Some(("/", "Go to the start page")),
+    )
+}
+
+/// Pages that need a signed-in person send others to log in, then back.
+pub fn to_login(path: &str) -> Response {
+    let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+    Redirect::to(&format!("/login?next={next}")).into_response()
+}
+
+/// How a verification state reads to a person: (CSS class, label).
+pub fn verification_badge(state: &str) -> (&'static str, &'static str) {
+    match VerificationState::parse(state) {
+        Some(VerificationState::Verified) => ("verified", "signature verified"),
+        Some(VerificationState::Attested) => ("attested", "verified by the partner"),
+        Some(VerificationState::Failed) => ("failed", "verification failed"),
+        _ => ("none", "not verified"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    nav: Nav,
+}
+
+async fn home(visitor: Visitor) -> Response {
+    visitor.finish(render(&HomePage {
+        nav: Nav::of(&visitor),
+    }))
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state
+        .app
+        .store
+        .read(|conn| conn.query("SELECT 1", &[]).map(|_| ()))
+        .await
+    {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &["There is no page here."],
+    )
+}
+
+const STYLE: &str = include_str!("../../../static/style.css");
+
+async fn style() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// HTML-escapes text for element content and quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page around `body` (already escaped HTML), for generated documents such as the
+/// API reference.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — CredentialConnect</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><header class=\"site\"><a class=\"brand\" href=\"/\">CredentialConnect</a></header><main id=\"main\">{body}</main></body></html>",
+        escape(title)
+    )
+}

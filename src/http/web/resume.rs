@@ -1,0 +1,418 @@
+//! The resume builder page and its forms.
+
+use super::visitor::{FormData, Visitor};
+use super::{Nav, csrf_refused, message_for, render, to_login, unavailable, verification_badge};
+use crate::domain::sections::Section;
+use crate::domain::skills::SkillLevel;
+use crate::http::AppState;
+use crate::services::resume::{self, EntryAction};
+use crate::store::resume::{Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
+use crate::store::users::Profile;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+pub struct EntryView {
+    pub id: String,
+    pub title: String,
+    pub organisation: Option<String>,
+    pub date: Option<String>,
+    pub description: Option<String>,
+    pub hidden: bool,
+    pub from_partner: bool,
+    pub revoked: bool,
+    pub verification_class: &'static str,
+    pub verification_label: &'static str,
+}
+
+pub struct SectionView {
+    pub title: &'static str,
+    pub entries: Vec<EntryView>,
+}
+
+pub struct SkillView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub level: Option<String>,
+    pub category: String,
+    pub verified: bool,
+    pub verified_by: String,
+    pub verified_on: Option<String>,
+    pub evidence_url: Option<String>,
+    pub hidden: bool,
+    pub revoked: bool,
+}
+
+pub struct ResumeView {
+    pub name: String,
+    pub email: String,
+    pub headline: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub summary: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub additional_name: String,
+    pub phone_value: String,
+    pub address_value: String,
+    pub headline_value: String,
+    pub summary_value: String,
+    pub skills: Vec<SkillView>,
+    pub sections: Vec<SectionView>,
+}
+
+#[derive(Template)]
+#[template(path = "resume.html")]
+pub struct ResumePage {
+    pub nav: Nav,
+    pub notice: Option<String>,
+    pub csrf: String,
+    pub resume: ResumeView,
+    pub levels: Vec<&'static str>,
+    pub placeable: Vec<&'static str>,
+}
+
+fn entry_view(entry: Entry) -> EntryView {
+    let (verification_class, verification_label) =
+        verification_badge(entry.verification.as_deref().unwrap_or("none"));
+    EntryView {
+        id: entry.id,
+        title: entry.title,
+        organisation: entry.organisation,
+        date: entry.date,
+        description: entry.description,
+        hidden: entry.hidden,
+        from_partner: entry.from_partner,
+        revoked: entry.revoked,
+        verification_class,
+        verification_label,
+    }
+}
+
+fn skill_view(skill: ResumeSkill) -> SkillView {
+    SkillView {
+        id: skill.id,
+        name: skill.name,
+        description: skill.description,
+        level: skill.level,
+        category: skill.category,
+        verified: skill.verified && !skill.revoked,
+        verified_by: skill.verified_by.unwrap_or_else(|| "the issuer".into()),
+        verified_on: skill.verified_on,
+        evidence_url: skill.evidence_url,
+        hidden: skill.hidden,
+        revoked: skill.revoked,
+    }
+}
+
+/// Builds the page's data: sections in resume order, each entry in date order.
+pub fn view(resume: resume::Resume) -> ResumeView {
+    let profile = &resume.user.profile;
+    let name = [
+        &profile.given_name,
+        &profile.additional_name,
+        &profile.family_name,
+    ]
+    .iter()
+    .filter_map(|p| p.as_deref())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut entries = resume.entries;
+    let mut sections = Vec::new();
+    for section in Section::PLACEABLE.into_iter().chain([Section::Unassigned]) {
+        let (these, rest): (Vec<Entry>, Vec<Entry>) =
+            entries.into_iter().partition(|e| e.section == section);
+        entries = rest;
+        if !these.is_empty() {
+            let title = if section == Section::Unassigned {
+                "Other credentials"
+            } else {
+                section.title()
+            };
+            sections.push(SectionView {
+                title,
+                entries: these.into_iter().map(entry_view).collect(),
+            });
+        }
+    }
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    ResumeView {
+        name: if name.is_empty() {
+            resume.user.email.clone()
+        } else {
+            name
+        },
+        email: resume.user.email.clone(),
+        headline: profile.headline.clone(),
+        phone: profile.phone.clone(),
+        address: profile.address.clone(),
+        summary: profile.summary.clone(),
+        given_name: value(&profile.given_name),
+        family_name: value(&profile.family_name),
+        additional_name: value(&profile.additional_name),
+        phone_value: value(&profile.phone),
+        address_value: value(&profile.address),
+        headline_value: value(&profile.headline),
+        summary_value: value(&profile.summary),
+        skills: resume.skills.into_iter().map(skill_view).collect(),
+        sections,
+    }
+}
+
+pub fn placeable_titles() -> Vec<&'static str> {
+    Section::PLACEABLE.iter().map(|s| s.title()).collect()
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    added: Option<usize>,
+    welcome: Option<u8>,
+    done: Option<String>,
+}
+
+fn notice_text(notice: &Notice) -> Option<String> {
+    if let Some(added) = notice.added {
+        return Some(match added {
+            0 => "Nothing new was added: those items were already on your resume.".into(),
+            1 => "1 item was added to your resume.".into(),
+            n => format!("{n} items were added to your resume."),
+        });
+    }
+    if notice.welcome.is_some() {
+        return Some("Your email is confirmed. Welcome to your SmartResume.".into());
+    }
+    let text = match notice.done.as_deref()? {
+        "hidden" => "Hidden from your resume. You can show it again at any time.",
+        "shown" => "Shown on your resume again.",
+        "deleted" => "Deleted from your resume.",
+        "added" => "Your entry was added.",
+        "saved" => "Saved.",
+        "level" => "The level was saved.",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume");
+    };
+    let loaded = match resume::load(&state.app, &signed_in.user.id).await {
+        Ok(Some(loaded)) => loaded,
+        Ok(None) => return to_login("/resume"),
+        Err(_) => return unavailable(),
+    };
+    let mut nav = Nav::of(&visitor);
+    nav.inbox = loaded.inbox;
+    let page = ResumePage {
+        nav,
+        notice: notice_text(&notice),
+        csrf: visitor.csrf(),
+        resume: view(loaded),
+        levels: SkillLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        placeable: placeable_titles(),
+    };
+    visitor.finish(render(&page))
+}
+
+/// Keeps what people type within sensible bounds.
+fn bounded(form: &FormData, name: &str, max: usize) -> Option<String> {
+    form.text(name).map(|v| v.chars().take(max).collect())
+}
+
+pub async fn contact(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume");
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let profile = Profile {
+        given_name: bounded(&form, "given_name", 100),
+        family_name: bounded(&form, "family_name", 100),
+        additional_name: bounded(&form, "additional_name", 100),
+        phone: bounded(&form, "phone", 40),
+        address: bounded(&form, "address", 300),
+        headline: bounded(&form, "headline", 120),
+        summary: bounded(&form, "summary", 2000),
+    };
+    match resume::update_profile(&state.app, &signed_in.user.id, profile).await {
+        Ok(()) => Redirect::to("/resume?done=saved").into_response(),
+        Err(_) => unavailable(),
+    }
+}
+
+pub async fn add_entry(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    form: FormData,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume");
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let (section, title) = match resume::check_own_entry(
+        form.get("section").unwrap_or(""),
+        bounded(&form, "title", 201),
+    ) {
+        Ok(checked) => checked,
+        Err(why) => {
+            return message_for(
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The entry was not added",
+                &[&why],
+                Some(("/resume", "Back to my resume")),
+            );
+        }
+    };
+    let entry = OwnEntry {
+        section,
+        title,
+        organisation: bounded(&form, "organisation", 200),
+        start: bounded(&form, "start", 40),
+        end: bounded(&form, "end", 40),
+        description: bounded(&form, "description", 4000),
+    };
+    match resume::add_own_entry(&state.app, &signed_in.user.id, entry).await {
+        Ok(()) => Redirect::to("/resume?done=added").into_response(),
+        Err(_) => unavailable(),
+    }
+}
+
+fn not_yours(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "That is not on your resume",
+        &["Nothing was changed."],
+        Some(("/resume", "Back to my resume")),
+    )
+}
+
+pub async fn entry_action(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, action)): Path<(String, String)>,
+    form: FormData,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume");
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let (action, done) = match action.as_str() {
+        "hide" => (EntryAction::Hide, "hidden"),
+        "unhide" => (EntryAction::Show, "shown"),
+        "delete" => (EntryAction::Delete, "deleted"),
+        _ => return not_yours(&visitor),
+    };
+    match resume::entry_action(&state.app, &signed_in.user.id, &id, action).await {
+        Ok(true) if action == EntryAction::Delete => {
+            Redirect::to(&format!("/resume?done={done}")).into_response()
+        }
+        Ok(true) => Redirect::to(&format!("/resume?done={done}#entry-{id}")).into_response(),
+        Ok(false) => not_yours(&visitor),
+        Err(_) => unavailable(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm_delete.html")]
+struct ConfirmDelete {
+    nav: Nav,
+    csrf: String,
+    id: String,
+    title: String,
+    from_partner: bool,
+}
+
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume");
+    };
+    match resume::entry(&state.app, &signed_in.user.id, &id).await {
+        Ok(Some(entry)) => visitor.finish(render(&ConfirmDelete {
+            nav: Nav::of(&visitor),
+            csrf: visitor.csrf(),
+            id: entry.id,
+            title: entry.title,
+            from_partner: entry.from_partner,
+        })),
+        Ok(None) => not_yours(&visitor),
+        Err(_) => unavailable(),
+    }
+}
+
+pub async fn skill_action(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, action)): Path<(String, String)>,
+    form: FormData,
+) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume");
+    };
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let user = &signed_in.user.id;
+    let outcome = match action.as_str() {
+        "hide" | "unhide" => resume::set_skill_hidden(&state.app, user, &id, action == "hide")
+            .await
+            .map(|ok| {
+                if ok {
+                    Ok(if action == "hide" { "hidden" } else { "shown" })
+                } else {
+                    Err(SkillEditRefusal::NotFound)
+                }
+            }),
+        "level" => {
+            let level = match form.text("level").map(|l| SkillLevel::parse(&l)) {
+                None => None,
+                Some(Ok(level)) => Some(level),
+                Some(Err(why)) => {
+                    return message_for(
+                        &visitor,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "The level was not saved",
+                        &[&why],
+                        Some(("/resume", "Back to my resume")),
+                    );
+                }
+            };
+            resume::set_skill_level(&state.app, user, &id, level)
+                .await
+                .map(|r| r.map(|()| "level"))
+        }
+        _ => Ok(Err(SkillEditRefusal::NotFound)),
+    };
+    match outcome {
+        Ok(Ok(done)) => Redirect::to(&format!("/resume?done={done}#skill-{id}")).into_response(),
+        Ok(Err(SkillEditRefusal::NotFound)) => not_yours(&visitor),
+        Ok(Err(SkillEditRefusal::Verified)) => message_for(
+            &visitor,
+            StatusCode::FORBIDDEN,
+            "Verified skills cannot be edited",
+            &[
+                "This skill was verified by its issuer, so nothing about it can be changed. You can hide it from your resume.",
+            ],
+            Some(("/resume", "Back to my resume")),
+        ),
+        Err(_) => unavailable(),
+    }
+}

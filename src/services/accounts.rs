@@ -1,0 +1,461 @@
+//! Job seekers' accounts: sign-up with email verification, log-in and log-out with
+//! server-side sessions, password reset by email. Passwords are hashed with Argon2id on the
+//! blocking pool. Sign-up, log-in and reset never reveal whether an email is registered.
+
+use super::{App, millis};
+use crate::secrets;
+use crate::store::users::{self, LinkPurpose, Profile, Session};
+use crate::store::{StoreError, outbox};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use std::time::Duration;
+
+pub const MIN_PASSWORD: usize = 8;
+pub const MAX_PASSWORD: usize = 128;
+const VERIFY_LINK_LIFETIME: Duration = Duration::from_secs(48 * 3600);
+const RESET_LINK_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// A problem with what the person typed, for one form field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the form has problems")]
+    Invalid(Vec<FieldError>),
+    #[error("too many attempts; wait a few minutes and try again")]
+    RateLimited,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Normalises an email address, or says what is wrong with it.
+pub fn parse_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    if valid {
+        Ok(email)
+    } else {
+        Err("enter an email address like name@example.com".into())
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        Err(format!(
+            "use at least {MIN_PASSWORD} characters (this one has {length})"
+        ))
+    } else if length > MAX_PASSWORD {
+        Err(format!(
+            "use at most {MAX_PASSWORD} characters (this one has {length})"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        secrets::fill_random(&mut salt);
+        Argon2::default()
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| StoreError::Other(format!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| StoreError::Other(e.to_string()))?
+}
+
+/// Checks a password against a stored hash (or against a dummy when there is no account, so
+/// both take the same time).
+async fn password_matches(password: String, stored: Option<String>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    tokio::task::spawn_blocking(move || {
+        let dummy = DUMMY.get_or_init(|| {
+            let mut salt = [0u8; 16];
+            secrets::fill_random(&mut salt);
+            Argon2::default()
+                .hash_password_with_salt(b"no account has this password", &salt)
+                .map(|hash| hash.to_string())
+                .unwrap_or_default()
+        });
+        let stored = stored.as_deref().unwrap_or(dummy);
+        PasswordHash::new(stored)
+            .map(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// What the sign-up form carries.
+#[derive(Debug, Clone, Default)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub profile: Profile,
+    /// Where to go once the email is verified (a claim link).
+    pub next: Option<String>,
+}
+
+/// Creates an unverified account and mails a verification link. For an address that already
+/// has an account, mails its owner instead; the caller shows the same page either way.
+pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), AccountError> {
+    let mut problems = Vec::new();
+    let email = match parse_email(&request.email) {
+        Ok(email) => Some(email),
+        Err(message) => {
+            problems.push(FieldError {
+                field: "email",
+                message,
+            });
+            None
+        }
+    };
+    if let Err(message) = check_password(&request.password) {
+        problems.push(FieldError {
+            field: "password",
+            message,
+        });
+    }
+    if request.profile.given_name.is_none() {
+        problems.push(FieldError {
+            field: "given_name",
+            message: "enter your first name".into(),
+        });
+    }
+    if request.profile.family_name.is_none() {
+        problems.push(FieldError {
+            field: "family_name",
+            message: "enter your last name".into(),
+        });
+    }
+    let Some(email) = email.filter(|_| problems.is_empty()) else {
+        return Err(AccountError::Invalid(problems));
+    };
+    if !app.limiters.sign_up.allow(client) {
+        return Err(AccountError::RateLimited);
+    }
+    let password_hash = hash_password(request.password).await?;
+    let token = secrets::new_secret("");
+    let token_hash = secrets::digest(&token);
+    let now = app.clock.now_ms();
+    let expires = now + millis(VERIFY_LINK_LIFETIME);
+    let base = app.config.public_url.clone();
+    let next = request.next.filter(|n| is_local_path(n));
+    let profile = request.profile;
+    app.store
+        .write(move |conn| {
+            match users::by_email(conn, &email)? {
+                Some(_) => outbox::enqueue(
+                    conn,
+                    &email,
+                    "Someone tried to sign up with your email",
+                    &format!(
+                        "Someone (perhaps you) tried to create a CredentialConnect account with this address, which already has one.\n\nLog in: {base}/login\nForgot your password? {base}/reset\n\nIf it was not you, you can ignore this message."
+                    ),
+                    now,
+                ),
+                None => {
+                    let user_id = users::insert(conn, &email, &password_hash, &profile, now)?;
+                    users::insert_email_token(conn, &token_hash, &user_id, LinkPurpose::Verify, next.as_deref(), now, expires)?;
+                    outbox::enqueue(
+                        conn,
+                        &email,
+                        "Confirm your email for CredentialConnect",
+                        &format!(
+                            "Welcome to CredentialConnect.\n\nOpen this link to confirm your email address and finish creating your account:\n{base}/verify/{token}\n\nThe link works for 48 hours. If you did not sign up, ignore this message."
+                        ),
+                        now,
+                    )
+                }
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// Only paths on this site are followed after verification or log-in.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+}
+
+/// Uses a verification link: marks the email verified. Returns (user id, next path).
+pub async fn verify_email(
+    app: &App,
+    token: &str,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    let token_hash = secrets::digest(token);
+    let now = app.clock.now_ms();
+    app.store
+        .write(move |conn| {
+            let Some((user_id, next)) =
+                users::use_email_token(conn, &token_hash, LinkPurpose::Verify, now)?
+            else {
+                return Ok(None);
+            };
+            users::mark_verified(conn, &user_id, now)?;
+            Ok(Some((user_id, next)))
+        })
+        .await
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum LogIn {
+    Ok(String),
+    /// Wrong email or password (the two are never told apart).
+    Refused,
+    /// Right password, email not verified yet: a new link was sent.
+    Unverified,
+}
+
+pub async fn log_in(
+    app: &App,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<LogIn, AccountError> {
+    let email = email.trim().to_lowercase();
+    if !app.limiters.log_in_client.allow(client) || !app.limiters.log_in_email.allow(&email) {
+        return Err(AccountError::RateLimited);
+    }
+    if password.chars().count() > MAX_PASSWORD {
+        return Ok(LogIn::Refused);
+    }
+    let wanted = email.clone();
+    let user = app
+        .store
+        .read(move |conn| users::by_email(conn, &wanted))
+        .await?;
+    let matches = password_matches(
+        password.to_string(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
+    match user {
+        Some(user) if matches && user.verified => Ok(LogIn::Ok(user.id)),
+        Some(user) if matches => {
+            resend_verification(app, &user.id, &user.email).await?;
+            Ok(LogIn::Unverified)
+        }
+        _ => Ok(LogIn::Refused),
+    }
+}
+
+async fn resend_verification(app: &App, user_id: &str, email: &str) -> Result<(), StoreError> {
+    let token = secrets::new_secret("");
+    let token_hash = secrets::digest(&token);
+    let now = app.clock.now_ms();
+    let expires = now + millis(VERIFY_LINK_LIFETIME);
+    let body = format!(
+        "Open this link to confirm your email address for CredentialConnect:\n{}/verify/{token}\n\nThe link works for 48 hours.",
+        app.config.public_url
+    );
+    let (user_id, email) = (user_id.to_string(), email.to_string());
+    app.store
+        .write(move |conn| {
+            users::insert_email_token(
+                conn,
+                &token_hash,
+                &user_id,
+                LinkPurpose::Verify,
+                None,
+                now,
+                expires,
+            )?;
+            outbox::enqueue(
+                conn,
+                &email,
+                "Confirm your email for CredentialConnect",
+                &body,
+                now,
+            )
+        })
+        .await
+}
+
+/// A new session for a person who just proved who they are: (cookie value, CSRF token).
+pub async fn start_session(app: &App, user_id: &str) -> Result<(String, String), StoreError> {
+    let cookie = secrets::new_secret("");
+    let csrf = secrets::new_secret("");
+    let id_hash = secrets::digest(&cookie);
+    let now = app.clock.now_ms();
+    // An absolute cap of 30 days; the idle limit is checked on each request.
+    let expires = now + 30 * 24 * 3600 * 1000;
+    let (user_id, csrf_for_store) = (user_id.to_string(), csrf.clone());
+    app.store
+        .write(move |conn| {
+            users::insert_session(conn, &id_hash, &user_id, &csrf_for_store, now, expires)
+        })
+        .await?;
+    Ok((cookie, csrf))
+}
+
+/// The session a cookie names, if it is live; slides its idle window now and then.
+pub async fn session(app: &App, cookie: &str) -> Result<Option<Session>, StoreError> {
+    let id_hash = secrets::digest(cookie);
+    let now = app.clock.now_ms();
+    let idle = millis(app.config.session_idle);
+    let lookup = id_hash.clone();
+    let Some(session) = app
+        .store
+        .read(move |conn| users::session(conn, &lookup, now, idle))
+        .await?
+    else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at > 60_000 {
+        app.store
+            .write(move |conn| users::touch_session(conn, &id_hash, now))
+            .await?;
+    }
+    Ok(Some(session))
+}
+
+pub async fn end_session(app: &App, cookie: &str) -> Result<(), StoreError> {
+    let id_hash = secrets::digest(cookie);
+    app.store
+        .write(move |conn| users::delete_session(conn, &id_hash))
+        .await
+}
+
+/// Mails a reset link if the address has an account; says nothing either way.
+pub async fn request_reset(app: &App, email: &str, client: &str) -> Result<(), AccountError> {
+    let Ok(email) = parse_email(email) else {
+        return Err(AccountError::Invalid(vec![FieldError {
+            field: "email",
+            message: "enter an email address like name@example.com".into(),
+        }]));
+    };
+    if !app.limiters.reset_client.allow(client) || !app.limiters.reset_email.allow(&email) {
+        return Err(AccountError::RateLimited);
+    }
+    let token = secrets::new_secret("");
+    let token_hash = secrets::digest(&token);
+    let now = app.clock.now_ms();
+    let expires = now + millis(RESET_LINK_LIFETIME);
+    let body = format!(
+        "Someone (perhaps you) asked to reset the password of your CredentialConnect account.\n\nChoose a new password: {}/reset/{token}\n\nThe link works for one hour. If it was not you, ignore this message: your password is unchanged.",
+        app.config.public_url
+    );
+    app.store
+        .write(move |conn| {
+            if let Some(user) = users::by_email(conn, &email)? {
+                users::insert_email_token(
+                    conn,
+                    &token_hash,
+                    &user.id,
+                    LinkPurpose::Reset,
+                    None,
+                    now,
+                    expires,
+                )?;
+                outbox::enqueue(
+                    conn,
+                    &email,
+                    "Reset your CredentialConnect password",
+                    &body,
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+pub async fn reset_link_is_live(app: &App, token: &str) -> Result<bool, StoreError> {
+    let token_hash = secrets::digest(token);
+    let now = app.clock.now_ms();
+    app.store
+        .read(move |conn| users::email_token_is_live(conn, &token_hash, LinkPurpose::Reset, now))
+        .await
+}
+
+/// Sets a new password with a reset link; ends every session of the account. Returns the
+/// user id, or `None` when the link is not live.
+pub async fn reset_password(
+    app: &App,
+    token: &str,
+    password: &str,
+) -> Result<Option<String>, AccountError> {
+    check_password(password).map_err(|message| {
+        AccountError::Invalid(vec![FieldError {
+            field: "password",
+            message,
+        }])
+    })?;
+    let password_hash = hash_password(password.to_string()).await?;
+    let token_hash = secrets::digest(token);
+    let now = app.clock.now_ms();
+    Ok(app
+        .store
+        .write(move |conn| {
+            let Some((user_id, _)) =
+                users::use_email_token(conn, &token_hash, LinkPurpose::Reset, now)?
+            else {
+                return Ok(None);
+            };
+            users::set_password(conn, &user_id, &password_hash, now)?;
+            users::mark_verified(conn, &user_id, now)?;
+            users::delete_sessions_of(conn, &user_id)?;
+            Ok(Some(user_id))
+        })
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_or_explained() {
+        assert_eq!(
+            parse_email("  JSmith@InstitutionX.edu "),
+            Ok("jsmith@institutionx.edu".into())
+        );
+        for bad in ["", "jsmith", "@x.edu", "a@b", "a b@c.d", "a@b.c@d.e"] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_of_1_and_1000_characters_are_refused() {
+        assert!(
+            check_password("x")
+                .expect_err("short")
+                .contains("at least 8")
+        );
+        assert!(
+            check_password(&"x".repeat(1000))
+                .expect_err("long")
+                .contains("at most 128")
+        );
+        assert!(check_password("correct horse").is_ok());
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert!(is_local_path("/createmyresume/abc"));
+        assert!(!is_local_path("//evil.example/"));
+        assert!(!is_local_path("https://evil.example/"));
+    }
+}

@@ -1,0 +1,111 @@
+//! Claiming a package (API.md §4): the link a partner sends, and the import inbox. The
+//! chosen credentials and skills go on the person's resume; one assertion has one owner.
+
+use super::App;
+use crate::store::StoreError;
+use crate::store::holding;
+use crate::store::resume::{self, ClaimRefusal, Claimed, PackageContents};
+
+/// What a claim link shows to whoever opens it.
+#[derive(Debug)]
+pub enum ClaimPage {
+    /// Unknown, mistyped or expired.
+    NotFound,
+    /// Another person claimed it.
+    TakenByOther,
+    /// This person claimed it already.
+    Yours,
+    Open(Box<PackageContents>),
+}
+
+pub async fn open(
+    app: &App,
+    claim_token: &str,
+    viewer: Option<&str>,
+) -> Result<ClaimPage, StoreError> {
+    let now = app.clock.now_ms();
+    let (token, viewer) = (claim_token.to_string(), viewer.map(str::to_string));
+    app.store
+        .read(move |conn| {
+            let Some(package_id) = holding::package_for_claim_token(conn, &token, now)? else {
+                return Ok(ClaimPage::NotFound);
+            };
+            let Some(contents) = resume::package_contents(conn, &package_id, viewer.as_deref())?
+            else {
+                return Ok(ClaimPage::NotFound);
+            };
+            Ok(match (&contents.claimed_by, &viewer) {
+                (Some(owner), Some(viewer)) if owner == viewer => ClaimPage::Yours,
+                (Some(_), _) => ClaimPage::TakenByOther,
+                _ if contents.inbox_user_id.is_some() && contents.inbox_user_id != viewer => {
+                    ClaimPage::TakenByOther
+                }
+                _ => ClaimPage::Open(Box::new(contents)),
+            })
+        })
+        .await
+}
+
+/// Claims through a claim link.
+pub async fn claim_link(
+    app: &App,
+    claim_token: &str,
+    user_id: &str,
+    credentials: Vec<String>,
+    skills: Vec<String>,
+) -> Result<Result<Claimed, ClaimRefusal>, StoreError> {
+    let now = app.clock.now_ms();
+    let (token, user) = (claim_token.to_string(), user_id.to_string());
+    app.store
+        .write(move |conn| {
+            let Some(package_id) = holding::package_for_claim_token(conn, &token, now)? else {
+                return Ok(Err(ClaimRefusal::Expired));
+            };
+            resume::claim(conn, &package_id, &user, &credentials, &skills, now)
+        })
+        .await
+}
+
+/// The person's import inbox: packages delivered to them, waiting for a choice.
+pub async fn inbox(app: &App, user_id: &str) -> Result<Vec<PackageContents>, StoreError> {
+    let user = user_id.to_string();
+    app.store
+        .read(move |conn| {
+            let mut packages = Vec::new();
+            for id in resume::inbox(conn, &user)? {
+                if let Some(contents) = resume::package_contents(conn, &id, Some(&user))? {
+                    packages.push(contents);
+                }
+            }
+            Ok(packages)
+        })
+        .await
+}
+
+/// Adds the chosen items of an inbox package.
+pub async fn claim_from_inbox(
+    app: &App,
+    package_id: &str,
+    user_id: &str,
+    credentials: Vec<String>,
+    skills: Vec<String>,
+) -> Result<Result<Claimed, ClaimRefusal>, StoreError> {
+    let now = app.clock.now_ms();
+    let (package, user) = (package_id.to_string(), user_id.to_string());
+    app.store
+        .write(move |conn| {
+            if !resume::inbox(conn, &user)?.contains(&package) {
+                return Ok(Err(ClaimRefusal::NotYours));
+            }
+            resume::claim(conn, &package, &user, &credentials, &skills, now)
+        })
+        .await
+}
+
+pub async fn dismiss(app: &App, package_id: &str, user_id: &str) -> Result<bool, StoreError> {
+    let now = app.clock.now_ms();
+    let (package, user) = (package_id.to_string(), user_id.to_string());
+    app.store
+        .write(move |conn| resume::dismiss(conn, &package, &user, now))
+        .await
+}

@@ -1,0 +1,131 @@
+//! Email: messages are written to the outbox in the same transaction as what caused them;
+//! a worker delivers them over SMTP with retries. In test mode only whitelisted addresses
+//! get mail; the rest is recorded as suppressed (and logged, without its body).
+
+use super::App;
+use crate::store::outbox::{self, Mail};
+use crate::store::{Conn, StoreError};
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+/// Queues a message (inside the caller's transaction).
+pub fn queue(
+    conn: &mut dyn Conn,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    outbox::enqueue(conn, to, subject, body, now)
+}
+
+/// How long a worker may hold a message before another may retry it.
+const LEASE_MS: i64 = 60_000;
+
+/// Delivers every message that is due, once each; returns how many it handled. Tests call
+/// this directly; `spawn_worker` calls it in a loop.
+pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
+    let Some(url) = app.config.mail.smtp_url.clone() else {
+        return Ok(0);
+    };
+    let mut handled = 0;
+    loop {
+        let now = app.clock.now_ms();
+        let Some(mail) = app
+            .store
+            .write(move |conn| outbox::lease_next(conn, now, LEASE_MS))
+            .await?
+        else {
+            return Ok(handled);
+        };
+        handled += 1;
+        let id = mail.id.clone();
+        if !app.config.mail.allows(&mail.to) {
+            tracing::info!(subject = %mail.subject, "mail suppressed: test mode and the address is not whitelisted");
+            app.store
+                .write(move |conn| outbox::mark_suppressed(conn, &id, now))
+                .await?;
+            continue;
+        }
+        match send(&url, &app.config.mail.from, &mail).await {
+            Ok(()) => {
+                let done = app.clock.now_ms();
+                app.store
+                    .write(move |conn| outbox::mark_sent(conn, &id, done))
+                    .await?;
+            }
+            Err(error) => {
+                tracing::warn!(%error, attempts = mail.attempts, "mail delivery failed; will retry");
+                let retry_at = now + retry_delay(mail.attempts).as_millis() as i64;
+                app.store
+                    .write(move |conn| outbox::mark_failed(conn, &id, &error, retry_at))
+                    .await?;
+            }
+        }
+    }
+}
+
+/// 30 s, 1 min, 2 min, … up to an hour between attempts.
+fn retry_delay(attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    Duration::from_secs((30 * 2u64.pow(exponent)).min(3600))
+}
+
+async fn send(url: &str, from: &str, mail: &Mail) -> Result<(), String> {
+    if url == "log" {
+        tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail (development transport: not sent)");
+        return Ok(());
+    }
+    let message = Message::builder()
+        .from(
+            from.parse()
+                .map_err(|e| format!("CC_MAIL_FROM {from:?}: {e}"))?,
+        )
+        .to(mail
+            .to
+            .parse()
+            .map_err(|e| format!("recipient address: {e}"))?)
+        .subject(&mail.subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())
+        .map_err(|e| e.to_string())?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| format!("CC_SMTP_URL: {e}"))?
+        .timeout(Some(Duration::from_secs(10)))
+        .build();
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Delivers mail every few seconds until the process ends.
+pub fn spawn_worker(app: App) {
+    if app.config.mail.smtp_url.is_none() {
+        tracing::warn!("CC_SMTP_URL is not set: email waits in the outbox until it is");
+        return;
+    }
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            interval.tick().await;
+            if let Err(error) = deliver_due(&app).await {
+                tracing::warn!(%error, "mail worker");
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_up_to_an_hour() {
+        assert_eq!(retry_delay(1), Duration::from_secs(30));
+        assert_eq!(retry_delay(3), Duration::from_secs(120));
+        assert_eq!(retry_delay(50), Duration::from_secs(3600));
+    }
+}

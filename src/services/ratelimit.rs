@@ -1,0 +1,51 @@
+//! In-process rate limits for the actions people can abuse: log-in, sign-up, password reset.
+//! A fixed window per key (an IP address, an email address); each instance counts its own.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    counts: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        RateLimiter {
+            limit,
+            window,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one attempt for `key`; false when the key is over its limit.
+    pub fn allow(&self, key: &str) -> bool {
+        let Ok(mut counts) = self.counts.lock() else {
+            return true;
+        };
+        if counts.len() > 100_000 {
+            counts.retain(|_, (start, _)| start.elapsed() < self.window);
+        }
+        let entry = counts.entry(key.to_string()).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_over_its_limit_is_refused_and_others_are_not() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        assert!(limiter.allow("a") && limiter.allow("a"));
+        assert!(!limiter.allow("a"));
+        assert!(limiter.allow("b"));
+    }
+}

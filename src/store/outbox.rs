@@ -1,0 +1,132 @@
+//! The mail outbox: messages written in the same transaction as what caused them, delivered
+//! later by a worker with retries, so a mail server outage loses nothing. Leases make each
+//! message go out once even with several instances polling.
+
+use super::{Conn, StoreError, new_id, params};
+
+pub fn enqueue(
+    conn: &mut dyn Conn,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO email_outbox (id, to_address, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        params![new_id(), to, subject, body, now],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Takes a lease on the oldest due message, if any. The lease condition is repeated in the
+/// outer WHERE so that on PostgreSQL a concurrent claimer re-checks it after waiting for the
+/// row lock and gets nothing.
+pub fn lease_next(
+    conn: &mut dyn Conn,
+    now: i64,
+    lease_ms: i64,
+) -> Result<Option<Mail>, StoreError> {
+    let Some(candidate) = conn.query_opt(
+        "SELECT id FROM email_outbox WHERE sent_at IS NULL AND suppressed_at IS NULL AND next_attempt_at <= $1
+           AND (locked_until IS NULL OR locked_until < $1)
+         ORDER BY next_attempt_at, id LIMIT 1",
+        params![now],
+    )?
+    else {
+        return Ok(None);
+    };
+    let id = candidate.text(0)?;
+    let leased = conn.execute(
+        "UPDATE email_outbox SET locked_until = $1, attempts = attempts + 1
+         WHERE id = $2 AND sent_at IS NULL AND suppressed_at IS NULL AND (locked_until IS NULL OR locked_until < $3)",
+        params![now + lease_ms, &id, now],
+    )?;
+    if leased == 0 {
+        return Ok(None);
+    }
+    let row = conn.query_one(
+        "SELECT to_address, subject, body, attempts FROM email_outbox WHERE id = $1",
+        params![&id],
+    )?;
+    Ok(Some(Mail {
+        id,
+        to: row.text(0)?,
+        subject: row.text(1)?,
+        body: row.text(2)?,
+        attempts: row.int(3)?,
+    }))
+}
+
+pub fn mark_sent(conn: &mut dyn Conn, id: &str, now: i64) -> Result<(), StoreError> {
+    conn.execute("UPDATE email_outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2", params![now, id])?;
+    Ok(())
+}
+
+pub fn mark_suppressed(conn: &mut dyn Conn, id: &str, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE email_outbox SET suppressed_at = $1, locked_until = NULL WHERE id = $2",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+pub fn mark_failed(
+    conn: &mut dyn Conn,
+    id: &str,
+    error: &str,
+    retry_at: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE email_outbox SET last_error = $1, next_attempt_at = $2, locked_until = NULL WHERE id = $3",
+        params![error, retry_at, id],
+    )?;
+    Ok(())
+}
+
+/// A message as the operator sees it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub to: String,
+    pub subject: String,
+    pub state: &'static str,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// The latest messages, newest first.
+pub fn recent(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError> {
+    let rows = conn.query(
+        "SELECT to_address, subject, sent_at, suppressed_at, attempts, last_error, created_at FROM email_outbox
+         ORDER BY created_at DESC, id DESC LIMIT $1",
+        params![limit],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let state = if row.opt_int(2)?.is_some() {
+                "sent"
+            } else if row.opt_int(3)?.is_some() {
+                "suppressed"
+            } else {
+                "queued"
+            };
+            Ok(Entry {
+                to: row.text(0)?,
+                subject: row.text(1)?,
+                state,
+                attempts: row.int(4)?,
+                last_error: row.opt_text(5)?,
+                created_at: row.int(6)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,494 @@
+//! Claiming packages onto a resume, and the resume itself: the person's selection of their
+//! credentials and skills (with hide choices and levels) and their own entries.
+//!
+//! One assertion belongs to one person: ownership is taken with a conditional UPDATE, so of
+//! two people claiming the same credential at once exactly one succeeds.
+
+use super::{Conn, StoreError, alerts, new_id, params};
+use crate::domain::sections::Section;
+
+/// A package as a person choosing from it sees it.
+#[derive(Debug, Clone)]
+pub struct PackageContents {
+    pub id: String,
+    pub partner_name: String,
+    pub recipient: serde_json::Value,
+    pub expires_at: i64,
+    /// Who took it (`None`: nobody yet).
+    pub claimed_by: Option<String>,
+    /// The person it was delivered to (use cases 2 and 3), if any.
+    pub inbox_user_id: Option<String>,
+    pub credentials: Vec<OfferedCredential>,
+    pub skills: Vec<OfferedSkill>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OfferedCredential {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub section: Section,
+    pub awarded: Option<String>,
+    pub description: Option<String>,
+    pub verification: String,
+    pub revoked: bool,
+    /// Someone else already has it on their resume.
+    pub taken: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct OfferedSkill {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub level: Option<String>,
+    pub category: String,
+    pub verified: bool,
+    pub verified_by: Option<String>,
+    pub taken: bool,
+}
+
+/// The package with this id, as `viewer` (if anyone) would choose from it.
+pub fn package_contents(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    viewer: Option<&str>,
+) -> Result<Option<PackageContents>, StoreError> {
+    let Some(package) = conn.query_opt(
+        "SELECT k.id, p.name, k.recipient, k.expires_at, k.claimed_by, k.inbox_user_id FROM packages k JOIN partners p ON p.id = k.partner_id
+         WHERE k.id = $1",
+        params![package_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let viewer = viewer.unwrap_or("");
+    let credentials = conn.query(
+        "SELECT c.id, c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification,
+                c.deleted_at, c.owner_user_id
+         FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
+         WHERE pc.package_id = $1 AND c.kind = 'credential' ORDER BY pc.position",
+        params![package_id],
+    )?;
+    let skills = conn.query(
+        "SELECT s.id, s.name, s.description, s.level, s.category, s.verified, s.verified_by, c.owner_user_id
+         FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id JOIN skills s ON s.credential_id = c.id
+         WHERE pc.package_id = $1 AND c.deleted_at IS NULL ORDER BY pc.position, s.position",
+        params![package_id],
+    )?;
+    let taken = |owner: Option<String>| owner.is_some_and(|o| o != viewer);
+    Ok(Some(PackageContents {
+        id: package.text(0)?,
+        partner_name: package.text(1)?,
+        recipient: serde_json::from_str(&package.text(2)?).unwrap_or_default(),
+        expires_at: package.int(3)?,
+        claimed_by: package.opt_text(4)?,
+        inbox_user_id: package.opt_text(5)?,
+        credentials: credentials
+            .iter()
+            .map(|row| {
+                Ok(OfferedCredential {
+                    id: row.text(0)?,
+                    name: row.text(1)?,
+                    issuer: row.text(2)?,
+                    section: section_of(row.opt_text(3)?),
+                    awarded: row.opt_text(4)?,
+                    description: row.opt_text(5)?,
+                    verification: row.text(6)?,
+                    revoked: row.opt_int(7)?.is_some(),
+                    taken: taken(row.opt_text(8)?),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+        skills: skills
+            .iter()
+            .map(|row| {
+                Ok(OfferedSkill {
+                    id: row.text(0)?,
+                    name: row.text(1)?,
+                    description: row.opt_text(2)?,
+                    level: row.opt_text(3)?,
+                    category: row.text(4)?,
+                    verified: row.flag(5)?,
+                    verified_by: row.opt_text(6)?,
+                    taken: taken(row.opt_text(7)?),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+    }))
+}
+
+fn section_of(stored: Option<String>) -> Section {
+    stored
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Section::Unassigned)
+}
+
+/// Why a package could not be claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    /// Someone else claimed it (or it was delivered to someone else's inbox).
+    NotYours,
+    Expired,
+}
+
+/// What a claim did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claimed {
+    pub added: usize,
+    /// Names of credentials someone else already had: shown, not attached.
+    pub taken: Vec<String>,
+}
+
+/// Puts the chosen credentials and skills of a package on `user_id`'s resume and makes the
+/// package theirs. Items not in the package are ignored.
+pub fn claim(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    user_id: &str,
+    chosen_credentials: &[String],
+    chosen_skills: &[String],
+    now: i64,
+) -> Result<Result<Claimed, ClaimRefusal>, StoreError> {
+    let Some(package) = package_contents(conn, package_id, Some(user_id))? else {
+        return Ok(Err(ClaimRefusal::NotYours));
+    };
+    if package.expires_at <= now && package.inbox_user_id.is_none() {
+        return Ok(Err(ClaimRefusal::Expired));
+    }
+    if package
+        .inbox_user_id
+        .as_deref()
+        .is_some_and(|u| u != user_id)
+    {
+        return Ok(Err(ClaimRefusal::NotYours));
+    }
+    let took = conn.execute(
+        "UPDATE packages SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND (claimed_by IS NULL OR claimed_by = $1)",
+        params![user_id, now, package_id],
+    )?;
+    if took == 0 {
+        return Ok(Err(ClaimRefusal::NotYours));
+    }
+    let mut outcome = Claimed::default();
+    for credential in package
+        .credentials
+        .iter()
+        .filter(|c| chosen_credentials.contains(&c.id) && !c.revoked)
+    {
+        if take_ownership(conn, &credential.id, user_id)? {
+            let inserted = conn.execute(
+                "INSERT INTO resume_entries (id, user_id, credential_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+                 ON CONFLICT (user_id, credential_id) DO NOTHING",
+                params![new_id(), user_id, &credential.id, now],
+            )?;
+            outcome.added += inserted as usize;
+        } else {
+            outcome.taken.push(credential.name.clone());
+            alerts::raise(
+                conn,
+                "claim_conflict",
+                None,
+                &credential.id,
+                &format!(
+                    "a second person tried to claim {:?}, which is already on another resume",
+                    credential.name
+                ),
+                now,
+            )?;
+        }
+    }
+    for skill in package
+        .skills
+        .iter()
+        .filter(|s| chosen_skills.contains(&s.id))
+    {
+        let carrier = conn
+            .query_one(
+                "SELECT credential_id FROM skills WHERE id = $1",
+                params![&skill.id],
+            )?
+            .text(0)?;
+        if take_ownership(conn, &carrier, user_id)? {
+            let inserted = conn.execute(
+                "INSERT INTO resume_skills (id, user_id, skill_id, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (user_id, skill_id) DO NOTHING",
+                params![new_id(), user_id, &skill.id, now],
+            )?;
+            outcome.added += inserted as usize;
+        } else {
+            outcome.taken.push(skill.name.clone());
+        }
+    }
+    let recipient_id = conn.query_one(
+        "SELECT partner_id, recipient_id FROM packages WHERE id = $1",
+        params![package_id],
+    )?;
+    if let Some(recipient) = recipient_id.opt_text(1)? {
+        conn.execute(
+            "INSERT INTO recipient_links (partner_id, recipient_id, user_id, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (partner_id, recipient_id) DO NOTHING",
+            params![recipient_id.text(0)?, recipient, user_id, now],
+        )?;
+    }
+    Ok(Ok(outcome))
+}
+
+/// Makes `user_id` the owner of a credential unless someone else is. True when it is theirs.
+fn take_ownership(
+    conn: &mut dyn Conn,
+    credential_id: &str,
+    user_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE credentials SET owner_user_id = $1 WHERE id = $2 AND (owner_user_id IS NULL OR owner_user_id = $1) AND deleted_at IS NULL",
+        params![user_id, credential_id],
+    )? == 1)
+}
+
+/// The person linked to (partner, recipient id), for packages that should go to their inbox.
+pub fn linked_user(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    recipient_id: &str,
+) -> Result<Option<String>, StoreError> {
+    conn.query_opt(
+        "SELECT user_id FROM recipient_links WHERE partner_id = $1 AND recipient_id = $2",
+        params![partner_id, recipient_id],
+    )?
+    .map(|r| r.text(0))
+    .transpose()
+}
+
+/// Packages waiting in the person's import inbox (newest first).
+pub fn inbox(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<String>, StoreError> {
+    conn.query(
+        "SELECT id FROM packages WHERE inbox_user_id = $1 AND claimed_by IS NULL ORDER BY created_at DESC, id DESC",
+        params![user_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
+/// Closes an inbox package without adding anything.
+pub fn dismiss(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE packages SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND inbox_user_id = $1 AND claimed_by IS NULL",
+        params![user_id, now, package_id],
+    )? == 1)
+}
+
+/// One line of the resume.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub from_partner: bool,
+    pub section: Section,
+    pub hidden: bool,
+    pub title: String,
+    pub organisation: Option<String>,
+    /// The date as written: the award date, or the person's own start–end.
+    pub date: Option<String>,
+    pub description: Option<String>,
+    pub verification: Option<String>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResumeSkill {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub level: Option<String>,
+    pub category: String,
+    pub verified: bool,
+    pub verified_by: Option<String>,
+    pub verified_on: Option<String>,
+    pub evidence_url: Option<String>,
+    pub hidden: bool,
+    pub revoked: bool,
+}
+
+pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreError> {
+    let rows = conn.query(
+        "SELECT e.id, e.credential_id, COALESCE(c.section, e.section), e.hidden, COALESCE(c.name, e.title),
+                COALESCE(c.issuer_name, c.issuer_id, e.organisation), c.awarded_text, e.start_text, e.end_text,
+                COALESCE(c.description, e.description), c.verification, c.deleted_at
+         FROM resume_entries e LEFT JOIN credentials c ON c.id = e.credential_id
+         WHERE e.user_id = $1 ORDER BY COALESCE(c.awarded_at, ''), e.created_at, e.id",
+        params![user_id],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let from_partner = row.opt_text(1)?.is_some();
+            let date = if from_partner {
+                row.opt_text(6)?
+            } else {
+                match (row.opt_text(7)?, row.opt_text(8)?) {
+                    (Some(start), Some(end)) => Some(format!("{start} – {end}")),
+                    (one, other) => one.or(other),
+                }
+            };
+            Ok(Entry {
+                id: row.text(0)?,
+                from_partner,
+                section: section_of(row.opt_text(2)?),
+                hidden: row.flag(3)?,
+                title: row.opt_text(4)?.unwrap_or_default(),
+                organisation: row.opt_text(5)?,
+                date,
+                description: row.opt_text(9)?,
+                verification: row.opt_text(10)?,
+                revoked: row.opt_int(11)?.is_some(),
+            })
+        })
+        .collect()
+}
+
+pub fn skills(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<ResumeSkill>, StoreError> {
+    let rows = conn.query(
+        "SELECT rs.id, s.name, s.description, CASE WHEN s.verified = 1 THEN s.level ELSE COALESCE(rs.level, s.level) END,
+                s.category, s.verified, s.verified_by, s.verified_on, s.evidence_url, rs.hidden, c.deleted_at
+         FROM resume_skills rs JOIN skills s ON s.id = rs.skill_id JOIN credentials c ON c.id = s.credential_id
+         WHERE rs.user_id = $1 ORDER BY rs.created_at, s.position, rs.id",
+        params![user_id],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(ResumeSkill {
+                id: row.text(0)?,
+                name: row.text(1)?,
+                description: row.opt_text(2)?,
+                level: row.opt_text(3)?,
+                category: row.text(4)?,
+                verified: row.flag(5)?,
+                verified_by: row.opt_text(6)?,
+                verified_on: row.opt_text(7)?,
+                evidence_url: row.opt_text(8)?,
+                hidden: row.flag(9)?,
+                revoked: row.opt_int(10)?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Hides or shows one of the person's entries. False when it is not theirs.
+pub fn set_entry_hidden(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    entry_id: &str,
+    hidden: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE resume_entries SET hidden = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
+        params![hidden, now, entry_id, user_id],
+    )? == 1)
+}
+
+/// Removes one of the person's entries. False when it is not theirs.
+pub fn delete_entry(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    entry_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM resume_entries WHERE id = $1 AND user_id = $2",
+        params![entry_id, user_id],
+    )? == 1)
+}
+
+/// One entry of the person's, by id (for the delete confirmation).
+pub fn entry(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    entry_id: &str,
+) -> Result<Option<Entry>, StoreError> {
+    Ok(entries(conn, user_id)?
+        .into_iter()
+        .find(|e| e.id == entry_id))
+}
+
+/// The person's own entry.
+#[derive(Debug, Clone)]
+pub struct OwnEntry {
+    pub section: Section,
+    pub title: String,
+    pub organisation: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub description: Option<String>,
+}
+
+pub fn add_own_entry(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    entry: &OwnEntry,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO resume_entries (id, user_id, section, title, organisation, start_text, end_text, description, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        params![
+            new_id(),
+            user_id,
+            format!("{:?}", entry.section),
+            &entry.title,
+            entry.organisation.as_deref(),
+            entry.start.as_deref(),
+            entry.end.as_deref(),
+            entry.description.as_deref(),
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Why a skill edit was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkillEditRefusal {
+    NotFound,
+    /// Nothing of a verified skill is editable.
+    Verified,
+}
+
+pub fn set_skill_level(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    resume_skill_id: &str,
+    level: Option<&str>,
+) -> Result<Result<(), SkillEditRefusal>, StoreError> {
+    let Some(row) = conn.query_opt(
+        "SELECT s.verified FROM resume_skills rs JOIN skills s ON s.id = rs.skill_id WHERE rs.id = $1 AND rs.user_id = $2",
+        params![resume_skill_id, user_id],
+    )?
+    else {
+        return Ok(Err(SkillEditRefusal::NotFound));
+    };
+    if row.flag(0)? {
+        return Ok(Err(SkillEditRefusal::Verified));
+    }
+    conn.execute(
+        "UPDATE resume_skills SET level = $1 WHERE id = $2 AND user_id = $3",
+        params![level, resume_skill_id, user_id],
+    )?;
+    Ok(Ok(()))
+}
+
+pub fn set_skill_hidden(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    resume_skill_id: &str,
+    hidden: bool,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE resume_skills SET hidden = $1 WHERE id = $2 AND user_id = $3",
+        params![hidden, resume_skill_id, user_id],
+    )? == 1)
+}

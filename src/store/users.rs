@@ -1,0 +1,260 @@
+//! People's accounts, their sessions, and one-time email links (verification, reset).
+
+use super::{Conn, Row, StoreError, new_id, params};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub verified: bool,
+    pub profile: Profile,
+}
+
+/// What the person shows at the top of their resume.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub additional_name: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub headline: Option<String>,
+    pub summary: Option<String>,
+}
+
+const USER_COLUMNS: &str = "id, email, password_hash, email_verified_at, given_name, family_name, additional_name, phone, address, headline, summary";
+
+fn user(row: &Row) -> Result<User, StoreError> {
+    Ok(User {
+        id: row.text(0)?,
+        email: row.text(1)?,
+        password_hash: row.text(2)?,
+        verified: row.opt_int(3)?.is_some(),
+        profile: Profile {
+            given_name: row.opt_text(4)?,
+            family_name: row.opt_text(5)?,
+            additional_name: row.opt_text(6)?,
+            phone: row.opt_text(7)?,
+            address: row.opt_text(8)?,
+            headline: row.opt_text(9)?,
+            summary: row.opt_text(10)?,
+        },
+    })
+}
+
+/// Creates an unverified account. `Conflict` when the email is taken.
+pub fn insert(
+    conn: &mut dyn Conn,
+    email: &str,
+    password_hash: &str,
+    profile: &Profile,
+    now: i64,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    conn.execute(
+        "INSERT INTO users (id, email, password_hash, given_name, family_name, additional_name, phone, address, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        params![
+            &id,
+            email,
+            password_hash,
+            profile.given_name.as_deref(),
+            profile.family_name.as_deref(),
+            profile.additional_name.as_deref(),
+            profile.phone.as_deref(),
+            profile.address.as_deref(),
+            now
+        ],
+    )?;
+    Ok(id)
+}
+
+pub fn by_email(conn: &mut dyn Conn, email: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    conn.query_opt(&sql, params![email])?
+        .map(|r| user(&r))
+        .transpose()
+}
+
+pub fn by_id(conn: &mut dyn Conn, id: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    conn.query_opt(&sql, params![id])?
+        .map(|r| user(&r))
+        .transpose()
+}
+
+pub fn mark_verified(conn: &mut dyn Conn, user_id: &str, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2",
+        params![now, user_id],
+    )?;
+    Ok(())
+}
+
+pub fn set_password(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+        params![password_hash, now, user_id],
+    )?;
+    Ok(())
+}
+
+pub fn update_profile(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    profile: &Profile,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET given_name = $1, family_name = $2, additional_name = $3, phone = $4, address = $5, headline = $6,
+            summary = $7, updated_at = $8 WHERE id = $9",
+        params![
+            profile.given_name.as_deref(),
+            profile.family_name.as_deref(),
+            profile.additional_name.as_deref(),
+            profile.phone.as_deref(),
+            profile.address.as_deref(),
+            profile.headline.as_deref(),
+            profile.summary.as_deref(),
+            now,
+            user_id
+        ],
+    )?;
+    Ok(())
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub csrf_token: String,
+    pub last_seen_at: i64,
+}
+
+pub fn insert_session(
+    conn: &mut dyn Conn,
+    id_hash: &str,
+    user_id: &str,
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+        params![id_hash, user_id, csrf_token, now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// The live session with this id digest (idle for less than `idle_ms`).
+pub fn session(
+    conn: &mut dyn Conn,
+    id_hash: &str,
+    now: i64,
+    idle_ms: i64,
+) -> Result<Option<Session>, StoreError> {
+    let row = conn.query_opt(
+        "SELECT user_id, csrf_token, last_seen_at FROM sessions WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
+        params![id_hash, now, now - idle_ms],
+    )?;
+    row.map(|r| {
+        Ok(Session {
+            user_id: r.text(0)?,
+            csrf_token: r.text(1)?,
+            last_seen_at: r.int(2)?,
+        })
+    })
+    .transpose()
+}
+
+pub fn touch_session(conn: &mut dyn Conn, id_hash: &str, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2",
+        params![now, id_hash],
+    )?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &mut dyn Conn, id_hash: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sessions WHERE id_hash = $1", params![id_hash])?;
+    Ok(())
+}
+
+pub fn delete_sessions_of(conn: &mut dyn Conn, user_id: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sessions WHERE user_id = $1", params![user_id])?;
+    Ok(())
+}
+
+/// What a one-time email link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Verify,
+    Reset,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Verify => "verify",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+}
+
+pub fn insert_email_token(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    user_id: &str,
+    purpose: LinkPurpose,
+    next_path: Option<&str>,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO email_tokens (token_hash, user_id, purpose, next_path, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        params![token_hash, user_id, purpose.as_str(), next_path, now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// Uses up a one-time link: returns (user id, next path) if it was live.
+pub fn use_email_token(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    purpose: LinkPurpose,
+    now: i64,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    let used = conn.execute(
+        "UPDATE email_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1",
+        params![now, token_hash, purpose.as_str()],
+    )?;
+    if used == 0 {
+        return Ok(None);
+    }
+    let row = conn.query_one(
+        "SELECT user_id, next_path FROM email_tokens WHERE token_hash = $1",
+        params![token_hash],
+    )?;
+    Ok(Some((row.text(0)?, row.opt_text(1)?)))
+}
+
+/// Whether a one-time link is live (without using it).
+pub fn email_token_is_live(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    purpose: LinkPurpose,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_opt(
+            "SELECT 1 FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+            params![token_hash, purpose.as_str(), now],
+        )?
+        .is_some())
+}
