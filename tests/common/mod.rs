@@ -6,6 +6,9 @@
     reason = "each test binary uses a different part of the harness"
 )]
 
+pub mod person;
+pub mod smtp;
+
 use credentialconnect::config::Config;
 use credentialconnect::domain::scopes::Scopes;
 use credentialconnect::services::App;
@@ -41,6 +44,29 @@ macro_rules! on_both_engines {
             async fn postgres() {
                 let app = $crate::common::TestApp::spawn($crate::common::Engine::Postgres).await;
                 ($body)(app).await;
+            }
+        }
+    };
+}
+
+/// Runs the body once per engine, with an SMTP server the app sends its mail to.
+#[macro_export]
+macro_rules! with_mail_on_both_engines {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (app, smtp) =
+                    $crate::common::TestApp::spawn_with_mail($crate::common::Engine::Sqlite).await;
+                ($body)(app, smtp).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let (app, smtp) =
+                    $crate::common::TestApp::spawn_with_mail($crate::common::Engine::Postgres)
+                        .await;
+                ($body)(app, smtp).await;
             }
         }
     };
@@ -140,6 +166,21 @@ impl TestApp {
             client: reqwest::Client::new(),
             _database: database,
         }
+    }
+
+    /// The app with a real SMTP server for its mail.
+    pub async fn spawn_with_mail(engine: Engine) -> (TestApp, smtp::SmtpServer) {
+        let smtp = smtp::SmtpServer::start().await;
+        let url = smtp.url();
+        let app = Self::spawn_with(engine, |config| config.mail.smtp_url = Some(url)).await;
+        (app, smtp)
+    }
+
+    /// Delivers the outbox now (what the background worker does every few seconds).
+    pub async fn deliver_mail(&self) -> usize {
+        credentialconnect::services::mail::deliver_due(&self.app)
+            .await
+            .expect("deliver")
     }
 
     pub fn url(&self, path: &str) -> String {

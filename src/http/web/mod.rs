@@ -46,7 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/resume/contact", post(resume::contact))
         .route("/resume/entries", post(resume::add_entry))
         .route("/resume/entries/{id}/{action}", post(resume::entry_action))
-        .route("/resume/entries/{id}/delete", get(resume::confirm_delete))
+        .route(
+            "/resume/entries/{id}/delete",
+            get(resume::confirm_delete).post(resume::delete_entry),
+        )
         .route("/resume/skills/{id}/{action}", post(resume::skill_action))
         .fallback(not_found)
 }

@@ -327,6 +327,16 @@ pub async fn entry_action(
     }
 }
 
+/// `POST /resume/entries/{id}/delete` (the confirmation page's form).
+pub async fn delete_entry(
+    state: State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    entry_action(state, visitor, Path((id, "delete".to_string())), form).await
+}
+
 #[derive(Template)]
 #[template(path = "confirm_delete.html")]
 struct ConfirmDelete {
