@@ -22,4 +22,15 @@ if ! postgres_ready; then
     exit 1
 fi
 
+# The browser tests drive Debian's Chromium through chromedriver.
+if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium and chromium-driver" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "The browser tests need Chromium and chromedriver: apt-get install chromium chromium-driver" >&2
+        exit 1
+    fi
+fi
+
 cargo test --locked --all-targets "$@"

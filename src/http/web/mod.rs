@@ -4,7 +4,7 @@
 
 mod accounts;
 mod claim;
-mod resume;
+pub mod resume;
 pub mod visitor;
 
 use crate::domain::verification::VerificationState;

@@ -1,0 +1,296 @@
+//! End to end in a real headless Chromium (Debian's `chromium` and `chromium-driver`): a
+//! partner uploads the guide's three-course and SkillSync packages; a new person opens the
+//! claim link, signs up with the pre-filled form, confirms their email from the message the
+//! SMTP server received, sees the courses and four verified skills, hides a course, cannot
+//! edit a verified skill; a second person cannot take the credentials. Screenshots of the
+//! main pages go to `docs/screenshots/`.
+
+mod common;
+
+use common::smtp::SmtpServer;
+use common::{TestApp, fixture};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver {
+    process: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let process = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (Debian package chromium-driver) must be installed");
+    let driver = Driver {
+        process,
+        port,
+        _profile: tempfile::tempdir().expect("dir"),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let profile = tempfile::tempdir().expect("profile").keep();
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())
+            ]
+        }
+    });
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!("an object")
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+/// Screenshots are always taken; they are written to `docs/screenshots/` only when
+/// `CC_SCREENSHOTS=1` (to refresh the ones the README shows), else to a scratch folder.
+fn screenshots() -> PathBuf {
+    let dir = if std::env::var("CC_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
+    } else {
+        std::env::temp_dir().join("credentialconnect-screenshots")
+    };
+    std::fs::create_dir_all(&dir).expect("screenshots dir");
+    dir
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click_button(browser: &Client, text: &str) {
+    let xpath = format!("//button[normalize-space(.)='{text}']");
+    browser
+        .find(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("button {text}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Waits for the page after a form submission (a click may return before it loads).
+async fn wait_for_text(browser: &Client, text: &str) -> String {
+    for _ in 0..100 {
+        let page = browser.source().await.expect("source");
+        if page.contains(text) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the page never showed {text:?}: {}",
+        browser.source().await.unwrap_or_default()
+    );
+}
+
+async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> String {
+    let response: Value = app.upload(token, body).await.json().await.expect("json");
+    response["redirectUrl"]
+        .as_str()
+        .expect("redirect")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_person_claims_their_credentials_in_a_real_browser() {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.mail.smtp_url = Some(url)
+    })
+    .await;
+    let partner = app.partner("instx").await;
+    let token = app.token(&partner, None).await;
+    let courses = upload(&app, &token, fixture("guide/three-courses.json")).await;
+    let skills = upload(&app, &token, fixture("guide/skillsync.json")).await;
+    let driver = start_driver().await;
+    let browser = browser(&driver).await;
+
+    // The claim link: a sign-up form pre-filled from the package.
+    browser.goto(&courses).await.expect("open the claim link");
+    let email = browser
+        .find(Locator::Id("email"))
+        .await
+        .expect("email field");
+    assert_eq!(
+        email.prop("value").await.expect("value").as_deref(),
+        Some("jsmith@institutionx.edu")
+    );
+    assert!(
+        browser
+            .find(Locator::LinkText("Log in instead"))
+            .await
+            .is_ok()
+    );
+    screenshot(&browser, "claim-sign-up").await;
+    fill(&browser, "given_name", "Jordan").await;
+    fill(&browser, "family_name", "Smith").await;
+    fill(&browser, "password", "correct horse battery").await;
+    click_button(&browser, "Create my account").await;
+    wait_for_text(&browser, "Check your email").await;
+    screenshot(&browser, "check-email").await;
+
+    // The confirmation link from the message the SMTP server received.
+    app.deliver_mail().await;
+    let link = smtp
+        .last_to("jsmith@institutionx.edu")
+        .and_then(|m| m.link(&format!("{}/verify/", app.base)))
+        .expect("link");
+    browser.goto(&link).await.expect("confirm");
+    let boxes = browser
+        .find_all(Locator::Css("input[type=checkbox][name=credential]"))
+        .await
+        .expect("checkboxes");
+    assert_eq!(boxes.len(), 3);
+    for checkbox in &boxes {
+        assert!(
+            checkbox.is_selected().await.expect("state"),
+            "every item starts checked"
+        );
+    }
+    screenshot(&browser, "claim-choose").await;
+    click_button(&browser, "Add to my SmartResume").await;
+    wait_for_text(&browser, "3 items were added").await;
+
+    // The SkillSync package, now signed in: straight to the choice.
+    browser.goto(&skills).await.expect("skills link");
+    click_button(&browser, "Add to my SmartResume").await;
+    let resume = wait_for_text(&browser, "4 items were added").await;
+    let coursework = resume
+        .find("Relevant Coursework")
+        .expect("Relevant Coursework section");
+    for course in [
+        "Calculus w/Analytic Geometry I",
+        "Introduction to Psychology",
+        "First-Year Composition",
+    ] {
+        assert!(
+            resume[coursework..].contains(course),
+            "{course} under Relevant Coursework"
+        );
+    }
+    let pills = browser
+        .find_all(Locator::Css("details.pill.verified"))
+        .await
+        .expect("pills");
+    assert_eq!(pills.len(), 4, "four verified skills");
+    screenshot(&browser, "resume").await;
+
+    // Who verified a skill, and that it cannot be edited: no control, and the page says so.
+    pills[0]
+        .find(Locator::Css("summary"))
+        .await
+        .expect("summary")
+        .click()
+        .await
+        .expect("open");
+    let opened = pills[0].text().await.expect("text");
+    assert!(opened.contains("Verified by Institution X"), "{opened}");
+    assert!(opened.contains("Verified skills cannot be edited"));
+    let teaching = browser
+        .find(Locator::XPath(
+            "//li[contains(@class,'skill')][.//strong[text()='Teaching']]",
+        ))
+        .await
+        .expect("Teaching");
+    assert!(
+        teaching.find(Locator::Css("select")).await.is_err(),
+        "no level control on a verified skill"
+    );
+    screenshot(&browser, "verified-skill").await;
+
+    // Hide one course.
+    let calculus = browser
+        .find(Locator::XPath(
+            "//li[contains(@class,'entry')][.//h3[text()='Calculus w/Analytic Geometry I']]",
+        ))
+        .await
+        .expect("the course");
+    calculus
+        .find(Locator::Css("button"))
+        .await
+        .expect("hide button")
+        .click()
+        .await
+        .expect("hide");
+    wait_for_text(&browser, "Hidden from your resume").await;
+    let calculus = browser
+        .find(Locator::XPath(
+            "//li[contains(@class,'entry')][.//h3[text()='Calculus w/Analytic Geometry I']]",
+        ))
+        .await
+        .expect("the course");
+    assert!(
+        calculus
+            .attr("class")
+            .await
+            .expect("class")
+            .unwrap_or_default()
+            .contains("hidden-entry")
+    );
+
+    // On a phone.
+    browser.set_window_size(390, 844).await.expect("resize");
+    browser
+        .goto(&format!("{}/resume", app.base))
+        .await
+        .expect("resume");
+    screenshot(&browser, "resume-phone").await;
+    browser.set_window_size(1280, 1000).await.expect("resize");
+
+    // A second person opening the same link cannot take them.
+    browser.delete_all_cookies().await.expect("sign out");
+    browser.goto(&courses).await.expect("open again");
+    wait_for_text(&browser, "already on another resume").await;
+    screenshot(&browser, "already-claimed").await;
+    browser.close().await.expect("close");
+}
