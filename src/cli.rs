@@ -50,6 +50,11 @@ pub enum Command {
     },
     /// List open alerts (unknown achievement types, failed proofs, …) as JSON lines.
     Alerts,
+    /// List the latest outgoing mail (sent, queued or suppressed in test mode) as JSON lines.
+    Outbox {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +117,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 serde_json::json!({"section": section.title(), "moved": moved})
             );
+            Ok(())
+        }
+        Command::Outbox { limit } => {
+            let app = open_app().await?;
+            for entry in app
+                .store
+                .read(move |conn| crate::store::outbox::recent(conn, limit))
+                .await?
+            {
+                println!(
+                    "{}",
+                    serde_json::json!({"to": entry.to, "subject": entry.subject, "state": entry.state, "attempts": entry.attempts, "last_error": entry.last_error, "created_at": crate::clock::rfc3339(entry.created_at)})
+                );
+            }
             Ok(())
         }
         Command::Alerts => {
