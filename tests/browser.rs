@@ -198,7 +198,7 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
         );
     }
     screenshot(&browser, "claim-choose").await;
-    click_button(&browser, "Add to my SmartResume").await;
+    click_button(&browser, "Add selected to my SmartResume").await;
     wait_for_text(&browser, "3 items were added").await;
 
     // The SkillSync package, now signed in: straight to the choice.

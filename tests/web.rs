@@ -44,7 +44,16 @@ async fn claim_everything(app: &TestApp, smtp: &SmtpServer, link: &str, email: &
     let person = Person::new(app);
     let chooser = person.sign_up(app, smtp, link, email, PASSWORD).await;
     assert_eq!(chooser.status, 200, "{}", chooser.html);
-    assert!(chooser.has("Add to my SmartResume"), "{}", chooser.html);
+    assert!(
+        chooser.url.ends_with("/inbox"),
+        "the package waits in the new account's inbox: {}",
+        chooser.url
+    );
+    assert!(
+        chooser.has("Add selected to my SmartResume"),
+        "{}",
+        chooser.html
+    );
     let mut form: Vec<(&str, String)> = vec![("csrf", chooser.csrf())];
     form.extend(
         chooser

@@ -34,6 +34,7 @@ pub fn router(app: App) -> Router {
     let reference_html = api::docs::render_reference(&openapi);
     let max_body = app.config.max_body_bytes;
     let bench_echo = app.config.bench_echo;
+    let https = app.config.public_url.starts_with("https://");
     let state = AppState {
         app,
         openapi: Arc::new(openapi),
@@ -46,6 +47,13 @@ pub fn router(app: App) -> Router {
     let mut router = Router::new().merge(api).merge(web::router());
     if bench_echo {
         router = router.route("/bench/echo", axum::routing::post(echo));
+    }
+    if https {
+        // Browsers that saw the site over https keep to it for a year.
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
     }
     router
         .layer(axum::middleware::from_fn(log_request))

@@ -4,17 +4,15 @@
 
 use super::{App, millis};
 use crate::secrets;
+use crate::store::outbox::{self, Link};
 use crate::store::users::{self, LinkPurpose, Profile, Session};
-use crate::store::{StoreError, outbox};
+use crate::store::{StoreError, holding, resume};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use std::time::Duration;
 
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 128;
-const VERIFY_LINK_LIFETIME: Duration = Duration::from_secs(48 * 3600);
-const RESET_LINK_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// A problem with what the person typed, for one form field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,8 +110,9 @@ pub struct SignUp {
     pub email: String,
     pub password: String,
     pub profile: Profile,
-    /// Where to go once the email is verified (a claim link).
-    pub next: Option<String>,
+    /// The claim link the person signed up from: its package is delivered to their import
+    /// inbox once the email is confirmed (the token itself is never stored).
+    pub claim_token: Option<String>,
 }
 
 /// Creates an unverified account and mails a verification link. For an address that already
@@ -155,39 +154,42 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
         return Err(AccountError::RateLimited);
     }
     let password_hash = hash_password(request.password).await?;
-    let token = secrets::new_secret("");
-    let token_hash = secrets::digest(&token);
     let now = app.clock.now_ms();
-    let expires = now + millis(VERIFY_LINK_LIFETIME);
     let base = app.config.public_url.clone();
-    let next = request.next.filter(|n| is_local_path(n));
+    let claim = request.claim_token;
     let profile = request.profile;
     app.store
         .write(move |conn| {
-            match users::by_email(conn, &email)? {
-                Some(_) => outbox::enqueue(
+            if users::by_email(conn, &email)?.is_some() {
+                return outbox::enqueue(
                     conn,
                     &email,
                     "Someone tried to sign up with your email",
                     &format!(
                         "Someone (perhaps you) tried to create a CredentialConnect account with this address, which already has one.\n\nLog in: {base}/login\nForgot your password? {base}/reset\n\nIf it was not you, you can ignore this message."
                     ),
+                    None,
                     now,
-                ),
-                None => {
-                    let user_id = users::insert(conn, &email, &password_hash, &profile, now)?;
-                    users::insert_email_token(conn, &token_hash, &user_id, LinkPurpose::Verify, next.as_deref(), now, expires)?;
-                    outbox::enqueue(
-                        conn,
-                        &email,
-                        "Confirm your email for CredentialConnect",
-                        &format!(
-                            "Welcome to CredentialConnect.\n\nOpen this link to confirm your email address and finish creating your account:\n{base}/verify/{token}\n\nThe link works for 48 hours. If you did not sign up, ignore this message."
-                        ),
-                        now,
-                    )
-                }
+                );
             }
+            let user_id = users::insert(conn, &email, &password_hash, &profile, now)?;
+            let package = match &claim {
+                Some(token) => holding::package_for_claim_token(conn, token, now)?,
+                None => None,
+            };
+            let link = Link {
+                purpose: LinkPurpose::Verify,
+                user_id,
+                next: package.map(|id| format!("package:{id}")),
+            };
+            outbox::enqueue(
+                conn,
+                &email,
+                "Confirm your email for CredentialConnect",
+                "Welcome to CredentialConnect.\n\nOpen this link to confirm your email address and finish creating your account:\n{link}\n\nThe link works for 48 hours. If you did not sign up, ignore this message.",
+                Some(&link),
+                now,
+            )
         })
         .await?;
     Ok(())
@@ -198,11 +200,9 @@ pub fn is_local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }
 
-/// Uses a verification link: marks the email verified. Returns (user id, next path).
-pub async fn verify_email(
-    app: &App,
-    token: &str,
-) -> Result<Option<(String, Option<String>)>, StoreError> {
+/// Uses a verification link: marks the email verified, and delivers the package the person
+/// signed up from to their import inbox. Returns (user id, where to go next).
+pub async fn verify_email(app: &App, token: &str) -> Result<Option<(String, String)>, StoreError> {
     let token_hash = secrets::digest(token);
     let now = app.clock.now_ms();
     app.store
@@ -213,6 +213,12 @@ pub async fn verify_email(
                 return Ok(None);
             };
             users::mark_verified(conn, &user_id, now)?;
+            let next = match next.as_deref().and_then(|n| n.strip_prefix("package:")) {
+                Some(package_id) if resume::deliver(conn, package_id, &user_id)? => {
+                    "/inbox".to_string()
+                }
+                _ => "/resume?welcome=1".to_string(),
+            };
             Ok(Some((user_id, next)))
         })
         .await
@@ -261,31 +267,21 @@ pub async fn log_in(
 }
 
 async fn resend_verification(app: &App, user_id: &str, email: &str) -> Result<(), StoreError> {
-    let token = secrets::new_secret("");
-    let token_hash = secrets::digest(&token);
     let now = app.clock.now_ms();
-    let expires = now + millis(VERIFY_LINK_LIFETIME);
-    let body = format!(
-        "Open this link to confirm your email address for CredentialConnect:\n{}/verify/{token}\n\nThe link works for 48 hours.",
-        app.config.public_url
-    );
-    let (user_id, email) = (user_id.to_string(), email.to_string());
+    let link = Link {
+        purpose: LinkPurpose::Verify,
+        user_id: user_id.to_string(),
+        next: None,
+    };
+    let email = email.to_string();
     app.store
         .write(move |conn| {
-            users::insert_email_token(
-                conn,
-                &token_hash,
-                &user_id,
-                LinkPurpose::Verify,
-                None,
-                now,
-                expires,
-            )?;
             outbox::enqueue(
                 conn,
                 &email,
                 "Confirm your email for CredentialConnect",
-                &body,
+                "Open this link to confirm your email address for CredentialConnect:\n{link}\n\nThe link works for 48 hours.",
+                Some(&link),
                 now,
             )
         })
@@ -348,31 +344,21 @@ pub async fn request_reset(app: &App, email: &str, client: &str) -> Result<(), A
     if !app.limiters.reset_client.allow(client) || !app.limiters.reset_email.allow(&email) {
         return Err(AccountError::RateLimited);
     }
-    let token = secrets::new_secret("");
-    let token_hash = secrets::digest(&token);
     let now = app.clock.now_ms();
-    let expires = now + millis(RESET_LINK_LIFETIME);
-    let body = format!(
-        "Someone (perhaps you) asked to reset the password of your CredentialConnect account.\n\nChoose a new password: {}/reset/{token}\n\nThe link works for one hour. If it was not you, ignore this message: your password is unchanged.",
-        app.config.public_url
-    );
     app.store
         .write(move |conn| {
             if let Some(user) = users::by_email(conn, &email)? {
-                users::insert_email_token(
-                    conn,
-                    &token_hash,
-                    &user.id,
-                    LinkPurpose::Reset,
-                    None,
-                    now,
-                    expires,
-                )?;
+                let link = Link {
+                    purpose: LinkPurpose::Reset,
+                    user_id: user.id,
+                    next: None,
+                };
                 outbox::enqueue(
                     conn,
                     &email,
                     "Reset your CredentialConnect password",
-                    &body,
+                    "Someone (perhaps you) asked to reset the password of your CredentialConnect account.\n\nChoose a new password: {link}\n\nThe link works for one hour. If it was not you, ignore this message: your password is unchanged.",
+                    Some(&link),
                     now,
                 )?;
             }

@@ -3,21 +3,52 @@
 //! get mail; the rest is recorded as suppressed (and logged, without its body).
 
 use super::App;
-use crate::store::outbox::{self, Mail};
+use crate::store::outbox::{self, Link, Mail};
+use crate::store::users::{self, LinkPurpose};
 use crate::store::{Conn, StoreError};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-/// Queues a message (inside the caller's transaction).
+/// Queues a message (inside the caller's transaction); `{link}` in the body becomes a fresh
+/// one-time link when it is sent.
 pub fn queue(
     conn: &mut dyn Conn,
     to: &str,
     subject: &str,
     body: &str,
+    link: Option<&Link>,
     now: i64,
 ) -> Result<(), StoreError> {
-    outbox::enqueue(conn, to, subject, body, now)
+    outbox::enqueue(conn, to, subject, body, link, now)
+}
+
+/// Makes the message's one-time link now (only its digest is stored) and puts it in the text.
+async fn compose(app: &App, mail: &Mail, now: i64) -> Result<String, StoreError> {
+    let Some(link) = mail.link.clone() else {
+        return Ok(mail.body.clone());
+    };
+    let token = crate::secrets::new_secret("");
+    let digest = crate::secrets::digest(&token);
+    let path = match link.purpose {
+        LinkPurpose::Verify => "verify",
+        LinkPurpose::Reset => "reset",
+    };
+    let url = format!("{}/{path}/{token}", app.config.public_url);
+    app.store
+        .write(move |conn| {
+            users::insert_email_token(
+                conn,
+                &digest,
+                &link.user_id,
+                link.purpose,
+                link.next.as_deref(),
+                now,
+                now + link.purpose.lifetime_ms(),
+            )
+        })
+        .await?;
+    Ok(mail.body.replace("{link}", &url))
 }
 
 /// How long a worker may hold a message before another may retry it.
@@ -48,7 +79,8 @@ pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
                 .await?;
             continue;
         }
-        match send(&url, &app.config.mail.from, &mail).await {
+        let body = compose(app, &mail, now).await?;
+        match send(&url, &app.config.mail.from, &mail.to, &mail.subject, body).await {
             Ok(()) => {
                 let done = app.clock.now_ms();
                 app.store
@@ -72,9 +104,9 @@ fn retry_delay(attempts: i64) -> Duration {
     Duration::from_secs((30 * 2u64.pow(exponent)).min(3600))
 }
 
-async fn send(url: &str, from: &str, mail: &Mail) -> Result<(), String> {
+async fn send(url: &str, from: &str, to: &str, subject: &str, body: String) -> Result<(), String> {
     if url == "log" {
-        tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail (development transport: not sent)");
+        tracing::info!(%to, %subject, %body, "mail (development transport: not sent)");
         return Ok(());
     }
     let message = Message::builder()
@@ -82,13 +114,10 @@ async fn send(url: &str, from: &str, mail: &Mail) -> Result<(), String> {
             from.parse()
                 .map_err(|e| format!("CC_MAIL_FROM {from:?}: {e}"))?,
         )
-        .to(mail
-            .to
-            .parse()
-            .map_err(|e| format!("recipient address: {e}"))?)
-        .subject(&mail.subject)
+        .to(to.parse().map_err(|e| format!("recipient address: {e}"))?)
+        .subject(subject)
         .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
+        .body(body)
         .map_err(|e| e.to_string())?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|e| format!("CC_SMTP_URL: {e}"))?

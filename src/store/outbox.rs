@@ -1,19 +1,42 @@
 //! The mail outbox: messages written in the same transaction as what caused them, delivered
 //! later by a worker with retries, so a mail server outage loses nothing. Leases make each
-//! message go out once even with several instances polling.
+//! message go out once even with several instances polling. A message that carries a
+//! one-time link stores only what the link is for; the link itself is made when it is sent.
 
+use super::users::LinkPurpose;
 use super::{Conn, StoreError, new_id, params};
 
+/// A one-time link a message carries, made when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub purpose: LinkPurpose,
+    pub user_id: String,
+    /// Where the link leads after it is used (e.g. `package:ID`).
+    pub next: Option<String>,
+}
+
+/// Queues a message; `body` has `{link}` where `link` goes.
 pub fn enqueue(
     conn: &mut dyn Conn,
     to: &str,
     subject: &str,
     body: &str,
+    link: Option<&Link>,
     now: i64,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO email_outbox (id, to_address, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        params![new_id(), to, subject, body, now],
+        "INSERT INTO email_outbox (id, to_address, subject, body, link_purpose, link_user_id, link_next, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        params![
+            new_id(),
+            to,
+            subject,
+            body,
+            link.map(|l| l.purpose.as_str()),
+            link.map(|l| l.user_id.as_str()),
+            link.and_then(|l| l.next.as_deref()),
+            now
+        ],
     )?;
     Ok(())
 }
@@ -24,6 +47,7 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    pub link: Option<Link>,
     pub attempts: i64,
 }
 
@@ -54,20 +78,35 @@ pub fn lease_next(
         return Ok(None);
     }
     let row = conn.query_one(
-        "SELECT to_address, subject, body, attempts FROM email_outbox WHERE id = $1",
+        "SELECT to_address, subject, body, attempts, link_purpose, link_user_id, link_next FROM email_outbox WHERE id = $1",
         params![&id],
     )?;
+    let link = match (
+        row.opt_text(4)?.as_deref().and_then(LinkPurpose::parse),
+        row.opt_text(5)?,
+    ) {
+        (Some(purpose), Some(user_id)) => Some(Link {
+            purpose,
+            user_id,
+            next: row.opt_text(6)?,
+        }),
+        _ => None,
+    };
     Ok(Some(Mail {
         id,
         to: row.text(0)?,
         subject: row.text(1)?,
         body: row.text(2)?,
+        link,
         attempts: row.int(3)?,
     }))
 }
 
 pub fn mark_sent(conn: &mut dyn Conn, id: &str, now: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE email_outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2", params![now, id])?;
+    conn.execute(
+        "UPDATE email_outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
+        params![now, id],
+    )?;
     Ok(())
 }
 

@@ -260,6 +260,15 @@ pub fn linked_user(
     .transpose()
 }
 
+/// Delivers an unclaimed package to the person's import inbox (they signed up from its claim
+/// link). False when it was claimed or delivered to someone else meanwhile.
+pub fn deliver(conn: &mut dyn Conn, package_id: &str, user_id: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE packages SET inbox_user_id = $1 WHERE id = $2 AND claimed_by IS NULL AND (inbox_user_id IS NULL OR inbox_user_id = $1)",
+        params![user_id, package_id],
+    )? == 1)
+}
+
 /// Packages waiting in the person's import inbox (newest first).
 pub fn inbox(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<String>, StoreError> {
     conn.query(

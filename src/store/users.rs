@@ -199,10 +199,24 @@ pub enum LinkPurpose {
 }
 
 impl LinkPurpose {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             LinkPurpose::Verify => "verify",
             LinkPurpose::Reset => "reset",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LinkPurpose> {
+        [LinkPurpose::Verify, LinkPurpose::Reset]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+
+    /// How long a link of this kind works.
+    pub fn lifetime_ms(self) -> i64 {
+        match self {
+            LinkPurpose::Verify => 48 * 3600 * 1000,
+            LinkPurpose::Reset => 3600 * 1000,
         }
     }
 }

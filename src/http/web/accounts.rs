@@ -173,7 +173,7 @@ pub async fn signup(State(state): State<AppState>, visitor: Visitor, form: FormD
             headline: None,
             summary: None,
         },
-        next: claim.as_ref().map(|c| format!("/createmyresume/{c}")),
+        claim_token: claim.clone(),
     };
     match accounts::sign_up(&state.app, request, &visitor.client).await {
         Ok(()) => visitor.finish(render(&CheckEmailPage {
@@ -319,10 +319,7 @@ pub async fn verify(
 ) -> Response {
     match accounts::verify_email(&state.app, &token).await {
         Ok(Some((user_id, next))) => match accounts::start_session(&state.app, &user_id).await {
-            Ok((cookie, _)) => {
-                let next = next.unwrap_or_else(|| "/resume?welcome=1".into());
-                visitor.sign_in(Redirect::to(&next).into_response(), &cookie)
-            }
+            Ok((cookie, _)) => visitor.sign_in(Redirect::to(&next).into_response(), &cookie),
             Err(_) => unavailable(),
         },
         Ok(None) => message_for(

@@ -74,7 +74,12 @@ CREATE TABLE email_outbox (
     id TEXT PRIMARY KEY,
     to_address TEXT NOT NULL,
     subject TEXT NOT NULL,
+    -- The text, with {link} where a one-time link goes: the link is made when the message
+    -- is sent, so no usable token is ever stored.
     body TEXT NOT NULL,
+    link_purpose TEXT,
+    link_user_id TEXT,
+    link_next TEXT,
     created_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,

@@ -1,0 +1,333 @@
+//! Security checks as tests: no secret reaches a log or is stored in plain text, and every
+//! page carries the security headers.
+
+mod common;
+
+use common::person::Person;
+use common::smtp::SmtpServer;
+use common::{TestApp, fixture};
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Every secret a session of use produces, and where to look for them.
+struct Secrets {
+    client_secret: String,
+    access_token: String,
+    claim_token: String,
+    session_cookie: String,
+    verify_link_token: String,
+}
+
+/// Runs a whole story (partner, token, upload, sign-up, confirmation, claim) against a real
+/// server process with the most verbose logging, and returns its secrets and its log.
+async fn story(database: &str) -> (Secrets, String) {
+    let smtp = SmtpServer::start().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .args([
+            "partner",
+            "create",
+            "--name",
+            "Institution X",
+            "--slug",
+            "instx",
+        ])
+        .env("CC_DATABASE_URL", database)
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("create");
+    assert!(output.status.success());
+    let mut log = String::from_utf8_lossy(&output.stderr).into_owned();
+    let partner: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let log_file = tempfile::NamedTempFile::new().expect("log file");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .arg("serve")
+        .env("CC_DATABASE_URL", database)
+        .env("CC_BIND", format!("127.0.0.1:{port}"))
+        .env("CC_SMTP_URL", smtp.url())
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::null())
+        .stderr(log_file.reopen().expect("log"))
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let secret = partner["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let token: Value = client
+        .post(format!("{base}/api/v1/token"))
+        .basic_auth(partner["client_id"].as_str().expect("id"), Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let access_token = token["access_token"].as_str().expect("token").to_string();
+    let receipt: Value = client
+        .post(format!("{base}/api/v1/credentials"))
+        .bearer_auth(&access_token)
+        .header("content-type", "application/json")
+        .body(fixture("guide/three-courses.json"))
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let claim_token = receipt["identifierToken"]
+        .as_str()
+        .expect("claim token")
+        .to_string();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let page = browser
+        .get(format!("{base}/createmyresume/{claim_token}"))
+        .send()
+        .await
+        .expect("claim page")
+        .text()
+        .await
+        .expect("html");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("csrf")
+        .split('"')
+        .next()
+        .expect("csrf")
+        .to_string();
+    browser
+        .post(format!("{base}/signup"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("given_name", "A"),
+            ("family_name", "B"),
+            ("email", "jsmith@institutionx.edu"),
+            ("password", "correct horse battery"),
+            ("claim", &claim_token),
+        ])
+        .send()
+        .await
+        .expect("sign up");
+    let mut link = None;
+    for _ in 0..200 {
+        link = smtp
+            .last_to("jsmith@institutionx.edu")
+            .and_then(|m| m.link(&format!("{base}/verify/")));
+        if link.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let link = link.expect("the worker delivered the confirmation email");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let confirmed = no_redirects.get(&link).send().await.expect("confirm");
+    let session_cookie = confirmed.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .and_then(|c| c.strip_prefix("cc_session="))
+        .expect("a session cookie")
+        .to_string();
+    let resume = client
+        .get(format!("{base}/resume"))
+        .header("cookie", format!("cc_session={session_cookie}"))
+        .send()
+        .await
+        .expect("resume");
+    assert_eq!(resume.status(), 200, "the session works");
+    server.kill().expect("stop");
+    server.wait().expect("reaped");
+    log.push_str(&std::fs::read_to_string(log_file.path()).expect("log"));
+    let verify_link_token = link.rsplit('/').next().expect("token").to_string();
+    (
+        Secrets {
+            client_secret: secret,
+            access_token,
+            claim_token,
+            session_cookie,
+            verify_link_token,
+        },
+        log,
+    )
+}
+
+fn assert_absent(haystack: &str, secrets: &Secrets, place: &str) {
+    for (what, secret) in [
+        ("client secret", &secrets.client_secret),
+        ("access token", &secrets.access_token),
+        ("claim token", &secrets.claim_token),
+        ("session cookie", &secrets.session_cookie),
+        ("email link token", &secrets.verify_link_token),
+    ] {
+        if let Some(at) = haystack.find(secret.as_str()) {
+            let start = haystack[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = haystack[at..].find('\n').map_or(haystack.len(), |i| at + i);
+            panic!("the {what} appears in {place}: {}", &haystack[start..end]);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log_or_the_sqlite_files() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("secrets.db");
+    let (secrets, log) = story(&format!("sqlite://{}", path.display())).await;
+    assert!(log.contains("request"), "the log was captured");
+    assert_absent(&log, &secrets, "the log");
+    let mut files = String::new();
+    for suffix in ["", "-wal", "-shm"] {
+        if let Ok(bytes) = std::fs::read(format!("{}{suffix}", path.display())) {
+            files.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    assert!(
+        files.contains("Calculus w/Analytic Geometry I"),
+        "the database files were read"
+    );
+    assert_absent(&files, &secrets, "the SQLite files");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_is_stored_in_plain_text_in_postgresql() {
+    let schema = format!("t_{}", credentialconnect::store::new_id());
+    let url = common::postgres_url();
+    let (admin, create) = (url.clone(), format!("CREATE SCHEMA {schema}"));
+    std::thread::spawn(move || {
+        postgres::Client::connect(&admin, postgres::NoTls)
+            .and_then(|mut c| c.batch_execute(&create))
+    })
+    .join()
+    .expect("thread")
+    .expect("PostgreSQL");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let (secrets, log) = story(&database).await;
+    assert_absent(&log, &secrets, "the log");
+    // Every column of every table, as text.
+    let (admin, dump_schema) = (url.clone(), schema.clone());
+    let dump = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+        let tables = client
+            .query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+                &[&dump_schema],
+            )
+            .expect("tables");
+        let mut text = String::new();
+        for row in tables {
+            let table: String = row.get(0);
+            for line in client
+                .query(&format!("SELECT t::text FROM {dump_schema}.{table} t"), &[])
+                .expect("rows")
+            {
+                text.push_str(&line.get::<_, String>(0));
+                text.push('\n');
+            }
+        }
+        client
+            .batch_execute(&format!("DROP SCHEMA {dump_schema} CASCADE"))
+            .expect("drop");
+        text
+    })
+    .join()
+    .expect("thread");
+    assert!(
+        dump.contains("Calculus w/Analytic Geometry I"),
+        "the tables were read"
+    );
+    assert_absent(&dump, &secrets, "PostgreSQL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_and_api_answer_carries_the_security_headers() {
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.public_url = "https://resume.example".into()
+    })
+    .await;
+    let partner = app.partner("instx").await;
+    let token = app.token(&partner, None).await;
+    let receipt: Value = app
+        .upload(&token, fixture("guide/three-courses.json"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let claim = format!(
+        "/createmyresume/{}",
+        receipt["identifierToken"].as_str().expect("token")
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for path in [
+        "/",
+        "/signup",
+        "/login",
+        "/reset",
+        claim.as_str(),
+        "/resume",
+        "/inbox",
+        "/nowhere",
+        "/api/v1/docs",
+        "/api/v1/openapi.json",
+        "/api/v1/credentials",
+        "/static/style.css",
+    ] {
+        let response = client.get(app.url(path)).send().await.expect("send");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("").to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}: CSP"
+        );
+        assert!(
+            !header("content-security-policy").contains("unsafe-inline"),
+            "{path}: no inline scripts"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(
+            header("referrer-policy"),
+            "no-referrer",
+            "{path}: claim pages must not leak their token"
+        );
+        assert!(
+            header("strict-transport-security").starts_with("max-age="),
+            "{path}: HSTS over https"
+        );
+    }
+    let person = Person::new(&app);
+    let _ = person;
+}
