@@ -6,6 +6,7 @@ use crate::clock;
 use crate::domain::sections::Section;
 use crate::http::AppState;
 use crate::secrets;
+use crate::services::verification;
 use crate::store::{holding, partners};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -96,6 +97,11 @@ fn describe_verification(state: &str) -> &'static str {
 /// to a resume come with accounts; until then this page previews the package.
 async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let hash = secrets::digest(&token);
+    // Proofs are checked again when their last check is older than the configured TTL, so
+    // a revocation since upload shows here; a failure to re-check keeps the stored state.
+    if let Err(error) = verification::recheck_package(&state.app, &hash).await {
+        tracing::warn!(error = %error, "re-checking verification failed");
+    }
     let now = state.app.clock.now_ms();
     let view = match state
         .app
