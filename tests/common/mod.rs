@@ -127,6 +127,8 @@ impl TestApp {
         let mut config = Config::new(location);
         config.bind = address.to_string();
         config.public_url = format!("http://{address}");
+        // Tests never reach the internet: the verifier serves only what a test seeds.
+        config.fetch = credentialconnect::verify::fetch::FetchConfig::offline();
         configure(&mut config);
         let app = App::open(config).await.expect("open the app");
         let router = credentialconnect::http::router(app.clone());
