@@ -15,24 +15,11 @@ use credentialconnect::domain::verification::VerificationState;
 use credentialconnect::verify::{FileReport, Outcome, Verifier, input};
 use serde_json::Value;
 
-const TESTLIST_URL: &str = "https://raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/inspector-vc/src/test/resources/ob30/bit-string-list/testlist";
-
 /// A verifier that knows what the examples' issuers publish.
 fn verifier() -> Verifier {
     let verifier = Verifier::offline();
-    publish(&verifier);
+    common::publish_issuer_documents(&verifier);
     verifier
-}
-
-fn publish(verifier: &Verifier) {
-    let published = common::fixture_json("verification/published.json");
-    for (url, document) in published.as_object().expect("a map of URL to document") {
-        verifier.fetcher().seed(url, document.to_string());
-    }
-    verifier.fetcher().seed(
-        TESTLIST_URL,
-        common::fixture("standards/examples/ob30/bit-string-list/testlist"),
-    );
 }
 
 async fn verify_file(verifier: &Verifier, file: &str) -> FileReport {

@@ -199,9 +199,18 @@ async fn verify_one(
             "the proof has no proofValue (an illustrative proof, not a signature)",
         );
     };
+    // A proofValue that is not even an encoded signature cannot be checked: the partner
+    // guide's examples carry such illustrative proofs, which API.md §9 makes `attested`.
     let signature = match signature(proof_value) {
         Ok(signature) => signature,
-        Err(why) => return failed(checks, label, "proofValue", why),
+        Err(why) => {
+            return uncheckable(
+                checks,
+                label,
+                "proofValue",
+                format!("{why}: an illustrative or malformed proof, not a checkable signature"),
+            );
+        }
     };
     let purpose = text("proofPurpose").unwrap_or("");
     if purpose != "assertionMethod" {

@@ -95,8 +95,16 @@ pub struct Fetcher {
     cache: Mutex<HashMap<String, Entry>>,
 }
 
+/// Makes ring the process's rustls crypto provider (reqwest is built without a default one,
+/// so any HTTP client in the process, ours or a test's, needs this first). Idempotent.
+pub fn install_crypto_provider() {
+    // Err means a provider is already installed, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Fetcher {
     pub fn new(config: FetchConfig) -> Fetcher {
+        install_crypto_provider();
         let client = if config.network {
             build_client(&config)
                 .map_err(|e| tracing::error!(error = %e, "the verification HTTP client could not be built; fetches will fail"))
