@@ -177,19 +177,12 @@ async fn verify_one(
             );
         }
     };
-    let deprecated = if suite == "eddsa-2022" {
-        " (deprecated name of eddsa-rdfc-2022)"
-    } else {
-        ""
+    let described = match suite.as_str() {
+        "Ed25519Signature2020" => suite.clone(),
+        "eddsa-2022" => format!("{proof_type} eddsa-2022 (the deprecated name of eddsa-rdfc-2022)"),
+        _ => format!("{proof_type} {suite}"),
     };
-    checks.push(Check::passed(
-        label,
-        "suite",
-        format!("{proof_type} {suite}{deprecated}").replace(
-            "Ed25519Signature2020 Ed25519Signature2020",
-            "Ed25519Signature2020",
-        ),
-    ));
+    checks.push(Check::passed(label, "suite", described));
 
     let Some(proof_value) = text("proofValue") else {
         return uncheckable(
