@@ -149,11 +149,15 @@ enum ContextKey {
     Scoped(u64),
 }
 
+/// A cached transition: (from context id, context applied, override protected, propagate).
+type TransitionKey = (u64, ContextKey, bool, bool);
+type Transitions = HashMap<TransitionKey, Arc<ActiveContext>>;
+
 /// The processor: a context source and the cache of context transitions.
 pub struct Processor {
     source: Arc<dyn ContextSource>,
     initial: Arc<ActiveContext>,
-    transitions: Mutex<HashMap<(u64, ContextKey, bool, bool), Arc<ActiveContext>>>,
+    transitions: Mutex<Transitions>,
 }
 
 /// Past this many cached transitions the cache starts afresh (documents that pile up odd
@@ -316,9 +320,7 @@ impl Processor {
         Ok(computed)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(u64, ContextKey, bool, bool), Arc<ActiveContext>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Transitions> {
         // A poisoned cache only means another thread panicked mid-insert; the map itself is
         // still a valid cache.
         self.transitions
@@ -462,13 +464,14 @@ impl Processor {
                 ));
             }
         };
-        if let Some(previous) = previous {
-            if previous.protected && !override_protected {
-                if !previous.same_definition(&definition) {
-                    return invalid(format!("the protected term {term:?} may not be redefined"));
-                }
-                definition = previous;
+        if let Some(previous) = previous
+            && previous.protected
+            && !override_protected
+        {
+            if !previous.same_definition(&definition) {
+                return invalid(format!("the protected term {term:?} may not be redefined"));
             }
+            definition = previous;
         }
         active.terms.insert(Arc::from(term), definition);
         defined.insert(term, true);
