@@ -8,10 +8,16 @@ use crate::domain::verification::{self, VerificationState};
 use crate::store::{StoreError, contexts, holding};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// How often the operator-added contexts are re-read from the database (so a context added
 /// on one instance reaches the others).
 const CONTEXTS_REFRESH_MS: i64 = 30_000;
+
+/// How long one upload may spend verifying. Each fetch is capped at 5 s, but a package of
+/// 500 credentials naming 500 different hosts must not hold a request for 40 minutes: what
+/// is not checked in time is `attested` (and `failed` for strict partners), saying why.
+const PACKAGE_BUDGET: Duration = Duration::from_secs(20);
 
 /// Verifies every record of a package (outer CLR and nested credentials alike) and settles
 /// each one's state, applying the partner's `strict` setting.
@@ -21,14 +27,21 @@ pub async fn verify_package(
     strict: bool,
 ) -> Result<(), StoreError> {
     refresh_contexts_if_stale(app).await?;
+    let deadline = tokio::time::Instant::now() + PACKAGE_BUDGET;
     for index in 0..package.records.len() {
         let record = &package.records[index];
-        let report = app
-            .verifier
-            .verify(&record.document, record.jws.as_deref())
-            .await;
-        let decided = verification::decide(report.state, report.reason(), strict);
-        package.settle(index, decided);
+        let verifying = app.verifier.verify(&record.document, record.jws.as_deref());
+        let (state, reason) = match tokio::time::timeout_at(deadline, verifying).await {
+            Ok(report) => (report.state, report.reason()),
+            Err(_) => (
+                VerificationState::Attested,
+                format!(
+                    "not checked: verifying this upload took longer than {} s (slow key or status-list servers); it is checked again when the package is viewed later",
+                    PACKAGE_BUDGET.as_secs()
+                ),
+            ),
+        };
+        package.settle(index, verification::decide(state, reason, strict));
     }
     Ok(())
 }
@@ -48,12 +61,17 @@ pub async fn recheck_package(app: &App, token_hash: &str) -> Result<(), StoreErr
         return Ok(());
     }
     refresh_contexts_if_stale(app).await?;
+    let deadline = tokio::time::Instant::now() + PACKAGE_BUDGET;
     let mut updates = Vec::with_capacity(stale.len());
     for item in stale {
         let Ok(document) = serde_json::from_str::<Value>(&item.document) else {
             continue;
         };
-        let report = app.verifier.verify(&document, item.jws.as_deref()).await;
+        // Past the budget, the stored state stands until the next view.
+        let verifying = app.verifier.verify(&document, item.jws.as_deref());
+        let Ok(report) = tokio::time::timeout_at(deadline, verifying).await else {
+            break;
+        };
         let decided = verification::decide(report.state, report.reason(), item.strict);
         updates.push((item, decided));
     }
