@@ -1391,10 +1391,26 @@ fn literal_term(literal: &Literal) -> Result<Term2> {
         Literal::Number { value, datatype } => {
             check_datatype(datatype)?;
             let is_double_type = datatype.as_deref() == Some(&format!("{XSD}double"));
-            let integral = value.as_i64().is_some() || value.as_u64().is_some();
-            if integral && !is_double_type {
+            // JSON has one number type: like jsonld.js (whose `42.0` is the number 42), a
+            // number is an integer when it has no fractional part and is below 1e21.
+            let integral_float = value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e21)
+                .map(|f| {
+                    if f == 0.0 {
+                        "0".to_string()
+                    } else {
+                        format!("{f:.0}")
+                    }
+                });
+            let integer = if value.is_i64() || value.is_u64() {
+                Some(value.to_string())
+            } else {
+                integral_float
+            };
+            if let Some(integer) = integer.filter(|_| !is_double_type) {
                 Term2::Literal {
-                    value: value.to_string(),
+                    value: integer,
                     datatype: datatype.clone().unwrap_or_else(|| format!("{XSD}integer")),
                     language: None,
                 }
@@ -1485,6 +1501,23 @@ mod tests {
         assert_eq!(canonical_double(1.5), "1.5E0");
         assert_eq!(canonical_double(100.0), "1.0E2");
         assert_eq!(canonical_double(0.000_12), "1.2E-4");
+    }
+
+    #[test]
+    fn numbers_without_a_fraction_are_integers_as_in_javascript() {
+        let p = processor(&[("https://c/", json!({"@context": {"n": "https://v/n"}}))]);
+        let quads = p
+            .to_quads(&serde_json::from_str(r#"{"@context": "https://c/", "@id": "https://x/1", "n": [42.0, -0.0, 1.5, 7]}"#).expect("json"))
+            .expect("expands");
+        let mut values: Vec<&str> = quads
+            .iter()
+            .filter_map(|q| match &q.object {
+                Term2::Literal { value, .. } => Some(value.as_str()),
+                _ => None,
+            })
+            .collect();
+        values.sort_unstable();
+        assert_eq!(values, ["0", "1.5E0", "42", "7"]);
     }
 
     #[test]
