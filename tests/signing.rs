@@ -171,6 +171,36 @@ async fn vc_jwts_with_eddsa_and_es256_keys_from_did_key_and_did_jwk_verify() {
         VerificationState::Verified,
     );
 
+    // A jwk header is tied to the issuer only when the issuer is that key's did:jwk.
+    let point = p256_key().verifying_key().to_encoded_point(false);
+    let header_jwk = json!({"kty": "EC", "crv": "P-256",
+        "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
+        "y": URL_SAFE_NO_PAD.encode(point.y().expect("y"))});
+    let sign_p256 = |m: &[u8]| {
+        let signature: p256::ecdsa::Signature =
+            p256::ecdsa::signature::Signer::sign(&p256_key(), m);
+        signature.to_bytes().to_vec()
+    };
+    let own = jwt(
+        json!({"alg": "ES256", "jwk": header_jwk}),
+        &payload,
+        sign_p256,
+    );
+    assert_state(
+        &verify_jwt(&verifier, &own).await,
+        VerificationState::Verified,
+    );
+    let someone = json!({"iss": "https://university.example/issuer", "vc": credential("https://university.example/issuer")});
+    let unbound = jwt(
+        json!({"alg": "ES256", "jwk": header_jwk}),
+        &someone,
+        sign_p256,
+    );
+    assert_state(
+        &verify_jwt(&verifier, &unbound).await,
+        VerificationState::Attested,
+    );
+
     // One character of the payload's name changed, the signature kept.
     let mut tampered_payload = payload.clone();
     tampered_payload["vc"]["name"] = "Teamwork Badgf".into();

@@ -731,6 +731,11 @@ on_both_engines!(
             .expect("html");
         assert!(page.contains("signature verified"), "{page}");
         assert!(page.contains("verified by the partner"), "{page}");
+        assert!(page.contains("How this was verified"), "{page}");
+        assert!(
+            page.contains("nothing ties the key to the issuer"),
+            "{page}"
+        );
     }
 );
 

@@ -171,6 +171,14 @@ async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Resp
                     escape(description)
                 ));
             }
+            if item.verification != "none" {
+                // What was checked, in the verifier's words, for the person and for anyone
+                // they show it to.
+                body.push_str(&format!(
+                    "<details><summary>How this was verified</summary><p class=\"muted\">{}</p></details>",
+                    escape(&item.verification_reason)
+                ));
+            }
         }
         body.push_str("</ul>");
     }

@@ -345,6 +345,8 @@ pub struct ItemView {
     pub awarded: Option<String>,
     pub description: Option<String>,
     pub verification: String,
+    /// Why the verification is what it is (the verifier's reasons).
+    pub verification_reason: String,
     pub revoked: bool,
 }
 
@@ -374,7 +376,7 @@ pub fn package_view(
     };
     let package_id = package.text(0)?;
     let items = conn.query(
-        "SELECT c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification, c.deleted_at, c.kind
+        "SELECT c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification, c.deleted_at, c.kind, c.verification_reason
          FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
          WHERE pc.package_id = $1 ORDER BY pc.position",
         params![&package_id],
@@ -397,6 +399,7 @@ pub fn package_view(
             awarded: row.opt_text(3)?,
             description: row.opt_text(4)?,
             verification: row.text(5)?,
+            verification_reason: row.text(8)?,
             revoked: row.opt_int(6)?.is_some(),
         });
     }

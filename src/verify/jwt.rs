@@ -147,16 +147,36 @@ async fn find_key(
     }
     if let Some(jwk) = header.get("jwk") {
         let key = keys::from_jwk(jwk).map_err(KeyError::Invalid)?;
+        // A header key is the signer's own say-so, unless the issuer is the did:jwk of that
+        // very key.
+        let controller = issuer
+            .filter(|i| i.starts_with("did:jwk:"))
+            .filter(|i| same_public_jwk(i.trim_start_matches("did:jwk:"), jwk))
+            .map(str::to_string);
         return Ok(ResolvedKey {
             key,
             id: "the header's jwk".into(),
-            controller: None,
+            controller,
             source: KeySource::JwkHeader,
         });
     }
     Err(KeyError::Unresolvable(
         "the JWS header has neither kid nor jwk, so its key cannot be found (OB 3.0 §8.2.4 requires one)".into(),
     ))
+}
+
+/// Whether a did:jwk's encoded JWK and a header JWK are the same public key.
+fn same_public_jwk(encoded: &str, jwk: &Value) -> bool {
+    let Some(did_jwk) = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    else {
+        return false;
+    };
+    ["kty", "crv", "x", "y", "n", "e"]
+        .iter()
+        .all(|member| did_jwk.get(member) == jwk.get(member))
 }
 
 fn check_signature(
