@@ -1,14 +1,23 @@
-//! The command line: `serve`, `demo`, and the operator's verbs (`partner`, `mapping`,
-//! `alerts`). Output meant for scripts is one JSON object per command.
+//! The command line: `serve`, `demo`, the operator's verbs (`partner`, `mapping`,
+//! `alerts`, `context`) and `verify` for partners debugging their signing. Output meant for
+//! scripts is one JSON object per command.
 
 use crate::config::Config;
 use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
+use crate::domain::verification::VerificationState;
 use crate::services::partners::{self as partner_admin, PartnerRequest};
+use crate::services::verification;
 use crate::services::{App, millis};
 use crate::store::{alerts, partners};
+use crate::verify::contexts::Contexts;
+use crate::verify::fetch::FetchConfig;
+use crate::verify::input as verify_input;
+use crate::verify::{FileReport, Outcome, Verifier};
 use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -55,6 +64,43 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Verify a credential file (OB 3.0 or CLR 2.0 JSON, a VC-JWT, or a baked PNG/SVG badge)
+    /// and print each check; exits 0 only when the state is `verified`.
+    Verify {
+        /// The credential file.
+        file: std::path::PathBuf,
+        /// Print one JSON object: {"state", "reasons", "credentials": [{"checks", …}]}.
+        #[arg(long)]
+        json: bool,
+        /// Make no network requests (did:web, https keys and status lists then cannot be
+        /// resolved unless given with --document).
+        #[arg(long)]
+        offline: bool,
+        /// Serve this file for this URL instead of fetching it (a DID document, key document
+        /// or status list you have not published yet): URL=FILE, repeatable.
+        #[arg(long = "document", value_name = "URL=FILE")]
+        documents: Vec<String>,
+        /// Use this JSON-LD context for this URL (as `context add` would): URL=FILE, repeatable.
+        #[arg(long = "context", value_name = "URL=FILE")]
+        contexts: Vec<String>,
+    },
+    /// JSON-LD contexts verification may use besides the bundled ones.
+    #[command(subcommand)]
+    Context(ContextCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContextCommand {
+    /// Add (or replace) a context: proofs using it become checkable. Contexts are never
+    /// fetched by the verifier; this is how a new one arrives.
+    Add {
+        url: String,
+        file: std::path::PathBuf,
+    },
+    /// List bundled and added contexts as JSON lines.
+    List,
+    /// Remove an added context.
+    Remove { url: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,14 +137,32 @@ pub enum PartnerCommand {
     },
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs a command; the exit code is success unless the command says otherwise (`verify`).
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Verify {
+            file,
+            json,
+            offline,
+            documents,
+            contexts,
+        } => {
+            return verify(VerifyArgs {
+                file,
+                json,
+                offline,
+                documents,
+                contexts,
+            })
+            .await;
+        }
+        Command::Context(command) => context(open_app().await?, command).await?,
         Command::Serve => {
             let config = Config::from_env().map_err(|e| anyhow!(e))?;
-            serve(App::open(config).await.context("opening the database")?).await
+            serve(App::open(config).await.context("opening the database")?).await?
         }
-        Command::Demo { database } => demo(&database).await,
-        Command::Partner(command) => partner(open_app().await?, command).await,
+        Command::Demo { database } => demo(&database).await?,
+        Command::Partner(command) => partner(open_app().await?, command).await?,
         Command::Mapping {
             achievement_type,
             section,
@@ -117,7 +181,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 serde_json::json!({"section": section.title(), "moved": moved})
             );
-            Ok(())
         }
         Command::Outbox { limit } => {
             let app = open_app().await?;
@@ -131,7 +194,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     serde_json::json!({"to": entry.to, "subject": entry.subject, "state": entry.state, "attempts": entry.attempts, "last_error": entry.last_error, "created_at": crate::clock::rfc3339(entry.created_at)})
                 );
             }
-            Ok(())
         }
         Command::Alerts => {
             let app = open_app().await?;
@@ -141,9 +203,127 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     serde_json::json!({"id": alert.id, "kind": alert.kind, "subject": alert.subject, "message": alert.message, "created_at": crate::clock::rfc3339(alert.created_at)})
                 );
             }
-            Ok(())
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct VerifyArgs {
+    file: std::path::PathBuf,
+    json: bool,
+    offline: bool,
+    documents: Vec<String>,
+    contexts: Vec<String>,
+}
+
+/// `credentialconnect verify FILE`: works without a database; when `CC_DATABASE_URL` is set
+/// the contexts an operator added are used too.
+async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let units = verify_input::read(&bytes).map_err(|e| anyhow!("{}: {e}", args.file.display()))?;
+    let fetch = if args.offline {
+        FetchConfig::offline()
+    } else {
+        FetchConfig::default()
+    };
+    let contexts = Arc::new(Contexts::bundled());
+    let mut added: Vec<(String, serde_json::Value)> = Vec::new();
+    if std::env::var_os("CC_DATABASE_URL").is_some() {
+        let app = open_app().await?;
+        added.extend(app.store.read(crate::store::contexts::all).await?);
+    }
+    for pair in &args.contexts {
+        let (url, path) = split_pair(pair)?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        added.push((url.to_string(), contexts.check_addition(url, &text)?));
+    }
+    contexts.set_added(added);
+    let verifier = Verifier::new(contexts, fetch, crate::clock::Clock::default());
+    for pair in &args.documents {
+        let (url, path) = split_pair(pair)?;
+        verifier.fetcher().seed(
+            url,
+            std::fs::read(path).with_context(|| format!("reading {path}"))?,
+        );
+    }
+    let report = verifier.verify_units(&units).await;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", describe_report(&report));
+    }
+    Ok(if report.state == VerificationState::Verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn split_pair(pair: &str) -> anyhow::Result<(&str, &str)> {
+    pair.rsplit_once('=')
+        .filter(|(url, path)| !url.is_empty() && !path.is_empty())
+        .ok_or_else(|| anyhow!("expected URL=FILE, got {pair:?}"))
+}
+
+/// The human-readable report: every check with its outcome, then the state.
+fn describe_report(report: &FileReport) -> String {
+    let mut out = String::new();
+    for credential in &report.credentials {
+        let title = if credential.pointer.is_empty() {
+            "credential".to_string()
+        } else {
+            format!("nested credential {}", credential.pointer)
+        };
+        out.push_str(&format!(
+            "{title} {} ({})\n",
+            credential.id.as_deref().unwrap_or("(no id)"),
+            credential.format
+        ));
+        for check in &credential.report.checks {
+            let mark = match check.outcome {
+                Outcome::Passed => "ok  ",
+                Outcome::Failed => "FAIL",
+                Outcome::Uncheckable => "??  ",
+                Outcome::Skipped => "-   ",
+            };
+            out.push_str(&format!("  {mark} {:<28} {}\n", check.check, check.detail));
+        }
+        out.push_str(&format!(
+            "  => {}: {}\n\n",
+            credential.report.state,
+            credential.report.reason()
+        ));
+    }
+    out.push_str(&format!("state: {}\n", report.state));
+    for reason in &report.reasons {
+        out.push_str(&format!("  {reason}\n"));
+    }
+    out
+}
+
+async fn context(app: App, command: ContextCommand) -> anyhow::Result<()> {
+    match command {
+        ContextCommand::Add { url, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            verification::add_context(&app, &url, &text).await?;
+            println!("{}", serde_json::json!({"url": url, "added": true}));
+        }
+        ContextCommand::List => {
+            for url in app.verifier.contexts().bundled_urls() {
+                println!("{}", serde_json::json!({"url": url, "source": "bundled"}));
+            }
+            for (url, _) in app.store.read(crate::store::contexts::all).await? {
+                println!("{}", serde_json::json!({"url": url, "source": "added"}));
+            }
+        }
+        ContextCommand::Remove { url } => {
+            let removed = verification::remove_context(&app, &url).await?;
+            println!("{}", serde_json::json!({"url": url, "removed": removed}));
+        }
+    }
+    Ok(())
 }
 
 async fn open_app() -> anyhow::Result<App> {

@@ -3,6 +3,7 @@
 
 use crate::domain::package::Limits;
 use crate::store::Location;
+use crate::verify::fetch::FetchConfig;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -23,6 +24,13 @@ pub struct Config {
     pub limits: Limits,
     /// Serve `POST /bench/echo` for load benchmarks (`CC_BENCH_ECHO=1`).
     pub bench_echo: bool,
+    /// The verifier's outbound fetches (did:web, https keys, status lists):
+    /// `CC_VERIFY_NETWORK=0` turns them off, `CC_VERIFY_CACHE_SECONDS` (default 600) sets how
+    /// long fetched documents are reused.
+    pub fetch: FetchConfig,
+    /// A stored verification older than this is checked again when the package is viewed
+    /// (`CC_VERIFY_RECHECK_SECONDS`, default 3600): revocations and expiry show up.
+    pub verification_ttl: Duration,
     pub mail: MailConfig,
     /// A session ends after this long without use (`CC_SESSION_IDLE_HOURS`, default 72).
     pub session_idle: Duration,
@@ -102,6 +110,8 @@ impl Config {
                 whitelist: Vec::new(),
             },
             session_idle: Duration::from_secs(72 * 3600),
+            fetch: FetchConfig::default(),
+            verification_ttl: Duration::from_secs(3600),
         }
     }
 
@@ -147,6 +157,9 @@ impl Config {
             })
             .unwrap_or_default();
         config.session_idle = Duration::from_secs(number("CC_SESSION_IDLE_HOURS", 72)? * 3600);
+        config.fetch.network = !var("CC_VERIFY_NETWORK").is_some_and(|v| v == "0" || v == "false");
+        config.fetch.cache_ttl = Duration::from_secs(number("CC_VERIFY_CACHE_SECONDS", 600)?);
+        config.verification_ttl = Duration::from_secs(number("CC_VERIFY_RECHECK_SECONDS", 3600)?);
         Ok(config)
     }
 }

@@ -11,3 +11,4 @@ pub mod http;
 pub mod secrets;
 pub mod services;
 pub mod store;
+pub mod verify;

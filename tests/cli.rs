@@ -9,6 +9,7 @@ fn run(database: &str, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
         .args(args)
         .env("CC_DATABASE_URL", database)
+        .env("CC_VERIFY_NETWORK", "0")
         .output()
         .expect("run the binary");
     (
@@ -107,4 +108,167 @@ fn a_database_url_that_names_no_engine_is_explained() {
         !ok && stderr.contains("sqlite://PATH or postgres://"),
         "{stderr}"
     );
+}
+
+/// Writes what the examples' issuers publish to files and returns `--document URL=FILE`
+/// arguments for them.
+fn published_documents(dir: &std::path::Path) -> Vec<String> {
+    let published = common::fixture_json("verification/published.json");
+    let mut args = Vec::new();
+    for (i, (url, document)) in published.as_object().expect("map").iter().enumerate() {
+        let path = dir.join(format!("published-{i}.json"));
+        std::fs::write(&path, document.to_string()).expect("write");
+        args.push("--document".to_string());
+        args.push(format!("{url}={}", path.display()));
+    }
+    args
+}
+
+#[test]
+fn verify_prints_each_check_and_exits_zero_only_when_verified() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let vector =
+        common::fixtures().join("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+    let mut args = vec![
+        "verify".to_string(),
+        "--offline".to_string(),
+        "--json".to_string(),
+    ];
+    args.extend(published_documents(dir.path()));
+    args.push(vector.display().to_string());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, stdout, stderr) = run(&database, &refs);
+    assert!(ok, "{stdout} {stderr}");
+    let report: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(report["state"], "verified");
+    assert!(report["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+    let checks: Vec<&str> = report["credentials"][0]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["check"].as_str().expect("name"))
+        .collect();
+    for expected in [
+        "proof suite",
+        "proof canonicalization",
+        "proof key",
+        "proof signature",
+        "proof issuer",
+        "validFrom",
+    ] {
+        assert!(
+            checks.contains(&expected),
+            "{expected} missing from {checks:?}"
+        );
+    }
+
+    // The same credential with one character of its name changed.
+    let mut tampered =
+        common::fixture_json("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+    tampered["name"] = "Teamwork Badgf".into();
+    let tampered_path = dir.path().join("tampered.json");
+    std::fs::write(&tampered_path, tampered.to_string()).expect("write");
+    let last = args.len() - 1;
+    args[last] = tampered_path.display().to_string();
+    args.retain(|a| a != "--json");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, stdout, _) = run(&database, &refs);
+    assert!(!ok, "a failed verification exits non-zero");
+    assert!(stdout.contains("FAIL proof signature"), "{stdout}");
+    assert!(stdout.contains("state: failed"), "{stdout}");
+
+    // Without the issuer's published keys the proof cannot be checked: attested, exit 1.
+    let (ok, stdout, _) = run(
+        &database,
+        &[
+            "verify",
+            "--offline",
+            "--json",
+            &vector.display().to_string(),
+        ],
+    );
+    assert!(!ok);
+    let report: Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(report["state"], "attested");
+}
+
+#[test]
+fn verify_reads_vc_jwts_and_baked_badges() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    for (file, format) in [
+        ("clr20/simple.jwt", "VC-JWT"),
+        ("ob30/simple-jwt.png", "VC-JWT"),
+        ("ob30/simple-json.svg", "JSON-LD"),
+    ] {
+        let path = common::fixtures().join("standards/examples").join(file);
+        let (_, stdout, stderr) = run(
+            &database,
+            &["verify", "--offline", "--json", &path.display().to_string()],
+        );
+        let report: Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|_| panic!("{file}: {stdout} {stderr}"));
+        assert_eq!(report["credentials"][0]["format"], format, "{file}");
+        assert!(
+            ["verified", "attested", "failed", "none"]
+                .contains(&report["state"].as_str().expect("state"))
+        );
+    }
+}
+
+#[test]
+fn an_operator_can_add_a_context_and_proofs_using_it_become_checkable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let url = "https://contexts.example/extra/v1";
+    let mut credential =
+        common::fixture_json("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+    credential["@context"]
+        .as_array_mut()
+        .expect("array")
+        .push(url.into());
+    let credential_path = dir.path().join("credential.json");
+    std::fs::write(&credential_path, credential.to_string()).expect("write");
+    let (_, stdout, _) = run(
+        &database,
+        &[
+            "verify",
+            "--offline",
+            "--json",
+            &credential_path.display().to_string(),
+        ],
+    );
+    assert!(stdout.contains("is not one we hold"), "{stdout}");
+
+    let context_path = dir.path().join("context.json");
+    std::fs::write(
+        &context_path,
+        r#"{"@context": {"extraTerm": "https://contexts.example/extra#term"}}"#,
+    )
+    .expect("write");
+    let (ok, stdout, stderr) = run(
+        &database,
+        &["context", "add", url, &context_path.display().to_string()],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("\"added\":true"), "{stdout}");
+    let (_, listed, _) = run(&database, &["context", "list"]);
+    assert!(
+        listed.contains(url) && listed.contains("\"source\":\"added\""),
+        "{listed}"
+    );
+    // The context is now known: the proof is checked (and, the context having been added
+    // after signing, no longer matches).
+    let (_, stdout, _) = run(
+        &database,
+        &[
+            "verify",
+            "--offline",
+            "--json",
+            &credential_path.display().to_string(),
+        ],
+    );
+    assert!(!stdout.contains("is not one we hold"), "{stdout}");
+    assert!(stdout.contains("proof canonicalization"), "{stdout}");
 }

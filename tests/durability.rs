@@ -25,6 +25,7 @@ async fn start(database: &str, port: u16) -> Child {
     let child = binary()
         .arg("serve")
         .env("CC_DATABASE_URL", database)
+        .env("CC_VERIFY_NETWORK", "0")
         .env("CC_BIND", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -32,7 +33,7 @@ async fn start(database: &str, port: u16) -> Child {
         .spawn()
         .expect("start the server");
     let mut child = child;
-    let client = reqwest::Client::new();
+    let client = common::client();
     for _ in 0..200 {
         let health = client
             .get(format!("http://127.0.0.1:{port}/healthz"))
@@ -65,7 +66,7 @@ async fn acknowledged_uploads_survive_kill_9(database: String) {
     let port = free_port();
     let mut server = start(&database, port).await;
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = common::client();
     let token: Value = client
         .post(format!("{base}/api/v1/token"))
         .basic_auth(

@@ -160,6 +160,46 @@ pub struct Package {
     pub warnings: Vec<Problem>,
 }
 
+/// The warning the response carries for a failed proof.
+const FAILED_WARNING: &str = "verification failed: ";
+
+impl Package {
+    /// Records the verification of record `index`: its state, its skills' verified flags,
+    /// and a warning when the proof failed (replacing an earlier one for the same record).
+    pub fn settle(&mut self, index: usize, verification: Verification) {
+        let Some(record) = self.records.get_mut(index) else {
+            return;
+        };
+        let pointer = record.pointer.clone();
+        let vouches = verification.state.vouches();
+        for skill in &mut record.skills {
+            skill.vouch(vouches);
+        }
+        self.warnings
+            .retain(|w| !(w.pointer == pointer && w.message.starts_with(FAILED_WARNING)));
+        if verification.state == verification::VerificationState::Failed {
+            self.warnings.push(Problem::new(
+                pointer,
+                format!("{FAILED_WARNING}{}", verification.reason),
+            ));
+        }
+        record.verification = verification;
+    }
+}
+
+impl Record {
+    /// What the record carried that could prove it.
+    pub fn proof_carried(&self) -> ProofCarried {
+        if self.jws.is_some() {
+            ProofCarried::Jws
+        } else if self.document.get("proof").is_some_and(|p| !is_absent(p)) {
+            ProofCarried::Embedded
+        } else {
+            ProofCarried::None
+        }
+    }
+}
+
 /// Reads a package body (already parsed as JSON; a compact JWS body arrives as a string).
 pub fn read(
     mut body: Value,
@@ -196,12 +236,18 @@ pub fn read(
         }
         record.fingerprint = fingerprint_of(&record.document, record.jws.as_deref());
     }
-    Ok(Package {
+    let mut package = Package {
         recipient_token,
         recipient: reader.recipient,
         records,
         warnings: reader.warnings,
-    })
+    };
+    // Until a verifier settles them, proofs follow the guide's rule (`unchecked`).
+    for index in 0..package.records.len() {
+        let placeholder = package.records[index].verification.clone();
+        package.settle(index, placeholder);
+    }
+    Ok(package)
 }
 
 struct Reader<'a> {
@@ -415,13 +461,8 @@ impl Reader<'_> {
         } else {
             ProofCarried::None
         };
+        // A placeholder until the verifier has checked the proof (`Package::settle`).
         let verification = verification::unchecked(proof, self.rules.strict);
-        if verification.state == verification::VerificationState::Failed {
-            self.warn(
-                pointer,
-                format!("verification failed: {}", verification.reason),
-            );
-        }
 
         let is_carrier = achievement_type
             .as_deref()
@@ -728,7 +769,7 @@ impl Reader<'_> {
                 }
                 None => SkillCategory::Other,
             };
-            let evidence_url = self.text(a, "targetUrl", &p).filter(|_| verified);
+            let target_url = self.text(a, "targetUrl", &p);
             let Some(name) = name else { continue };
             let lowered = name.as_str().to_lowercase();
             if skills
@@ -744,21 +785,24 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            skills.push(Skill {
+            let mut skill = Skill {
                 name,
                 description: self.text(a, "targetDescription", &p),
                 framework: self.text(a, "targetFramework", &p),
                 code: self.id_text(a, "targetCode", &p),
                 target_type: self.text(a, "targetType", &p),
-                evidence_url,
+                evidence_url: None,
                 level,
                 category,
-                verified,
-                verified_by: verified
-                    .then(|| issuer_name.clone().or_else(|| issuer_id.clone()))
-                    .flatten(),
-                verified_on: verified.then(|| verified_on.clone()).flatten(),
-            });
+                verified: false,
+                verified_by: None,
+                verified_on: None,
+                target_url,
+                voucher: issuer_name.clone().or_else(|| issuer_id.clone()),
+                vouched_on: verified_on.clone(),
+            };
+            skill.vouch(verified);
+            skills.push(skill);
         }
         skills
     }

@@ -97,6 +97,22 @@ pub struct Skill {
     /// award date), for verified skills.
     pub verified_by: Option<String>,
     pub verified_on: Option<String>,
+    /// What the alignment said (`targetUrl`) and who would vouch, kept so the skill can be
+    /// settled once the carrier's proof has been checked.
+    pub target_url: Option<String>,
+    pub voucher: Option<String>,
+    pub vouched_on: Option<String>,
+}
+
+impl Skill {
+    /// Settles the skill for the carrier's verification: verified skills show who vouched
+    /// and when, and keep their evidence link; others keep neither.
+    pub fn vouch(&mut self, verified: bool) {
+        self.verified = verified;
+        self.evidence_url = self.target_url.clone().filter(|_| verified);
+        self.verified_by = self.voucher.clone().filter(|_| verified);
+        self.verified_on = self.vouched_on.clone().filter(|_| verified);
+    }
 }
 
 #[cfg(test)]

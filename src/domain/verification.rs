@@ -1,6 +1,7 @@
-//! Verification states of an imported credential (API.md §9) and the rule that picks one
-//! from what the upload carried. Cryptographic checking is the verifier's job; this module
-//! only names the outcomes and applies the partner's `strict` setting.
+//! Verification states of an imported credential (API.md §9) and the rules that pick one:
+//! the partner's `strict` setting applied to the verifier's outcome, and the placeholder
+//! state of a proof not yet checked. Cryptographic checking is the verifier's job
+//! (`crate::verify`); this module only names the outcomes.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -71,6 +72,21 @@ pub enum ProofCarried {
     Jws,
 }
 
+/// The stored outcome for the verifier's `state` and `reason`: a `strict` partner's proof
+/// that could not be checked is `failed`, not `attested` (API.md §9).
+pub fn decide(state: VerificationState, reason: String, strict: bool) -> Verification {
+    if strict && state == VerificationState::Attested {
+        Verification {
+            state: VerificationState::Failed,
+            reason: format!(
+                "{reason} (the proof could not be checked, and this partner is strict)"
+            ),
+        }
+    } else {
+        Verification { state, reason }
+    }
+}
+
 /// The state for a proof that has not been checked cryptographically. Without a proof the
 /// state is `none`; with one, the guide's rule makes it `attested`, except for a `strict`
 /// partner, for whom an unchecked proof is `failed`.
@@ -119,6 +135,24 @@ mod tests {
         assert_eq!(
             unchecked(ProofCarried::Jws, true).state,
             VerificationState::Failed
+        );
+    }
+
+    #[test]
+    fn strict_partners_turn_attested_into_failed_and_nothing_else() {
+        let attested = decide(VerificationState::Attested, "key unresolvable".into(), true);
+        assert_eq!(attested.state, VerificationState::Failed);
+        assert!(attested.reason.starts_with("key unresolvable"));
+        for state in [
+            VerificationState::Verified,
+            VerificationState::None,
+            VerificationState::Failed,
+        ] {
+            assert_eq!(decide(state, String::new(), true).state, state);
+        }
+        assert_eq!(
+            decide(VerificationState::Attested, String::new(), false).state,
+            VerificationState::Attested
         );
     }
 

@@ -18,6 +18,22 @@ pub enum ClaimPage {
     Open(Box<PackageContents>),
 }
 
+/// Checks the package's proofs again when their last check is older than the configured TTL,
+/// so a revocation since upload shows; a failure to re-check keeps the stored state.
+pub async fn recheck(app: &App, claim_token: &str) {
+    let now = app.clock.now_ms();
+    let token = claim_token.to_string();
+    let package = app
+        .store
+        .read(move |conn| holding::package_for_claim_token(conn, &token, now))
+        .await;
+    if let Ok(Some(package)) = package
+        && let Err(error) = super::verification::recheck_package(app, &package).await
+    {
+        tracing::warn!(%error, "re-checking verification failed");
+    }
+}
+
 pub async fn open(
     app: &App,
     claim_token: &str,

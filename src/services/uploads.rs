@@ -1,8 +1,9 @@
 //! Uploads into the holding area (API.md §2) and the partner's own reads, replaces and
-//! deletes (§3). Each upload is one write transaction: all of it is stored, or none.
+//! deletes (§3). Every record's proof is verified before the write; each upload is then one
+//! write transaction: all of it is stored, or none.
 
 use super::auth::Authenticated;
-use super::{App, millis};
+use super::{App, millis, verification};
 use crate::clock;
 use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
@@ -81,7 +82,9 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 /// Reads, validates and stores a package.
 pub async fn accept(app: &App, auth: &Authenticated, body: Value) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
-    let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    let mut package =
+        package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    verification::verify_package(app, &mut package, rules.strict).await?;
     store(app, auth, package).await
 }
 
@@ -93,7 +96,8 @@ pub async fn replace(
     body: Value,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
-    let package = package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    let mut package =
+        package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
     let top: Vec<_> = package
         .records
         .iter()
@@ -125,6 +129,7 @@ pub async fn replace(
     if exists.is_none() {
         return Ok(None);
     }
+    verification::verify_package(app, &mut package, rules.strict).await?;
     store(app, auth, package).await.map(Some)
 }
 

@@ -455,3 +455,67 @@ pub fn package_for_claim_token(
     };
     Ok(crate::secrets::matches(secret, &row.text(0)?).then(|| id.to_string()))
 }
+
+/// A stored credential whose verification is due to be checked again.
+#[derive(Debug, Clone)]
+pub struct StaleVerification {
+    pub id: String,
+    pub partner_id: String,
+    /// The assertion id (or identity key), for alerts.
+    pub subject: String,
+    pub document: String,
+    pub jws: Option<String>,
+    pub strict: bool,
+    pub state: VerificationState,
+}
+
+/// The credentials of the package `token_hash` opens that carry a proof and were last
+/// verified before `before`.
+pub fn stale_verifications(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    before: i64,
+) -> Result<Vec<StaleVerification>, StoreError> {
+    let rows = conn.query(
+        "SELECT c.id, c.partner_id, COALESCE(c.assertion_id, c.assertion_key), c.document, c.jws, p.strict, c.verification
+         FROM packages k JOIN package_credentials pc ON pc.package_id = k.id
+         JOIN credentials c ON c.id = pc.credential_id JOIN partners p ON p.id = c.partner_id
+         WHERE k.id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
+         ORDER BY pc.position",
+        params![package_id, before],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(StaleVerification {
+                id: row.text(0)?,
+                partner_id: row.text(1)?,
+                subject: row.text(2)?,
+                document: row.text(3)?,
+                jws: row.opt_text(4)?,
+                strict: row.flag(5)?,
+                state: VerificationState::parse(&row.text(6)?).unwrap_or(VerificationState::None),
+            })
+        })
+        .collect()
+}
+
+/// Stores a new verification outcome; skills of a carrier that no longer vouches lose their
+/// verified mark and evidence link.
+pub fn set_verification(
+    conn: &mut dyn Conn,
+    credential_id: &str,
+    verification: &crate::domain::verification::Verification,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE credentials SET verification = $1, verification_reason = $2, verification_checked_at = $3 WHERE id = $4",
+        params![verification.state.as_str(), &verification.reason, now, credential_id],
+    )?;
+    if !verification.state.vouches() {
+        conn.execute(
+            "UPDATE skills SET verified = 0, evidence_url = NULL, verified_by = NULL, verified_on = NULL WHERE credential_id = $1",
+            params![credential_id],
+        )?;
+    }
+    Ok(())
+}

@@ -9,7 +9,8 @@ pub(super) enum Engine {
     Postgres,
 }
 
-/// (version, SQLite script, PostgreSQL script). The two differ only in types.
+/// (version, SQLite script, PostgreSQL script). The two differ only in types. Each version
+/// is applied if it has not been, so one that lands after a later one still runs.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
@@ -20,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         include_str!("migrations/sqlite/0002_job_seekers.sql"),
         include_str!("migrations/postgres/0002_job_seekers.sql"),
+    ),
+    (
+        3,
+        include_str!("migrations/sqlite/0003_verification.sql"),
+        include_str!("migrations/postgres/0003_verification.sql"),
     ),
 ];
 
@@ -41,18 +47,20 @@ pub(super) const TABLES: &[&str] = &[
     "resume_entries",
     "resume_skills",
     "email_outbox",
+    "jsonld_contexts",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {
     conn.batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )?;
-    let applied = conn
-        .query_opt("SELECT MAX(version) FROM schema_migrations", &[])?
-        .and_then(|row| row.opt_int(0).ok().flatten())
-        .unwrap_or(0);
+    let applied: Vec<i64> = conn
+        .query("SELECT version FROM schema_migrations", &[])?
+        .iter()
+        .map(|row| row.int(0))
+        .collect::<Result<_, _>>()?;
     for (version, sqlite, postgres) in MIGRATIONS {
-        if *version <= applied {
+        if applied.contains(version) {
             continue;
         }
         conn.batch(match engine {

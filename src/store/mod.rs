@@ -8,6 +8,7 @@
 //! BIGINT on PostgreSQL, flags are 0/1 integers, times are Unix milliseconds.
 
 pub mod alerts;
+pub mod contexts;
 pub mod holding;
 pub mod mapping;
 mod migrations;

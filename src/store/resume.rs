@@ -31,6 +31,7 @@ pub struct OfferedCredential {
     pub awarded: Option<String>,
     pub description: Option<String>,
     pub verification: String,
+    pub verification_reason: String,
     pub revoked: bool,
     /// Someone else already has it on their resume.
     pub taken: bool,
@@ -65,7 +66,7 @@ pub fn package_contents(
     let viewer = viewer.unwrap_or("");
     let credentials = conn.query(
         "SELECT c.id, c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification,
-                c.deleted_at, c.owner_user_id
+                c.deleted_at, c.owner_user_id, c.verification_reason
          FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
          WHERE pc.package_id = $1 AND c.kind = 'credential' ORDER BY pc.position",
         params![package_id],
@@ -95,6 +96,7 @@ pub fn package_contents(
                     awarded: row.opt_text(4)?,
                     description: row.opt_text(5)?,
                     verification: row.text(6)?,
+                    verification_reason: row.text(9)?,
                     revoked: row.opt_int(7)?.is_some(),
                     taken: taken(row.opt_text(8)?),
                 })
@@ -330,7 +332,7 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
                 COALESCE(c.issuer_name, c.issuer_id, e.organisation), c.awarded_text, e.start_text, e.end_text,
                 COALESCE(c.description, e.description), c.verification, c.deleted_at
          FROM resume_entries e LEFT JOIN credentials c ON c.id = e.credential_id
-         WHERE e.user_id = $1 ORDER BY COALESCE(c.awarded_at, ''), e.created_at, e.id",
+         WHERE e.user_id = $1 ORDER BY COALESCE(c.awarded_at, ''), e.created_at, c.created_at, c.position, e.id",
         params![user_id],
     )?;
     rows.iter()

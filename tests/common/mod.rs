@@ -153,6 +153,8 @@ impl TestApp {
         let mut config = Config::new(location);
         config.bind = address.to_string();
         config.public_url = format!("http://{address}");
+        // Tests never reach the internet: the verifier serves only what a test seeds.
+        config.fetch = credentialconnect::verify::fetch::FetchConfig::offline();
         configure(&mut config);
         let app = App::open(config).await.expect("open the app");
         let router = credentialconnect::http::router(app.clone());
@@ -163,7 +165,7 @@ impl TestApp {
         TestApp {
             app,
             base: format!("http://{address}"),
-            client: reqwest::Client::new(),
+            client: client(),
             _database: database,
         }
     }
@@ -244,6 +246,28 @@ impl TestApp {
     pub async fn snapshot(&self) -> Vec<String> {
         self.app.store.snapshot().await.expect("snapshot")
     }
+}
+
+/// The Bitstring status list the 1EdTech examples point at (a fixture; never fetched).
+pub const TESTLIST_URL: &str = "https://raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/inspector-vc/src/test/resources/ob30/bit-string-list/testlist";
+
+/// Seeds a verifier's fetch cache with what the 1EdTech examples' issuers would publish
+/// (`verification/published.json`) and the examples' status list: no network is used.
+pub fn publish_issuer_documents(verifier: &credentialconnect::verify::Verifier) {
+    let published = fixture_json("verification/published.json");
+    for (url, document) in published.as_object().expect("a map of URL to document") {
+        verifier.fetcher().seed(url, document.to_string());
+    }
+    verifier.fetcher().seed(
+        TESTLIST_URL,
+        fixture("standards/examples/ob30/bit-string-list/testlist"),
+    );
+}
+
+/// An HTTP client for tests (after installing the TLS crypto provider reqwest needs).
+pub fn client() -> reqwest::Client {
+    credentialconnect::verify::fetch::install_crypto_provider();
+    reqwest::Client::new()
 }
 
 /// The project's test fixtures directory.

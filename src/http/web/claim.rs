@@ -23,6 +23,8 @@ pub struct OfferedCredentialView {
     pub description: Option<String>,
     pub verification_class: &'static str,
     pub verification_label: &'static str,
+    /// What was checked, in the verifier's words.
+    pub verification_reason: String,
     pub taken: bool,
     pub revoked: bool,
 }
@@ -61,6 +63,7 @@ impl OfferView {
                         description: c.description,
                         verification_class,
                         verification_label,
+                        verification_reason: c.verification_reason,
                         taken: c.taken,
                         revoked: c.revoked,
                     }
@@ -144,6 +147,7 @@ pub async fn page(
     Path(token): Path<String>,
 ) -> Response {
     let viewer = visitor.user().map(|u| u.id.clone());
+    claims::recheck(&state.app, &token).await;
     let opened = match claims::open(&state.app, &token, viewer.as_deref()).await {
         Ok(opened) => opened,
         Err(_) => return unavailable(),

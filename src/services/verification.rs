@@ -1,0 +1,144 @@
+//! Verification as a use case: checking the records of an upload before they are stored,
+//! checking stored credentials again when a package is viewed (cached for
+//! `verification_ttl`), and the contexts an operator adds.
+
+use super::{App, millis};
+use crate::domain::package::Package;
+use crate::domain::verification::{self, VerificationState};
+use crate::store::{StoreError, contexts, holding};
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// How often the operator-added contexts are re-read from the database (so a context added
+/// on one instance reaches the others).
+const CONTEXTS_REFRESH_MS: i64 = 30_000;
+
+/// How long one upload may spend verifying. Each fetch is capped at 5 s, but a package of
+/// 500 credentials naming 500 different hosts must not hold a request for 40 minutes: what
+/// is not checked in time is `attested` (and `failed` for strict partners), saying why.
+const PACKAGE_BUDGET: Duration = Duration::from_secs(20);
+
+/// Verifies every record of a package (outer CLR and nested credentials alike) and settles
+/// each one's state, applying the partner's `strict` setting.
+pub async fn verify_package(
+    app: &App,
+    package: &mut Package,
+    strict: bool,
+) -> Result<(), StoreError> {
+    refresh_contexts_if_stale(app).await?;
+    let deadline = tokio::time::Instant::now() + PACKAGE_BUDGET;
+    for index in 0..package.records.len() {
+        let record = &package.records[index];
+        let verifying = app.verifier.verify(&record.document, record.jws.as_deref());
+        let (state, reason) = match tokio::time::timeout_at(deadline, verifying).await {
+            Ok(report) => (report.state, report.reason()),
+            Err(_) => (
+                VerificationState::Attested,
+                format!(
+                    "not checked: verifying this upload took longer than {} s (slow key or status-list servers); it is checked again when the package is viewed later",
+                    PACKAGE_BUDGET.as_secs()
+                ),
+            ),
+        };
+        package.settle(index, verification::decide(state, reason, strict));
+    }
+    Ok(())
+}
+
+/// Checks again the package's credentials whose verification is older than
+/// `verification_ttl` (a revocation or expiry since upload shows up), and stores the result.
+/// A credential that newly fails raises an alert and stops vouching for its skills.
+pub async fn recheck_package(app: &App, package_id: &str) -> Result<(), StoreError> {
+    let now = app.clock.now_ms();
+    let before = now.saturating_sub(millis(app.config.verification_ttl));
+    let package = package_id.to_string();
+    let stale = app
+        .store
+        .read(move |conn| holding::stale_verifications(conn, &package, before))
+        .await?;
+    if stale.is_empty() {
+        return Ok(());
+    }
+    refresh_contexts_if_stale(app).await?;
+    let deadline = tokio::time::Instant::now() + PACKAGE_BUDGET;
+    let mut updates = Vec::with_capacity(stale.len());
+    for item in stale {
+        let Ok(document) = serde_json::from_str::<Value>(&item.document) else {
+            continue;
+        };
+        // Past the budget, the stored state stands until the next view.
+        let verifying = app.verifier.verify(&document, item.jws.as_deref());
+        let Ok(report) = tokio::time::timeout_at(deadline, verifying).await else {
+            break;
+        };
+        let decided = verification::decide(report.state, report.reason(), item.strict);
+        updates.push((item, decided));
+    }
+    app.store
+        .write(move |conn| {
+            for (item, decided) in &updates {
+                holding::set_verification(conn, &item.id, decided, now)?;
+                if decided.state == VerificationState::Failed
+                    && item.state != VerificationState::Failed
+                {
+                    crate::store::alerts::raise(
+                        conn,
+                        "verification_failed",
+                        Some(&item.partner_id),
+                        &item.subject,
+                        &decided.reason,
+                        now,
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Re-reads the operator-added contexts.
+pub async fn refresh_contexts(app: &App) -> Result<(), StoreError> {
+    let added = app.store.read(contexts::all).await?;
+    app.verifier.contexts().set_added(added);
+    app.contexts_loaded_at
+        .store(app.clock.now_ms(), Ordering::Relaxed);
+    Ok(())
+}
+
+async fn refresh_contexts_if_stale(app: &App) -> Result<(), StoreError> {
+    let loaded = app.contexts_loaded_at.load(Ordering::Relaxed);
+    if app.clock.now_ms().saturating_sub(loaded) > CONTEXTS_REFRESH_MS {
+        refresh_contexts(app).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContextAdminError {
+    #[error(transparent)]
+    Invalid(#[from] crate::verify::contexts::ContextError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Adds (or replaces) an operator's context.
+pub async fn add_context(app: &App, url: &str, document: &str) -> Result<(), ContextAdminError> {
+    let parsed = app.verifier.contexts().check_addition(url, document)?;
+    let (url, now) = (url.to_string(), app.clock.now_ms());
+    app.store
+        .write(move |conn| contexts::put(conn, &url, &parsed, now))
+        .await?;
+    refresh_contexts(app).await?;
+    Ok(())
+}
+
+pub async fn remove_context(app: &App, url: &str) -> Result<bool, StoreError> {
+    let url = url.to_string();
+    let removed = app
+        .store
+        .write(move |conn| contexts::remove(conn, &url))
+        .await?;
+    refresh_contexts(app).await?;
+    Ok(removed)
+}
