@@ -1,0 +1,353 @@
+//! Several `credentialconnect serve` processes on one PostgreSQL database, sharing nothing
+//! but it: a token or a session from one works on the other; people racing to claim the
+//! same assertion through both leave exactly one owner; each email goes out once.
+//! `CC_RACE_ROUNDS` (default 3) sets how many claim races run; the long runs use 200.
+
+mod common;
+
+use common::smtp::SmtpServer;
+use credentialconnect::secrets;
+use credentialconnect::services::App;
+use credentialconnect::store::users::{self, Profile};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Instance {
+    process: Child,
+    base: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+async fn start(database: &str, smtp: &str) -> Instance {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let process = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .arg("serve")
+        .env("CC_DATABASE_URL", database)
+        .env("CC_BIND", format!("127.0.0.1:{port}"))
+        .env("CC_SMTP_URL", smtp)
+        .env("CC_VERIFY_NETWORK", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let instance = Instance {
+        process,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = common::client();
+    for _ in 0..200 {
+        if client
+            .get(format!("{}/healthz", instance.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return instance;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("an instance did not start");
+}
+
+/// A fresh schema on the test server, dropped at the end.
+struct Schema {
+    name: String,
+    url: String,
+}
+
+impl Schema {
+    fn new() -> Schema {
+        let name = format!("t_{}", credentialconnect::store::new_id());
+        let admin = common::postgres_url();
+        let create = format!("CREATE SCHEMA {name}");
+        std::thread::spawn(move || {
+            postgres::Client::connect(&admin, postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(&create))
+        })
+        .join()
+        .expect("thread")
+        .expect("PostgreSQL is needed (CC_TEST_POSTGRES_URL)");
+        let base = common::postgres_url();
+        let separator = if base.contains('?') { '&' } else { '?' };
+        Schema {
+            url: format!("{base}{separator}options=-c%20search_path%3D{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (admin, drop) = (
+            common::postgres_url(),
+            format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+        );
+        let _ = std::thread::spawn(move || {
+            postgres::Client::connect(&admin, postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(&drop))
+        })
+        .join();
+    }
+}
+
+async fn token(base: &str, partner: &Value) -> String {
+    let body: Value = common::client()
+        .post(format!("{base}/api/v1/token"))
+        .basic_auth(
+            partner["client_id"].as_str().expect("id"),
+            partner["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+async fn upload(base: &str, token: &str, body: String) -> Value {
+    common::client()
+        .post(format!("{base}/api/v1/credentials"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgresql_share_everything_that_lasts() {
+    let schema = Schema::new();
+    let smtp = SmtpServer::start().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .args([
+            "partner",
+            "create",
+            "--name",
+            "Institution X",
+            "--slug",
+            "instx",
+        ])
+        .env("CC_DATABASE_URL", &schema.url)
+        .output()
+        .expect("create");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let partner: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let (a, b) = (
+        start(&schema.url, &smtp.url()).await,
+        start(&schema.url, &smtp.url()).await,
+    );
+
+    // A token from one instance works on the other.
+    let token = token(&a.base, &partner).await;
+    let receipt = upload(
+        &b.base,
+        &token,
+        String::from_utf8(common::fixture("guide/three-courses.json")).expect("utf-8"),
+    )
+    .await;
+    assert_eq!(receipt["status"], "success", "{receipt}");
+
+    // The test reaches the same database to make people and sessions without hashing passwords.
+    let mut config = credentialconnect::config::Config::new(
+        credentialconnect::store::Location::Postgres(schema.url.clone()),
+    );
+    config.fetch.network = false;
+    let app = App::open(config).await.expect("open");
+
+    // A session from one instance works on the other.
+    let (cookie, _) = person(&app, "session@example.com").await;
+    for instance in [&a, &b] {
+        let resume = common::client()
+            .get(format!("{}/resume", instance.base))
+            .header("cookie", format!("cc_session={cookie}"))
+            .send()
+            .await
+            .expect("resume");
+        assert_eq!(resume.status(), 200);
+        assert!(
+            resume.url().path().ends_with("/resume"),
+            "signed in on {}",
+            instance.base
+        );
+    }
+
+    // Each email goes out once, whichever instance's worker picks it up.
+    for i in 0..6 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let page = client
+            .get(format!("{}/signup", instance.base))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .expect("csrf")
+            .split('"')
+            .next()
+            .expect("csrf")
+            .to_string();
+        let email = format!("mail{i}@example.com");
+        client
+            .post(format!("{}/signup", instance.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("given_name", "A"),
+                ("family_name", "B"),
+                ("email", &email),
+                ("password", "correct horse battery"),
+            ])
+            .send()
+            .await
+            .expect("sign up");
+    }
+    for _ in 0..200 {
+        if smtp.messages().len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Both workers poll every 2 s: a duplicate would have arrived by now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut delivered: Vec<String> = smtp.messages().into_iter().flat_map(|m| m.to).collect();
+    delivered.sort();
+    let expected: Vec<String> = (0..6).map(|i| format!("mail{i}@example.com")).collect();
+    assert_eq!(delivered, expected, "each message exactly once");
+
+    // People racing to claim the same assertion through both instances: one owner.
+    let rounds: usize = std::env::var("CC_RACE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let course = common::fixture_json("guide/three-courses.json")["credentials"][0].clone();
+    for round in 0..rounds {
+        let mut credential = course.clone();
+        credential["id"] = json!(format!("contested-{round}"));
+        let mut claimants = Vec::new();
+        for n in 0..50 {
+            // Each tester got the same award in a package of their own.
+            let package = json!({"recipient": {"id": format!("tester-{round}-{n}")}, "credentials": [credential.clone()]});
+            let receipt = upload(&a.base, &token, package.to_string()).await;
+            let link = receipt["redirectUrl"]
+                .as_str()
+                .expect("link")
+                .replace(&a.base, "");
+            let (cookie, csrf) = person(&app, &format!("racer-{round}-{n}@example.com")).await;
+            claimants.push((link, cookie, csrf));
+        }
+        let credential_id = app
+            .store
+            .read({
+                let key = format!("contested-{round}");
+                move |conn| {
+                    Ok(conn
+                        .query_one(
+                            "SELECT id FROM credentials WHERE assertion_key = $1",
+                            credentialconnect::params![key],
+                        )?
+                        .text(0)?)
+                }
+            })
+            .await
+            .expect("credential");
+        let mut racers = Vec::new();
+        for (n, (link, cookie, csrf)) in claimants.into_iter().enumerate() {
+            let base = if n % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.base.clone()
+            };
+            let credential_id = credential_id.clone();
+            racers.push(tokio::spawn(async move {
+                common::client()
+                    .post(format!("{base}{link}"))
+                    .header("cookie", format!("cc_session={cookie}"))
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("credential", credential_id.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .expect("claim")
+                    .status()
+                    .as_u16()
+            }));
+        }
+        for racer in racers {
+            let status = racer.await.expect("racer");
+            assert!(status < 500, "a claim failed with {status}");
+        }
+        let owners = app
+            .store
+            .read({
+                let id = credential_id.clone();
+                move |conn| {
+                    let owner = conn
+                        .query_one(
+                            "SELECT owner_user_id FROM credentials WHERE id = $1",
+                            credentialconnect::params![id.clone()],
+                        )?
+                        .opt_text(0)?;
+                    let entries = conn
+                        .query_one(
+                            "SELECT COUNT(*) FROM resume_entries WHERE credential_id = $1",
+                            credentialconnect::params![id],
+                        )?
+                        .int(0)?;
+                    Ok((owner, entries))
+                }
+            })
+            .await
+            .expect("owners");
+        assert!(owners.0.is_some(), "round {round}: someone owns it");
+        assert_eq!(owners.1, 1, "round {round}: exactly one resume has it");
+    }
+}
+
+/// A confirmed person with a live session: (session cookie, CSRF token).
+async fn person(app: &App, email: &str) -> (String, String) {
+    let email = email.to_string();
+    let cookie = secrets::new_secret("");
+    let csrf = secrets::new_secret("");
+    let (digest, csrf_stored) = (secrets::digest(&cookie), csrf.clone());
+    let now = app.clock.now_ms();
+    app.store
+        .write(move |conn| {
+            let user = users::insert(conn, &email, "not-a-usable-hash", &Profile::default(), now)?;
+            users::mark_verified(conn, &user, now)?;
+            users::insert_session(conn, &digest, &user, &csrf_stored, now, now + 3_600_000)
+        })
+        .await
+        .expect("person");
+    (cookie, csrf)
+}
