@@ -270,12 +270,11 @@ async fn two_instances_on_one_postgresql_share_everything_that_lasts() {
             .read({
                 let key = format!("contested-{round}");
                 move |conn| {
-                    Ok(conn
-                        .query_one(
-                            "SELECT id FROM credentials WHERE assertion_key = $1",
-                            credentialconnect::params![key],
-                        )?
-                        .text(0)?)
+                    conn.query_one(
+                        "SELECT id FROM credentials WHERE assertion_key = $1",
+                        credentialconnect::params![key],
+                    )?
+                    .text(0)
                 }
             })
             .await
