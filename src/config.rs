@@ -24,6 +24,15 @@ pub struct Config {
     pub limits: Limits,
     /// Serve `POST /bench/echo` for load benchmarks (`CC_BENCH_ECHO=1`).
     pub bench_echo: bool,
+    /// Requests handled at once; past it the service answers 503 at once rather than queueing
+    /// (`CC_MAX_IN_FLIGHT`, default 1024; 0 = no limit).
+    pub max_in_flight: usize,
+    /// Token requests per client address per minute (`CC_TOKEN_RATE_PER_MINUTE`, default
+    /// 600; 0 = no limit).
+    pub token_rate_per_minute: u32,
+    /// Uploads per partner per minute (`CC_UPLOAD_RATE_PER_MINUTE`, default 6000; 0 = no
+    /// limit).
+    pub upload_rate_per_minute: u32,
     /// The verifier's outbound fetches (did:web, https keys, status lists):
     /// `CC_VERIFY_NETWORK=0` turns them off, `CC_VERIFY_CACHE_SECONDS` (default 600) sets how
     /// long fetched documents are reused.
@@ -103,6 +112,9 @@ impl Config {
             max_body_bytes: 5 * 1024 * 1024,
             limits: Limits::default(),
             bench_echo: false,
+            max_in_flight: 1024,
+            token_rate_per_minute: 600,
+            upload_rate_per_minute: 6000,
             mail: MailConfig {
                 smtp_url: None,
                 from: "CredentialConnect <no-reply@localhost>".into(),
@@ -143,6 +155,12 @@ impl Config {
         config.limits.max_alignments =
             usize::try_from(number("CC_MAX_ALIGNMENTS", 200)?).map_err(|e| e.to_string())?;
         config.bench_echo = var("CC_BENCH_ECHO").is_some_and(|v| v == "1" || v == "true");
+        config.max_in_flight =
+            usize::try_from(number("CC_MAX_IN_FLIGHT", 1024)?).map_err(|e| e.to_string())?;
+        config.token_rate_per_minute =
+            u32::try_from(number("CC_TOKEN_RATE_PER_MINUTE", 600)?).map_err(|e| e.to_string())?;
+        config.upload_rate_per_minute =
+            u32::try_from(number("CC_UPLOAD_RATE_PER_MINUTE", 6000)?).map_err(|e| e.to_string())?;
         config.mail.smtp_url = var("CC_SMTP_URL");
         if let Some(from) = var("CC_MAIL_FROM") {
             config.mail.from = from;

@@ -419,3 +419,33 @@ on_both_engines!(
         assert_eq!(status, 400, "an empty body");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_past_the_partners_rate_are_refused_with_429_and_store_nothing() {
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.upload_rate_per_minute = 2
+    })
+    .await;
+    let token = with_data(&app).await;
+    assert_eq!(
+        app.upload(&token, fixture("guide/three-courses.json"))
+            .await
+            .status(),
+        200
+    );
+    let before = app.snapshot().await;
+    let response = upload(&app, &token, fixture("guide/three-courses.json"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.headers()["retry-after"], "60");
+    let (status, body) = common::imsx_error(response).await;
+    assert_eq!(status, 429);
+    assert!(
+        body["imsx_description"]
+            .as_str()
+            .expect("d")
+            .contains("limit")
+    );
+    assert_eq!(app.snapshot().await, before);
+}

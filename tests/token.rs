@@ -318,3 +318,28 @@ on_both_engines!(
         assert_eq!(response.status(), 401, "the old secret no longer works");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_token_requests_from_one_address_slow_down_and_store_nothing() {
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.token_rate_per_minute = 3
+    })
+    .await;
+    let partner = app.partner("uni").await;
+    for _ in 0..3 {
+        app.token(&partner, None).await;
+    }
+    let before = app.snapshot().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/token"))
+        .basic_auth(&partner.client_id, Some(&partner.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("send");
+    let (status, headers, body) = json(response).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("slow_down")));
+    assert_eq!(headers["retry-after"], "60");
+    assert_eq!(app.snapshot().await, before);
+}

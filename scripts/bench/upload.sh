@@ -4,7 +4,8 @@
 #   scripts/bench/upload.sh              # SQLite (fresh temporary database file)
 #   scripts/bench/upload.sh --postgres   # PostgreSQL (fresh schema, dropped at the end)
 #
-# Builds the release binary, starts the server with CC_BENCH_ECHO=1 on a free port, gets a
+# Builds the release binary, starts the server with CC_BENCH_ECHO=1 (and the per-client rate
+# limits off, since one load generator is one client) on a free port, gets a
 # token, then runs wrk against three routes with the same settings:
 #   (a) POST /bench/echo          the three-course package; the server returns it unchanged
 #   (b) POST /api/v1/credentials  the same package, Bearer token
@@ -140,7 +141,7 @@ wait_for_server() {
 if [[ "$ENGINE" == sqlite ]]; then
   DB_FILE="$WORK/bench.db"
   echo "== starting the server on SQLite ($DB_FILE), $BASE"
-  CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 \
+  CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
     "$BIN" demo --database "$DB_FILE" >"$SERVER_OUT" 2>"$SERVER_ERR" &
   SERVER_PID=$!
   wait_for_server
@@ -161,7 +162,7 @@ else
   CLIENT_ID="$(printf '%s' "$PARTNER_JSON" | sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p')"
   CLIENT_SECRET="$(printf '%s' "$PARTNER_JSON" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')"
   echo "== starting the server on PostgreSQL (schema $SCHEMA), $BASE"
-  CC_DATABASE_URL="$DB_URL" CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 \
+  CC_DATABASE_URL="$DB_URL" CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
     "$BIN" serve >"$SERVER_OUT" 2>"$SERVER_ERR" &
   SERVER_PID=$!
   wait_for_server

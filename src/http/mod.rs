@@ -35,6 +35,7 @@ pub fn router(app: App) -> Router {
     let max_body = app.config.max_body_bytes;
     let bench_echo = app.config.bench_echo;
     let https = app.config.public_url.starts_with("https://");
+    let max_in_flight = app.config.max_in_flight;
     let state = AppState {
         app,
         openapi: Arc::new(openapi),
@@ -55,7 +56,13 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(if max_in_flight == 0 {
+        tokio::sync::Semaphore::MAX_PERMITS
+    } else {
+        max_in_flight
+    }));
     router
+        .layer(axum::middleware::from_fn(move |request, next| shed_load(in_flight.clone(), request, next)))
         .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -81,6 +88,30 @@ pub fn with_api_errors<S: Clone + Send + Sync + 'static>(
                 api::imsx::rewrite_framework_rejection(response, max_body)
             },
         ))
+}
+
+/// Past the limit of requests in flight, answers 503 at once (with `Retry-After`) instead of
+/// queueing: under overload the service stays responsive and recovers as soon as load drops.
+async fn shed_load(
+    in_flight: Arc<tokio::sync::Semaphore>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Ok(_permit) = in_flight.try_acquire_owned() else {
+        if request.uri().path().starts_with("/api/") {
+            return api::imsx::ApiError::overloaded().into_response();
+        }
+        let mut response = web::message(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Very busy",
+            &["The service is very busy right now. Nothing was changed: try again in a moment."],
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    next.run(request).await
 }
 
 /// Logs each request by its route template, never its raw path: claim links carry tokens.
@@ -114,6 +145,35 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn past_the_in_flight_limit_requests_are_shed_with_503_and_retry_after() {
+        let full = Arc::new(tokio::sync::Semaphore::new(0));
+        let routes: Router = Router::new()
+            .route("/api/v1/x", axum::routing::get(|| async { "ok" }))
+            .route("/page", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                shed_load(full.clone(), request, next)
+            }));
+        for (path, json) in [("/api/v1/x", true), ("/page", false)] {
+            let response = routes
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+                .await
+                .expect("response");
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+            let content_type = response.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .expect("type")
+                .to_string();
+            assert_eq!(
+                content_type.starts_with("application/json"),
+                json,
+                "{path}: {content_type}"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn a_panic_in_an_api_handler_is_an_imsx_500_without_details() {

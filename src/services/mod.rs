@@ -41,13 +41,22 @@ pub struct Limiters {
     pub log_in_email: ratelimit::RateLimiter,
     pub reset_client: ratelimit::RateLimiter,
     pub reset_email: ratelimit::RateLimiter,
+    /// Token requests per client address.
+    pub token_client: ratelimit::RateLimiter,
+    /// Uploads per partner.
+    pub upload_partner: ratelimit::RateLimiter,
 }
 
-impl Default for Limiters {
-    fn default() -> Self {
+impl Limiters {
+    fn new(config: &Config) -> Self {
         use ratelimit::RateLimiter;
         use std::time::Duration;
         Limiters {
+            token_client: RateLimiter::new(config.token_rate_per_minute, Duration::from_secs(60)),
+            upload_partner: RateLimiter::new(
+                config.upload_rate_per_minute,
+                Duration::from_secs(60),
+            ),
             sign_up: RateLimiter::new(20, Duration::from_secs(600)),
             log_in_client: RateLimiter::new(30, Duration::from_secs(60)),
             log_in_email: RateLimiter::new(10, Duration::from_secs(60)),
@@ -83,6 +92,7 @@ impl App {
             config.fetch.clone(),
             clock.clone(),
         );
+        let limiters = Arc::new(Limiters::new(&config));
         let app = App {
             config: Arc::new(config),
             store,
@@ -90,7 +100,7 @@ impl App {
             verifier: Arc::new(verifier),
             contexts_loaded_at: Arc::new(AtomicI64::new(i64::MIN)),
             caches: Arc::new(Caches::default()),
-            limiters: Arc::new(Limiters::default()),
+            limiters,
         };
         verification::refresh_contexts(&app).await?;
         Ok(app)

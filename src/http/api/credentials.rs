@@ -98,6 +98,8 @@ fn read_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
         (status = 403, description = "The token lacks scope `replace`", body = ImsxStatusInfo),
         (status = 413, description = "Body larger than the limit (5 MiB)", body = ImsxStatusInfo),
         (status = 415, description = "Unsupported Content-Type", body = ImsxStatusInfo),
+        (status = 429, description = "Over this partner's upload rate; retry after `Retry-After` seconds", body = ImsxStatusInfo),
+        (status = 503, description = "Overloaded or the database is briefly unavailable; retry after `Retry-After` seconds", body = ImsxStatusInfo),
     ),
     security(("bearer" = ["replace"]))
 )]
@@ -108,6 +110,11 @@ pub async fn upload(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
+    if !state.app.limiters.upload_partner.allow(&partner.partner.id) {
+        return Err(ApiError::too_many_requests(
+            "this partner is sending uploads faster than its limit; wait a minute and retry",
+        ));
+    }
     let body = read_body(&headers, &body)?;
     let receipt = uploads::accept(&state.app, &partner, body).await?;
     Ok(axum::Json(receipt).into_response())

@@ -71,6 +71,20 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, format!("{what} was not found"))
     }
 
+    pub fn too_many_requests(description: &str) -> ApiError {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, description)
+            .with_header(header::RETRY_AFTER, "60".into())
+    }
+
+    /// The service is at its limit of requests in flight: retry shortly.
+    pub fn overloaded() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service is at capacity; retry in a second",
+        )
+        .with_header(header::RETRY_AFTER, "1".into())
+    }
+
     pub fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -43,10 +43,30 @@ pub struct OAuthError {
         (status = 200, description = "A bearer token", body = TokenResponse, headers(("Cache-Control" = String, description = "no-store"))),
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError, headers(("WWW-Authenticate" = String, description = "Basic realm=\"CredentialConnect\""))),
+        (status = 429, description = "slow_down: too many token requests from this address", body = OAuthError),
     ),
     security(("client_basic" = []))
 )]
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string());
+    if !state.app.limiters.token_client.allow(&client) {
+        let body = OAuthError {
+            error: "slow_down",
+            error_description: "too many token requests from this address; wait a minute and retry (reuse a token: it lasts an hour)".into(),
+        };
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::RETRY_AFTER, "60"),
+            ],
+            axum::Json(body),
+        )
+            .into_response();
+    }
     match issue(&state, request).await {
         Ok(response) => response,
         Err(error) => error_response(error),
