@@ -49,6 +49,87 @@ async fn start(database: &str, port: u16) -> Child {
     panic!("the server did not become ready");
 }
 
+async fn new_token(client: &reqwest::Client, base: &str, partner: &Value) -> String {
+    let token: Value = client
+        .post(format!("{base}/api/v1/token"))
+        .basic_auth(
+            partner["client_id"].as_str().expect("id"),
+            partner["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    token["access_token"].as_str().expect("token").to_string()
+}
+
+/// Writers upload until the server dies under them; returns what was acknowledged:
+/// (assertion id, claim token).
+async fn upload_until_killed(
+    server: &mut Child,
+    base: &str,
+    token: &str,
+    round: usize,
+    kill_after: usize,
+) -> Vec<(String, String)> {
+    let client = common::client();
+    let course = common::fixture_json("guide/three-courses.json")["credentials"][0].clone();
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for writer in 0..16 {
+        let (client, base, token, course) = (
+            client.clone(),
+            base.to_string(),
+            token.to_string(),
+            course.clone(),
+        );
+        let (acknowledged, done) = (acknowledged.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0.. {
+                let id = format!("r{round}-w{writer}-{n}");
+                let mut credential = course.clone();
+                credential["id"] = json!(id);
+                let sent = client
+                    .post(format!("{base}/api/v1/credentials"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(json!({"credentials": [credential]}).to_string())
+                    .send()
+                    .await;
+                let Ok(response) = sent else { break };
+                if response.status() != 200 {
+                    break;
+                }
+                let Ok(receipt) = response.json::<Value>().await else {
+                    break;
+                };
+                let claim = receipt["identifierToken"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                acknowledged.lock().expect("lock").push((id, claim));
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    while done.load(Ordering::Relaxed) < kill_after {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.kill().expect("kill -9");
+    server.wait().expect("reaped");
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    acknowledged.lock().expect("lock").clone()
+}
+
+/// `CC_CRASH_ROUNDS` rounds (default 1; the long run uses 20): upload from 16 writers, kill
+/// the server at a different moment each round, restart, and check that every acknowledged
+/// upload is there once and its claim link still opens.
 async fn acknowledged_uploads_survive_kill_9(database: String) {
     let output = binary()
         .args([
@@ -63,82 +144,23 @@ async fn acknowledged_uploads_survive_kill_9(database: String) {
         String::from_utf8_lossy(&output.stderr)
     );
     let partner: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let rounds: usize = std::env::var("CC_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let port = free_port();
-    let mut server = start(&database, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = common::client();
-    let token: Value = client
-        .post(format!("{base}/api/v1/token"))
-        .basic_auth(
-            partner["client_id"].as_str().expect("id"),
-            partner["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("token").to_string();
-    let course = common::fixture_json("guide/three-courses.json")["credentials"][0].clone();
-
-    // Many writers at once; the server is killed while they are still going.
-    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let done = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for writer in 0..16 {
-        let (client, base, token, course) =
-            (client.clone(), base.clone(), token.clone(), course.clone());
-        let (acknowledged, done) = (acknowledged.clone(), done.clone());
-        tasks.push(tokio::spawn(async move {
-            for n in 0.. {
-                let id = format!("w{writer}-{n}");
-                let mut credential = course.clone();
-                credential["id"] = json!(id);
-                let sent = client
-                    .post(format!("{base}/api/v1/credentials"))
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(json!({"credentials": [credential]}).to_string())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) if response.status() == 200 => {
-                        acknowledged.lock().expect("lock").push(id);
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    _ => break,
-                }
-            }
-        }));
+    let mut all: Vec<(String, String)> = Vec::new();
+    for round in 0..rounds {
+        let mut server = start(&database, port).await;
+        let token = new_token(&client, &base, &partner).await;
+        // A different moment each round: after 50 to 400 acknowledgements.
+        let kill_after = 50 + (round * 137) % 350;
+        all.extend(upload_until_killed(&mut server, &base, &token, round, kill_after).await);
     }
-    while done.load(Ordering::Relaxed) < 200 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.kill().expect("kill -9");
-    server.wait().expect("reaped");
-    for task in tasks {
-        task.await.expect("writer");
-    }
-
     let mut server = start(&database, port).await;
-    let token: Value = client
-        .post(format!("{base}/api/v1/token"))
-        .basic_auth(
-            partner["client_id"].as_str().expect("id"),
-            partner["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("token").to_string();
-    let acknowledged = acknowledged.lock().expect("lock").clone();
-    assert!(acknowledged.len() >= 200);
+    let token = new_token(&client, &base, &partner).await;
     let listing = client
         .get(format!("{base}/api/v1/credentials?limit=1"))
         .bearer_auth(&token)
@@ -151,11 +173,15 @@ async fn acknowledged_uploads_survive_kill_9(database: String) {
         .parse()
         .expect("number");
     assert!(
-        total >= acknowledged.len(),
+        total >= all.len(),
         "{total} stored < {} acknowledged",
-        acknowledged.len()
+        all.len()
     );
-    for id in &acknowledged {
+    let mut ids: Vec<&str> = all.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all.len(), "an upload was acknowledged twice");
+    for (id, claim) in &all {
         let response = client
             .get(format!("{base}/api/v1/credentials/{id}"))
             .bearer_auth(&token)
@@ -163,9 +189,62 @@ async fn acknowledged_uploads_survive_kill_9(database: String) {
             .await
             .expect("get");
         assert_eq!(response.status(), 200, "acknowledged upload {id} was lost");
+        let page = client
+            .get(format!("{base}/createmyresume/{claim}"))
+            .send()
+            .await
+            .expect("claim page");
+        assert_eq!(
+            page.status(),
+            200,
+            "the claim token of {id} no longer resolves"
+        );
     }
+    eprintln!(
+        "{rounds} kill(s), {} acknowledged uploads, all present once with a working claim link",
+        all.len()
+    );
     server.kill().expect("stop");
     server.wait().expect("reaped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_writers_on_sqlite_never_see_a_locked_database() {
+    let app = common::TestApp::spawn(common::Engine::Sqlite).await;
+    let partner = app.partner("busy").await;
+    let token = app.token(&partner, None).await;
+    let course = common::fixture_json("guide/three-courses.json")["credentials"][0].clone();
+    let mut writers = Vec::new();
+    for n in 0..200 {
+        let mut credential = course.clone();
+        credential["id"] = json!(format!("busy-{n}"));
+        let request = app
+            .client
+            .post(app.url("/api/v1/credentials"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(json!({"credentials": [credential]}).to_string());
+        writers.push(tokio::spawn(async move {
+            let response = request.send().await.expect("send");
+            (
+                response.status().as_u16(),
+                response.text().await.unwrap_or_default(),
+            )
+        }));
+    }
+    for writer in writers {
+        let (status, body) = writer.await.expect("writer");
+        assert_eq!(status, 200, "{body}");
+        assert!(!body.contains("locked"), "{body}");
+    }
+    let listing = app
+        .client
+        .get(app.url("/api/v1/credentials?limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listing.headers()["x-total-count"], "200");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
