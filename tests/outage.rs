@@ -325,7 +325,8 @@ async fn postgresql_stopped_under_load_fails_fast_and_recovers() {
         .await
         .expect("json");
     let token = token["access_token"].as_str().expect("token").to_string();
-    for id in acknowledged.lock().expect("lock").iter() {
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    for id in &acknowledged {
         let response = client
             .get(format!("{base}/api/v1/credentials/{id}"))
             .bearer_auth(&token)
