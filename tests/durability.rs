@@ -3,73 +3,16 @@
 
 mod common;
 
+use common::process::{Served, create_partner, free_port, token};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-async fn start(database: &str, port: u16) -> Child {
-    let child = binary()
-        .arg("serve")
-        .env("CC_DATABASE_URL", database)
-        .env("CC_VERIFY_NETWORK", "0")
-        .env("CC_BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
-    let mut child = child;
-    let client = common::client();
-    for _ in 0..200 {
-        let health = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await;
-        if health.is_ok_and(|r| r.status() == 200) {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not become ready");
-}
-
-async fn new_token(client: &reqwest::Client, base: &str, partner: &Value) -> String {
-    let token: Value = client
-        .post(format!("{base}/api/v1/token"))
-        .basic_auth(
-            partner["client_id"].as_str().expect("id"),
-            partner["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    token["access_token"].as_str().expect("token").to_string()
-}
-
 /// Writers upload until the server dies under them; returns what was acknowledged:
 /// (assertion id, claim token).
 async fn upload_until_killed(
-    server: &mut Child,
+    server: &mut Served,
     base: &str,
     token: &str,
     round: usize,
@@ -119,8 +62,7 @@ async fn upload_until_killed(
     while done.load(Ordering::Relaxed) < kill_after {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    server.kill().expect("kill -9");
-    server.wait().expect("reaped");
+    server.kill();
     for task in tasks {
         task.await.expect("writer");
     }
@@ -131,19 +73,7 @@ async fn upload_until_killed(
 /// the server at a different moment each round, restart, and check that every acknowledged
 /// upload is there once and its claim link still opens.
 async fn acknowledged_uploads_survive_kill_9(database: String) {
-    let output = binary()
-        .args([
-            "partner", "create", "--name", "Durable", "--slug", "durable",
-        ])
-        .env("CC_DATABASE_URL", &database)
-        .output()
-        .expect("create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let partner: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let partner = create_partner(&database, "durable");
     let rounds: usize = std::env::var("CC_CRASH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -153,14 +83,14 @@ async fn acknowledged_uploads_survive_kill_9(database: String) {
     let client = common::client();
     let mut all: Vec<(String, String)> = Vec::new();
     for round in 0..rounds {
-        let mut server = start(&database, port).await;
-        let token = new_token(&client, &base, &partner).await;
+        let mut server = Served::start(&database, port, &[], None).await;
+        let token = token(&base, &partner).await;
         // A different moment each round: after 50 to 400 acknowledgements.
         let kill_after = 50 + (round * 137) % 350;
         all.extend(upload_until_killed(&mut server, &base, &token, round, kill_after).await);
     }
-    let mut server = start(&database, port).await;
-    let token = new_token(&client, &base, &partner).await;
+    let _server = Served::start(&database, port, &[], None).await;
+    let token = token(&base, &partner).await;
     let listing = client
         .get(format!("{base}/api/v1/credentials?limit=1"))
         .bearer_auth(&token)
@@ -204,8 +134,6 @@ async fn acknowledged_uploads_survive_kill_9(database: String) {
         "{rounds} kill(s), {} acknowledged uploads, all present once with a working claim link",
         all.len()
     );
-    server.kill().expect("stop");
-    server.wait().expect("reaped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

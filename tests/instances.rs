@@ -5,60 +5,16 @@
 
 mod common;
 
+use common::process::{Served, create_partner, free_port, token};
 use common::smtp::SmtpServer;
 use credentialconnect::secrets;
 use credentialconnect::services::App;
 use credentialconnect::store::users::{self, Profile};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Instance {
-    process: Child,
-    base: String,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-async fn start(database: &str, smtp: &str) -> Instance {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let process = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
-        .arg("serve")
-        .env("CC_DATABASE_URL", database)
-        .env("CC_BIND", format!("127.0.0.1:{port}"))
-        .env("CC_SMTP_URL", smtp)
-        .env("CC_VERIFY_NETWORK", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let instance = Instance {
-        process,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = common::client();
-    for _ in 0..200 {
-        if client
-            .get(format!("{}/healthz", instance.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return instance;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("an instance did not start");
+async fn start(database: &str, smtp: &str) -> Served {
+    Served::start(database, free_port(), &[("CC_SMTP_URL", smtp)], None).await
 }
 
 /// A fresh schema on the test server, dropped at the end.
@@ -102,23 +58,6 @@ impl Drop for Schema {
     }
 }
 
-async fn token(base: &str, partner: &Value) -> String {
-    let body: Value = common::client()
-        .post(format!("{base}/api/v1/token"))
-        .basic_auth(
-            partner["client_id"].as_str().expect("id"),
-            partner["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    body["access_token"].as_str().expect("token").to_string()
-}
-
 async fn upload(base: &str, token: &str, body: String) -> Value {
     common::client()
         .post(format!("{base}/api/v1/credentials"))
@@ -137,24 +76,7 @@ async fn upload(base: &str, token: &str, body: String) -> Value {
 async fn two_instances_on_one_postgresql_share_everything_that_lasts() {
     let schema = Schema::new();
     let smtp = SmtpServer::start().await;
-    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
-        .args([
-            "partner",
-            "create",
-            "--name",
-            "Institution X",
-            "--slug",
-            "instx",
-        ])
-        .env("CC_DATABASE_URL", &schema.url)
-        .output()
-        .expect("create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let partner: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let partner = create_partner(&schema.url, "instx");
     let (a, b) = (
         start(&schema.url, &smtp.url()).await,
         start(&schema.url, &smtp.url()).await,

@@ -8,9 +8,10 @@
 
 mod common;
 
+use common::process::{Served, create_partner, free_port, token};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -121,15 +122,6 @@ impl Drop for Cluster {
     }
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// One observed request: when it started (since the test began), how long it took, status.
 #[derive(Clone, Copy)]
 struct Observation {
@@ -152,61 +144,11 @@ async fn postgresql_stopped_under_load_fails_fast_and_recovers() {
             .unwrap_or(30),
     );
     let cluster = Cluster::create();
-    let created = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
-        .args(["partner", "create", "--name", "Outage", "--slug", "outage"])
-        .env("CC_DATABASE_URL", cluster.url())
-        .output()
-        .expect("create");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let partner: Value = serde_json::from_slice(&created.stdout).expect("json");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
-            .arg("serve")
-            .env("CC_DATABASE_URL", cluster.url())
-            .env("CC_BIND", format!("127.0.0.1:{port}"))
-            .env("CC_VERIFY_NETWORK", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let partner = create_partner(&cluster.url(), "outage");
+    let server = Served::start(&cluster.url(), free_port(), &[], None).await;
+    let base = server.base.clone();
     let client = common::client();
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let token: Value = client
-        .post(format!("{base}/api/v1/token"))
-        .basic_auth(
-            partner["client_id"].as_str().expect("id"),
-            partner["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("token").to_string();
+    let token = token(&base, &partner).await;
 
     let began = Instant::now();
     let observations = Arc::new(Mutex::new(Vec::<Observation>::new()));
@@ -311,20 +253,7 @@ async fn postgresql_stopped_under_load_fails_fast_and_recovers() {
         "recovered only after {recovery:?}"
     );
 
-    let token: Value = client
-        .post(format!("{base}/api/v1/token"))
-        .basic_auth(
-            partner["client_id"].as_str().expect("id"),
-            partner["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("token").to_string();
+    let token = common::process::token(&base, &partner).await;
     let acknowledged = acknowledged.lock().expect("lock").clone();
     for id in &acknowledged {
         let response = client

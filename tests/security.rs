@@ -4,10 +4,11 @@
 mod common;
 
 use common::person::Person;
+use common::process::{Served, free_port};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture};
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Every secret a session of use produces, and where to look for them.
@@ -39,35 +40,17 @@ async fn story(database: &str) -> (Secrets, String) {
     assert!(output.status.success());
     let mut log = String::from_utf8_lossy(&output.stderr).into_owned();
     let partner: Value = serde_json::from_slice(&output.stdout).expect("json");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
     let log_file = tempfile::NamedTempFile::new().expect("log file");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
-        .arg("serve")
-        .env("CC_DATABASE_URL", database)
-        .env("CC_BIND", format!("127.0.0.1:{port}"))
-        .env("CC_SMTP_URL", smtp.url())
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
-        .stderr(log_file.reopen().expect("log"))
-        .spawn()
-        .expect("serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let smtp_url = smtp.url();
+    let mut server = Served::start(
+        database,
+        free_port(),
+        &[("CC_SMTP_URL", smtp_url.as_str()), ("RUST_LOG", "trace")],
+        Some(log_file.reopen().expect("log")),
+    )
+    .await;
+    let base = server.base.clone();
+    let client = common::client();
     let secret = partner["client_secret"]
         .as_str()
         .expect("secret")
@@ -162,8 +145,7 @@ async fn story(database: &str) -> (Secrets, String) {
         .await
         .expect("resume");
     assert_eq!(resume.status(), 200, "the session works");
-    server.kill().expect("stop");
-    server.wait().expect("reaped");
+    server.kill();
     log.push_str(&std::fs::read_to_string(log_file.path()).expect("log"));
     let verify_link_token = link.rsplit('/').next().expect("token").to_string();
     (

@@ -7,6 +7,7 @@
 )]
 
 pub mod person;
+pub mod process;
 pub mod smtp;
 
 use credentialconnect::config::Config;
