@@ -24,6 +24,8 @@ fn resume() -> Resume {
             date: Some("Spring 2023".into()),
             description: Some("Real numbers, limits and continuity, and differential and integral calculus of functions of one variable. ".repeat(3)),
             verification: Some(["verified", "attested", "none"][i % 3].into()),
+            verification_reason: Some("signature verified: eddsa-rdfc-2022 by did:key:z6Mk…".into()),
+            verification_checked_at: Some(1_764_201_600_000),
             revoked: i % 31 == 0,
         })
         .collect();
@@ -58,6 +60,7 @@ fn resume() -> Resume {
         entries,
         skills,
         inbox: 0,
+        shared_since: Some(1_764_201_600_000),
     }
 }
 
@@ -237,5 +240,6 @@ fn clone(resume: &Resume) -> Resume {
         entries: resume.entries.clone(),
         skills: resume.skills.clone(),
         inbox: resume.inbox,
+        shared_since: resume.shared_since,
     }
 }

@@ -287,8 +287,28 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
     screenshot(&browser, "resume-phone").await;
     browser.set_window_size(1280, 1000).await.expect("resize");
 
-    // A second person opening the same link cannot take them.
+    // The person shares their resume; an employer opens the link without an account and
+    // sees the courses, and not the hidden one.
+    click_button(&browser, "Make a share link").await;
+    wait_for_text(&browser, "Your resume is shared").await;
+    let share = browser
+        .find(Locator::Id("share-link"))
+        .await
+        .expect("the share link")
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("a link");
     browser.delete_all_cookies().await.expect("sign out");
+    browser.goto(&share).await.expect("shared resume");
+    let shared = wait_for_text(&browser, "What the labels mean").await;
+    assert!(
+        shared.contains("Introduction to Psychology") && !shared.contains("Calculus w/Analytic"),
+        "{shared}"
+    );
+    screenshot(&browser, "shared-resume").await;
+
+    // A second person opening the same link cannot take them.
     browser.goto(&courses).await.expect("open again");
     wait_for_text(&browser, "already on another resume").await;
     screenshot(&browser, "already-claimed").await;

@@ -18,9 +18,10 @@ struct Secrets {
     claim_token: String,
     session_cookie: String,
     verify_link_token: String,
+    share_token: String,
 }
 
-/// Runs a whole story (partner, token, upload, sign-up, confirmation, claim) against a real
+/// Runs a whole story (partner, token, upload, sign-up, confirmation, claim, sharing) against a real
 /// server process with the most verbose logging, and returns its secrets and its log.
 async fn story(database: &str) -> (Secrets, String) {
     let smtp = SmtpServer::start().await;
@@ -145,6 +146,22 @@ async fn story(database: &str) -> (Secrets, String) {
         .await
         .expect("resume");
     assert_eq!(resume.status(), 200, "the session works");
+    let resume = resume.text().await.expect("html");
+    let csrf = value_after(&resume, "name=\"csrf\" value=\"");
+    let shared = client
+        .post(format!("{base}/resume/share"))
+        .header("cookie", format!("cc_session={session_cookie}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("share")
+        .text()
+        .await
+        .expect("html");
+    let share_link = value_after(&shared, "id=\"share-link\" type=\"text\" readonly value=\"");
+    let employer = client.get(&share_link).send().await.expect("shared resume");
+    assert_eq!(employer.status(), 200, "the share link works");
+    let share_token = share_link.rsplit('/').next().expect("token").to_string();
     server.kill();
     log.push_str(&std::fs::read_to_string(log_file.path()).expect("log"));
     let verify_link_token = link.rsplit('/').next().expect("token").to_string();
@@ -155,9 +172,19 @@ async fn story(database: &str) -> (Secrets, String) {
             claim_token,
             session_cookie,
             verify_link_token,
+            share_token,
         },
         log,
     )
+}
+
+/// The quoted value that follows `marker` in `html`.
+fn value_after(html: &str, marker: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().expect("value").to_string()
 }
 
 fn assert_absent(haystack: &str, secrets: &Secrets, place: &str) {
@@ -167,6 +194,7 @@ fn assert_absent(haystack: &str, secrets: &Secrets, place: &str) {
         ("claim token", &secrets.claim_token),
         ("session cookie", &secrets.session_cookie),
         ("email link token", &secrets.verify_link_token),
+        ("share link token", &secrets.share_token),
     ] {
         if let Some(at) = haystack.find(secret.as_str()) {
             let start = haystack[..at].rfind('\n').map_or(0, |i| i + 1);

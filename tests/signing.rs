@@ -7,46 +7,11 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::issuer::{credential, did_key, ed25519_key, sign};
 use credentialconnect::domain::verification::VerificationState;
-use credentialconnect::verify::{Report, Verifier, data_integrity};
+use credentialconnect::verify::{Report, Verifier};
 use ed25519_dalek::Signer as _;
 use serde_json::{Value, json};
-
-fn ed25519_key() -> ed25519_dalek::SigningKey {
-    ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
-}
-
-fn did_key(key: &ed25519_dalek::SigningKey) -> String {
-    let mut bytes = vec![0xed, 0x01];
-    bytes.extend_from_slice(key.verifying_key().as_bytes());
-    format!("did:key:z{}", bs58::encode(bytes).into_string())
-}
-
-/// The OB 3.0 test vector's credential, issued by `issuer`.
-fn credential(issuer: &str) -> Value {
-    let mut credential =
-        common::fixture_json("standards/examples/signed/ob30-ldp-test-vector-unsigned.json");
-    credential["issuer"]["id"] = issuer.into();
-    credential
-}
-
-/// Signs with eddsa-rdfc-2022 as an issuer would.
-fn sign(verifier: &Verifier, mut credential: Value, method: &str) -> Value {
-    let proof = json!({
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-rdfc-2022",
-        "created": "2024-01-01T00:00:00Z",
-        "verificationMethod": method,
-        "proofPurpose": "assertionMethod"
-    });
-    let options = proof.as_object().expect("object").clone();
-    let data = data_integrity::hash_data(verifier, &options, &credential).expect("hash data");
-    let signature = ed25519_key().sign(&data);
-    let mut proof = proof;
-    proof["proofValue"] = format!("z{}", bs58::encode(signature.to_bytes()).into_string()).into();
-    credential["proof"] = proof;
-    credential
-}
 
 fn assert_state(report: &Report, state: VerificationState) {
     assert_eq!(

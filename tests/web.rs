@@ -854,3 +854,173 @@ async fn pages_send_security_headers_and_safe_cookies() {
         assert!(html.contains(label), "every input has a label: {label}");
     }
 }
+
+/// The id of the resume entry titled `title`, from the resume page.
+fn entry_id(html: &str, title: &str) -> String {
+    let heading = html
+        .find(&format!("<h3>{title}</h3>"))
+        .unwrap_or_else(|| panic!("no entry {title:?} in {html}"));
+    let start = html[..heading].rfind("id=\"entry-").expect("an entry id") + "id=\"entry-".len();
+    html[start..].split('"').next().expect("id").to_string()
+}
+
+/// Makes (or remakes) the person's share link from their resume page; returns it.
+async fn make_share_link(person: &Person) -> String {
+    let resume = person.get("/resume").await;
+    let created = person
+        .post("/resume/share", &[("csrf", &resume.csrf())])
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert!(created.has("cannot show it again"), "{}", created.html);
+    let marker = "id=\"share-link\" type=\"text\" readonly value=\"";
+    let start = created.html.find(marker).expect("the link") + marker.len();
+    created.html[start..]
+        .split('"')
+        .next()
+        .expect("link")
+        .to_string()
+}
+
+/// What someone without an account sees at a share link: (status, page).
+async fn as_employer(link: &str) -> (u16, String) {
+    let response = common::client().get(link).send().await.expect("GET");
+    let status = response.status().as_u16();
+    if status == 200 {
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["x-robots-tag"], "noindex, nofollow");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+    }
+    (status, response.text().await.expect("html"))
+}
+
+with_mail_on_both_engines!(
+    an_employer_with_the_share_link_sees_what_is_verified_and_not_what_was_hidden,
+    |app: TestApp, smtp: SmtpServer| async move {
+        common::publish_issuer_documents(&app.app.verifier);
+        let signed = fixture_json("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+        let attested = fixture_json("standards/examples/ob30/simple-did-key-method.json");
+        let link = upload(
+            &app,
+            "issuer",
+            json!({"credentials": [signed, attested]}).to_string(),
+        )
+        .await;
+        let person = claim_everything(&app, &smtp, &link, "sam@example.org").await;
+        let resume = person.get("/resume").await;
+        assert!(resume.has("Make a share link"), "{}", resume.html);
+        let added = person
+            .post(
+                "/resume/entries",
+                &[
+                    ("csrf", &resume.csrf()),
+                    ("section", "Experience"),
+                    ("title", "Volunteer coach"),
+                    ("organisation", "Youth league"),
+                ],
+            )
+            .await;
+        assert!(added.has("Volunteer coach"));
+
+        // A form from elsewhere makes no link.
+        let forged = person
+            .post("/resume/share", &[("csrf", "not-the-token")])
+            .await;
+        assert_eq!(forged.status, 403);
+        assert!(person.get("/resume").await.has("Make a share link"));
+
+        let first = make_share_link(&person).await;
+        assert!(first.starts_with(&app.url("/r/r_")), "{first}");
+        let (status, page) = as_employer(&first).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Jamie Smith") && page.contains("sam@example.org"));
+        assert!(page.contains("<h3>Teamwork Badge</h3>"), "{page}");
+        assert!(page.contains("signature verified"));
+        assert!(page.contains("verified by the partner"));
+        assert!(page.contains("<h3>Volunteer coach</h3>") && page.contains("self-reported"));
+        assert!(page.contains("How this was verified") && page.contains("(checked on "));
+        assert!(
+            !page.contains("/resume/entries/") && !page.contains("name=\"csrf\""),
+            "an employer gets no editing forms"
+        );
+
+        // What the person hides, employers no longer see.
+        let resume = person.get("/resume").await;
+        assert!(resume.has("Your resume is shared by a link made on"));
+        let test_1 = entry_id(&resume.html, "test 1");
+        person
+            .post(
+                &format!("/resume/entries/{test_1}/hide"),
+                &[("csrf", &resume.csrf())],
+            )
+            .await;
+        let (_, page) = as_employer(&first).await;
+        assert!(!page.contains("<h3>test 1</h3>"), "{page}");
+        assert!(page.contains("<h3>Teamwork Badge</h3>"));
+
+        // A new link ends the old one; stopping ends the new one.
+        let second = make_share_link(&person).await;
+        assert_ne!(first, second);
+        assert_eq!(as_employer(&first).await.0, 404);
+        assert_eq!(as_employer(&second).await.0, 200);
+        let resume = person.get("/resume").await;
+        let stopped = person
+            .post("/resume/share/stop", &[("csrf", &resume.csrf())])
+            .await;
+        assert!(
+            stopped.has("Your share link no longer works"),
+            "{}",
+            stopped.html
+        );
+        assert!(stopped.has("Make a share link"));
+        let (status, page) = as_employer(&second).await;
+        assert_eq!(status, 404);
+        assert!(page.contains("This link does not open a resume"));
+        assert_eq!(as_employer(&app.url("/r/r_guessed")).await.0, 404);
+    }
+);
+
+with_mail_on_both_engines!(
+    a_shared_resume_checks_its_credentials_again_once_the_last_check_is_an_hour_old,
+    |app: TestApp, smtp: SmtpServer| async move {
+        use common::issuer::{credential, did_key, ed25519_key, sign};
+        let did = did_key(&ed25519_key());
+        let fragment = did.trim_start_matches("did:key:");
+        let mut expiring = credential(&did);
+        let valid_until = app.app.clock.now_ms() + 10 * 60 * 1000;
+        expiring["validUntil"] = credentialconnect::clock::rfc3339(valid_until).into();
+        let expiring = sign(&app.app.verifier, expiring, &format!("{did}#{fragment}"));
+        let link = upload(
+            &app,
+            "issuer",
+            json!({"credentials": [expiring]}).to_string(),
+        )
+        .await;
+        let person = claim_everything(&app, &smtp, &link, "sam@example.org").await;
+        let share = make_share_link(&person).await;
+        let (_, page) = as_employer(&share).await;
+        assert!(page.contains("signature verified"), "{page}");
+
+        // Expired 10 minutes ago, but checked 20 minutes ago: the last check stands.
+        app.app
+            .clock
+            .advance(std::time::Duration::from_secs(20 * 60));
+        let (_, page) = as_employer(&share).await;
+        assert!(page.contains("signature verified"), "{page}");
+
+        // Past the hour the proofs are checked again, and the expiry shows.
+        app.app
+            .clock
+            .advance(std::time::Duration::from_secs(50 * 60));
+        let (_, page) = as_employer(&share).await;
+        assert!(page.contains("verification failed"), "{page}");
+        assert!(page.contains("expired: validUntil was"), "{page}");
+        let alerts = app
+            .app
+            .store
+            .read(credentialconnect::store::alerts::open)
+            .await
+            .expect("alerts");
+        assert!(alerts.iter().any(|a| a.kind == "verification_failed"));
+    }
+);

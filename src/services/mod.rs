@@ -10,6 +10,7 @@ pub mod mapping;
 pub mod partners;
 pub mod ratelimit;
 pub mod resume;
+pub mod sharing;
 pub mod uploads;
 pub mod verification;
 

@@ -5,6 +5,7 @@ use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
 use crate::store::StoreError;
 use crate::store::resume::{self, Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
+use crate::store::sharing;
 use crate::store::users::{self, Profile, User};
 
 /// Everything on one person's resume.
@@ -13,6 +14,8 @@ pub struct Resume {
     pub entries: Vec<Entry>,
     pub skills: Vec<ResumeSkill>,
     pub inbox: usize,
+    /// When the person's current share link was made, if they have one.
+    pub shared_since: Option<i64>,
 }
 
 pub async fn load(app: &App, user_id: &str) -> Result<Option<Resume>, StoreError> {
@@ -26,6 +29,7 @@ pub async fn load(app: &App, user_id: &str) -> Result<Option<Resume>, StoreError
                 entries: resume::entries(conn, &user_id)?,
                 skills: resume::skills(conn, &user_id)?,
                 inbox: resume::inbox(conn, &user_id)?.len(),
+                shared_since: sharing::made_at(conn, &user_id)?,
                 user,
             }))
         })

@@ -1,5 +1,5 @@
 //! Verification as a use case: checking the records of an upload before they are stored,
-//! checking stored credentials again when a package is viewed (cached for
+//! checking stored credentials again when a package or a shared resume is viewed (cached for
 //! `verification_ttl`), and the contexts an operator adds.
 
 use super::{App, millis};
@@ -18,6 +18,10 @@ const CONTEXTS_REFRESH_MS: i64 = 30_000;
 /// 500 credentials naming 500 different hosts must not hold a request for 40 minutes: what
 /// is not checked in time is `attested` (and `failed` for strict partners), saying why.
 const PACKAGE_BUDGET: Duration = Duration::from_secs(20);
+
+/// How long a page view may spend checking again: someone is waiting for the page, and what
+/// is not re-checked in time keeps its stored state until the next view.
+const RECHECK_BUDGET: Duration = Duration::from_secs(5);
 
 /// Verifies every record of a package (outer CLR and nested credentials alike) and settles
 /// each one's state, applying the partner's `strict` setting.
@@ -47,21 +51,44 @@ pub async fn verify_package(
 }
 
 /// Checks again the package's credentials whose verification is older than
-/// `verification_ttl` (a revocation or expiry since upload shows up), and stores the result.
-/// A credential that newly fails raises an alert and stops vouching for its skills.
+/// `verification_ttl`, so a revocation or expiry since upload shows up.
 pub async fn recheck_package(app: &App, package_id: &str) -> Result<(), StoreError> {
-    let now = app.clock.now_ms();
-    let before = now.saturating_sub(millis(app.config.verification_ttl));
+    let before = stale_before(app);
     let package = package_id.to_string();
     let stale = app
         .store
         .read(move |conn| holding::stale_verifications(conn, &package, before))
         .await?;
+    recheck(app, stale).await
+}
+
+/// Checks again the credentials a person owns whose verification is older than
+/// `verification_ttl` (when their shared resume is viewed).
+pub async fn recheck_owned(app: &App, user_id: &str) -> Result<(), StoreError> {
+    let before = stale_before(app);
+    let user = user_id.to_string();
+    let stale = app
+        .store
+        .read(move |conn| holding::stale_verifications_of_owner(conn, &user, before))
+        .await?;
+    recheck(app, stale).await
+}
+
+fn stale_before(app: &App) -> i64 {
+    app.clock
+        .now_ms()
+        .saturating_sub(millis(app.config.verification_ttl))
+}
+
+/// Verifies `stale` again and stores the results. A credential that newly fails raises an
+/// alert and stops vouching for its skills.
+async fn recheck(app: &App, stale: Vec<holding::StaleVerification>) -> Result<(), StoreError> {
     if stale.is_empty() {
         return Ok(());
     }
     refresh_contexts_if_stale(app).await?;
-    let deadline = tokio::time::Instant::now() + PACKAGE_BUDGET;
+    let now = app.clock.now_ms();
+    let deadline = tokio::time::Instant::now() + RECHECK_BUDGET;
     let mut updates = Vec::with_capacity(stale.len());
     for item in stale {
         let Ok(document) = serde_json::from_str::<Value>(&item.document) else {

@@ -469,20 +469,52 @@ pub struct StaleVerification {
     pub state: VerificationState,
 }
 
-/// The credentials of the package `token_hash` opens that carry a proof and were last
-/// verified before `before`.
+/// The credentials of a package that carry a proof and were last verified before `before`.
 pub fn stale_verifications(
     conn: &mut dyn Conn,
     package_id: &str,
     before: i64,
 ) -> Result<Vec<StaleVerification>, StoreError> {
-    let rows = conn.query(
-        "SELECT c.id, c.partner_id, COALESCE(c.assertion_id, c.assertion_key), c.document, c.jws, p.strict, c.verification
-         FROM packages k JOIN package_credentials pc ON pc.package_id = k.id
+    stale(
+        conn,
+        "FROM packages k JOIN package_credentials pc ON pc.package_id = k.id
          JOIN credentials c ON c.id = pc.credential_id JOIN partners p ON p.id = c.partner_id
          WHERE k.id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
          ORDER BY pc.position",
-        params![package_id, before],
+        package_id,
+        before,
+    )
+}
+
+/// The credentials a person owns that carry a proof and were last verified before `before`.
+pub fn stale_verifications_of_owner(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    before: i64,
+) -> Result<Vec<StaleVerification>, StoreError> {
+    stale(
+        conn,
+        "FROM credentials c JOIN partners p ON p.id = c.partner_id
+         WHERE c.owner_user_id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
+         ORDER BY c.created_at, c.position",
+        user_id,
+        before,
+    )
+}
+
+/// `from_where` selects credentials `c` (with their partner `p`) by `$1` = `key` and
+/// `$2` = `before`.
+fn stale(
+    conn: &mut dyn Conn,
+    from_where: &str,
+    key: &str,
+    before: i64,
+) -> Result<Vec<StaleVerification>, StoreError> {
+    let rows = conn.query(
+        &format!(
+            "SELECT c.id, c.partner_id, COALESCE(c.assertion_id, c.assertion_key), c.document, c.jws, p.strict, c.verification {from_where}"
+        ),
+        params![key, before],
     )?;
     rows.iter()
         .map(|row| {

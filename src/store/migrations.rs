@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0003_verification.sql"),
         include_str!("migrations/postgres/0003_verification.sql"),
     ),
+    (
+        4,
+        include_str!("migrations/sqlite/0004_sharing.sql"),
+        include_str!("migrations/postgres/0004_sharing.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -48,6 +53,7 @@ pub(super) const TABLES: &[&str] = &[
     "resume_skills",
     "email_outbox",
     "jsonld_contexts",
+    "resume_shares",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod partners;
 mod postgres;
 pub mod resume;
+pub mod sharing;
 mod sqlite;
 pub mod users;
 

@@ -308,6 +308,9 @@ pub struct Entry {
     pub date: Option<String>,
     pub description: Option<String>,
     pub verification: Option<String>,
+    /// What the last check of the proofs found, and when (partner credentials only).
+    pub verification_reason: Option<String>,
+    pub verification_checked_at: Option<i64>,
     pub revoked: bool,
 }
 
@@ -330,7 +333,8 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
     let rows = conn.query(
         "SELECT e.id, e.credential_id, COALESCE(c.section, e.section), e.hidden, COALESCE(c.name, e.title),
                 COALESCE(c.issuer_name, c.issuer_id, e.organisation), c.awarded_text, e.start_text, e.end_text,
-                COALESCE(c.description, e.description), c.verification, c.deleted_at
+                COALESCE(c.description, e.description), c.verification, c.deleted_at,
+                c.verification_reason, c.verification_checked_at
          FROM resume_entries e LEFT JOIN credentials c ON c.id = e.credential_id
          WHERE e.user_id = $1 ORDER BY COALESCE(c.awarded_at, ''), e.created_at, c.created_at, c.position, e.id",
         params![user_id],
@@ -357,6 +361,8 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
                 description: row.opt_text(9)?,
                 verification: row.opt_text(10)?,
                 revoked: row.opt_int(11)?.is_some(),
+                verification_reason: row.opt_text(12)?,
+                verification_checked_at: row.opt_int(13)?,
             })
         })
         .collect()

@@ -6,6 +6,7 @@
     reason = "each test binary uses a different part of the harness"
 )]
 
+pub mod issuer;
 pub mod person;
 pub mod process;
 pub mod smtp;

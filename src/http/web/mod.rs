@@ -5,6 +5,7 @@
 mod accounts;
 mod claim;
 pub mod resume;
+mod sharing;
 pub mod visitor;
 
 use crate::domain::verification::VerificationState;
@@ -51,6 +52,9 @@ pub fn router() -> Router<AppState> {
             get(resume::confirm_delete).post(resume::delete_entry),
         )
         .route("/resume/skills/{id}/{action}", post(resume::skill_action))
+        .route("/resume/share", post(sharing::create))
+        .route("/resume/share/stop", post(sharing::stop))
+        .route("/r/{token}", get(sharing::page))
         .fallback(not_found)
 }
 

@@ -25,6 +25,9 @@ pub struct EntryView {
     pub revoked: bool,
     pub verification_class: &'static str,
     pub verification_label: &'static str,
+    /// What the last check of the proofs found and on which day (partner credentials).
+    pub verification_reason: Option<String>,
+    pub checked_on: Option<String>,
 }
 
 pub struct SectionView {
@@ -62,6 +65,8 @@ pub struct ResumeView {
     pub summary_value: String,
     pub skills: Vec<SkillView>,
     pub sections: Vec<SectionView>,
+    /// The day the person's current share link was made, if they have one.
+    pub shared_since: Option<String>,
 }
 
 #[derive(Template)]
@@ -89,7 +94,14 @@ fn entry_view(entry: Entry) -> EntryView {
         revoked: entry.revoked,
         verification_class,
         verification_label,
+        verification_reason: entry.verification_reason,
+        checked_on: entry.verification_checked_at.map(day),
     }
+}
+
+/// The day of a timestamp, as pages show it (UTC).
+fn day(ms: i64) -> String {
+    crate::clock::rfc3339(ms).chars().take(10).collect()
 }
 
 fn skill_view(skill: ResumeSkill) -> SkillView {
@@ -159,7 +171,16 @@ pub fn view(resume: resume::Resume) -> ResumeView {
         summary_value: value(&profile.summary),
         skills: resume.skills.into_iter().map(skill_view).collect(),
         sections,
+        shared_since: resume.shared_since.map(day),
     }
+}
+
+/// The resume as whoever holds its share link sees it: what the person hid and what the
+/// issuer revoked are left out.
+pub fn shared_view(mut resume: resume::Resume) -> ResumeView {
+    resume.entries.retain(|e| !e.hidden && !e.revoked);
+    resume.skills.retain(|s| !s.hidden && !s.revoked);
+    view(resume)
 }
 
 pub fn placeable_titles() -> Vec<&'static str> {
@@ -191,6 +212,7 @@ fn notice_text(notice: &Notice) -> Option<String> {
         "added" => "Your entry was added.",
         "saved" => "Saved.",
         "level" => "The level was saved.",
+        "unshared" => "Your share link no longer works. Make a new one whenever you like.",
         _ => return None,
     };
     Some(text.to_string())

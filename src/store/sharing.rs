@@ -1,0 +1,48 @@
+//! Share links: a person's resume opened by whoever holds the link. One link per person at
+//! a time; the row keeps only the digest of the link's secret.
+
+use super::{Conn, StoreError, params};
+
+/// Makes `token_hash` the person's share link, replacing (and so ending) any earlier one.
+pub fn replace(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    stop(conn, user_id)?;
+    conn.execute(
+        "INSERT INTO resume_shares (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
+        params![token_hash, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// Ends the person's share link; false when there was none.
+pub fn stop(conn: &mut dyn Conn, user_id: &str) -> Result<bool, StoreError> {
+    let removed = conn.execute(
+        "DELETE FROM resume_shares WHERE user_id = $1",
+        params![user_id],
+    )?;
+    Ok(removed > 0)
+}
+
+/// When the person's current link was made, if they have one.
+pub fn made_at(conn: &mut dyn Conn, user_id: &str) -> Result<Option<i64>, StoreError> {
+    conn.query_opt(
+        "SELECT created_at FROM resume_shares WHERE user_id = $1",
+        params![user_id],
+    )?
+    .map(|row| row.int(0))
+    .transpose()
+}
+
+/// The person a link's digest opens the resume of.
+pub fn owner(conn: &mut dyn Conn, token_hash: &str) -> Result<Option<String>, StoreError> {
+    conn.query_opt(
+        "SELECT user_id FROM resume_shares WHERE token_hash = $1",
+        params![token_hash],
+    )?
+    .map(|row| row.text(0))
+    .transpose()
+}
