@@ -200,7 +200,7 @@ echo "== preparing: $PEOPLE people sign up, confirm their email and claim; reque
 max_rate=$(printf '%s\n' $RATES | sort -g | tail -n 1)
 case "$MODE" in
   soak) new_needed=$(awk -v r="$SOAK_RATE" -v m="$SOAK_MINUTES" 'BEGIN { printf "%d", r * 0.03 * m * 60 * 3 }') ;;
-  overload) new_needed=$(awk -v r="$max_rate" -v f="$OVERLOAD_FACTOR" -v s="$OVERLOAD_SECONDS" -v q="$RECOVERY_SECONDS" 'BEGIN { printf "%d", r * 0.15 * (f * s + q) * 3 }') ;;
+  overload) new_needed=$(awk -v r="$max_rate" -v f="$OVERLOAD_FACTOR" -v s="$OVERLOAD_SECONDS" -v q="$RECOVERY_SECONDS" 'BEGIN { printf "%d", r * 0.15 * (f * s + q) }') ;;
   *) new_needed=$(awk -v r="$max_rate" -v d="$DURATION" -v n="$(printf '%s\n' $RATES | wc -l)" 'BEGIN { printf "%d", r * 0.15 * d * n * 3 }') ;;
 esac
 (( new_needed < 2000 )) && new_needed=2000
