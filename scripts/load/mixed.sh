@@ -26,7 +26,7 @@
 # than 30 s after the overload ended (from its log, so RUST_LOG must be info).
 #
 # Environment:
-#   RATE             total requests per second (default 300)
+#   RATE             total requests per second (default 200)
 #   RATES            several rates, one after another on the same server ("100 200 400")
 #   DURATION         seconds per run (default 60)
 #   MIX              per-route shares in percent
@@ -63,7 +63,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-RATE="${RATE:-300}"
+RATE="${RATE:-200}"
 RATES="${RATES:-$RATE}"
 DURATION="${DURATION:-60}"
 DURATION="${DURATION%s}"
