@@ -24,9 +24,12 @@ pub struct Config {
     pub limits: Limits,
     /// Serve `POST /bench/echo` for load benchmarks (`CC_BENCH_ECHO=1`).
     pub bench_echo: bool,
-    /// Requests handled at once; past it the service answers 503 at once rather than queueing
-    /// (`CC_MAX_IN_FLIGHT`, default 1024; 0 = no limit).
+    /// Requests handled at once (`CC_MAX_IN_FLIGHT`, default 32 per CPU core; 0 = no limit).
+    /// Past it a request waits for a turn for at most `max_queue_wait`, then gets 503.
     pub max_in_flight: usize,
+    /// The longest a request waits for a turn before it is answered 503 (`CC_MAX_QUEUE_MS`,
+    /// default 500; 0 = answer 503 at once).
+    pub max_queue_wait: Duration,
     /// Token requests per client address per minute (`CC_TOKEN_RATE_PER_MINUTE`, default
     /// 600; 0 = no limit).
     pub token_rate_per_minute: u32,
@@ -112,7 +115,8 @@ impl Config {
             max_body_bytes: 5 * 1024 * 1024,
             limits: Limits::default(),
             bench_echo: false,
-            max_in_flight: 1024,
+            max_in_flight: default_max_in_flight(),
+            max_queue_wait: Duration::from_millis(500),
             token_rate_per_minute: 600,
             upload_rate_per_minute: 6000,
             mail: MailConfig {
@@ -156,7 +160,9 @@ impl Config {
             usize::try_from(number("CC_MAX_ALIGNMENTS", 200)?).map_err(|e| e.to_string())?;
         config.bench_echo = var("CC_BENCH_ECHO").is_some_and(|v| v == "1" || v == "true");
         config.max_in_flight =
-            usize::try_from(number("CC_MAX_IN_FLIGHT", 1024)?).map_err(|e| e.to_string())?;
+            usize::try_from(number("CC_MAX_IN_FLIGHT", default_max_in_flight() as u64)?)
+                .map_err(|e| e.to_string())?;
+        config.max_queue_wait = Duration::from_millis(number("CC_MAX_QUEUE_MS", 500)?);
         config.token_rate_per_minute =
             u32::try_from(number("CC_TOKEN_RATE_PER_MINUTE", 600)?).map_err(|e| e.to_string())?;
         config.upload_rate_per_minute =
@@ -180,6 +186,12 @@ impl Config {
         config.verification_ttl = Duration::from_secs(number("CC_VERIFY_RECHECK_SECONDS", 3600)?);
         Ok(config)
     }
+}
+
+/// 32 requests in flight per CPU core: enough to keep the SQLite writer's batches full, few
+/// enough that the requests admitted are served quickly on a small machine.
+fn default_max_in_flight() -> usize {
+    32 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -35,7 +36,7 @@ pub fn router(app: App) -> Router {
     let max_body = app.config.max_body_bytes;
     let bench_echo = app.config.bench_echo;
     let https = app.config.public_url.starts_with("https://");
-    let max_in_flight = app.config.max_in_flight;
+    let admission = Admission::new(app.config.max_in_flight, app.config.max_queue_wait);
     let state = AppState {
         app,
         openapi: Arc::new(openapi),
@@ -56,13 +57,8 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(if max_in_flight == 0 {
-        tokio::sync::Semaphore::MAX_PERMITS
-    } else {
-        max_in_flight
-    }));
     router
-        .layer(axum::middleware::from_fn(move |request, next| shed_load(in_flight.clone(), request, next)))
+        .layer(axum::middleware::from_fn(move |request, next| shed_load(admission.clone(), request, next)))
         .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -90,14 +86,55 @@ pub fn with_api_errors<S: Clone + Send + Sync + 'static>(
         ))
 }
 
-/// Past the limit of requests in flight, answers 503 at once (with `Retry-After`) instead of
-/// queueing: under overload the service stays responsive and recovers as soon as load drops.
+/// Admission control: at most `permits` requests are handled at once; the others wait for a
+/// turn, in arrival order, for at most `max_wait`, and are then answered 503. A fixed bound on
+/// the wait rather than on the queue's length keeps an accepted request's latency bounded
+/// whatever the machine's speed: under overload the queue holds at most `max_wait` of work,
+/// and it is empty `max_wait` after the load drops.
+#[derive(Clone)]
+pub struct Admission {
+    permits: Arc<tokio::sync::Semaphore>,
+    max_wait: Duration,
+}
+
+impl Admission {
+    /// `max_in_flight` 0 means no limit.
+    pub fn new(max_in_flight: usize, max_wait: Duration) -> Admission {
+        let permits = if max_in_flight == 0 {
+            tokio::sync::Semaphore::MAX_PERMITS
+        } else {
+            max_in_flight
+        };
+        Admission {
+            permits: Arc::new(tokio::sync::Semaphore::new(permits)),
+            max_wait,
+        }
+    }
+
+    /// A turn, at once or within `max_wait`; `None` when the request is to be shed.
+    async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        if self.max_wait.is_zero() {
+            return None;
+        }
+        tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+}
+
+/// Past the limit of requests in flight and the longest wait for a turn, answers 503 (with
+/// `Retry-After`): under overload the service stays responsive and recovers as soon as load
+/// drops.
 async fn shed_load(
-    in_flight: Arc<tokio::sync::Semaphore>,
+    admission: Admission,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let Ok(_permit) = in_flight.try_acquire_owned() else {
+    let Some(_permit) = admission.admit().await else {
         if request.uri().path().starts_with("/api/") {
             return api::imsx::ApiError::overloaded().into_response();
         }
@@ -146,15 +183,24 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
 
-    #[tokio::test]
-    async fn past_the_in_flight_limit_requests_are_shed_with_503_and_retry_after() {
-        let full = Arc::new(tokio::sync::Semaphore::new(0));
-        let routes: Router = Router::new()
+    fn routes_behind(admission: Admission) -> Router {
+        Router::new()
             .route("/api/v1/x", axum::routing::get(|| async { "ok" }))
             .route("/page", axum::routing::get(|| async { "ok" }))
             .layer(axum::middleware::from_fn(move |request, next| {
-                shed_load(full.clone(), request, next)
-            }));
+                shed_load(admission.clone(), request, next)
+            }))
+    }
+
+    #[tokio::test]
+    async fn past_the_in_flight_limit_requests_are_shed_with_503_and_retry_after() {
+        let full = Admission::new(1, Duration::ZERO);
+        let _busy = full
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .expect("the one slot");
+        let routes = routes_behind(full);
         for (path, json) in [("/api/v1/x", true), ("/page", false)] {
             let response = routes
                 .clone()
@@ -173,6 +219,53 @@ mod tests {
                 "{path}: {content_type}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_limit_waits_its_turn_within_the_queue_time() {
+        let admission = Admission::new(1, Duration::from_secs(5));
+        let busy = admission
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .expect("the one slot");
+        let routes = routes_behind(admission);
+        let waiting = tokio::spawn(
+            routes.oneshot(
+                Request::get("/api/v1/x")
+                    .body(Body::empty())
+                    .expect("request"),
+            ),
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "it waits while the slot is taken");
+        drop(busy);
+        let response = waiting.await.expect("task").expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_waits_longer_than_the_queue_time_is_shed() {
+        let admission = Admission::new(1, Duration::from_millis(200));
+        let _busy = admission
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .expect("the one slot");
+        let started = std::time::Instant::now();
+        let response = routes_behind(admission)
+            .oneshot(
+                Request::get("/api/v1/x")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let waited = started.elapsed();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert!(waited >= Duration::from_millis(200), "waited {waited:?}");
+        assert!(waited < Duration::from_secs(2), "waited {waited:?}");
     }
 
     #[tokio::test]
