@@ -150,7 +150,7 @@ fn fingerprint_of(document: &Value, jws: Option<&str>, canonical: &mut Vec<u8>) 
     hasher.update(&canonical);
     hasher.update([0]);
     hasher.update(jws.unwrap_or("").as_bytes());
-    hex::encode(hasher.finalize())
+    crate::secrets::to_hex(&hasher.finalize())
 }
 
 /// A read package.
@@ -971,7 +971,7 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_scalar(&mut *out, key);
+                write_string(out, key);
                 out.push(b':');
                 write_canonical(value, out);
             }
@@ -987,11 +987,48 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
+        Value::String(text) => write_string(out, text),
         scalar => write_scalar(out, scalar),
     }
 }
 
-fn write_scalar(out: &mut Vec<u8>, value: &impl Serialize) {
+/// A JSON string, escaped exactly as serde_json escapes it. Nearly every string needs no
+/// escape at all, and is copied as it is.
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    if needs_escape(text.as_bytes()) {
+        write_scalar(out, text);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether any byte is one JSON escapes: a control character, `"` or `\`. Tested eight
+/// bytes at a time (the classic "has a byte less than n / equal to b" word tricks, whose
+/// yes-or-no answer is exact): fingerprints pass over every string of every upload.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGH != 0;
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
+        if control
+            || has_zero_byte(word ^ (ONES * u64::from(b'"')))
+            || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+fn write_scalar(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
     // Writing JSON into a Vec cannot fail.
     let _ = serde_json::to_writer(out, value);
 }
@@ -1251,6 +1288,35 @@ mod tests {
         changed["name"] = json!("Intro II");
         let c = read_default(json!({"credentials": [changed]})).expect("valid");
         assert_ne!(a.records[0].fingerprint, c.records[0].fingerprint);
+    }
+
+    #[test]
+    fn canonical_strings_are_escaped_as_serde_json_escapes_them() {
+        for text in [
+            "",
+            "plain",
+            "caf\u{e9} \u{1f600}",
+            "quote \" and backslash \\",
+            "line\nbreak\ttab\u{1}\u{1f}\u{7f}",
+            "sixteen bytes ok\"",
+            "0123456789abcdef\\",
+        ] {
+            let mut out = Vec::new();
+            write_string(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).expect("json"), "{text:?}");
+        }
+        // Every byte value at every position of a word and of the tail.
+        for position in 0..19 {
+            for byte in 0u8..=0x7f {
+                let mut text = vec![b'a'; 19];
+                text[position] = byte;
+                let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
+                assert_eq!(needs_escape(&text), escaped, "byte {byte:#x} at {position}");
+            }
+        }
+        for byte in [0x80u8, 0xa0, 0xdc, 0xff] {
+            assert!(!needs_escape(&[byte; 16]), "byte {byte:#x}");
+        }
     }
 
     /// Stored fingerprints decide "unchanged" for later uploads: the canonical form must not
