@@ -63,7 +63,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$((20000 + RANDOM % 40000))
+# A port nothing listens on (checked by trying to connect).
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
 echo "== starting the server under callgrind on $BASE"
 CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 \
