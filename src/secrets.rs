@@ -7,10 +7,60 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Fills `buf` from the operating system's CSPRNG.
+///
+/// Small requests are served from a per-thread pool of OS random bytes, refilled 4 KiB at a
+/// time: an upload needs two (its package id and claim token), and one system call each
+/// showed up under load. Each pooled byte is handed out once and wiped as it is taken.
 pub fn fill_random(buf: &mut [u8]) {
+    if buf.len() > POOL_BYTES / 8 {
+        os_random(buf);
+        return;
+    }
+    POOL.with_borrow_mut(|pool| {
+        if POOL_BYTES - pool.taken < buf.len() {
+            os_random(&mut pool.bytes);
+            pool.taken = 0;
+        }
+        let fresh = &mut pool.bytes[pool.taken..pool.taken + buf.len()];
+        buf.copy_from_slice(fresh);
+        fresh.fill(0);
+        pool.taken += buf.len();
+    });
+}
+
+const POOL_BYTES: usize = 4096;
+
+struct RandomPool {
+    bytes: [u8; POOL_BYTES],
+    /// Bytes already handed out (and wiped) from the front of `bytes`.
+    taken: usize,
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<RandomPool> = const {
+        std::cell::RefCell::new(RandomPool {
+            bytes: [0; POOL_BYTES],
+            taken: POOL_BYTES,
+        })
+    };
+}
+
+fn os_random(buf: &mut [u8]) {
     // The OS generator failing leaves no safe way to go on.
     #[expect(clippy::expect_used, reason = "no randomness means no safe tokens")]
     getrandom::fill(buf).expect("the operating system's random generator failed");
+}
+
+/// Lower-case hex. `hex::encode` builds its string a `char` at a time, which costs several
+/// times more; digests are encoded on every request.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 /// A new secret: `prefix` followed by 256 random bits in base64url.
@@ -22,7 +72,7 @@ pub fn new_secret(prefix: &str) -> String {
 
 /// The stored form of a secret: its SHA-256 digest in hex.
 pub fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    to_hex(&Sha256::digest(secret.as_bytes()))
 }
 
 /// Whether `secret` is the one whose digest is `stored`, in constant time.
@@ -69,6 +119,27 @@ mod tests {
             split_claim_token(&format!("{}{}", "z".repeat(32), "a".repeat(43))),
             None
         );
+    }
+
+    #[test]
+    fn hex_is_lower_case_like_the_hex_crate() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(to_hex(&bytes), hex::encode(&bytes));
+        assert_eq!(to_hex(&[]), "");
+    }
+
+    #[test]
+    fn pooled_random_bytes_are_never_handed_out_twice() {
+        // Enough draws to go through the pool several times, with sizes that straddle its end.
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..1000 {
+            let mut id = vec![0u8; 10 + i % 23];
+            fill_random(&mut id);
+            assert!(seen.insert(id), "draw {i} repeated an earlier one");
+        }
+        let mut large = [0u8; POOL_BYTES];
+        fill_random(&mut large);
+        assert!(large.iter().any(|&b| b != 0));
     }
 
     #[test]

@@ -477,6 +477,38 @@ on_both_engines!(
     }
 );
 
+on_both_engines!(
+    a_large_package_sent_again_is_unchanged_and_one_edit_is_an_update,
+    |app: TestApp| async move {
+        // More records than the store looks up one by one, so the other form of the lookup
+        // of earlier submissions is used too.
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let mut package = json!({
+            "credentials": (0..60)
+                .map(|i| course_with_type(&format!("bulk-{i}"), "Course"))
+                .collect::<Vec<_>>()
+        });
+        let results = |body: &Value| -> Vec<String> {
+            body["credentials"]
+                .as_array()
+                .expect("credentials")
+                .iter()
+                .map(|c| c["result"].as_str().expect("result").to_string())
+                .collect()
+        };
+        let first = ok(app.upload(&token, package.to_string()).await).await;
+        assert!(results(&first).iter().all(|r| r == "created"));
+        let again = ok(app.upload(&token, package.to_string()).await).await;
+        assert!(results(&again).iter().all(|r| r == "unchanged"));
+        package["credentials"][59]["name"] = json!("Calculus II");
+        let edited = ok(app.upload(&token, package.to_string()).await).await;
+        let edited = results(&edited);
+        assert!(edited[..59].iter().all(|r| r == "unchanged"));
+        assert_eq!(edited[59], "updated");
+    }
+);
+
 fn course_with_type(id: &str, achievement_type: &str) -> Value {
     let mut course = fixture_json("guide/three-courses.json")["credentials"][0].clone();
     course["id"] = json!(id);

@@ -141,14 +141,16 @@ pub struct Record {
 
 /// A digest of everything the partner sent for a record, key order aside: equal
 /// fingerprints mean an update changes nothing ("unchanged").
-fn fingerprint_of(document: &Value, jws: Option<&str>) -> String {
-    let mut canonical = Vec::with_capacity(2048);
-    write_canonical(document, &mut canonical);
+///
+/// `canonical` is scratch space, reused across a package's records.
+fn fingerprint_of(document: &Value, jws: Option<&str>, canonical: &mut Vec<u8>) -> String {
+    canonical.clear();
+    write_canonical(document, canonical);
     let mut hasher = Sha256::new();
     hasher.update(&canonical);
     hasher.update([0]);
     hasher.update(jws.unwrap_or("").as_bytes());
-    hex::encode(hasher.finalize())
+    crate::secrets::to_hex(&hasher.finalize())
 }
 
 /// A read package.
@@ -228,13 +230,15 @@ pub fn read(
     // Top-level credentials move out of the body rather than being copied (see
     // `read_credential`); nested ones were copied, since their CLR keeps them.
     let mut records = reader.records;
+    let mut canonical = Vec::with_capacity(4096);
     for record in &mut records {
         if record.document.is_null()
             && let Some(document) = body.pointer_mut(&record.pointer)
         {
             record.document = document.take();
         }
-        record.fingerprint = fingerprint_of(&record.document, record.jws.as_deref());
+        record.fingerprint =
+            fingerprint_of(&record.document, record.jws.as_deref(), &mut canonical);
     }
     let mut package = Package {
         recipient_token,
@@ -958,16 +962,18 @@ fn kind_of(value: &Value) -> &'static str {
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            // Sorting the entries, not the keys, saves looking each key up again (a hash
+            // per key). Keys are unique, so the order is that of the keys alone.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
             out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
+            for (i, (key, value)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_scalar(&mut *out, key);
+                write_string(out, key);
                 out.push(b':');
-                write_canonical(&map[key], out);
+                write_canonical(value, out);
             }
             out.push(b'}');
         }
@@ -981,11 +987,48 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
+        Value::String(text) => write_string(out, text),
         scalar => write_scalar(out, scalar),
     }
 }
 
-fn write_scalar(out: &mut Vec<u8>, value: &impl Serialize) {
+/// A JSON string, escaped exactly as serde_json escapes it. Nearly every string needs no
+/// escape at all, and is copied as it is.
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    if needs_escape(text.as_bytes()) {
+        write_scalar(out, text);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether any byte is one JSON escapes: a control character, `"` or `\`. Tested eight
+/// bytes at a time (the classic "has a byte less than n / equal to b" word tricks, whose
+/// yes-or-no answer is exact): fingerprints pass over every string of every upload.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGH != 0;
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
+        if control
+            || has_zero_byte(word ^ (ONES * u64::from(b'"')))
+            || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+fn write_scalar(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
     // Writing JSON into a Vec cannot fail.
     let _ = serde_json::to_writer(out, value);
 }
@@ -1245,5 +1288,59 @@ mod tests {
         changed["name"] = json!("Intro II");
         let c = read_default(json!({"credentials": [changed]})).expect("valid");
         assert_ne!(a.records[0].fingerprint, c.records[0].fingerprint);
+    }
+
+    #[test]
+    fn canonical_strings_are_escaped_as_serde_json_escapes_them() {
+        for text in [
+            "",
+            "plain",
+            "caf\u{e9} \u{1f600}",
+            "quote \" and backslash \\",
+            "line\nbreak\ttab\u{1}\u{1f}\u{7f}",
+            "sixteen bytes ok\"",
+            "0123456789abcdef\\",
+        ] {
+            let mut out = Vec::new();
+            write_string(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).expect("json"), "{text:?}");
+        }
+        // Every byte value at every position of a word and of the tail.
+        for position in 0..19 {
+            for byte in 0u8..=0x7f {
+                let mut text = vec![b'a'; 19];
+                text[position] = byte;
+                let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
+                assert_eq!(needs_escape(&text), escaped, "byte {byte:#x} at {position}");
+            }
+        }
+        for byte in [0x80u8, 0xa0, 0xdc, 0xff] {
+            assert!(!needs_escape(&[byte; 16]), "byte {byte:#x}");
+        }
+    }
+
+    /// Stored fingerprints decide "unchanged" for later uploads: the canonical form must not
+    /// drift. These are SHA-256 of each credential as JSON with keys sorted, no whitespace,
+    /// then a zero byte (no JWS).
+    #[test]
+    fn fingerprints_of_the_guide_package_are_stable() {
+        let body: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/guide/three-courses.json"
+        ))
+        .expect("fixture");
+        let package = read_default(body).expect("valid");
+        let fingerprints: Vec<&str> = package
+            .records
+            .iter()
+            .map(|r| r.fingerprint.as_str())
+            .collect();
+        assert_eq!(
+            fingerprints,
+            [
+                "80b1cafc8e360189649d1d1d064edb86f6fab8c0a3f7f3ab7e0ce7a93a470472",
+                "2bceb987125e030f0ea3d9b8b847d3e1982554db3e14e2082b33053f2e7850b4",
+                "bf645b5d3859277037d6d9ff8db63b852fae67b5761f8cd52f70e1f9e77ba1bc",
+            ]
+        );
     }
 }

@@ -142,14 +142,7 @@ fn existing_records<'p>(
 ) -> Result<HashMap<&'p str, Existing>, StoreError> {
     let mut values: Vec<Value> = vec![partner_id.into()];
     values.extend(package.records.iter().map(|r| Value::from(r.key.as_str())));
-    let placeholders: Vec<String> = (2..=values.len()).map(|i| format!("${i}")).collect();
-    let rows = conn.query(
-        &format!(
-            "SELECT assertion_key, id, fingerprint, deleted_at FROM credentials WHERE partner_id = $1 AND assertion_key IN ({})",
-            placeholders.join(", ")
-        ),
-        &values,
-    )?;
+    let rows = conn.query(&existing_records_sql(values.len() - 1), &values)?;
     let mut found = HashMap::new();
     for row in rows {
         let key = row.text(0)?;
@@ -165,6 +158,27 @@ fn existing_records<'p>(
         }
     }
     Ok(found)
+}
+
+/// Packages up to this many records look theirs up one key at a time (see below).
+const POINT_LOOKUPS: usize = 50;
+
+/// The query for `existing_records` with `keys` keys (`$2`…). For a usual package it is a
+/// `UNION ALL` of point lookups on the (partner_id, assertion_key) index: an `IN` list makes
+/// SQLite build a temporary b-tree of the keys first, which cost the writer thread more than
+/// the lookups themselves. Past `POINT_LOOKUPS` (and SQLite's limit of 500 terms in a
+/// compound SELECT) it is the `IN` list.
+fn existing_records_sql(keys: usize) -> String {
+    const SELECT: &str = "SELECT assertion_key, id, fingerprint, deleted_at FROM credentials WHERE partner_id = $1 AND assertion_key";
+    if keys <= POINT_LOOKUPS {
+        (2..keys + 2)
+            .map(|i| format!("{SELECT} = ${i}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    } else {
+        let placeholders: Vec<String> = (2..keys + 2).map(|i| format!("${i}")).collect();
+        format!("{SELECT} IN ({})", placeholders.join(", "))
+    }
 }
 
 /// A stored record the upload may update.

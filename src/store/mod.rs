@@ -260,5 +260,5 @@ pub fn new_id() -> String {
     crate::secrets::fill_random(&mut bytes[6..]);
     let millis = crate::clock::system_now_ms().to_be_bytes();
     bytes[..6].copy_from_slice(&millis[2..]);
-    hex::encode(bytes)
+    crate::secrets::to_hex(&bytes)
 }
