@@ -79,7 +79,9 @@ fn escape_controls_in_strings(bytes: &[u8]) -> Option<Escaped> {
     let mut escape = false;
     let mut out: Option<Escaped> = None;
     for (i, &b) in bytes.iter().enumerate() {
-        let replace = in_string && b < 0x20;
+        // A control character right after a backslash is an invalid escape, not a raw
+        // character to tolerate: it stays as it is, for serde_json to refuse.
+        let replace = in_string && !escape && b < 0x20;
         if in_string {
             if escape {
                 escape = false;
@@ -98,7 +100,6 @@ fn escape_controls_in_strings(bytes: &[u8]) -> Option<Escaped> {
             });
             e.text.extend_from_slice(format!("\\u{b:04x}").as_bytes());
             e.replaced_at.push(i);
-            escape = false;
         } else if let Some(e) = out.as_mut() {
             e.text.push(b);
         }
@@ -182,6 +183,18 @@ mod tests {
         let text = b"{\n\"a\": \"x\ny\",\n\"b\": 1 2\n}";
         let err = parse(text).expect_err("bad literal");
         assert_eq!(err.line, 4, "{err}");
+    }
+
+    #[test]
+    fn a_backslash_before_a_raw_control_character_is_an_invalid_escape() {
+        // `\` then a raw line break is no JSON escape; tolerating the raw character must not
+        // turn it into a literal backslash followed by "u000a".
+        let err = parse(b"{\"a\": \"x\\\ny\"}").expect_err("invalid escape");
+        assert!(err.message.contains("escape"), "{err}");
+        assert_eq!(err.line, 2, "{err}");
+        // An escaped backslash before a raw line break is fine.
+        let v = parse(b"[\"x\\\\\ny\"]").expect("escaped backslash, then a raw line break");
+        assert_eq!(v[0], "x\\\ny");
     }
 
     #[test]

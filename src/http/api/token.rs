@@ -124,7 +124,11 @@ async fn issue(state: &AppState, request: Request) -> Result<Response, TokenErro
         .into_response())
 }
 
-/// The form fields, from a urlencoded or multipart body. A repeated field is an error.
+/// The request parameters RFC 6749 defines for this grant: each may be sent once.
+const KNOWN_PARAMETERS: [&str; 4] = ["grant_type", "scope", "client_id", "client_secret"];
+
+/// The form fields, from a urlencoded or multipart body. A repeated known parameter is an
+/// error (RFC 6749 §3.2); unknown parameters are ignored, however often they appear.
 async fn read_form(
     state: &AppState,
     request: Request,
@@ -170,6 +174,9 @@ async fn read_form(
     }
     let mut form = HashMap::new();
     for (name, value) in fields {
+        if !KNOWN_PARAMETERS.contains(&name.as_str()) {
+            continue;
+        }
         if form.insert(name.clone(), value).is_some() {
             return Err(TokenError::InvalidRequest(format!(
                 "the field {name:?} appears more than once"
@@ -201,11 +208,13 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
     Ok(Some((form_decode(id), form_decode(secret))))
 }
 
+/// One form-urlencoded value: `+` is a space and `%XX` a byte; anything else, `&` and `=`
+/// included, is itself.
 fn form_decode(part: &str) -> String {
-    url::form_urlencoded::parse(format!("v={part}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    let spaced = part.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn error_response(error: TokenError) -> Response {
@@ -265,6 +274,14 @@ mod tests {
         let encoded = STANDARD.encode("my%20client:s3cr%3At");
         let parsed = basic_credentials(&headers(&format!("Basic {encoded}"))).expect("ok");
         assert_eq!(parsed, Some(("my client".into(), "s3cr:t".into())));
+    }
+
+    #[test]
+    fn basic_credentials_keep_every_character_of_the_id_and_secret() {
+        // A raw `&` or `=` is no separator inside one value: nothing after it is dropped.
+        let encoded = STANDARD.encode("a&b=c:s&x=y+z");
+        let parsed = basic_credentials(&headers(&format!("Basic {encoded}"))).expect("ok");
+        assert_eq!(parsed, Some(("a&b=c".into(), "s&x=y z".into())));
     }
 
     #[test]
