@@ -135,7 +135,7 @@ for target in "${TARGETS[@]}"; do
       -max_total_time="$FUZZ_SECONDS" -max_len="$FUZZ_MAX_LEN" -timeout=10 -rss_limit_mb=4096 \
       "${parallel[@]}" -print_final_stats=1 \
       -artifact_prefix="$ROOT/fuzz/artifacts/$target/") >"$log" 2>&1 || status=$?
-  execs="$(grep -h 'stat::number_of_executed_units' "$log" "$ROOT"/fuzz/fuzz-*.log 2>/dev/null | awk '{s += $2} END {print s + 0}')"
+  execs="$({ grep -h 'stat::number_of_executed_units' "$log" "$ROOT"/fuzz/fuzz-*.log 2>/dev/null || true; } | awk '{s += $2} END {print s + 0}')"
   rm -f "$ROOT"/fuzz/fuzz-*.log
   if [[ $status -ne 0 ]]; then
     FAILED+=("$target")

@@ -122,6 +122,7 @@ impl Escaped {
             }
             offset += 1;
         }
+        // Column 0 is serde_json's "nothing read on this line yet": the line's start.
         let rewritten = (offset + column.saturating_sub(1)).min(self.text.len());
         // Each replacement turned one byte into six (`\u00XX`): undo that growth.
         let mut original_offset = rewritten;
@@ -136,7 +137,9 @@ impl Escaped {
                 break;
             }
         }
-        line_and_column(original, original_offset.min(original.len()))
+        let (line, original_column) =
+            line_and_column(original, original_offset.min(original.len()));
+        (line, if column == 0 { 0 } else { original_column })
     }
 }
 
@@ -195,6 +198,21 @@ mod tests {
         // An escaped backslash before a raw line break is fine.
         let v = parse(b"[\"x\\\\\ny\"]").expect("escaped backslash, then a raw line break");
         assert_eq!(v[0], "x\\\ny");
+    }
+
+    #[test]
+    fn an_error_at_the_start_of_a_line_is_placed_as_serde_json_places_it() {
+        // Found by fuzzing: serde_json says column 0 for an error before anything on its
+        // line was read; a raw tab later in the text must not move that to column 1.
+        let text = b"[-\n\"a\tb\"]";
+        let strict = serde_json::from_slice::<Value>(text).expect_err("invalid number");
+        let err = parse(text).expect_err("invalid number");
+        assert_eq!(
+            (err.line, err.column),
+            (strict.line(), strict.column()),
+            "{err}"
+        );
+        assert_eq!((err.line, err.column), (2, 0));
     }
 
     #[test]

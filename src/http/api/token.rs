@@ -11,6 +11,28 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// The token request's form (RFC 6749 §4.4.2), for the OpenAPI document; the handler reads
+/// the form itself, urlencoded or multipart. A client that does not use HTTP Basic sends
+/// `client_id` and `client_secret` as fields too; other fields are ignored.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form in the OpenAPI document; `read_form` reads it"
+)]
+pub struct TokenRequest {
+    /// Always `client_credentials`.
+    #[schema(pattern = "^client_credentials$", example = "client_credentials")]
+    grant_type: String,
+    /// Space-separated scopes, a subset of the client's; all of them when omitted.
+    /// (A form field is text or absent, never null: hence not an `Option`.)
+    #[schema(
+        required = false,
+        pattern = "^(readonly|replace|delete)?( (readonly|replace|delete))*$",
+        example = "readonly replace delete"
+    )]
+    scope: String,
+}
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
@@ -38,7 +60,13 @@ pub struct OAuthError {
     tag = "Authentication",
     summary = "Get an access token (OAuth 2.0 client credentials)",
     description = "Authenticate with HTTP Basic `client_id:client_secret` (or the `client_id` and `client_secret` form fields) and send `grant_type=client_credentials` as `application/x-www-form-urlencoded` or `multipart/form-data`. `scope` is an optional space-separated subset of `readonly replace delete`; omitted, the token gets every scope the client holds. The token expires after `expires_in` seconds without use; each accepted request slides that window, up to an absolute cap.",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "grant_type=client_credentials&scope=readonly+replace+delete"),
+    request_body(
+        description = "grant_type=client_credentials&scope=readonly+replace+delete",
+        content(
+            (TokenRequest = "application/x-www-form-urlencoded"),
+            (TokenRequest = "multipart/form-data"),
+        )
+    ),
     responses(
         (status = 200, description = "A bearer token", body = TokenResponse, headers(("Cache-Control" = String, description = "no-store"))),
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthError),
