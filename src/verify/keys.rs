@@ -197,7 +197,8 @@ pub fn did_web_url(did: &str) -> Result<String, KeyError> {
         .collect();
     if path
         .iter()
-        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('/'))
+        // A URL parser would end the path at `?` or `#`, and read `\` as `/`.
+        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains(['/', '?', '#', '\\']))
     {
         return Err(KeyError::Invalid(format!("{did:?}: the path is not valid")));
     }
@@ -505,6 +506,11 @@ mod tests {
         assert!(did_web_url("did:web:evil.com%5C.issuer.example").is_err());
         assert!(did_web_url("did:web:a%20b.example").is_err());
         assert!(did_web_url("did:web:%5B%3A%3A1%5D").is_ok());
+        // Found by fuzzing: a `?` in the path made "/did.json" the URL's query.
+        for path in ["a?", "a%3F", "b#c", "b%23c", "x%5Cy"] {
+            let did = format!("did:web:issuer.example:{path}");
+            assert!(did_web_url(&did).is_err(), "{did}");
+        }
     }
 
     #[tokio::test]
