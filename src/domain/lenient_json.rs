@@ -77,14 +77,22 @@ struct Escaped {
 fn escape_controls_in_strings(bytes: &[u8]) -> Option<Escaped> {
     let mut in_string = false;
     let mut escape = false;
+    // Bytes still to come of a `\uXXXX` escape's four hex digits.
+    let mut hex_left = 0u8;
     let mut out: Option<Escaped> = None;
     for (i, &b) in bytes.iter().enumerate() {
-        // A control character right after a backslash is an invalid escape, not a raw
-        // character to tolerate: it stays as it is, for serde_json to refuse.
-        let replace = in_string && !escape && b < 0x20;
+        // A control character right after a backslash, or among a `\u` escape's digits, is
+        // an invalid escape, not a raw character to tolerate: it stays as it is, for
+        // serde_json to refuse at the same place as in the text as sent.
+        let replace = in_string && !escape && hex_left == 0 && b < 0x20;
         if in_string {
-            if escape {
+            if hex_left > 0 {
+                hex_left -= 1;
+            } else if escape {
                 escape = false;
+                if b == b'u' {
+                    hex_left = 4;
+                }
             } else if b == b'\\' {
                 escape = true;
             } else if b == b'"' {
@@ -213,6 +221,24 @@ mod tests {
             "{err}"
         );
         assert_eq!((err.line, err.column), (2, 0));
+    }
+
+    #[test]
+    fn a_raw_control_character_among_unicode_escape_digits_is_refused_where_serde_json_refuses_it()
+    {
+        // Found by fuzzing: the digits of `\u` are part of the escape, not string content.
+        let text = b"{\"a \\u`\r\r\r\"e";
+        let strict = serde_json::from_slice::<Value>(text).expect_err("invalid escape");
+        let err = parse(text).expect_err("invalid escape");
+        assert!(err.message.contains("escape"), "{err}");
+        assert_eq!(
+            (err.line, err.column),
+            (strict.line(), strict.column()),
+            "{err}"
+        );
+        // A complete escape followed by a raw control character is still tolerated.
+        let v = parse(b"[\"\\u00e9\t\"]").expect("tolerated");
+        assert_eq!(v[0], "\u{e9}\t");
     }
 
     #[test]
