@@ -97,6 +97,34 @@ on_both_engines!(
 );
 
 on_both_engines!(
+    the_largest_offset_is_an_empty_page_not_an_overflow,
+    |app: TestApp| async move {
+        let token = seeded(&app).await;
+        for query in [
+            format!("limit=1000&offset={}", i64::MAX),
+            format!("limit=1&offset={}", i64::MAX - 1),
+        ] {
+            let response = app
+                .client
+                .get(app.url(&format!("/api/v1/credentials?{query}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(response.status(), 200, "{query}");
+            let link = response.headers()["link"]
+                .to_str()
+                .expect("link")
+                .to_string();
+            assert!(!link.contains("rel=\"next\""), "{query}: {link}");
+            assert!(link.contains("rel=\"prev\""), "{query}: {link}");
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(body["credential"], serde_json::json!([]), "{query}");
+        }
+    }
+);
+
+on_both_engines!(
     one_credential_reads_back_as_submitted,
     |app: TestApp| async move {
         let partner = app.partner("issuer").await;

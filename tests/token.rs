@@ -201,6 +201,72 @@ on_both_engines!(
 );
 
 on_both_engines!(
+    unknown_parameters_are_ignored_even_when_repeated_but_known_ones_may_not_repeat,
+    |app: TestApp| async move {
+        // RFC 6749 §3.2: unknown request parameters are ignored; only the ones it defines
+        // may not be sent twice.
+        let partner = app.partner("uni").await;
+        let cases: [(Form, u16); 4] = [
+            (
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("utm_source", "a"),
+                    ("utm_source", "b"),
+                    ("", "x"),
+                    ("", "y"),
+                ],
+                200,
+            ),
+            (
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "readonly"),
+                    ("scope", "readonly"),
+                ],
+                400,
+            ),
+            (
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "someone"),
+                    ("client_id", "someone"),
+                ],
+                400,
+            ),
+            (
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_secret", "a"),
+                    ("client_secret", "b"),
+                ],
+                400,
+            ),
+        ];
+        for (form, status) in cases {
+            let response = app
+                .client
+                .post(app.url("/api/v1/token"))
+                .basic_auth(&partner.client_id, Some(&partner.client_secret))
+                .form(form)
+                .send()
+                .await
+                .expect("send");
+            let (got, _, body) = json(response).await;
+            assert_eq!(got, status, "{form:?}: {body}");
+            if status == 400 {
+                assert_eq!(body["error"], "invalid_request", "{form:?}: {body}");
+                assert!(
+                    body["error_description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("more than once")),
+                    "{body}"
+                );
+            }
+        }
+    }
+);
+
+on_both_engines!(
     disabled_partner_cannot_get_or_use_tokens,
     |app: TestApp| async move {
         let partner = app.partner("uni").await;

@@ -684,6 +684,62 @@ with_mail_on_both_engines!(
 );
 
 with_mail_on_both_engines!(
+    log_in_never_redirects_to_a_next_path_with_control_characters,
+    |app: TestApp, smtp: SmtpServer| async move {
+        Person::new(&app)
+            .sign_up(&app, &smtp, "/signup", "jamie@example.com", PASSWORD)
+            .await;
+        // A browser drops tabs and line breaks from a Location: "/\t/evil.example" would
+        // take the person to //evil.example; a line break cannot be sent in a header at all.
+        for next in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/resume\r\n",
+            "/x\u{7f}",
+            "/\u{85}x",
+        ] {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client");
+            let query: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            let form = client
+                .get(app.url(&format!("/login?next={query}")))
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(form.status(), 200, "{next:?}");
+            let html = form.text().await.expect("html");
+            let marker = "name=\"csrf\" value=\"";
+            let start = html.find(marker).expect("csrf") + marker.len();
+            let csrf = &html[start..start + html[start..].find('"').expect("end")];
+            let response = client
+                .post(app.url("/login"))
+                .form(&[
+                    ("csrf", csrf),
+                    ("email", "jamie@example.com"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ])
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(response.status(), 303, "{next:?}");
+            assert_eq!(response.headers()["location"], "/resume", "{next:?}");
+            // Signed in now: the log-in page redirects at once, and the same rule applies.
+            let again = client
+                .get(app.url(&format!("/login?next={query}")))
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(again.status(), 303, "{next:?}");
+            assert_eq!(again.headers()["location"], "/resume", "{next:?}");
+        }
+    }
+);
+
+with_mail_on_both_engines!(
     a_password_reset_by_email_ends_old_sessions_and_works_once,
     |app: TestApp, smtp: SmtpServer| async move {
         let person = Person::new(&app);

@@ -77,12 +77,22 @@ struct Escaped {
 fn escape_controls_in_strings(bytes: &[u8]) -> Option<Escaped> {
     let mut in_string = false;
     let mut escape = false;
+    // Bytes still to come of a `\uXXXX` escape's four hex digits.
+    let mut hex_left = 0u8;
     let mut out: Option<Escaped> = None;
     for (i, &b) in bytes.iter().enumerate() {
-        let replace = in_string && b < 0x20;
+        // A control character right after a backslash, or among a `\u` escape's digits, is
+        // an invalid escape, not a raw character to tolerate: it stays as it is, for
+        // serde_json to refuse at the same place as in the text as sent.
+        let replace = in_string && !escape && hex_left == 0 && b < 0x20;
         if in_string {
-            if escape {
+            if hex_left > 0 {
+                hex_left -= 1;
+            } else if escape {
                 escape = false;
+                if b == b'u' {
+                    hex_left = 4;
+                }
             } else if b == b'\\' {
                 escape = true;
             } else if b == b'"' {
@@ -98,7 +108,6 @@ fn escape_controls_in_strings(bytes: &[u8]) -> Option<Escaped> {
             });
             e.text.extend_from_slice(format!("\\u{b:04x}").as_bytes());
             e.replaced_at.push(i);
-            escape = false;
         } else if let Some(e) = out.as_mut() {
             e.text.push(b);
         }
@@ -121,6 +130,7 @@ impl Escaped {
             }
             offset += 1;
         }
+        // Column 0 is serde_json's "nothing read on this line yet": the line's start.
         let rewritten = (offset + column.saturating_sub(1)).min(self.text.len());
         // Each replacement turned one byte into six (`\u00XX`): undo that growth.
         let mut original_offset = rewritten;
@@ -135,7 +145,9 @@ impl Escaped {
                 break;
             }
         }
-        line_and_column(original, original_offset.min(original.len()))
+        let (line, original_column) =
+            line_and_column(original, original_offset.min(original.len()));
+        (line, if column == 0 { 0 } else { original_column })
     }
 }
 
@@ -182,6 +194,51 @@ mod tests {
         let text = b"{\n\"a\": \"x\ny\",\n\"b\": 1 2\n}";
         let err = parse(text).expect_err("bad literal");
         assert_eq!(err.line, 4, "{err}");
+    }
+
+    #[test]
+    fn a_backslash_before_a_raw_control_character_is_an_invalid_escape() {
+        // `\` then a raw line break is no JSON escape; tolerating the raw character must not
+        // turn it into a literal backslash followed by "u000a".
+        let err = parse(b"{\"a\": \"x\\\ny\"}").expect_err("invalid escape");
+        assert!(err.message.contains("escape"), "{err}");
+        assert_eq!(err.line, 2, "{err}");
+        // An escaped backslash before a raw line break is fine.
+        let v = parse(b"[\"x\\\\\ny\"]").expect("escaped backslash, then a raw line break");
+        assert_eq!(v[0], "x\\\ny");
+    }
+
+    #[test]
+    fn an_error_at_the_start_of_a_line_is_placed_as_serde_json_places_it() {
+        // Found by fuzzing: serde_json says column 0 for an error before anything on its
+        // line was read; a raw tab later in the text must not move that to column 1.
+        let text = b"[-\n\"a\tb\"]";
+        let strict = serde_json::from_slice::<Value>(text).expect_err("invalid number");
+        let err = parse(text).expect_err("invalid number");
+        assert_eq!(
+            (err.line, err.column),
+            (strict.line(), strict.column()),
+            "{err}"
+        );
+        assert_eq!((err.line, err.column), (2, 0));
+    }
+
+    #[test]
+    fn a_raw_control_character_among_unicode_escape_digits_is_refused_where_serde_json_refuses_it()
+    {
+        // Found by fuzzing: the digits of `\u` are part of the escape, not string content.
+        let text = b"{\"a \\u`\r\r\r\"e";
+        let strict = serde_json::from_slice::<Value>(text).expect_err("invalid escape");
+        let err = parse(text).expect_err("invalid escape");
+        assert!(err.message.contains("escape"), "{err}");
+        assert_eq!(
+            (err.line, err.column),
+            (strict.line(), strict.column()),
+            "{err}"
+        );
+        // A complete escape followed by a raw control character is still tolerated.
+        let v = parse(b"[\"\\u00e9\t\"]").expect("tolerated");
+        assert_eq!(v[0], "\u{e9}\t");
     }
 
     #[test]

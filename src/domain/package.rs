@@ -215,6 +215,7 @@ pub fn read(
         warnings: Vec::new(),
         records: Vec::new(),
         recipient: Recipient::default(),
+        recipient_id_pointer: "",
     };
     let recipient_token = reader.read_envelope(&body);
     reader.check_limits_and_identity();
@@ -261,6 +262,9 @@ struct Reader<'a> {
     warnings: Vec<Problem>,
     records: Vec<Record>,
     recipient: Recipient,
+    /// Where a missing `recipient.id` is reported: the id in a recipient object, the
+    /// envelope's missing `recipient`, or the whole body when it is a bare credential.
+    recipient_id_pointer: &'static str,
 }
 
 /// A credential type we recognise (besides `VerifiableCredential`).
@@ -298,9 +302,10 @@ impl Reader<'_> {
             self.read_entry("", body, None);
             return None;
         }
-        let token = self
-            .text(object, "recipienttoken", "")
-            .or_else(|| self.text(object, "recipientToken", ""));
+        // Both spellings are read (and checked) before one is chosen.
+        let lower = self.text(object, "recipienttoken", "");
+        let camel = self.text(object, "recipientToken", "");
+        let token = lower.or(camel);
         self.read_recipient(object);
         if !has_entries {
             self.problem(
@@ -328,6 +333,7 @@ impl Reader<'_> {
     }
 
     fn read_recipient(&mut self, envelope: &Map<String, Value>) {
+        self.recipient_id_pointer = "/recipient";
         let Some(value) = envelope.get("recipient").filter(|v| !v.is_null()) else {
             return;
         };
@@ -339,6 +345,7 @@ impl Reader<'_> {
             return;
         };
         let p = "/recipient";
+        self.recipient_id_pointer = "/recipient/id";
         self.recipient = Recipient {
             id: self.id_text(r, "id", p),
             given_name: self.text(r, "givenName", p),
@@ -358,7 +365,22 @@ impl Reader<'_> {
             Value::String(text) => match jws::decode(text) {
                 Ok(decoded) => {
                     let credential = decoded.credential();
+                    let (problems, warnings) = (self.problems.len(), self.warnings.len());
                     self.read_credential(pointer, &credential, Some(text.trim()), parent);
+                    // The body holds the JWS as one string: what is wrong inside the
+                    // credential it carries is reported at the string, saying where inside.
+                    for found in self.problems[problems..]
+                        .iter_mut()
+                        .chain(&mut self.warnings[warnings..])
+                    {
+                        if let Some(inside) = found.pointer.strip_prefix(pointer)
+                            && !inside.is_empty()
+                        {
+                            found.message =
+                                format!("in the JWS's credential at {inside}: {}", found.message);
+                            found.pointer = pointer.to_string();
+                        }
+                    }
                 }
                 Err(why) => self.problem(pointer, format!("not a usable VC-JWT: {why}")),
             },
@@ -419,9 +441,8 @@ impl Reader<'_> {
         }
         let achievement_id = achievement.and_then(|a| self.id_text(a, "id", ap));
         let achievement_type = achievement.and_then(|a| self.text(a, "achievementType", ap));
-        let description = achievement
-            .and_then(|a| self.text(a, "description", ap))
-            .or_else(|| self.text(credential, "description", pointer));
+        let achievement_description = achievement.and_then(|a| self.text(a, "description", ap));
+        let description = achievement_description.or(self.text(credential, "description", pointer));
         let subject_id = subject.and_then(|s| {
             let sp = subject_pointer.as_deref().unwrap_or("");
             self.id_text(s, "id", sp)
@@ -435,13 +456,18 @@ impl Reader<'_> {
             ap,
             achievement.is_some(),
         );
+        // Every date field is checked, then the first one given is used.
         let awarded = ["awardedDate", "validFrom", "issuanceDate", "issuedOn"]
-            .iter()
-            .find_map(|field| self.text(credential, field, pointer))
+            .map(|field| self.text(credential, field, pointer))
+            .into_iter()
+            .flatten()
+            .next()
             .map(|t| DateText::new(&t));
         let valid_until = ["validUntil", "expirationDate"]
-            .iter()
-            .find_map(|field| self.text(credential, field, pointer))
+            .map(|field| self.text(credential, field, pointer))
+            .into_iter()
+            .flatten()
+            .next()
             .map(|t| DateText::new(&t));
 
         let alignments = achievement.and_then(|a| a.get("alignment"));
@@ -509,8 +535,16 @@ impl Reader<'_> {
                 "this CLR carries no nested credentials; it is imported as one credential",
             );
         }
+        // Where the achievementType is, or would go: the deepest level that exists.
+        let type_pointer = match (achievement, &subject_pointer) {
+            (Some(_), _) => format!("{ap}/achievementType"),
+            (None, Some(sp)) => format!("{sp}/achievement"),
+            (None, None) => format!("{pointer}/credentialSubject"),
+        };
         let section = match kind {
-            RecordKind::Credential => Some(self.section(achievement_type.as_deref(), ap)),
+            RecordKind::Credential => {
+                Some(self.section(achievement_type.as_deref(), &type_pointer))
+            }
             _ => None,
         };
         let skills = if is_carrier {
@@ -569,11 +603,19 @@ impl Reader<'_> {
     fn types(&mut self, credential: &Map<String, Value>, pointer: &str) -> Vec<String> {
         let types: Vec<String> = match credential.get("type") {
             Some(Value::String(t)) => vec![t.clone()],
-            Some(Value::Array(list)) => list
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
+            Some(Value::Array(list)) => {
+                let mut types = Vec::new();
+                for (i, item) in list.iter().enumerate() {
+                    match item {
+                        Value::String(t) => types.push(t.clone()),
+                        other => self.problem(
+                            format!("{pointer}/type/{i}"),
+                            format!("each `type` must be a string, got {}", kind_of(other)),
+                        ),
+                    }
+                }
+                types
+            }
             None | Some(Value::Null) => {
                 self.problem(
                     format!("{pointer}/type"),
@@ -654,7 +696,7 @@ impl Reader<'_> {
             let recipient_id = self.recipient.id.clone();
             if recipient_id.is_none() {
                 self.problem(
-                    "/recipient/id",
+                    self.recipient_id_pointer,
                     "this partner's assertion ids are unstable, so `recipient.id` is required to identify credentials",
                 );
             }
@@ -675,8 +717,7 @@ impl Reader<'_> {
         assertion_id.clone()
     }
 
-    fn section(&mut self, achievement_type: Option<&str>, achievement_pointer: &str) -> Section {
-        let pointer = format!("{achievement_pointer}/achievementType");
+    fn section(&mut self, achievement_type: Option<&str>, pointer: &str) -> Section {
         match achievement_type {
             None => {
                 self.warn(pointer, format!("no achievementType: placed in {DEFAULT_SECTION}"));
@@ -774,6 +815,11 @@ impl Reader<'_> {
                 None => SkillCategory::Other,
             };
             let target_url = self.text(a, "targetUrl", &p);
+            // Every field is checked, whether or not the name is usable.
+            let description = self.text(a, "targetDescription", &p);
+            let framework = self.text(a, "targetFramework", &p);
+            let code = self.id_text(a, "targetCode", &p);
+            let target_type = self.text(a, "targetType", &p);
             let Some(name) = name else { continue };
             let lowered = name.as_str().to_lowercase();
             if skills
@@ -791,10 +837,10 @@ impl Reader<'_> {
             }
             let mut skill = Skill {
                 name,
-                description: self.text(a, "targetDescription", &p),
-                framework: self.text(a, "targetFramework", &p),
-                code: self.id_text(a, "targetCode", &p),
-                target_type: self.text(a, "targetType", &p),
+                description,
+                framework,
+                code,
+                target_type,
                 evidence_url: None,
                 level,
                 category,
@@ -1178,7 +1224,7 @@ mod tests {
             Limits::default(),
         )
         .expect_err("needs recipient id");
-        assert_eq!(problems[0].pointer, "/recipient/id");
+        assert_eq!(problems[0].pointer, "/recipient");
     }
 
     #[test]
@@ -1265,6 +1311,144 @@ mod tests {
             "/credentialSubject/verifiableCredential/1"
         );
         assert_eq!(package.recipient.given_name.as_deref(), Some("Steve"));
+    }
+
+    #[test]
+    fn every_wrong_type_is_reported_not_only_the_first() {
+        let mut c = course("1");
+        c["awardedDate"] = json!("2023-05-01");
+        c["validFrom"] = json!(2023);
+        c["issuanceDate"] = json!(["2023"]);
+        c["description"] = json!(false);
+        c["credentialSubject"]["achievement"]["description"] = json!("fine");
+        c["type"] = json!(["VerifiableCredential", 7]);
+        let body = json!({"recipienttoken": "t", "recipientToken": 5, "credentials": [c]});
+        let problems = read_default(body).expect_err("invalid");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/recipientToken",
+                "/credentials/0/type/1",
+                "/credentials/0/description",
+                "/credentials/0/validFrom",
+                "/credentials/0/issuanceDate",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_skill_with_a_bad_name_still_has_its_other_fields_checked() {
+        let body = json!({"credentials": [{
+            "id": "c1", "type": "VerifiableCredential", "issuer": "i", "name": "Skills",
+            "credentialSubject": {"achievement": {"achievementType": "SkillsAndAbilities",
+                "alignment": [{"targetName": "x".repeat(41), "targetDescription": 5, "targetCode": true},
+                              {"targetName": "ok"}, {"targetName": "OK", "targetType": []}]}}
+        }]});
+        let problems = read_default(body).expect_err("invalid");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        let base = "/credentials/0/credentialSubject/achievement/alignment";
+        assert_eq!(
+            pointers,
+            [
+                format!("{base}/0/targetName"),
+                format!("{base}/0/targetDescription"),
+                format!("{base}/0/targetCode"),
+                format!("{base}/2/targetType"),
+                format!("{base}/2/targetName"),
+            ]
+        );
+    }
+
+    fn compact_jws(payload: &Value) -> String {
+        use base64::Engine;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        format!(
+            "{}.{}.{}",
+            b64(br#"{"alg":"EdDSA"}"#),
+            b64(payload.to_string().as_bytes()),
+            b64(b"signature")
+        )
+    }
+
+    #[test]
+    fn problems_inside_a_jws_point_at_the_jws_string() {
+        let mut nameless = course("n2");
+        nameless["name"] = json!(null);
+        nameless["credentialSubject"]["achievement"]["name"] = json!(7);
+        let clr = json!({
+            "id": "clr1", "type": ["VerifiableCredential", "ClrCredential"], "issuer": {"id": "u"}, "name": "Transcript",
+            "credentialSubject": {"verifiableCredential": [course("n1"), compact_jws(&json!({"vc": nameless}))]}
+        });
+        let problems = read_default(json!({"credentials": [clr]})).expect_err("invalid");
+        let jws_at = "/credentials/0/credentialSubject/verifiableCredential/1";
+        assert!(!problems.is_empty());
+        for problem in &problems {
+            assert_eq!(problem.pointer, jws_at, "{problem:?}");
+            assert!(
+                problem.message.starts_with("in the JWS's credential at /"),
+                "{problem:?}"
+            );
+        }
+        assert!(problems.iter().any(|p| {
+            p.message
+                .contains("at /credentialSubject/achievement/name:")
+        }));
+    }
+
+    #[test]
+    fn the_missing_achievement_type_warning_points_where_the_body_has_room_for_it() {
+        let mut no_achievement = course("2");
+        no_achievement["credentialSubject"] = json!({"id": "s"});
+        let mut no_subject = course("3");
+        no_subject
+            .as_object_mut()
+            .expect("object")
+            .remove("credentialSubject");
+        let clr = json!({
+            "id": "clr1", "type": ["VerifiableCredential", "ClrCredential"], "issuer": {"id": "u"}, "name": "Transcript",
+            "credentialSubject": {"verifiableCredential": [no_achievement, no_subject]}
+        });
+        let package = read_default(json!({"credentials": [clr]})).expect("valid");
+        let pointers: Vec<&str> = package
+            .warnings
+            .iter()
+            .map(|w| w.pointer.as_str())
+            .collect();
+        let nested = "/credentials/0/credentialSubject/verifiableCredential";
+        assert_eq!(
+            pointers,
+            [
+                format!("{nested}/0/credentialSubject/achievement"),
+                format!("{nested}/1/credentialSubject"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_recipient_id_points_at_what_the_body_has() {
+        let rules = PartnerRules {
+            unstable_ids: true,
+            ..PartnerRules::default()
+        };
+        let pointer_for = |body: Value| {
+            read(body, &rules, Limits::default()).expect_err("needs recipient id")[0]
+                .pointer
+                .clone()
+        };
+        assert_eq!(
+            pointer_for(json!({"recipient": {"givenName": "A"}, "credentials": [course("x")]})),
+            "/recipient/id"
+        );
+        assert_eq!(
+            pointer_for(json!({"credentials": [course("x")]})),
+            "/recipient"
+        );
+        assert_eq!(
+            pointer_for(json!({"recipient": 4, "credentials": [course("x")]})),
+            "/recipient"
+        );
+        assert_eq!(pointer_for(course("x")), "");
     }
 
     #[test]

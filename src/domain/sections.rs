@@ -203,7 +203,7 @@ pub struct MappingRule {
 /// exactly, then case-insensitively. An `ext:` prefix (OB 3.0 §B.1.1 extension types) is
 /// tried as written, then without it. `None` means unknown: the caller holds it Unassigned.
 pub fn section_for(achievement_type: &str, rules: &[MappingRule]) -> Option<Section> {
-    let bare = achievement_type.strip_prefix("ext:");
+    let bare = strip_ext(achievement_type);
     let candidates = std::iter::once(achievement_type).chain(bare);
     for candidate in candidates {
         let rule_table = rules
@@ -236,10 +236,17 @@ fn lookup<'a>(
 
 /// True for the SkillSync carrier type: `SkillsAndAbilities` or `ext:SkillsAndAbilities`.
 pub fn is_skill_carrier(achievement_type: &str) -> bool {
-    let bare = achievement_type
-        .strip_prefix("ext:")
-        .unwrap_or(achievement_type);
+    let bare = strip_ext(achievement_type).unwrap_or(achievement_type);
     bare.eq_ignore_ascii_case("SkillsAndAbilities")
+}
+
+/// The type without its `ext:` prefix, written in any case as the rest of the matching is
+/// (`EXT:Course`), or `None` when it has none.
+fn strip_ext(achievement_type: &str) -> Option<&str> {
+    let prefix = achievement_type.get(..4)?;
+    prefix
+        .eq_ignore_ascii_case("ext:")
+        .then(|| &achievement_type[4..])
 }
 
 #[cfg(test)]
@@ -296,6 +303,22 @@ mod tests {
             Some(Section::RelevantCoursework)
         );
         assert_eq!(section_for("ext:Internship", &[]), None);
+    }
+
+    #[test]
+    fn the_ext_prefix_matches_in_any_case_like_the_rest_of_the_type() {
+        for written in ["EXT:Course", "Ext:course", "eXt:COURSE"] {
+            assert_eq!(
+                section_for(written, &[]),
+                Some(Section::RelevantCoursework),
+                "{written}"
+            );
+        }
+        assert!(is_skill_carrier("EXT:SkillsAndAbilities"));
+        assert!(is_skill_carrier("Ext:skillsandabilities"));
+        // Multi-byte text where the prefix would be is not a prefix (and does not panic).
+        assert_eq!(section_for("éxt:Course", &[]), None);
+        assert!(!is_skill_carrier("ex"));
     }
 
     #[test]

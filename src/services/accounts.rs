@@ -32,22 +32,50 @@ pub enum AccountError {
 }
 
 /// Normalises an email address, or says what is wrong with it.
+///
+/// What a person types into a sign-up form: a dot-atom local part (RFC 5322 §3.2.3, letters
+/// beyond ASCII allowed as RFC 6531 does) and a domain name of at least two labels (letters,
+/// digits, hyphens; not an IP address), that the mailer can also send to. Quoted local
+/// parts, comments, IP literals and anything with control characters are refused.
 pub fn parse_email(raw: &str) -> Result<String, String> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        });
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| valid_local_part(local) && valid_domain(domain))
+        && email.parse::<lettre::Address>().is_ok();
     if valid {
         Ok(email)
     } else {
         Err("enter an email address like name@example.com".into())
     }
+}
+
+fn valid_local_part(local: &str) -> bool {
+    let atext = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "!#$%&'*+/=?^_`{|}~-".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    local.len() <= 64
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+}
+
+fn valid_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c == '-' || c.is_alphanumeric())
+    };
+    labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 pub fn check_password(password: &str) -> Result<(), String> {
@@ -196,8 +224,14 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
 }
 
 /// Only paths on this site are followed after verification or log-in.
+///
+/// Control characters are refused too: browsers drop tabs and line breaks from a URL
+/// (`/\t/evil.example` is `//evil.example` to them), and no header may carry them.
 pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.contains(char::is_control)
 }
 
 /// Uses a verification link: marks the email verified, and delivers the package the person
@@ -424,6 +458,42 @@ mod tests {
     }
 
     #[test]
+    fn junk_that_merely_has_an_at_sign_and_a_dot_is_refused() {
+        for bad in [
+            "a@b..c",
+            "a@-b.c",
+            "a@b-.c",
+            "a@b.c,evil@x.y",
+            "a@b.c>",
+            "<a@b.c>",
+            "a<script>@b.c",
+            "\"a b\"@b.c",
+            "a\u{7}b@c.d",
+            "a@c\u{0}.d",
+            ".a@b.c",
+            "a.@b.c",
+            "a..b@c.d",
+            "a@[127.0.0.1]",
+            "a@127.0.0.1",
+            "a@b.c;d",
+            "a@b_c.d",
+            "a(comment)@b.c",
+            &format!("{}@b.c", "x".repeat(65)),
+            &format!("a@{}.c", "x".repeat(64)),
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad:?} was accepted");
+        }
+        for good in [
+            "o'brien+jobs@mail.institution-x.edu",
+            "first.last@example.co.uk",
+            "josé@exämple.de",
+            "x@y.io",
+        ] {
+            assert!(parse_email(good).is_ok(), "{good:?} was refused");
+        }
+    }
+
+    #[test]
     fn passwords_of_1_and_1000_characters_are_refused() {
         assert!(
             check_password("x")
@@ -443,5 +513,15 @@ mod tests {
         assert!(is_local_path("/createmyresume/abc"));
         assert!(!is_local_path("//evil.example/"));
         assert!(!is_local_path("https://evil.example/"));
+        for control in [
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r",
+            "/\u{0}",
+            "/\u{7f}",
+            "/\u{85}",
+        ] {
+            assert!(!is_local_path(control), "{control:?}");
+        }
     }
 }

@@ -172,8 +172,7 @@ impl Fetcher {
     }
 
     async fn fetch(&self, url: &str) -> Result<Arc<Vec<u8>>, FetchError> {
-        let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
-        check_target(&parsed, self.config.allow_loopback)?;
+        let parsed = check_url(url, self.config.allow_loopback)?;
         let Some(client) = &self.client else {
             return Err(FetchError::Offline {
                 url: url.to_string(),
@@ -233,8 +232,15 @@ impl Fetcher {
     }
 }
 
-/// The scheme and, for IP-literal hosts, the address rules (named hosts are checked by the
-/// resolver after resolution).
+/// Parses `url` and applies the rules that can be checked before any connection: the scheme
+/// and, for IP-literal hosts, the address (named hosts are checked by the resolver after
+/// resolution). What the fetch client would send a request to, or why it refuses.
+pub fn check_url(url: &str, allow_loopback: bool) -> Result<url::Url, FetchError> {
+    let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+    check_target(&parsed, allow_loopback)?;
+    Ok(parsed)
+}
+
 fn check_target(url: &url::Url, allow_loopback: bool) -> Result<(), FetchError> {
     let host = url.host_str().unwrap_or("").to_string();
     let literal: Option<IpAddr> = match url.host() {
@@ -317,6 +323,17 @@ fn non_public_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
     } else if first == 0x0064 && ip.segments()[1] == 0xff9b {
         // NAT64 can reach IPv4 private space.
         Some("special-purpose (NAT64)")
+    } else if ip.segments()[..6] == [0; 6] {
+        // IPv4-compatible (::a.b.c.d, deprecated): it carries an IPv4 address too.
+        Some("reserved (IPv4-compatible)")
+    } else if first == 0x2002 {
+        // 6to4 carries an IPv4 address in its second and third groups: as strict as that.
+        let [_, _, a, b, c, d, ..] = ip.octets();
+        non_public_v4(Ipv4Addr::new(a, b, c, d), false)
+    } else if first == 0x2001 && ip.segments()[1] == 0 {
+        Some("special-purpose (Teredo)")
+    } else if (first & 0xffc0) == 0xfec0 {
+        Some("site-local (deprecated)")
     } else {
         None
     }
@@ -424,6 +441,17 @@ mod tests {
             ("fd00::1", Some("private (unique local)")),
             ("fe80::1", Some("link-local")),
             ("::ffff:10.0.0.1", Some("private")),
+            ("::10.0.0.1", Some("reserved (IPv4-compatible)")),
+            ("::127.0.0.1", Some("reserved (IPv4-compatible)")),
+            ("2002:a00:1::1", Some("private")),
+            ("2002:7f00:1::1", Some("loopback")),
+            ("2002:a9fe:a9fe::1", Some("link-local")),
+            ("2002:5db8:d70e::1", None),
+            (
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                Some("special-purpose (Teredo)"),
+            ),
+            ("fec0::1", Some("site-local (deprecated)")),
             ("93.184.215.14", None),
             ("2606:4700::1111", None),
         ];

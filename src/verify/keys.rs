@@ -173,7 +173,17 @@ pub fn did_web_url(did: &str) -> Result<String, KeyError> {
     let host = percent_encoding::percent_decode_str(host)
         .decode_utf8()
         .map_err(|_| KeyError::Invalid(format!("{did:?}: the host is not UTF-8")))?;
-    if host.contains(['/', '@', '?', '#']) {
+    // Only a host (and port): nothing a URL parser would read as a path, user, query or
+    // fragment (a backslash is a slash to it), so the URL fetched names the DID's own host.
+    let alone = url::Url::parse(&format!("https://{host}/")).ok();
+    let only_a_host = alone.as_ref().is_some_and(|u| {
+        u.username().is_empty()
+            && u.password().is_none()
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.fragment().is_none()
+    });
+    if host.contains(['/', '@', '?', '#', '\\']) || !only_a_host {
         return Err(KeyError::Invalid(format!(
             "{did:?}: the host {host:?} is not a host"
         )));
@@ -187,7 +197,8 @@ pub fn did_web_url(did: &str) -> Result<String, KeyError> {
         .collect();
     if path
         .iter()
-        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('/'))
+        // A URL parser would end the path at `?` or `#`, and read `\` as `/`.
+        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains(['/', '?', '#', '\\']))
     {
         return Err(KeyError::Invalid(format!("{did:?}: the path is not valid")));
     }
@@ -491,6 +502,15 @@ mod tests {
         );
         assert!(did_web_url("did:web:a.com:..").is_err());
         assert!(did_web_url("did:web:evil.com%2Fx").is_err());
+        // A URL parser reads a backslash as a slash: the host would be evil.com.
+        assert!(did_web_url("did:web:evil.com%5C.issuer.example").is_err());
+        assert!(did_web_url("did:web:a%20b.example").is_err());
+        assert!(did_web_url("did:web:%5B%3A%3A1%5D").is_ok());
+        // Found by fuzzing: a `?` in the path made "/did.json" the URL's query.
+        for path in ["a?", "a%3F", "b#c", "b%23c", "x%5Cy"] {
+            let did = format!("did:web:issuer.example:{path}");
+            assert!(did_web_url(&did).is_err(), "{did}");
+        }
     }
 
     #[tokio::test]

@@ -164,8 +164,8 @@ fn paging(query: Option<&str>) -> Result<(i64, i64), ApiError> {
     summary = "List the credentials this partner sent",
     description = "The OB 3.0 `GetOpenBadgeCredentialsResponse` shape: credentials sent as JSON are in `credential`, those sent as a compact JWS in `compactJwsString`. Oldest first. `X-Total-Count` gives the total and `Link` the `first`, `prev`, `next` and `last` pages. Requires scope `readonly`.",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size, 1–1000 (default 100)"),
-        ("offset" = Option<i64>, Query, description = "How many to skip (default 0)"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1–1000 (default 100)", minimum = 1, maximum = 1000),
+        ("offset" = Option<i64>, Query, description = "How many to skip (default 0)", minimum = 0, maximum = 9223372036854775807_i64),
     ),
     responses(
         (status = 200, description = "One page", body = Value, headers(("X-Total-Count" = i64), ("Link" = String))),
@@ -210,8 +210,9 @@ pub async fn list(
     if offset > 0 {
         links.push(link("prev", (offset - limit).max(0)));
     }
-    if offset + limit < total {
-        links.push(link("next", offset + limit));
+    // Any offset up to i64::MAX is a valid (empty) page: no overflow past it.
+    if let Some(next) = offset.checked_add(limit).filter(|&next| next < total) {
+        links.push(link("next", next));
     }
     links.push(link("last", last));
     Ok((
@@ -233,7 +234,10 @@ pub async fn list(
     description = "The credential as submitted: JSON, or the compact JWS as `text/plain` when it was sent as one. Another partner's credential is 404. Requires scope `readonly`.",
     params(("id" = String, Path, description = "The assertion id, URL-encoded")),
     responses(
-        (status = 200, description = "The credential", body = Value),
+        (status = 200, description = "The credential: JSON as sent, or the compact JWS it was sent as", content(
+            (Value = "application/json"),
+            (String = "text/plain"),
+        )),
         (status = 401, description = "Missing, unknown or expired token", body = ImsxStatusInfo),
         (status = 403, description = "The token lacks scope `readonly`", body = ImsxStatusInfo),
         (status = 404, description = "This partner has no credential with that id", body = ImsxStatusInfo),

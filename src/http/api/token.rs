@@ -11,6 +11,28 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// The token request's form (RFC 6749 §4.4.2), for the OpenAPI document; the handler reads
+/// the form itself, urlencoded or multipart. A client that does not use HTTP Basic sends
+/// `client_id` and `client_secret` as fields too; other fields are ignored.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form in the OpenAPI document; `read_form` reads it"
+)]
+pub struct TokenRequest {
+    /// Always `client_credentials`.
+    #[schema(pattern = "^client_credentials$", example = "client_credentials")]
+    grant_type: String,
+    /// Space-separated scopes, a subset of the client's; all of them when omitted.
+    /// (A form field is text or absent, never null: hence not an `Option`.)
+    #[schema(
+        required = false,
+        pattern = "^(readonly|replace|delete)?( (readonly|replace|delete))*$",
+        example = "readonly replace delete"
+    )]
+    scope: String,
+}
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
@@ -38,7 +60,13 @@ pub struct OAuthError {
     tag = "Authentication",
     summary = "Get an access token (OAuth 2.0 client credentials)",
     description = "Authenticate with HTTP Basic `client_id:client_secret` (or the `client_id` and `client_secret` form fields) and send `grant_type=client_credentials` as `application/x-www-form-urlencoded` or `multipart/form-data`. `scope` is an optional space-separated subset of `readonly replace delete`; omitted, the token gets every scope the client holds. The token expires after `expires_in` seconds without use; each accepted request slides that window, up to an absolute cap.",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "grant_type=client_credentials&scope=readonly+replace+delete"),
+    request_body(
+        description = "grant_type=client_credentials&scope=readonly+replace+delete",
+        content(
+            (TokenRequest = "application/x-www-form-urlencoded"),
+            (TokenRequest = "multipart/form-data"),
+        )
+    ),
     responses(
         (status = 200, description = "A bearer token", body = TokenResponse, headers(("Cache-Control" = String, description = "no-store"))),
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthError),
@@ -124,7 +152,11 @@ async fn issue(state: &AppState, request: Request) -> Result<Response, TokenErro
         .into_response())
 }
 
-/// The form fields, from a urlencoded or multipart body. A repeated field is an error.
+/// The request parameters RFC 6749 defines for this grant: each may be sent once.
+const KNOWN_PARAMETERS: [&str; 4] = ["grant_type", "scope", "client_id", "client_secret"];
+
+/// The form fields, from a urlencoded or multipart body. A repeated known parameter is an
+/// error (RFC 6749 §3.2); unknown parameters are ignored, however often they appear.
 async fn read_form(
     state: &AppState,
     request: Request,
@@ -170,6 +202,9 @@ async fn read_form(
     }
     let mut form = HashMap::new();
     for (name, value) in fields {
+        if !KNOWN_PARAMETERS.contains(&name.as_str()) {
+            continue;
+        }
         if form.insert(name.clone(), value).is_some() {
             return Err(TokenError::InvalidRequest(format!(
                 "the field {name:?} appears more than once"
@@ -201,11 +236,13 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
     Ok(Some((form_decode(id), form_decode(secret))))
 }
 
+/// One form-urlencoded value: `+` is a space and `%XX` a byte; anything else, `&` and `=`
+/// included, is itself.
 fn form_decode(part: &str) -> String {
-    url::form_urlencoded::parse(format!("v={part}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    let spaced = part.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn error_response(error: TokenError) -> Response {
@@ -265,6 +302,14 @@ mod tests {
         let encoded = STANDARD.encode("my%20client:s3cr%3At");
         let parsed = basic_credentials(&headers(&format!("Basic {encoded}"))).expect("ok");
         assert_eq!(parsed, Some(("my client".into(), "s3cr:t".into())));
+    }
+
+    #[test]
+    fn basic_credentials_keep_every_character_of_the_id_and_secret() {
+        // A raw `&` or `=` is no separator inside one value: nothing after it is dropped.
+        let encoded = STANDARD.encode("a&b=c:s&x=y+z");
+        let parsed = basic_credentials(&headers(&format!("Basic {encoded}"))).expect("ok");
+        assert_eq!(parsed, Some(("a&b=c".into(), "s&x=y z".into())));
     }
 
     #[test]

@@ -198,7 +198,11 @@ pub async fn signup(State(state): State<AppState>, visitor: Visitor, form: FormD
 
 pub fn login_href(claim: Option<&str>) -> String {
     match claim {
-        Some(claim) => format!("/login?next=%2Fcreatemyresume%2F{claim}"),
+        Some(claim) => {
+            // The claim token comes from a form: encoded, it stays one query value.
+            let claim: String = url::form_urlencoded::byte_serialize(claim.as_bytes()).collect();
+            format!("/login?next=%2Fcreatemyresume%2F{claim}")
+        }
         None => "/login".into(),
     }
 }
