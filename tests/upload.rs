@@ -534,12 +534,7 @@ on_both_engines!(
             body["warnings"][0]["pointer"],
             "/credentials/0/credentialSubject/achievement/achievementType"
         );
-        let alerts = app
-            .app
-            .store
-            .read(credentialconnect::store::alerts::open)
-            .await
-            .expect("alerts");
+        let alerts = app.open_alerts().await;
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].subject, "ext:Internship");
         // The admin assigns a section: the waiting credential moves, the rule applies from now on.
@@ -552,14 +547,7 @@ on_both_engines!(
         .await
         .expect("assign");
         assert_eq!(moved, 1);
-        assert!(
-            app.app
-                .store
-                .read(credentialconnect::store::alerts::open)
-                .await
-                .expect("alerts")
-                .is_empty()
-        );
+        assert!(app.open_alerts().await.is_empty());
         let body = ok(app
             .upload(
                 &token,
@@ -678,12 +666,7 @@ on_both_engines!(
                 .expect("m")
                 .contains("verification failed")
         }));
-        let alerts = app
-            .app
-            .store
-            .read(credentialconnect::store::alerts::open)
-            .await
-            .expect("alerts");
+        let alerts = app.open_alerts().await;
         assert!(alerts.iter().any(|a| a.kind == "verification_failed"));
     }
 );
@@ -765,12 +748,7 @@ on_both_engines!(
         let warnings = body["warnings"].to_string();
         assert!(warnings.contains("verification failed"), "{warnings}");
         assert!(warnings.contains("signature does not match"), "{warnings}");
-        let alerts = app
-            .app
-            .store
-            .read(credentialconnect::store::alerts::open)
-            .await
-            .expect("alerts");
+        let alerts = app.open_alerts().await;
         let alert = alerts
             .iter()
             .find(|a| a.kind == "verification_failed")
@@ -827,12 +805,7 @@ on_both_engines!(
             .await
             .expect("reason");
         assert!(reason.contains("revoked by the issuer"), "{reason}");
-        let alerts = app
-            .app
-            .store
-            .read(credentialconnect::store::alerts::open)
-            .await
-            .expect("alerts");
+        let alerts = app.open_alerts().await;
         assert!(
             alerts
                 .iter()

@@ -1071,12 +1071,7 @@ with_mail_on_both_engines!(
         let (_, page) = as_employer(&share).await;
         assert!(page.contains("verification failed"), "{page}");
         assert!(page.contains("expired: validUntil was"), "{page}");
-        let alerts = app
-            .app
-            .store
-            .read(credentialconnect::store::alerts::open)
-            .await
-            .expect("alerts");
+        let alerts = app.open_alerts().await;
         assert!(alerts.iter().any(|a| a.kind == "verification_failed"));
     }
 );

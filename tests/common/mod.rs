@@ -187,6 +187,15 @@ impl TestApp {
             .expect("deliver")
     }
 
+    /// The operator's open alerts.
+    pub async fn open_alerts(&self) -> Vec<credentialconnect::store::alerts::Alert> {
+        self.app
+            .store
+            .read(credentialconnect::store::alerts::open)
+            .await
+            .expect("alerts")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
