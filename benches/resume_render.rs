@@ -72,6 +72,7 @@ fn main() {
 
 /// Seeds a store with one person who claimed 100 credentials and 50 skills.
 async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDir) {
+    use credentialconnect::domain::json_tree::Node;
     use credentialconnect::domain::package::{self, Limits, PartnerRules};
     use credentialconnect::store::{holding, new_id, resume as stored, users};
     use serde_json::json;
@@ -119,7 +120,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
         "proof": [{"type": "Ed25519Signature2020", "created": "2025-02-14T17:07:18Z"}]
     }));
     let read = package::read(
-        json!({"credentials": credentials}),
+        &Node::from(&json!({"credentials": credentials})),
         &PartnerRules::default(),
         Limits::default(),
     )

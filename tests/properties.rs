@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use credentialconnect::domain::dates::DateText;
+use credentialconnect::domain::json_tree::Node;
 use credentialconnect::domain::lenient_json;
 use credentialconnect::domain::package::{self, Limits, PartnerRules, Problem};
 use credentialconnect::domain::sections::{MappingRule, Section, section_for};
@@ -107,6 +108,52 @@ fn json_value() -> impl Strategy<Value = Value> {
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             proptest::collection::vec((key(), inner), 0..6)
                 .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// JSON text as partners may write it, beyond what serde_json writes: keys sent twice
+/// (also once escaped, once not), escapes serde_json would not write, numbers in any form.
+fn json_text() -> impl Strategy<Value = String> {
+    let scalar = prop_oneof![
+        leaf().prop_map(|v| v.to_string()),
+        proptest::sample::select(vec![
+            "-0",
+            "0.0",
+            "1.0",
+            "1.50",
+            "1e2",
+            "-1E-2",
+            "2.5e+3",
+            "0.1",
+            "1e-400",
+            "12345678901234567890",
+            "123456789012345678901234567890",
+            "-9223372036854775809",
+            "\"caf\\u00e9\"",
+            "\"a\\/b\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\n\\t\\\"\"",
+            "\"\\u0061\"",
+        ])
+        .prop_map(str::to_string),
+    ];
+    let key = prop_oneof![
+        3 => proptest::sample::select(vec!["\"a\"", "\"b\"", "\"\\u0061\"", "\"id\"", "\"proof\""])
+            .prop_map(str::to_string),
+        1 => any::<String>().prop_map(|k| Value::String(k).to_string()),
+    ];
+    scalar.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6)
+                .prop_map(|items| format!("[{}]", items.join(","))),
+            proptest::collection::vec((key.clone(), inner), 0..20).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("{k} : {v}"))
+                    .collect();
+                format!("{{ {} }}", members.join(" ,\n"))
+            }),
         ]
     })
 }
@@ -330,6 +377,43 @@ proptest! {
         }
     }
 
+    #[test]
+    fn the_upload_tree_means_and_writes_what_serde_json_value_does(text in json_text()) {
+        // Stored documents and fingerprints come from the tree; they were `Value`'s before.
+        let tree = lenient_json::parse_tree(text.as_bytes());
+        let value = lenient_json::parse(text.as_bytes());
+        match (tree, value) {
+            (Ok(tree), Ok(value)) => {
+                prop_assert_eq!(tree.to_value(), value.clone());
+                let mut compact = String::new();
+                tree.write_compact(&mut compact);
+                prop_assert_eq!(compact, value.to_string());
+                let (mut canonical, mut expected) = (String::new(), String::new());
+                tree.write_canonical(&mut canonical);
+                Node::from(&value).write_canonical(&mut expected);
+                prop_assert_eq!(canonical, expected);
+            }
+            (tree, value) => prop_assert_eq!(tree.err(), value.err()),
+        }
+    }
+
+    #[test]
+    fn the_upload_tree_refuses_what_the_lenient_reader_refuses_at_the_same_place(
+        value in json_value(),
+        cut in any::<prop::sample::Index>(),
+        junk in proptest::sample::select(vec![",", "}", "]", "\\", "\"", "x", "\n", "\t", "/*", "\u{1}"]),
+    ) {
+        let mut text = String::new();
+        with_raw_controls(&value, &mut text);
+        let mut at = cut.index(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.insert_str(at, junk);
+        let tree = lenient_json::parse_tree(text.as_bytes()).map(|tree| tree.to_value());
+        prop_assert_eq!(tree, lenient_json::parse(text.as_bytes()));
+    }
+
     // -----------------------------------------------------------------------------------
     // The package reader
 
@@ -338,7 +422,7 @@ proptest! {
         body in prop_oneof![json_value(), mutated_package()],
         unstable_ids in any::<bool>(),
     ) {
-        match package::read(body.clone(), &rules(unstable_ids), Limits::default()) {
+        match package::read(&Node::from(&body), &rules(unstable_ids), Limits::default()) {
             Err(problems) => {
                 prop_assert!(!problems.is_empty());
                 for problem in &problems {
@@ -352,7 +436,7 @@ proptest! {
                 }
                 for record in &read.records {
                     if record.jws.is_none() && !inside_a_jws(&body, &record.pointer) {
-                        prop_assert_eq!(body.pointer(&record.pointer), Some(&record.document));
+                        prop_assert_eq!(body.pointer(&record.pointer).map(Value::to_string), Some(record.document.clone()));
                     }
                 }
             }
@@ -361,12 +445,12 @@ proptest! {
 
     #[test]
     fn fingerprints_ignore_key_order_and_whitespace_but_not_values(body in mutated_package()) {
-        let Ok(first) = package::read(body.clone(), &rules(false), Limits::default()) else {
+        let Ok(first) = package::read(&Node::from(&body), &rules(false), Limits::default()) else {
             return Ok(());
         };
         let text = serde_json::to_vec_pretty(&reversed(&body)).expect("serialise");
-        let again = lenient_json::parse(&text).expect("JSON");
-        let second = package::read(again, &rules(false), Limits::default()).expect("same package");
+        let again = lenient_json::parse_tree(&text).expect("JSON");
+        let second = package::read(&again, &rules(false), Limits::default()).expect("same package");
         let prints = |p: &package::Package| p.records.iter().map(|r| (r.key.clone(), r.fingerprint.clone())).collect::<Vec<_>>();
         prop_assert_eq!(prints(&first), prints(&second));
         // A changed value is a changed fingerprint.
@@ -375,7 +459,7 @@ proptest! {
         if record.jws.is_none() && !inside_a_jws(&body, &record.pointer) {
             let document = changed.pointer_mut(&record.pointer).expect("there");
             document["fingerprintProbe"] = json!(1);
-            if let Ok(third) = package::read(changed, &rules(false), Limits::default()) {
+            if let Ok(third) = package::read(&Node::from(&changed), &rules(false), Limits::default()) {
                 prop_assert_ne!(&third.records[0].fingerprint, &record.fingerprint);
             }
         }
@@ -393,7 +477,7 @@ proptest! {
         for field in fields {
             credential[field] = bad.clone();
         }
-        let problems = package::read(json!({"credentials": [credential]}), &rules(false), Limits::default())
+        let problems = package::read(&Node::from(&json!({"credentials": [credential]})), &rules(false), Limits::default())
             .expect_err("wrong types");
         let pointers: Vec<String> = problems.iter().map(|p| p.pointer.clone()).collect();
         let expected: Vec<String> = fields.iter().map(|f| format!("/credentials/0/{f}")).collect();
@@ -524,7 +608,7 @@ fn a_jws_in_a_generated_package_is_a_string_whose_problems_point_at_it() {
         "c2ln"
     );
     let body = json!({"credentials": [jws]});
-    let problems = package::read(body.clone(), &rules(false), Limits::default())
+    let problems = package::read(&Node::from(&body), &rules(false), Limits::default())
         .expect_err("no name, id or issuer");
     for problem in &problems {
         assert_eq!(problem.pointer, "/credentials/0", "{problem:?}");

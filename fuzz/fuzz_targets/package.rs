@@ -2,8 +2,9 @@
 //!
 //! Invariants: it never panics; a refusal lists at least one problem; every problem and
 //! warning points into the body (the place itself, or a missing member of an object that is
-//! there); every record of a credential sent as JSON points at that credential, and a
-//! fingerprint is 64 hex digits.
+//! there); the tree an upload is read from means what serde_json's `Value` means; every
+//! record of a credential sent as JSON stores that credential's JSON, and a fingerprint is
+//! 64 hex digits.
 #![no_main]
 
 use credentialconnect::domain::lenient_json;
@@ -16,9 +17,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, body)) = data.split_first() else {
         return;
     };
-    let Ok(value) = lenient_json::parse(body) else {
+    let Ok(tree) = lenient_json::parse_tree(body) else {
+        assert!(lenient_json::parse(body).is_err(), "the tree refused what Value accepts");
         return;
     };
+    let value = lenient_json::parse(body).expect("the tree accepted what Value refuses");
+    assert_eq!(tree.to_value(), value, "the tree differs from the Value");
     let rules = PartnerRules {
         unstable_ids: flags & 1 != 0,
         strict: flags & 2 != 0,
@@ -35,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         max_credentials: 1 + usize::from(flags >> 4),
         max_alignments: 1 + usize::from(flags >> 4),
     };
-    match package::read(value.clone(), &rules, limits) {
+    match package::read(&tree, &rules, limits) {
         Err(problems) => {
             assert!(!problems.is_empty(), "a refusal without a problem");
             for problem in &problems {
@@ -52,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(record.fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
                 if record.jws.is_none() && !inside_a_jws(&value, &record.pointer) {
                     assert_eq!(
-                        value.pointer(&record.pointer),
+                        value.pointer(&record.pointer).map(Value::to_string).as_ref(),
                         Some(&record.document),
                         "record at {:?} is not the credential there",
                         record.pointer

@@ -4,6 +4,7 @@
 //!
 //! It must not accept anything else that RFC 8259 rejects: no comments, no trailing commas.
 
+use crate::domain::json_tree::Node;
 use serde_json::Value;
 use std::fmt;
 
@@ -29,15 +30,40 @@ impl std::error::Error for JsonSyntaxError {}
 
 /// Parses `bytes` as JSON, tolerating raw control characters inside strings.
 pub fn parse(bytes: &[u8]) -> Result<Value, JsonSyntaxError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = without_bom(bytes);
     // Nearly every body is strict JSON: parse it as such first, and only look for raw control
     // characters (a byte-by-byte pass) when that fails.
     if let Ok(value) = serde_json::from_slice(bytes) {
         return Ok(value);
     }
+    parse_tolerating_controls(bytes, |text| serde_json::from_slice(text))
+}
+
+/// `parse`, into a tree that borrows the strings of `bytes` (what an upload is read from).
+pub fn parse_tree(bytes: &[u8]) -> Result<Node<'_>, JsonSyntaxError> {
+    let bytes = without_bom(bytes);
+    if let Ok(tree) = serde_json::from_slice(bytes) {
+        return Ok(tree);
+    }
+    // The rewritten text is gone when this returns: the tree owns its strings.
+    parse_tolerating_controls(bytes, |text| {
+        serde_json::from_slice::<Node>(text).map(Node::into_owned)
+    })
+}
+
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Parses `bytes` (not strict JSON) with raw control characters inside strings escaped;
+/// an error names the place in `bytes`.
+fn parse_tolerating_controls<T>(
+    bytes: &[u8],
+    parse: impl FnOnce(&[u8]) -> serde_json::Result<T>,
+) -> Result<T, JsonSyntaxError> {
     let escaped = escape_controls_in_strings(bytes);
     let text: &[u8] = escaped.as_ref().map_or(bytes, |e| e.text.as_slice());
-    serde_json::from_slice(text).map_err(|err| {
+    parse(text).map_err(|err| {
         let message = describe(&err);
         let (line, column) = match &escaped {
             // Column/line refer to the rewritten text; map them back to the original.
@@ -239,6 +265,23 @@ mod tests {
         // A complete escape followed by a raw control character is still tolerated.
         let v = parse(b"[\"\\u00e9\t\"]").expect("tolerated");
         assert_eq!(v[0], "\u{e9}\t");
+    }
+
+    #[test]
+    fn the_tree_reads_what_the_value_reads_and_fails_where_it_fails() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        for text in [
+            &b"{\"a\": \"one\n   two\", \"b\": [1, 2.5, null]}"[..],
+            b"\xEF\xBB\xBF{\"a\": \"x\ty\"}",
+            b"{\n  \"a\": 1,\n}",
+            b"{\n\"a\": \"x\ny\",\n\"b\": 1 2\n}",
+            b"{\"a\": \"x\\\ny\"}",
+            b"[-\n\"a\tb\"]",
+            deep.as_bytes(),
+        ] {
+            let tree = parse_tree(text).map(|tree| tree.to_value());
+            assert_eq!(tree, parse(text), "{}", String::from_utf8_lossy(text));
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! states. Nothing here does I/O or imports the web, database or runtime crates.
 
 pub mod dates;
+pub mod json_tree;
 pub mod jws;
 pub mod lenient_json;
 pub mod package;

@@ -5,12 +5,13 @@
 //! Pure: no I/O, no clock. The caller supplies the partner's rules and limits.
 
 use crate::domain::dates::DateText;
+use crate::domain::json_tree::{Node, Object};
 use crate::domain::jws;
 use crate::domain::sections::{self, DEFAULT_SECTION, MappingRule, Section};
 use crate::domain::skills::{Skill, SkillCategory, SkillLevel, SkillName};
 use crate::domain::verification::{self, ProofCarried, Verification};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -117,8 +118,12 @@ pub struct Record {
     /// The CLR this credential was nested in.
     pub parent_key: Option<String>,
     pub pointer: String,
-    /// The credential JSON (decoded from the JWS when it came as one).
-    pub document: Value,
+    /// The credential as stored and given back: its JSON as serde_json writes it (no
+    /// whitespace, keys in the order sent), decoded from the JWS when it came as one.
+    pub document: String,
+    /// Whether the credential has a `proof` member, whatever its value: without one (and
+    /// without a JWS) there is nothing for the verifier to check.
+    pub has_proof_member: bool,
     /// The compact JWS exactly as sent, when it came as one.
     pub jws: Option<String>,
     /// SHA-256 of the document with object keys sorted (and of the JWS): equal fingerprints
@@ -139,18 +144,26 @@ pub struct Record {
     pub skills: Vec<Skill>,
 }
 
-/// A digest of everything the partner sent for a record, key order aside: equal
-/// fingerprints mean an update changes nothing ("unchanged").
+/// The text a record stores for `credential` and its fingerprint: a digest of everything
+/// the partner sent for it, key order aside, so equal fingerprints mean an update changes
+/// nothing ("unchanged").
 ///
-/// `canonical` is scratch space, reused across a package's records.
-fn fingerprint_of(document: &Value, jws: Option<&str>, canonical: &mut Vec<u8>) -> String {
-    canonical.clear();
-    write_canonical(document, canonical);
+/// `scratch` is reused across a package's records.
+fn document_and_fingerprint(
+    credential: &Node<'_>,
+    jws: Option<&str>,
+    scratch: &mut String,
+) -> (String, String) {
+    scratch.clear();
+    credential.write_compact(scratch);
+    let document = scratch.as_str().to_owned();
+    scratch.clear();
+    credential.write_canonical(scratch);
     let mut hasher = Sha256::new();
-    hasher.update(&canonical);
+    hasher.update(scratch.as_bytes());
     hasher.update([0]);
     hasher.update(jws.unwrap_or("").as_bytes());
-    crate::secrets::to_hex(&hasher.finalize())
+    (document, crate::secrets::to_hex(&hasher.finalize()))
 }
 
 /// A read package.
@@ -190,21 +203,15 @@ impl Package {
 }
 
 impl Record {
-    /// What the record carried that could prove it.
-    pub fn proof_carried(&self) -> ProofCarried {
-        if self.jws.is_some() {
-            ProofCarried::Jws
-        } else if self.document.get("proof").is_some_and(|p| !is_absent(p)) {
-            ProofCarried::Embedded
-        } else {
-            ProofCarried::None
-        }
+    /// Whether the verifier has anything to check: a JWS, or a `proof` member.
+    pub fn needs_verifying(&self) -> bool {
+        self.jws.is_some() || self.has_proof_member
     }
 }
 
 /// Reads a package body (already parsed as JSON; a compact JWS body arrives as a string).
 pub fn read(
-    mut body: Value,
+    body: &Node<'_>,
     rules: &PartnerRules,
     limits: Limits,
 ) -> Result<Package, Vec<Problem>> {
@@ -216,8 +223,9 @@ pub fn read(
         records: Vec::new(),
         recipient: Recipient::default(),
         recipient_id_pointer: "",
+        scratch: String::with_capacity(4096),
     };
-    let recipient_token = reader.read_envelope(&body);
+    let recipient_token = reader.read_envelope(body);
     reader.check_limits_and_identity();
     if reader.problems.is_empty() && reader.yields_nothing() {
         reader.problems.push(Problem::new(
@@ -228,23 +236,10 @@ pub fn read(
     if !reader.problems.is_empty() {
         return Err(reader.problems);
     }
-    // Top-level credentials move out of the body rather than being copied (see
-    // `read_credential`); nested ones were copied, since their CLR keeps them.
-    let mut records = reader.records;
-    let mut canonical = Vec::with_capacity(4096);
-    for record in &mut records {
-        if record.document.is_null()
-            && let Some(document) = body.pointer_mut(&record.pointer)
-        {
-            record.document = document.take();
-        }
-        record.fingerprint =
-            fingerprint_of(&record.document, record.jws.as_deref(), &mut canonical);
-    }
     let mut package = Package {
         recipient_token,
         recipient: reader.recipient,
-        records,
+        records: reader.records,
         warnings: reader.warnings,
     };
     // Until a verifier settles them, proofs follow the guide's rule (`unchecked`).
@@ -265,6 +260,8 @@ struct Reader<'a> {
     /// Where a missing `recipient.id` is reported: the id in a recipient object, the
     /// envelope's missing `recipient`, or the whole body when it is a bare credential.
     recipient_id_pointer: &'static str,
+    /// Room for writing documents, reused across records.
+    scratch: String,
 }
 
 /// A credential type we recognise (besides `VerifiableCredential`).
@@ -277,20 +274,20 @@ const CREDENTIAL_TYPES: [&str; 4] = [
 
 impl Reader<'_> {
     /// Reads the outer shape and every credential in it; returns the recipient token.
-    fn read_envelope(&mut self, body: &Value) -> Option<String> {
+    fn read_envelope(&mut self, body: &Node<'_>) -> Option<String> {
         let object = match body {
-            Value::String(_) => {
+            Node::String(_) => {
                 // A compact JWS body (VC-JWT) is a package of one.
                 self.read_entry("", body, None);
                 return None;
             }
-            Value::Object(object) => object,
+            Node::Object(object) => object,
             other => {
                 self.problem(
                     "",
                     format!(
                         "expected a JSON object (a package or one credential), got {}",
-                        kind_of(other)
+                        other.kind()
                     ),
                 );
                 return None;
@@ -318,29 +315,29 @@ impl Reader<'_> {
             self.read_entry("/credential", single, None);
         }
         match object.get("credentials") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(entries)) => {
+            None | Some(Node::Null) => {}
+            Some(Node::Array(entries)) => {
                 for (i, entry) in entries.iter().enumerate() {
                     self.read_entry(&format!("/credentials/{i}"), entry, None);
                 }
             }
             Some(other) => self.problem(
                 "/credentials",
-                format!("`credentials` must be an array, got {}", kind_of(other)),
+                format!("`credentials` must be an array, got {}", other.kind()),
             ),
         }
         token
     }
 
-    fn read_recipient(&mut self, envelope: &Map<String, Value>) {
+    fn read_recipient(&mut self, envelope: &Object<'_>) {
         self.recipient_id_pointer = "/recipient";
         let Some(value) = envelope.get("recipient").filter(|v| !v.is_null()) else {
             return;
         };
-        let Value::Object(r) = value else {
+        let Node::Object(r) = value else {
             self.problem(
                 "/recipient",
-                format!("`recipient` must be an object, got {}", kind_of(value)),
+                format!("`recipient` must be an object, got {}", value.kind()),
             );
             return;
         };
@@ -355,16 +352,20 @@ impl Reader<'_> {
             phone: self.text(r, "phone", p),
             student_id: self.id_text(r, "studentId", p),
             signup_organization: self.text(r, "signupOrganization", p),
-            address: r.get("address").filter(|v| !is_absent(v)).cloned(),
+            address: r
+                .get("address")
+                .filter(|v| !is_absent(v))
+                .map(Node::to_value),
         };
     }
 
     /// One entry: a credential object or a compact JWS string.
-    fn read_entry(&mut self, pointer: &str, entry: &Value, parent: Option<&str>) {
+    fn read_entry(&mut self, pointer: &str, entry: &Node<'_>, parent: Option<&str>) {
         match entry {
-            Value::String(text) => match jws::decode(text) {
+            Node::String(text) => match jws::decode(text) {
                 Ok(decoded) => {
                     let credential = decoded.credential();
+                    let credential = Node::from(&credential);
                     let (problems, warnings) = (self.problems.len(), self.warnings.len());
                     self.read_credential(pointer, &credential, Some(text.trim()), parent);
                     // The body holds the JWS as one string: what is wrong inside the
@@ -384,12 +385,12 @@ impl Reader<'_> {
                 }
                 Err(why) => self.problem(pointer, format!("not a usable VC-JWT: {why}")),
             },
-            Value::Object(_) => self.read_credential(pointer, entry, None, parent),
+            Node::Object(_) => self.read_credential(pointer, entry, None, parent),
             other => self.problem(
                 pointer,
                 format!(
                     "a credential must be an object or a compact JWS string, got {}",
-                    kind_of(other)
+                    other.kind()
                 ),
             ),
         }
@@ -398,23 +399,20 @@ impl Reader<'_> {
     fn read_credential(
         &mut self,
         pointer: &str,
-        value: &Value,
+        value: &Node<'_>,
         jws: Option<&str>,
         parent: Option<&str>,
     ) {
-        let Value::Object(credential) = value else {
+        let Node::Object(credential) = value else {
             self.problem(
                 pointer,
-                format!(
-                    "the credential must be a JSON object, got {}",
-                    kind_of(value)
-                ),
+                format!("the credential must be a JSON object, got {}", value.kind()),
             );
             return;
         };
         let problems_before = self.problems.len();
         let types = self.types(credential, pointer);
-        let is_clr = types.iter().any(|t| t == "ClrCredential");
+        let is_clr = types.contains(&"ClrCredential");
         let assertion_id = self.id_text(credential, "id", pointer);
         let (issuer_id, issuer_name) = self.issuer(credential, pointer);
         let (subject_pointer, subject) = match primary_subject(credential.get("credentialSubject"))
@@ -425,10 +423,7 @@ impl Reader<'_> {
             ),
             None => (None, None),
         };
-        let achievement = subject.and_then(|s| match s.get("achievement") {
-            Some(Value::Object(a)) => Some(a),
-            _ => None,
-        });
+        let achievement = subject.and_then(|s| s.get("achievement").and_then(Node::as_object));
         let achievement_pointer = subject_pointer.as_ref().map(|p| format!("{p}/achievement"));
         let ap = achievement_pointer.as_deref().unwrap_or("");
         let achievement_name = achievement.and_then(|a| self.text(a, "name", ap));
@@ -471,7 +466,7 @@ impl Reader<'_> {
             .map(|t| DateText::new(&t));
 
         let alignments = achievement.and_then(|a| a.get("alignment"));
-        if let Some(Value::Array(list)) = alignments
+        if let Some(Node::Array(list)) = alignments
             && list.len() > self.limits.max_alignments
         {
             self.problem(
@@ -503,8 +498,8 @@ impl Reader<'_> {
             None
         };
         let nested_entries = match nested {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => list.iter().collect(),
+            None | Some(Node::Null) => Vec::new(),
+            Some(Node::Array(list)) => list.iter().collect(),
             Some(other) => {
                 self.problem(
                     format!(
@@ -513,7 +508,7 @@ impl Reader<'_> {
                     ),
                     format!(
                         "`verifiableCredential` must be an array, got {}",
-                        kind_of(other)
+                        other.kind()
                     ),
                 );
                 Vec::new()
@@ -564,20 +559,22 @@ impl Reader<'_> {
         if self.problems.len() == problems_before
             && let (Some(key), Some(name), Some(issuer_id)) = (key.clone(), name, issuer_id)
         {
+            // A package with a problem is refused whole: its records' texts are not needed.
+            let (document, fingerprint) = if self.problems.is_empty() {
+                document_and_fingerprint(value, jws, &mut self.scratch)
+            } else {
+                (String::new(), String::new())
+            };
             self.records.push(Record {
                 key,
                 assertion_id,
                 kind,
                 parent_key: parent.map(str::to_string),
                 pointer: pointer.to_string(),
-                // Filled in by `read` once reading is done, by moving it out of the body.
-                document: if jws.is_some() || parent.is_some() {
-                    value.clone()
-                } else {
-                    Value::Null
-                },
+                document,
+                has_proof_member: credential.contains_key("proof"),
                 jws: jws.map(str::to_string),
-                fingerprint: String::new(),
+                fingerprint,
                 name,
                 description,
                 issuer_id,
@@ -600,23 +597,23 @@ impl Reader<'_> {
     }
 
     /// `type` must be present and name a verifiable credential.
-    fn types(&mut self, credential: &Map<String, Value>, pointer: &str) -> Vec<String> {
-        let types: Vec<String> = match credential.get("type") {
-            Some(Value::String(t)) => vec![t.clone()],
-            Some(Value::Array(list)) => {
+    fn types<'v>(&mut self, credential: &'v Object<'_>, pointer: &str) -> Vec<&'v str> {
+        let types: Vec<&str> = match credential.get("type") {
+            Some(Node::String(t)) => vec![t.as_ref()],
+            Some(Node::Array(list)) => {
                 let mut types = Vec::new();
                 for (i, item) in list.iter().enumerate() {
                     match item {
-                        Value::String(t) => types.push(t.clone()),
+                        Node::String(t) => types.push(t.as_ref()),
                         other => self.problem(
                             format!("{pointer}/type/{i}"),
-                            format!("each `type` must be a string, got {}", kind_of(other)),
+                            format!("each `type` must be a string, got {}", other.kind()),
                         ),
                     }
                 }
                 types
             }
-            None | Some(Value::Null) => {
+            None | Some(Node::Null) => {
                 self.problem(
                     format!("{pointer}/type"),
                     "`type` is required (e.g. [\"VerifiableCredential\", \"OpenBadgeCredential\"])",
@@ -628,7 +625,7 @@ impl Reader<'_> {
                     format!("{pointer}/type"),
                     format!(
                         "`type` must be a string or an array of strings, got {}",
-                        kind_of(other)
+                        other.kind()
                     ),
                 );
                 return Vec::new();
@@ -636,7 +633,7 @@ impl Reader<'_> {
         };
         let recognised = types
             .iter()
-            .any(|t| t == "VerifiableCredential" || CREDENTIAL_TYPES.contains(&t.as_str()));
+            .any(|t| *t == "VerifiableCredential" || CREDENTIAL_TYPES.contains(t));
         if !recognised {
             self.problem(
                 format!("{pointer}/type"),
@@ -651,20 +648,20 @@ impl Reader<'_> {
 
     fn issuer(
         &mut self,
-        credential: &Map<String, Value>,
+        credential: &Object<'_>,
         pointer: &str,
     ) -> (Option<String>, Option<String>) {
         let p = format!("{pointer}/issuer");
         match credential.get("issuer") {
-            Some(Value::String(id)) if !id.trim().is_empty() => (Some(id.trim().to_string()), None),
-            Some(Value::Object(issuer)) => {
+            Some(Node::String(id)) if !id.trim().is_empty() => (Some(id.trim().to_string()), None),
+            Some(Node::Object(issuer)) => {
                 let id = self.id_text(issuer, "id", &p);
                 if id.is_none() {
                     self.problem(format!("{p}/id"), "the issuer needs an `id`");
                 }
                 (id, self.text(issuer, "name", &p))
             }
-            None | Some(Value::Null) | Some(Value::String(_)) => {
+            None | Some(Node::Null) | Some(Node::String(_)) => {
                 self.problem(
                     p,
                     "an issuer is required: `issuer` as an id string or an object with `id`",
@@ -676,7 +673,7 @@ impl Reader<'_> {
                     p,
                     format!(
                         "`issuer` must be a string or an object, got {}",
-                        kind_of(other)
+                        other.kind()
                     ),
                 );
                 (None, None)
@@ -739,18 +736,18 @@ impl Reader<'_> {
     )]
     fn skills(
         &mut self,
-        alignments: Option<&Value>,
+        alignments: Option<&Node<'_>>,
         achievement_pointer: &str,
         verification: &Verification,
         issuer_name: &Option<String>,
         issuer_id: &Option<String>,
-        credential: &Map<String, Value>,
+        credential: &Object<'_>,
         awarded: &Option<DateText>,
     ) -> Vec<Skill> {
         let base = format!("{achievement_pointer}/alignment");
         let list = match alignments {
-            Some(Value::Array(list)) => list,
-            None | Some(Value::Null) => {
+            Some(Node::Array(list)) => list,
+            None | Some(Node::Null) => {
                 self.warn(
                     base,
                     "this SkillsAndAbilities carrier has no alignments, so it brings no skills",
@@ -760,7 +757,7 @@ impl Reader<'_> {
             Some(other) => {
                 self.problem(
                     base,
-                    format!("`alignment` must be an array, got {}", kind_of(other)),
+                    format!("`alignment` must be an array, got {}", other.kind()),
                 );
                 return Vec::new();
             }
@@ -771,10 +768,10 @@ impl Reader<'_> {
         let mut skills = Vec::new();
         for (i, alignment) in list.iter().enumerate() {
             let p = format!("{base}/{i}");
-            let Value::Object(a) = alignment else {
+            let Node::Object(a) = alignment else {
                 self.problem(
                     p,
-                    format!("an alignment must be an object, got {}", kind_of(alignment)),
+                    format!("an alignment must be an object, got {}", alignment.kind()),
                 );
                 continue;
             };
@@ -858,11 +855,11 @@ impl Reader<'_> {
     }
 
     /// A CLR subject that is also a `Profile` names the person (the guide's FAQ).
-    fn take_profile_names(&mut self, subject: Option<&Map<String, Value>>) {
+    fn take_profile_names(&mut self, subject: Option<&Object<'_>>) {
         let Some(subject) = subject else { return };
         let is_profile = match subject.get("type") {
-            Some(Value::String(t)) => t == "Profile",
-            Some(Value::Array(list)) => list.iter().any(|t| t == "Profile"),
+            Some(Node::String(t)) => t == "Profile",
+            Some(Node::Array(list)) => list.iter().any(|t| t.as_str() == Some("Profile")),
             _ => false,
         };
         if !is_profile {
@@ -872,7 +869,7 @@ impl Reader<'_> {
             if slot.is_none() {
                 *slot = subject
                     .get(key)
-                    .and_then(Value::as_str)
+                    .and_then(Node::as_str)
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(str::to_string);
@@ -921,14 +918,14 @@ impl Reader<'_> {
 
     /// A text field: absent, `null` and "" (after trimming) all mean absent; other
     /// non-strings are a problem.
-    fn text(&mut self, object: &Map<String, Value>, key: &str, pointer: &str) -> Option<String> {
+    fn text(&mut self, object: &Object<'_>, key: &str, pointer: &str) -> Option<String> {
         match object.get(key) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string),
+            None | Some(Node::Null) => None,
+            Some(Node::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string),
             Some(other) => {
                 self.problem(
                     format!("{pointer}/{key}"),
-                    format!("`{key}` must be a string, got {}", kind_of(other)),
+                    format!("`{key}` must be a string, got {}", other.kind()),
                 );
                 None
             }
@@ -936,9 +933,9 @@ impl Reader<'_> {
     }
 
     /// An id: opaque text; an integer is taken as its decimal text.
-    fn id_text(&mut self, object: &Map<String, Value>, key: &str, pointer: &str) -> Option<String> {
+    fn id_text(&mut self, object: &Object<'_>, key: &str, pointer: &str) -> Option<String> {
         match object.get(key) {
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+            Some(Node::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
             _ => self.text(object, key, pointer),
         }
     }
@@ -954,10 +951,10 @@ impl Reader<'_> {
 
 /// The subject that carries the achievement (VCDM allows an array of subjects), with its
 /// pointer suffix ("" or "/N").
-fn primary_subject(subject: Option<&Value>) -> Option<(String, &Map<String, Value>)> {
+fn primary_subject<'v, 'a>(subject: Option<&'v Node<'a>>) -> Option<(String, &'v Object<'a>)> {
     match subject? {
-        Value::Object(s) => Some((String::new(), s)),
-        Value::Array(list) => {
+        Node::Object(s) => Some((String::new(), s)),
+        Node::Array(list) => {
             let objects = list
                 .iter()
                 .enumerate()
@@ -975,108 +972,22 @@ fn primary_subject(subject: Option<&Value>) -> Option<(String, &Map<String, Valu
     }
 }
 
-fn first_proof_created(credential: &Map<String, Value>) -> Option<String> {
+fn first_proof_created(credential: &Object<'_>) -> Option<String> {
     let proof = credential.get("proof")?;
     let first = match proof {
-        Value::Array(list) => list.first()?,
+        Node::Array(list) => list.first()?,
         other => other,
     };
     first.get("created")?.as_str().map(str::to_string)
 }
 
-fn is_absent(value: &Value) -> bool {
+fn is_absent(value: &Node<'_>) -> bool {
     match value {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        Value::Array(a) => a.is_empty(),
+        Node::Null => true,
+        Node::String(s) => s.trim().is_empty(),
+        Node::Array(a) => a.is_empty(),
         _ => false,
     }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// JSON with object keys sorted, for fingerprints.
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            // Sorting the entries, not the keys, saves looking each key up again (a hash
-            // per key). Keys are unique, so the order is that of the keys alone.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(out, key);
-                out.push(b':');
-                write_canonical(value, out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(list) => {
-            out.push(b'[');
-            for (i, item) in list.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        Value::String(text) => write_string(out, text),
-        scalar => write_scalar(out, scalar),
-    }
-}
-
-/// A JSON string, escaped exactly as serde_json escapes it. Nearly every string needs no
-/// escape at all, and is copied as it is.
-fn write_string(out: &mut Vec<u8>, text: &str) {
-    if needs_escape(text.as_bytes()) {
-        write_scalar(out, text);
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    }
-}
-
-/// Whether any byte is one JSON escapes: a control character, `"` or `\`. Tested eight
-/// bytes at a time (the classic "has a byte less than n / equal to b" word tricks, whose
-/// yes-or-no answer is exact): fingerprints pass over every string of every upload.
-fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGH != 0;
-    let mut words = bytes.chunks_exact(8);
-    for chunk in &mut words {
-        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
-        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
-        if control
-            || has_zero_byte(word ^ (ONES * u64::from(b'"')))
-            || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
-        {
-            return true;
-        }
-    }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
-}
-
-fn write_scalar(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
-    // Writing JSON into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, value);
 }
 
 #[cfg(test)]
@@ -1084,8 +995,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn read_value(
+        body: Value,
+        rules: &PartnerRules,
+        limits: Limits,
+    ) -> Result<Package, Vec<Problem>> {
+        read(&Node::from(&body), rules, limits)
+    }
+
     fn read_default(body: Value) -> Result<Package, Vec<Problem>> {
-        read(body, &PartnerRules::default(), Limits::default())
+        read_value(body, &PartnerRules::default(), Limits::default())
     }
 
     fn course(id: &str) -> Value {
@@ -1195,7 +1114,7 @@ mod tests {
             max_credentials: 2,
             max_alignments: 200,
         };
-        let problems = read(
+        let problems = read_value(
             json!({"credentials": list}),
             &PartnerRules::default(),
             limits,
@@ -1216,9 +1135,9 @@ mod tests {
         };
         let body =
             json!({"recipient": {"id": "r1"}, "credentials": [course("changes-every-time")]});
-        let package = read(body.clone(), &rules, Limits::default()).expect("valid");
+        let package = read_value(body.clone(), &rules, Limits::default()).expect("valid");
         assert_eq!(package.records[0].key, "r1\u{1f}a1");
-        let problems = read(
+        let problems = read_value(
             json!({"credentials": [course("x")]}),
             &rules,
             Limits::default(),
@@ -1432,7 +1351,7 @@ mod tests {
             ..PartnerRules::default()
         };
         let pointer_for = |body: Value| {
-            read(body, &rules, Limits::default()).expect_err("needs recipient id")[0]
+            read_value(body, &rules, Limits::default()).expect_err("needs recipient id")[0]
                 .pointer
                 .clone()
         };
@@ -1472,35 +1391,6 @@ mod tests {
         changed["name"] = json!("Intro II");
         let c = read_default(json!({"credentials": [changed]})).expect("valid");
         assert_ne!(a.records[0].fingerprint, c.records[0].fingerprint);
-    }
-
-    #[test]
-    fn canonical_strings_are_escaped_as_serde_json_escapes_them() {
-        for text in [
-            "",
-            "plain",
-            "caf\u{e9} \u{1f600}",
-            "quote \" and backslash \\",
-            "line\nbreak\ttab\u{1}\u{1f}\u{7f}",
-            "sixteen bytes ok\"",
-            "0123456789abcdef\\",
-        ] {
-            let mut out = Vec::new();
-            write_string(&mut out, text);
-            assert_eq!(out, serde_json::to_vec(text).expect("json"), "{text:?}");
-        }
-        // Every byte value at every position of a word and of the tail.
-        for position in 0..19 {
-            for byte in 0u8..=0x7f {
-                let mut text = vec![b'a'; 19];
-                text[position] = byte;
-                let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
-                assert_eq!(needs_escape(&text), escaped, "byte {byte:#x} at {position}");
-            }
-        }
-        for byte in [0x80u8, 0xa0, 0xdc, 0xff] {
-            assert!(!needs_escape(&[byte; 16]), "byte {byte:#x}");
-        }
     }
 
     /// Stored fingerprints decide "unchanged" for later uploads: the canonical form must not

@@ -5,13 +5,13 @@
 use super::auth::Authenticated;
 use super::{App, millis, verification};
 use crate::clock;
+use crate::domain::json_tree::Node;
 use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
 use crate::secrets;
 use crate::store::holding::{self, NewPackage, SaveResult, Submitted};
 use crate::store::{StoreError, mapping, partners};
 use serde::Serialize;
-use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -80,7 +80,11 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 }
 
 /// Reads, validates and stores a package.
-pub async fn accept(app: &App, auth: &Authenticated, body: Value) -> Result<Receipt, UploadError> {
+pub async fn accept(
+    app: &App,
+    auth: &Authenticated,
+    body: &Node<'_>,
+) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
     let mut package =
         package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
@@ -93,7 +97,7 @@ pub async fn replace(
     app: &App,
     auth: &Authenticated,
     id: &str,
-    body: Value,
+    body: &Node<'_>,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
     let mut package =

@@ -204,13 +204,12 @@ fn save_record(
     {
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
-    let document = record.document.to_string();
     let section = record.section.map(|s| format!("{s:?}"));
     let fields = params![
         record.assertion_id.as_deref(),
         record.kind.as_str(),
         parent_id,
-        document,
+        record.document.as_str(),
         record.jws.as_deref(),
         fingerprint,
         &record.name,

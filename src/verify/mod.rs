@@ -80,6 +80,16 @@ impl Report {
     pub fn reason(&self) -> String {
         self.reasons.join("; ")
     }
+
+    /// What `Verifier::verify` answers for a credential with no JWS and no `proof` member:
+    /// callers that can tell so without a parsed document skip the verifier with this.
+    pub fn no_proof() -> Report {
+        Report {
+            state: VerificationState::None,
+            reasons: vec!["no proof".into()],
+            checks: Vec::new(),
+        }
+    }
 }
 
 pub struct Verifier {
@@ -153,9 +163,8 @@ impl Verifier {
         }
         let Some(proof) = proof else {
             return Report {
-                state: VerificationState::None,
-                reasons: vec!["no proof".into()],
                 checks,
+                ..Report::no_proof()
             };
         };
         self.check_validity(document, jws, &mut checks);
@@ -420,5 +429,25 @@ impl Verifier {
             reasons,
             credentials,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_credential_without_a_proof_member_or_a_jws_is_reported_as_no_proof_does() {
+        // Uploads skip the verifier for such credentials and record `Report::no_proof()`.
+        let credential = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "urn:uuid:1", "type": ["VerifiableCredential"], "issuer": {"id": "did:example:1"},
+            "validFrom": "2020-01-01T00:00:00Z", "validUntil": "2021-01-01T00:00:00Z",
+            "credentialStatus": {"type": "BitstringStatusListEntry"},
+            "credentialSubject": {"id": "did:example:2"}
+        });
+        let report = Verifier::offline().verify(&credential, None).await;
+        assert_eq!(report, Report::no_proof());
     }
 }
