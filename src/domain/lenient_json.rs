@@ -42,7 +42,13 @@ pub fn parse(bytes: &[u8]) -> Result<Value, JsonSyntaxError> {
 /// `parse`, into a tree that borrows the strings of `bytes` (what an upload is read from).
 pub fn parse_tree(bytes: &[u8]) -> Result<Node<'_>, JsonSyntaxError> {
     let bytes = without_bom(bytes);
-    if let Ok(tree) = serde_json::from_slice(bytes) {
+    // Checking the whole body's UTF-8 at once is cheaper than serde_json checking each
+    // string of a byte slice; the parse is the same either way.
+    let strict = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    if let Ok(tree) = strict {
         return Ok(tree);
     }
     // The rewritten text is gone when this returns: the tree owns its strings.
@@ -277,6 +283,9 @@ mod tests {
             b"{\n\"a\": \"x\ny\",\n\"b\": 1 2\n}",
             b"{\"a\": \"x\\\ny\"}",
             b"[-\n\"a\tb\"]",
+            // Not UTF-8: inside a string, and after a raw control character.
+            b"[\"caf\xe9\"]",
+            b"{\"a\": \"x\ny\", \"b\": \"\xff\"}",
             deep.as_bytes(),
         ] {
             let tree = parse_tree(text).map(|tree| tree.to_value());
