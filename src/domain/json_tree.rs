@@ -131,6 +131,27 @@ impl<'a> Node<'a> {
         matches!(self, Node::Null)
     }
 
+    /// The value at an RFC 6901 JSON pointer ("" is this value).
+    pub fn pointer(&self, pointer: &str) -> Option<&Node<'a>> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .try_fold(self, |target, token| {
+                let token = token.replace("~1", "/").replace("~0", "~");
+                match target {
+                    Node::Object(object) => object.get(&token),
+                    // As serde_json reads an array index: digits, no leading zero.
+                    Node::Array(list) if !token.starts_with(['+', '0']) || token == "0" => {
+                        token.parse::<usize>().ok().and_then(|i| list.get(i))
+                    }
+                    _ => None,
+                }
+            })
+    }
+
     /// What kind of value this is, for messages ("got a number").
     pub fn kind(&self) -> &'static str {
         match self {
@@ -241,6 +262,19 @@ fn write_members<'m, 'a: 'm>(
         value.write(out, sorted);
     }
 }
+
+self_cell::self_cell!(
+    /// An upload body and the tree read from it, kept together so that a record's stored
+    /// text can be written from the tree when the record is stored, and only then: most
+    /// re-sent credentials are unchanged and never stored again.
+    pub struct Body {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: Node,
+    }
+
+    impl {Debug, PartialEq}
+);
 
 /// A borrowed view of a `serde_json::Value` (a credential decoded from a JWS, a test's body).
 impl<'a> From<&'a Value> for Node<'a> {
@@ -546,6 +580,35 @@ mod tests {
             r#"{"b":2,"$serde_json::private::RawValue":"1"}"#,
         ] {
             assert_same_as_value(text);
+        }
+    }
+
+    #[test]
+    fn pointers_find_what_serde_json_pointers_find() {
+        let text = r#"{"a":[{"b~/c":1},[2,3]],"":{"x":null},"0":"zero"}"#;
+        let node: Node = serde_json::from_str(text).expect("JSON");
+        let value: Value = serde_json::from_str(text).expect("JSON");
+        for pointer in [
+            "",
+            "/a",
+            "/a/0",
+            "/a/0/b~0~1c",
+            "/a/1/1",
+            "/a/01",
+            "/a/+1",
+            "/a/2",
+            "/",
+            "//x",
+            "/0",
+            "a",
+            "/a/0/b~/c",
+            "/a/-",
+        ] {
+            assert_eq!(
+                node.pointer(pointer).map(Node::to_value),
+                value.pointer(pointer).cloned(),
+                "{pointer}"
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! It must not accept anything else that RFC 8259 rejects: no comments, no trailing commas.
 
-use crate::domain::json_tree::Node;
+use crate::domain::json_tree::{Body, Node};
 use serde_json::Value;
 use std::fmt;
 
@@ -55,6 +55,11 @@ pub fn parse_tree(bytes: &[u8]) -> Result<Node<'_>, JsonSyntaxError> {
     parse_tolerating_controls(bytes, |text| {
         serde_json::from_slice::<Node>(text).map(Node::into_owned)
     })
+}
+
+/// `parse_tree`, keeping the body and its tree together.
+pub fn parse_body(bytes: Vec<u8>) -> Result<Body, JsonSyntaxError> {
+    Body::try_new(bytes, |bytes| parse_tree(bytes))
 }
 
 fn without_bom(bytes: &[u8]) -> &[u8] {

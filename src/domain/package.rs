@@ -5,7 +5,7 @@
 //! Pure: no I/O, no clock. The caller supplies the partner's rules and limits.
 
 use crate::domain::dates::DateText;
-use crate::domain::json_tree::{Node, Object};
+use crate::domain::json_tree::{Body, Node, Object};
 use crate::domain::jws;
 use crate::domain::sections::{self, DEFAULT_SECTION, MappingRule, Section};
 use crate::domain::skills::{Skill, SkillCategory, SkillLevel, SkillName};
@@ -13,7 +13,9 @@ use crate::domain::verification::{self, ProofCarried, Verification};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Something wrong (or worth a warning) at a place in the body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -118,9 +120,8 @@ pub struct Record {
     /// The CLR this credential was nested in.
     pub parent_key: Option<String>,
     pub pointer: String,
-    /// The credential as stored and given back: its JSON as serde_json writes it (no
-    /// whitespace, keys in the order sent), decoded from the JWS when it came as one.
-    pub document: String,
+    /// Where the text stored for the credential comes from (`Package::document`).
+    pub document: Document,
     /// Whether the credential has a `proof` member, whatever its value: without one (and
     /// without a JWS) there is nothing for the verifier to check.
     pub has_proof_member: bool,
@@ -144,26 +145,29 @@ pub struct Record {
     pub skills: Vec<Skill>,
 }
 
-/// The text a record stores for `credential` and its fingerprint: a digest of everything
-/// the partner sent for it, key order aside, so equal fingerprints mean an update changes
-/// nothing ("unchanged").
+/// Where a record's stored text comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Document {
+    /// Written already: a credential decoded from a JWS, or read from a tree the package
+    /// does not keep.
+    Text(String),
+    /// The credential at the record's pointer in the package's body, written when it is
+    /// needed: an unchanged credential is never stored again, so its text is never needed.
+    InBody,
+}
+
+/// A digest of everything the partner sent for a credential, key order aside: equal
+/// fingerprints mean an update changes nothing ("unchanged").
 ///
 /// `scratch` is reused across a package's records.
-fn document_and_fingerprint(
-    credential: &Node<'_>,
-    jws: Option<&str>,
-    scratch: &mut String,
-) -> (String, String) {
-    scratch.clear();
-    credential.write_compact(scratch);
-    let document = scratch.as_str().to_owned();
+fn fingerprint_of(credential: &Node<'_>, jws: Option<&str>, scratch: &mut String) -> String {
     scratch.clear();
     credential.write_canonical(scratch);
     let mut hasher = Sha256::new();
     hasher.update(scratch.as_bytes());
     hasher.update([0]);
     hasher.update(jws.unwrap_or("").as_bytes());
-    (document, crate::secrets::to_hex(&hasher.finalize()))
+    crate::secrets::to_hex(&hasher.finalize())
 }
 
 /// A read package.
@@ -173,12 +177,37 @@ pub struct Package {
     pub recipient: Recipient,
     pub records: Vec<Record>,
     pub warnings: Vec<Problem>,
+    /// The body the records were read from, when it is kept (`read_body`).
+    body: Option<Arc<Body>>,
 }
 
 /// The warning the response carries for a failed proof.
 const FAILED_WARNING: &str = "verification failed: ";
 
 impl Package {
+    /// The text stored for record `index`: its credential's JSON as serde_json writes it
+    /// (no whitespace, keys in the order sent), decoded from the JWS when it came as one.
+    pub fn document(&self, index: usize) -> Cow<'_, str> {
+        let Some(record) = self.records.get(index) else {
+            return Cow::Borrowed("");
+        };
+        match &record.document {
+            Document::Text(text) => Cow::Borrowed(text),
+            Document::InBody => {
+                // The reader made the pointer while walking this very tree: it resolves.
+                let mut text = String::new();
+                if let Some(credential) = self
+                    .body
+                    .as_ref()
+                    .and_then(|body| body.borrow_dependent().pointer(&record.pointer))
+                {
+                    credential.write_compact(&mut text);
+                }
+                Cow::Owned(text)
+            }
+        }
+    }
+
     /// Records the verification of record `index`: its state, its skills' verified flags,
     /// and a warning when the proof failed (replacing an earlier one for the same record).
     pub fn settle(&mut self, index: usize, verification: Verification) {
@@ -215,7 +244,32 @@ pub fn read(
     rules: &PartnerRules,
     limits: Limits,
 ) -> Result<Package, Vec<Problem>> {
+    read_tree(body, rules, limits, false)
+}
+
+/// `read`, keeping the body in the package: a record's stored text is written from it only
+/// when the record is stored.
+pub fn read_body(
+    body: Body,
+    rules: &PartnerRules,
+    limits: Limits,
+) -> Result<Package, Vec<Problem>> {
+    let body = Arc::new(body);
+    let mut package = read_tree(body.borrow_dependent(), rules, limits, true)?;
+    package.body = Some(body);
+    Ok(package)
+}
+
+/// `kept`: the caller keeps `body` in the package, so records in it need no text yet.
+fn read_tree(
+    body: &Node<'_>,
+    rules: &PartnerRules,
+    limits: Limits,
+    kept: bool,
+) -> Result<Package, Vec<Problem>> {
     let mut reader = Reader {
+        kept,
+        in_jws: false,
         rules,
         limits,
         problems: Vec::new(),
@@ -241,6 +295,7 @@ pub fn read(
         recipient: reader.recipient,
         records: reader.records,
         warnings: reader.warnings,
+        body: None,
     };
     // Until a verifier settles them, proofs follow the guide's rule (`unchecked`).
     for index in 0..package.records.len() {
@@ -251,6 +306,10 @@ pub fn read(
 }
 
 struct Reader<'a> {
+    /// The body is kept in the package (`read_body`).
+    kept: bool,
+    /// Reading a credential decoded from a JWS, which is not in the body.
+    in_jws: bool,
     rules: &'a PartnerRules,
     limits: Limits,
     problems: Vec<Problem>,
@@ -367,7 +426,9 @@ impl Reader<'_> {
                     let credential = decoded.credential();
                     let credential = Node::from(&credential);
                     let (problems, warnings) = (self.problems.len(), self.warnings.len());
+                    let outer = std::mem::replace(&mut self.in_jws, true);
                     self.read_credential(pointer, &credential, Some(text.trim()), parent);
+                    self.in_jws = outer;
                     // The body holds the JWS as one string: what is wrong inside the
                     // credential it carries is reported at the string, saying where inside.
                     for found in self.problems[problems..]
@@ -561,9 +622,16 @@ impl Reader<'_> {
         {
             // A package with a problem is refused whole: its records' texts are not needed.
             let (document, fingerprint) = if self.problems.is_empty() {
-                document_and_fingerprint(value, jws, &mut self.scratch)
+                let document = if self.kept && !self.in_jws {
+                    Document::InBody
+                } else {
+                    self.scratch.clear();
+                    value.write_compact(&mut self.scratch);
+                    Document::Text(self.scratch.clone())
+                };
+                (document, fingerprint_of(value, jws, &mut self.scratch))
             } else {
-                (String::new(), String::new())
+                (Document::Text(String::new()), String::new())
             };
             self.records.push(Record {
                 key,
@@ -1288,6 +1356,47 @@ mod tests {
             b64(payload.to_string().as_bytes()),
             b64(b"signature")
         )
+    }
+
+    #[test]
+    fn a_kept_body_gives_each_record_its_credential_as_serde_json_writes_it() {
+        let clr = |id: &str, nested: Vec<Value>| {
+            json!({
+                "id": id, "type": ["VerifiableCredential", "ClrCredential"], "issuer": {"id": "u"},
+                "name": "Transcript", "credentialSubject": {"verifiableCredential": nested}
+            })
+        };
+        let in_jws = clr("clr1", vec![course("n1"), course("n2")]);
+        let in_body = clr("clr2", vec![course("n3")]);
+        let body =
+            json!({"credentials": [compact_jws(&json!({"vc": in_jws})), course("x"), in_body]});
+        let text = serde_json::to_vec_pretty(&body).expect("JSON");
+        let kept = crate::domain::lenient_json::parse_body(text).expect("JSON");
+        let package = read_body(kept, &PartnerRules::default(), Limits::default()).expect("valid");
+        let documents: Vec<(&str, String)> = package
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.as_str(), package.document(i).into_owned()))
+            .collect();
+        assert_eq!(
+            documents,
+            [
+                ("clr1", in_jws.to_string()),
+                ("n1", course("n1").to_string()),
+                ("n2", course("n2").to_string()),
+                ("x", course("x").to_string()),
+                ("clr2", in_body.to_string()),
+                ("n3", course("n3").to_string()),
+            ]
+        );
+        // What came in the JWS is written at once; what is in the body waits.
+        let waiting: Vec<bool> = package
+            .records
+            .iter()
+            .map(|r| r.document == Document::InBody)
+            .collect();
+        assert_eq!(waiting, [false, false, false, true, true, true]);
     }
 
     #[test]

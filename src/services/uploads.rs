@@ -5,7 +5,7 @@
 use super::auth::Authenticated;
 use super::{App, millis, verification};
 use crate::clock;
-use crate::domain::json_tree::Node;
+use crate::domain::json_tree::Body;
 use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
 use crate::secrets;
@@ -80,14 +80,10 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 }
 
 /// Reads, validates and stores a package.
-pub async fn accept(
-    app: &App,
-    auth: &Authenticated,
-    body: &Node<'_>,
-) -> Result<Receipt, UploadError> {
+pub async fn accept(app: &App, auth: &Authenticated, body: Body) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
     let mut package =
-        package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+        package::read_body(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
     verification::verify_package(app, &mut package, rules.strict).await?;
     store(app, auth, package).await
 }
@@ -97,11 +93,11 @@ pub async fn replace(
     app: &App,
     auth: &Authenticated,
     id: &str,
-    body: &Node<'_>,
+    body: Body,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
     let mut package =
-        package::read(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+        package::read_body(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
     let top: Vec<_> = package
         .records
         .iter()

@@ -43,8 +43,8 @@ pub async fn verify_package(
             );
             continue;
         }
-        // The stored text was written from the parsed body, so it parses.
-        let document: Value = serde_json::from_str(&record.document).unwrap_or_default();
+        // The text was written from the parsed body, so it parses.
+        let document: Value = serde_json::from_str(&package.document(index)).unwrap_or_default();
         let verifying = app.verifier.verify(&document, record.jws.as_deref());
         let (state, reason) = match tokio::time::timeout_at(deadline, verifying).await {
             Ok(report) => (report.state, report.reason()),

@@ -73,10 +73,10 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
         let (id, result) = save_record(
             conn,
             new.partner_id,
-            record,
+            new.package,
+            index,
             found,
             parent_id.as_deref(),
-            index,
             new.now,
         )?;
         links.extend([
@@ -188,15 +188,17 @@ struct Existing {
     deleted: bool,
 }
 
+/// Stores record `position` of `package`, unless it is unchanged.
 fn save_record(
     conn: &mut dyn Conn,
     partner_id: &str,
-    record: &Record,
+    package: &Package,
+    position: usize,
     existing: Option<Existing>,
     parent_id: Option<&str>,
-    position: usize,
     now: i64,
 ) -> Result<(String, SaveResult), StoreError> {
+    let record = &package.records[position];
     let fingerprint = &record.fingerprint;
     if let Some(found) = existing
         .as_ref()
@@ -209,7 +211,7 @@ fn save_record(
         record.assertion_id.as_deref(),
         record.kind.as_str(),
         parent_id,
-        record.document.as_str(),
+        package.document(position).into_owned(),
         record.jws.as_deref(),
         fingerprint,
         &record.name,

@@ -2,7 +2,7 @@
 //! partner sent (API.md §2–3). Handlers parse, call one service, render.
 
 use super::imsx::{ApiError, ImsxStatusInfo};
-use crate::domain::json_tree::Node;
+use crate::domain::json_tree::{Body, Node};
 use crate::domain::lenient_json;
 use crate::domain::scopes::Scope;
 use crate::http::AppState;
@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for Partner {
 /// Reads an upload body by its Content-Type: JSON (any `+json` type), or a compact JWS
 /// (VC-JWT) as `text/plain` or `application/jwt`. Postman sends raw bodies as
 /// `text/plain`, so `text/plain` that holds JSON is read as JSON.
-fn read_body<'b>(headers: &HeaderMap, body: &'b Bytes) -> Result<Node<'b>, ApiError> {
+fn read_body(headers: &HeaderMap, body: Bytes) -> Result<Body, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -77,11 +77,13 @@ fn read_body<'b>(headers: &HeaderMap, body: &'b Bytes) -> Result<Node<'b>, ApiEr
         ));
     }
     if is_text && !trimmed.starts_with(b"{") && !trimmed.starts_with(b"[") {
-        let text = std::str::from_utf8(trimmed)
-            .map_err(|_| ApiError::bad_request("the body is not UTF-8 text", Vec::new()))?;
-        return Ok(Node::String(text.into()));
+        return Body::try_new(Vec::from(body), |body| {
+            std::str::from_utf8(body.trim_ascii()).map(|text| Node::String(text.into()))
+        })
+        .map_err(|_| ApiError::bad_request("the body is not UTF-8 text", Vec::new()));
     }
-    lenient_json::parse_tree(body).map_err(|e| ApiError::bad_request(e.to_string(), Vec::new()))
+    lenient_json::parse_body(Vec::from(body))
+        .map_err(|e| ApiError::bad_request(e.to_string(), Vec::new()))
 }
 
 /// Upload a package of credentials into the holding area.
@@ -116,8 +118,8 @@ pub async fn upload(
             "this partner is sending uploads faster than its limit; wait a minute and retry",
         ));
     }
-    let body = read_body(&headers, &body)?;
-    let receipt = uploads::accept(&state.app, &partner, &body).await?;
+    let body = read_body(&headers, body)?;
+    let receipt = uploads::accept(&state.app, &partner, body).await?;
     Ok(axum::Json(receipt).into_response())
 }
 
@@ -293,8 +295,8 @@ pub async fn replace(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
-    let body = read_body(&headers, &body)?;
-    let receipt = uploads::replace(&state.app, &partner, &id, &body)
+    let body = read_body(&headers, body)?;
+    let receipt = uploads::replace(&state.app, &partner, &id, body)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("credential {id:?}")))?;
     Ok(axum::Json(receipt).into_response())
