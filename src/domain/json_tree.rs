@@ -640,15 +640,19 @@ mod tests {
             write_string(&mut out, text);
             assert_eq!(out, serde_json::to_string(text).expect("json"), "{text:?}");
         }
-        // Every byte value at every position of a word and of the tail.
-        for position in 0..19 {
-            for byte in 0u8..=0x7f {
-                let mut text = vec![b'a'; 19];
-                text[position] = byte;
-                let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
-                assert_eq!(needs_escape(&text), escaped, "byte {byte:#x} at {position}");
+        // Every byte value at every position of a word and of the tail, at every length.
+        for length in 1..=19 {
+            for position in 0..length {
+                for byte in 0u8..=0x7f {
+                    let mut text = vec![b'a'; length];
+                    text[position] = byte;
+                    let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
+                    let at = format!("byte {byte:#x} at {position} of {length}");
+                    assert_eq!(needs_escape(&text), escaped, "{at}");
+                }
             }
         }
+        assert!(!needs_escape(b""));
         for byte in [0x80u8, 0xa0, 0xdc, 0xff] {
             assert!(!needs_escape(&[byte; 16]), "byte {byte:#x}");
         }
