@@ -6,7 +6,9 @@ use crate::domain::package::{Package, Record};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// What happened to one record of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -116,22 +118,46 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
         });
     }
     // One statement for all of the package's links: the writer's time is the bottleneck.
-    let rows: Vec<String> = (0..saved.len())
-        .map(|i| {
-            format!(
-                "(${}, ${}, ${}, ${})",
-                4 * i + 1,
-                4 * i + 2,
-                4 * i + 3,
-                4 * i + 4
-            )
-        })
-        .collect();
-    conn.execute(
-        &format!("INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES {}", rows.join(", ")),
-        &links,
-    )?;
+    conn.execute(&links_sql(saved.len()), &links)?;
     Ok(saved)
+}
+
+/// Statements are made once per size and process (`sql_for`), up to packages of this many
+/// records: building them per upload showed on the writer thread.
+const MADE_ONCE: usize = 64;
+
+/// The statement made by `make(size)`, made once per process for sizes up to `MADE_ONCE`.
+fn sql_for(
+    made: &'static [OnceLock<String>; MADE_ONCE + 1],
+    size: usize,
+    make: fn(usize) -> String,
+) -> Cow<'static, str> {
+    match made.get(size) {
+        Some(slot) => Cow::Borrowed(slot.get_or_init(|| make(size))),
+        None => Cow::Owned(make(size)),
+    }
+}
+
+/// The insert of a package's `rows` links.
+fn links_sql(rows: usize) -> Cow<'static, str> {
+    static MADE: [OnceLock<String>; MADE_ONCE + 1] = [const { OnceLock::new() }; MADE_ONCE + 1];
+    sql_for(&MADE, rows, |rows| {
+        let values: Vec<String> = (0..rows)
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        format!(
+            "INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES {}",
+            values.join(", ")
+        )
+    })
 }
 
 /// What is already stored for the package's records: key → (id, fingerprint, deleted).
@@ -142,7 +168,9 @@ fn existing_records<'p>(
 ) -> Result<HashMap<&'p str, Existing>, StoreError> {
     let mut values: Vec<Value> = vec![partner_id.into()];
     values.extend(package.records.iter().map(|r| Value::from(r.key.as_str())));
-    let rows = conn.query(&existing_records_sql(values.len() - 1), &values)?;
+    static MADE: [OnceLock<String>; MADE_ONCE + 1] = [const { OnceLock::new() }; MADE_ONCE + 1];
+    let sql = sql_for(&MADE, values.len() - 1, existing_records_sql);
+    let rows = conn.query(&sql, &values)?;
     let mut found = HashMap::new();
     for row in rows {
         let key = row.text(0)?;
