@@ -4,7 +4,7 @@
 //! warning points into the body (the place itself, or a missing member of an object that is
 //! there); the tree an upload is read from means what serde_json's `Value` means; every
 //! record of a credential sent as JSON stores that credential's JSON, and a fingerprint is
-//! 64 hex digits.
+//! 64 hex digits; reading with the body kept (as uploads do) gives the same package.
 #![no_main]
 
 use credentialconnect::domain::lenient_json;
@@ -39,7 +39,19 @@ fuzz_target!(|data: &[u8]| {
         max_credentials: 1 + usize::from(flags >> 4),
         max_alignments: 1 + usize::from(flags >> 4),
     };
-    match package::read(&tree, &rules, limits) {
+    let read = package::read(&tree, &rules, limits);
+    let kept = lenient_json::parse_body(body.to_vec()).expect("the tree parsed");
+    match (&read, &package::read_body(kept, &rules, limits)) {
+        (Ok(read), Ok(lazy)) => {
+            assert_eq!(read.records.len(), lazy.records.len());
+            for (i, (r, l)) in read.records.iter().zip(&lazy.records).enumerate() {
+                assert_eq!((&r.key, &r.fingerprint), (&l.key, &l.fingerprint));
+                assert_eq!(read.document(i), lazy.document(i), "kept body, other text");
+            }
+        }
+        (read, lazy) => assert_eq!(read.as_ref().err(), lazy.as_ref().err()),
+    }
+    match read {
         Err(problems) => {
             assert!(!problems.is_empty(), "a refusal without a problem");
             for problem in &problems {
@@ -51,13 +63,13 @@ fuzz_target!(|data: &[u8]| {
             for warning in &read.warnings {
                 check_pointer(&value, warning);
             }
-            for record in &read.records {
+            for (i, record) in read.records.iter().enumerate() {
                 assert_eq!(record.fingerprint.len(), 64);
                 assert!(record.fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
                 if record.jws.is_none() && !inside_a_jws(&value, &record.pointer) {
                     assert_eq!(
-                        value.pointer(&record.pointer).map(Value::to_string).as_ref(),
-                        Some(&record.document),
+                        value.pointer(&record.pointer).map(Value::to_string).as_deref(),
+                        Some(read.document(i).as_ref()),
                         "record at {:?} is not the credential there",
                         record.pointer
                     );
