@@ -140,7 +140,11 @@ impl<'a> Node<'a> {
             .strip_prefix('/')?
             .split('/')
             .try_fold(self, |target, token| {
-                let token = token.replace("~1", "/").replace("~0", "~");
+                let token: Cow<'_, str> = if token.contains('~') {
+                    Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+                } else {
+                    Cow::Borrowed(token)
+                };
                 match target {
                     Node::Object(object) => object.get(&token),
                     // As serde_json reads an array index: digits, no leading zero.
