@@ -6,9 +6,9 @@ use crate::config::Config;
 use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
+use crate::services::App;
 use crate::services::partners::{self as partner_admin, PartnerRequest};
 use crate::services::verification;
-use crate::services::{App, millis};
 use crate::store::{alerts, partners};
 use crate::verify::contexts::Contexts;
 use crate::verify::fetch::FetchConfig;
@@ -18,7 +18,6 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -443,7 +442,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", app.config.bind))?;
     tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
-    spawn_purges(app.clone());
+    crate::services::housekeeping::spawn(app.clone());
     crate::services::mail::spawn_worker(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -451,25 +450,6 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")
-}
-
-/// Removes expired access tokens every few minutes.
-fn spawn_purges(app: App) {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            interval.tick().await;
-            let now = app.clock.now_ms();
-            let idle_cutoff = now - millis(app.config.token_idle);
-            if let Err(e) = app
-                .store
-                .write(move |conn| partners::purge_expired_tokens(conn, idle_cutoff, now))
-                .await
-            {
-                tracing::warn!(error = %e, "purging expired tokens failed");
-            }
-        }
-    });
 }
 
 async fn shutdown_signal() {

@@ -17,8 +17,11 @@ pub struct Config {
     pub token_idle: Duration,
     /// …and after this long in any case (`CC_TOKEN_MAX_AGE_SECONDS`, default 24 h).
     pub token_max_age: Duration,
-    /// How long a package's claim link stays valid (`CC_PACKAGE_TTL_DAYS`, default 30).
+    /// How long a package's claim link stays valid (`CC_PACKAGE_TTL_DAYS`, default 30;
+    /// `CC_PACKAGE_TTL_SECONDS` when set, for tests and soaks).
     pub package_ttl: Duration,
+    /// What is purged, and when: see [`Housekeeping`].
+    pub housekeeping: Housekeeping,
     /// Largest accepted request body (`CC_MAX_BODY_BYTES`, default 5 MiB).
     pub max_body_bytes: usize,
     pub limits: Limits,
@@ -46,6 +49,25 @@ pub struct Config {
     pub mail: MailConfig,
     /// A session ends after this long without use (`CC_SESSION_IDLE_HOURS`, default 72).
     pub session_idle: Duration,
+}
+
+/// Purging what can no longer be used (expired claim links, tokens, sessions, email links)
+/// and what is no longer needed (old delivered mail), once across all instances.
+#[derive(Debug, Clone)]
+pub struct Housekeeping {
+    /// How often (`CC_PURGE_EVERY_SECONDS`, default 300; 0 = never).
+    pub every: Duration,
+    /// Sent and suppressed mail is kept this long (`CC_MAIL_RETENTION_DAYS`, default 30).
+    pub mail_retention: Duration,
+}
+
+impl Default for Housekeeping {
+    fn default() -> Self {
+        Housekeeping {
+            every: Duration::from_secs(300),
+            mail_retention: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
 }
 
 /// Outbound email.
@@ -94,6 +116,7 @@ impl std::fmt::Debug for Config {
             .field("token_idle", &self.token_idle)
             .field("token_max_age", &self.token_max_age)
             .field("package_ttl", &self.package_ttl)
+            .field("housekeeping", &self.housekeeping)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("smtp", &self.mail.smtp_url.as_ref().map(|_| "configured"))
             .field("mail_test_mode", &self.mail.test_mode)
@@ -112,6 +135,7 @@ impl Config {
             token_idle: Duration::from_secs(3600),
             token_max_age: Duration::from_secs(24 * 3600),
             package_ttl: Duration::from_secs(30 * 24 * 3600),
+            housekeeping: Housekeeping::default(),
             max_body_bytes: 5 * 1024 * 1024,
             limits: Limits::default(),
             bench_echo: false,
@@ -152,6 +176,12 @@ impl Config {
         config.token_idle = Duration::from_secs(number("CC_TOKEN_IDLE_SECONDS", 3600)?);
         config.token_max_age = Duration::from_secs(number("CC_TOKEN_MAX_AGE_SECONDS", 24 * 3600)?);
         config.package_ttl = Duration::from_secs(number("CC_PACKAGE_TTL_DAYS", 30)? * 24 * 3600);
+        if var("CC_PACKAGE_TTL_SECONDS").is_some() {
+            config.package_ttl = Duration::from_secs(number("CC_PACKAGE_TTL_SECONDS", 0)?);
+        }
+        config.housekeeping.every = Duration::from_secs(number("CC_PURGE_EVERY_SECONDS", 300)?);
+        config.housekeeping.mail_retention =
+            Duration::from_secs(number("CC_MAIL_RETENTION_DAYS", 30)? * 24 * 3600);
         config.max_body_bytes = usize::try_from(number("CC_MAX_BODY_BYTES", 5 * 1024 * 1024)?)
             .map_err(|e| e.to_string())?;
         config.limits.max_credentials =

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod cache;
 pub mod claims;
+pub mod housekeeping;
 pub mod mail;
 pub mod mapping;
 pub mod partners;

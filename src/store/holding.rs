@@ -565,3 +565,44 @@ pub fn set_verification(
     }
     Ok(())
 }
+
+/// Removes up to `batch` packages whose claim link expired by `now`, with the record
+/// of what each one carried. A package waiting unclaimed in someone's import inbox stays
+/// (an inbox item does not expire); the credentials stay too, whether claimed or not: they
+/// are the partner's holding area, read and replaced through the API. Returns how many
+/// packages went.
+pub fn purge_expired_packages(
+    conn: &mut dyn Conn,
+    now: i64,
+    batch: i64,
+) -> Result<u64, StoreError> {
+    let ids = conn
+        .query(
+            "SELECT id FROM packages WHERE expires_at <= $1 AND (inbox_user_id IS NULL OR claimed_by IS NOT NULL)
+             ORDER BY expires_at LIMIT $2",
+            params![now, batch],
+        )?
+        .iter()
+        .map(|row| row.text(0).map(Value::Text))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    conn.execute(
+        &format!("DELETE FROM package_credentials WHERE package_id IN ({list})"),
+        &ids,
+    )?;
+    conn.execute(&format!("DELETE FROM packages WHERE id IN ({list})"), &ids)
+}
+
+/// Removes recipient tokens (use case 3's pull) that have expired.
+pub fn purge_expired_recipient_tokens(conn: &mut dyn Conn, now: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM recipient_tokens WHERE expires_at <= $1",
+        params![now],
+    )
+}

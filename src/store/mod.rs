@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod contexts;
 pub mod holding;
+pub mod housekeeping;
 pub mod mapping;
 mod migrations;
 pub mod outbox;

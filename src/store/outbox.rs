@@ -169,3 +169,12 @@ pub fn recent(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError>
         })
         .collect()
 }
+
+/// Removes messages sent or suppressed before `cutoff`: they hold people's addresses and
+/// are kept only as long as an operator may want to look at them.
+pub fn purge_delivered(conn: &mut dyn Conn, cutoff: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM email_outbox WHERE sent_at < $1 OR suppressed_at < $1",
+        params![cutoff],
+    )
+}

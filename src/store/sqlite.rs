@@ -379,7 +379,10 @@ mod tests {
             let chunk = chunk.clone();
             engine
                 .write(move |conn| {
-                    conn.execute("INSERT INTO filler (body) VALUES ($1)", &[Value::Text(chunk)])
+                    conn.execute(
+                        "INSERT INTO filler (body) VALUES ($1)",
+                        &[Value::Text(chunk)],
+                    )
                 })
                 .await
                 .expect("insert");
@@ -427,10 +430,17 @@ mod tests {
 
         fill(&engine, 8 * 1024 * 1024).await;
         let grown = wal_size(&path);
-        assert!(grown > 6 * 1024 * 1024, "the held snapshot kept the log: {grown} bytes");
+        assert!(
+            grown > 6 * 1024 * 1024,
+            "the held snapshot kept the log: {grown} bytes"
+        );
 
         release.send(()).expect("release the reader");
-        reader.await.expect("reader task").expect("reader").expect("read");
+        reader
+            .await
+            .expect("reader task")
+            .expect("reader")
+            .expect("read");
         fill(&engine, 256 * 1024).await;
         let after = wal_size(&path);
         assert!(
