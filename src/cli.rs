@@ -120,6 +120,9 @@ pub enum PartnerCommand {
         /// Treat proofs that cannot be checked as failed rather than attested.
         #[arg(long)]
         strict: bool,
+        /// The logo shown on the partner's activation page (/find/SLUG): an https URL.
+        #[arg(long)]
+        logo_url: Option<String>,
     },
     /// List partners as JSON lines.
     List,
@@ -134,6 +137,10 @@ pub enum PartnerCommand {
         strict: Option<bool>,
         #[arg(long)]
         unstable_ids: Option<bool>,
+        /// The logo shown on the partner's activation page (/find/SLUG): an https URL; an
+        /// empty value removes it.
+        #[arg(long)]
+        logo_url: Option<String>,
     },
 }
 
@@ -339,6 +346,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             scopes,
             unstable_ids,
             strict,
+            logo_url,
         } => {
             let scopes = Scopes::parse(&scopes).map_err(|e| anyhow!(e))?;
             let issued = partner_admin::create(
@@ -349,6 +357,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                     scopes,
                     unstable_ids,
                     strict,
+                    logo_url,
                 },
             )
             .await?;
@@ -358,7 +367,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             for p in partner_admin::list(&app).await? {
                 println!(
                     "{}",
-                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled})
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo_url": p.logo_url})
                 );
             }
         }
@@ -374,8 +383,12 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             slug,
             strict,
             unstable_ids,
+            logo_url,
         } => {
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
+            if let Some(logo_url) = logo_url {
+                partner_admin::set_logo(&app, &slug, &logo_url).await?;
+            }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }
     }
@@ -406,6 +419,7 @@ async fn demo(database: &str) -> anyhow::Result<()> {
                     scopes: Scopes::all(),
                     unstable_ids: false,
                     strict: false,
+                    logo_url: None,
                 },
             )
             .await?
@@ -444,6 +458,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", app.config.bind))?;
     tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
     spawn_purges(app.clone());
+    spawn_find_backfill(app.clone());
     crate::services::mail::spawn_worker(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -453,7 +468,8 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .context("serving")
 }
 
-/// Removes expired access tokens every few minutes.
+/// Removes expired access tokens every few minutes, and the activation page's expired links
+/// and old search records.
 fn spawn_purges(app: App) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(300));
@@ -467,6 +483,34 @@ fn spawn_purges(app: App) {
                 .await
             {
                 tracing::warn!(error = %e, "purging expired tokens failed");
+            }
+            const DAY_MS: i64 = 24 * 3600 * 1000;
+            if let Err(e) = app
+                .store
+                .write(move |conn| {
+                    crate::store::activation::purge(conn, now - 7 * DAY_MS, now - 90 * DAY_MS)
+                })
+                .await
+            {
+                tracing::warn!(error = %e, "purging activation links and searches failed");
+            }
+        }
+    });
+}
+
+/// Gives packages stored before the activation page's lookup keys existed their keys, in
+/// the background: the server answers meanwhile, and such packages become findable as soon
+/// as their batch is done.
+fn spawn_find_backfill(app: App) {
+    tokio::spawn(async move {
+        match crate::services::activation::index_existing(&app).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(
+                count,
+                "activation page: lookup keys computed for packages stored before they existed"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "activation page: computing lookup keys for older packages failed; it is tried again at the next start")
             }
         }
     });
