@@ -119,6 +119,9 @@ pub enum PartnerCommand {
         /// Treat proofs that cannot be checked as failed rather than attested.
         #[arg(long)]
         strict: bool,
+        /// The logo shown on the partner's activation page (/find/SLUG): an https URL.
+        #[arg(long)]
+        logo_url: Option<String>,
     },
     /// List partners as JSON lines.
     List,
@@ -133,6 +136,10 @@ pub enum PartnerCommand {
         strict: Option<bool>,
         #[arg(long)]
         unstable_ids: Option<bool>,
+        /// The logo shown on the partner's activation page (/find/SLUG): an https URL; an
+        /// empty value removes it.
+        #[arg(long)]
+        logo_url: Option<String>,
     },
 }
 
@@ -338,6 +345,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             scopes,
             unstable_ids,
             strict,
+            logo_url,
         } => {
             let scopes = Scopes::parse(&scopes).map_err(|e| anyhow!(e))?;
             let issued = partner_admin::create(
@@ -348,6 +356,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                     scopes,
                     unstable_ids,
                     strict,
+                    logo_url,
                 },
             )
             .await?;
@@ -357,7 +366,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             for p in partner_admin::list(&app).await? {
                 println!(
                     "{}",
-                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled})
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo_url": p.logo_url})
                 );
             }
         }
@@ -373,8 +382,12 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             slug,
             strict,
             unstable_ids,
+            logo_url,
         } => {
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
+            if let Some(logo_url) = logo_url {
+                partner_admin::set_logo(&app, &slug, &logo_url).await?;
+            }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }
     }
@@ -405,6 +418,7 @@ async fn demo(database: &str) -> anyhow::Result<()> {
                     scopes: Scopes::all(),
                     unstable_ids: false,
                     strict: false,
+                    logo_url: None,
                 },
             )
             .await?
@@ -443,6 +457,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", app.config.bind))?;
     tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
     crate::services::housekeeping::spawn(app.clone());
+    spawn_find_backfill(app.clone());
     crate::services::mail::spawn_worker(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -450,6 +465,24 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")
+}
+
+/// Gives packages stored before the activation page's lookup keys existed their keys, in
+/// the background: the server answers meanwhile, and such packages become findable as soon
+/// as their batch is done.
+fn spawn_find_backfill(app: App) {
+    tokio::spawn(async move {
+        match crate::services::activation::index_existing(&app).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(
+                count,
+                "activation page: lookup keys computed for packages stored before they existed"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "activation page: computing lookup keys for older packages failed; it is tried again at the next start")
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

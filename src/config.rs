@@ -39,6 +39,13 @@ pub struct Config {
     /// Uploads per partner per minute (`CC_UPLOAD_RATE_PER_MINUTE`, default 6000; 0 = no
     /// limit).
     pub upload_rate_per_minute: u32,
+    /// Searches on partners' activation pages per client address per minute
+    /// (`CC_FIND_RATE_PER_MINUTE`, default 10; 0 = no limit).
+    pub find_rate_per_minute: u32,
+    /// Searches for one identity (partner + email or student id) per hour
+    /// (`CC_FIND_IDENTITY_RATE_PER_HOUR`, default 5; 0 = no limit): each search that matches
+    /// mails the person, so this bounds the mail anyone can make them receive.
+    pub find_identity_rate_per_hour: u32,
     /// The verifier's outbound fetches (did:web, https keys, status lists):
     /// `CC_VERIFY_NETWORK=0` turns them off, `CC_VERIFY_CACHE_SECONDS` (default 600) sets how
     /// long fetched documents are reused.
@@ -143,6 +150,8 @@ impl Config {
             max_queue_wait: Duration::from_millis(500),
             token_rate_per_minute: 600,
             upload_rate_per_minute: 6000,
+            find_rate_per_minute: 10,
+            find_identity_rate_per_hour: 5,
             mail: MailConfig {
                 smtp_url: None,
                 from: "CredentialConnect <no-reply@localhost>".into(),
@@ -197,6 +206,11 @@ impl Config {
             u32::try_from(number("CC_TOKEN_RATE_PER_MINUTE", 600)?).map_err(|e| e.to_string())?;
         config.upload_rate_per_minute =
             u32::try_from(number("CC_UPLOAD_RATE_PER_MINUTE", 6000)?).map_err(|e| e.to_string())?;
+        config.find_rate_per_minute =
+            u32::try_from(number("CC_FIND_RATE_PER_MINUTE", 10)?).map_err(|e| e.to_string())?;
+        config.find_identity_rate_per_hour =
+            u32::try_from(number("CC_FIND_IDENTITY_RATE_PER_HOUR", 5)?)
+                .map_err(|e| e.to_string())?;
         config.mail.smtp_url = var("CC_SMTP_URL");
         if let Some(from) = var("CC_MAIL_FROM") {
             config.mail.from = from;

@@ -5,7 +5,7 @@
 //! - `POST /api/v1/token` — OAuth client credentials
 //! - `POST|GET /api/v1/credentials`, `GET|PUT|DELETE /api/v1/credentials/{id}`
 //! - `GET /api/v1/openapi.json`, `GET /api/v1/docs`
-//! - `GET /`, `GET /createmyresume/{token}`, `GET /find/{partner}`, `GET /healthz`
+//! - `GET /`, `GET /createmyresume/{token}`, `GET|POST /find/{partner}`, `GET /healthz`
 
 pub mod api;
 pub mod web;
@@ -19,6 +19,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Every response's Content-Security-Policy, unless its handler set one (a partner's
+/// activation page allows images from its logo's origin too).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// What handlers share.
 #[derive(Clone)]
@@ -58,15 +62,26 @@ pub fn router(app: App) -> Router {
         ));
     }
     router
-        .layer(axum::middleware::from_fn(move |request, next| shed_load(admission.clone(), request, next)))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            shed_load(admission.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .with_state(state)
 }

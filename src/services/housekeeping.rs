@@ -1,10 +1,11 @@
 //! Housekeeping: what can no longer be used is purged — claim links (packages), access
-//! tokens, sessions, one-time email links and recipient tokens once they expire (an expired
-//! link already answers as an unknown one does) — and delivered mail once it is old. It runs once across all instances sharing the
+//! tokens, sessions, one-time email and activation links and recipient tokens once they
+//! expire (an expired link already answers as an unknown one does) — and delivered mail and
+//! the activation page's search records once they are old. It runs once across all instances sharing the
 //! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
 
 use super::{App, millis};
-use crate::store::{StoreError, holding, housekeeping, outbox, partners, users};
+use crate::store::{StoreError, activation, holding, housekeeping, outbox, partners, users};
 use std::time::Duration;
 
 /// The purge's name in `background_jobs`.
@@ -16,6 +17,11 @@ const PACKAGE_BATCH: i64 = 1_000;
 const MAX_PACKAGE_BATCHES: usize = 100;
 /// How long a run may hold the lease before another instance may assume it died.
 const LEASE: Duration = Duration::from_secs(600);
+/// Activation links are kept a week past their expiry, so that one opened late still says
+/// it was used or expired rather than unknown.
+const FIND_LINK_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The activation page's search records (no personal data) are kept for operators this long.
+const SEARCH_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// What one run removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,6 +32,8 @@ pub struct Purged {
     pub email_tokens: u64,
     pub recipient_tokens: u64,
     pub mail: u64,
+    pub find_links: u64,
+    pub activation_searches: u64,
 }
 
 impl Purged {
@@ -36,6 +44,8 @@ impl Purged {
             + self.email_tokens
             + self.recipient_tokens
             + self.mail
+            + self.find_links
+            + self.activation_searches
     }
 }
 
@@ -66,6 +76,11 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
     let mut purged = app
         .store
         .write(move |conn| {
+            let (find_links, activation_searches) = activation::purge(
+                conn,
+                now - millis(FIND_LINK_GRACE),
+                now - millis(SEARCH_RETENTION),
+            )?;
             Ok(Purged {
                 access_tokens: partners::purge_expired_tokens(
                     conn,
@@ -79,6 +94,8 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                     conn,
                     now - millis(config.housekeeping.mail_retention),
                 )?,
+                find_links,
+                activation_searches,
                 packages: 0,
             })
         })

@@ -1,7 +1,9 @@
 //! Use cases as functions over the domain and the store: partner administration, token
-//! issue and checks, uploads and the partner's reads, replaces and deletes, verification.
+//! issue and checks, uploads and the partner's reads, replaces and deletes, verification,
+//! accounts, claims and the partner's activation page.
 
 pub mod accounts;
+pub mod activation;
 pub mod auth;
 pub mod cache;
 pub mod claims;
@@ -47,6 +49,10 @@ pub struct Limiters {
     pub token_client: ratelimit::RateLimiter,
     /// Uploads per partner.
     pub upload_partner: ratelimit::RateLimiter,
+    /// Activation-page searches per client address.
+    pub find_client: ratelimit::RateLimiter,
+    /// Activation-page searches per identity (partner + email or student id).
+    pub find_identity: ratelimit::RateLimiter,
 }
 
 impl Limiters {
@@ -58,6 +64,11 @@ impl Limiters {
             upload_partner: RateLimiter::new(
                 config.upload_rate_per_minute,
                 Duration::from_secs(60),
+            ),
+            find_client: RateLimiter::new(config.find_rate_per_minute, Duration::from_secs(60)),
+            find_identity: RateLimiter::new(
+                config.find_identity_rate_per_hour,
+                Duration::from_secs(3600),
             ),
             sign_up: RateLimiter::new(20, Duration::from_secs(600)),
             log_in_client: RateLimiter::new(30, Duration::from_secs(60)),

@@ -230,6 +230,7 @@ impl TestApp {
             scopes: Scopes::all(),
             unstable_ids: false,
             strict: false,
+            logo_url: None,
         };
         adjust(&mut request);
         partners::create(&self.app, request)
