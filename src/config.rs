@@ -36,9 +36,15 @@ pub struct Config {
     /// Token requests per client address per minute (`CC_TOKEN_RATE_PER_MINUTE`, default
     /// 600; 0 = no limit).
     pub token_rate_per_minute: u32,
+    /// Token requests per client id per minute, from any address
+    /// (`CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE`, default 600; 0 = no limit).
+    pub token_rate_per_client_per_minute: u32,
     /// Uploads per partner per minute (`CC_UPLOAD_RATE_PER_MINUTE`, default 6000; 0 = no
     /// limit).
     pub upload_rate_per_minute: u32,
+    /// Uploads per client address per minute, whatever the partner
+    /// (`CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE`, default 6000; 0 = no limit).
+    pub upload_rate_per_address_per_minute: u32,
     /// Searches on partners' activation pages per client address per minute
     /// (`CC_FIND_RATE_PER_MINUTE`, default 10; 0 = no limit).
     pub find_rate_per_minute: u32,
@@ -149,7 +155,9 @@ impl Config {
             max_in_flight: default_max_in_flight(),
             max_queue_wait: Duration::from_millis(500),
             token_rate_per_minute: 600,
+            token_rate_per_client_per_minute: 600,
             upload_rate_per_minute: 6000,
+            upload_rate_per_address_per_minute: 6000,
             find_rate_per_minute: 10,
             find_identity_rate_per_hour: 5,
             mail: MailConfig {
@@ -204,8 +212,14 @@ impl Config {
         config.max_queue_wait = Duration::from_millis(number("CC_MAX_QUEUE_MS", 500)?);
         config.token_rate_per_minute =
             u32::try_from(number("CC_TOKEN_RATE_PER_MINUTE", 600)?).map_err(|e| e.to_string())?;
+        config.token_rate_per_client_per_minute =
+            u32::try_from(number("CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE", 600)?)
+                .map_err(|e| e.to_string())?;
         config.upload_rate_per_minute =
             u32::try_from(number("CC_UPLOAD_RATE_PER_MINUTE", 6000)?).map_err(|e| e.to_string())?;
+        config.upload_rate_per_address_per_minute =
+            u32::try_from(number("CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE", 6000)?)
+                .map_err(|e| e.to_string())?;
         config.find_rate_per_minute =
             u32::try_from(number("CC_FIND_RATE_PER_MINUTE", 10)?).map_err(|e| e.to_string())?;
         config.find_identity_rate_per_hour =

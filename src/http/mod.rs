@@ -33,6 +33,29 @@ pub struct AppState {
 }
 
 /// The whole application as a router.
+/// The address a request came from, as the rate limits count it: the peer's IP (behind a
+/// reverse proxy every client shares the proxy's), or "unknown" where the server was not
+/// started with connection info.
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string())
+}
+
+/// [`client_address`] as an extractor.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(&parts.extensions)))
+    }
+}
+
 pub fn router(app: App) -> Router {
     let (api, openapi) = api::router();
     let openapi = serde_json::to_value(&openapi).unwrap_or_default();

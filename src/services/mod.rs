@@ -47,8 +47,12 @@ pub struct Limiters {
     pub reset_email: ratelimit::RateLimiter,
     /// Token requests per client address.
     pub token_client: ratelimit::RateLimiter,
+    /// Token requests per client id (from any address).
+    pub token_client_id: ratelimit::RateLimiter,
     /// Uploads per partner.
     pub upload_partner: ratelimit::RateLimiter,
+    /// Uploads per client address (whatever the partner).
+    pub upload_client: ratelimit::RateLimiter,
     /// Activation-page searches per client address.
     pub find_client: ratelimit::RateLimiter,
     /// Activation-page searches per identity (partner + email or student id).
@@ -61,8 +65,16 @@ impl Limiters {
         use std::time::Duration;
         Limiters {
             token_client: RateLimiter::new(config.token_rate_per_minute, Duration::from_secs(60)),
+            token_client_id: RateLimiter::new(
+                config.token_rate_per_client_per_minute,
+                Duration::from_secs(60),
+            ),
             upload_partner: RateLimiter::new(
                 config.upload_rate_per_minute,
+                Duration::from_secs(60),
+            ),
+            upload_client: RateLimiter::new(
+                config.upload_rate_per_address_per_minute,
                 Duration::from_secs(60),
             ),
             find_client: RateLimiter::new(config.find_rate_per_minute, Duration::from_secs(60)),
