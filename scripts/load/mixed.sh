@@ -122,6 +122,8 @@ stop() {
   wait "$pid" 2>/dev/null || true
 }
 
+AUTOVACUUM_TURNED_ON=0
+
 cleanup() {
   local status=$?
   for pid in "${GENERATORS[@]}"; do stop "$pid"; done
@@ -130,6 +132,10 @@ cleanup() {
   if [[ -n "$SCHEMA" ]]; then
     psql -q -X "$LOAD_PG_URL" -c "DROP SCHEMA IF EXISTS \"$SCHEMA\" CASCADE" >/dev/null 2>&1 \
       || echo "warning: could not drop schema $SCHEMA" >&2
+  fi
+  if [[ "$AUTOVACUUM_TURNED_ON" == 1 ]]; then
+    psql -q -X "$LOAD_PG_URL" -c "ALTER SYSTEM RESET autovacuum" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 \
+      && echo "autovacuum: back to the server's setting" >&2
   fi
   if [[ "${LOAD_KEEP:-}" == 1 ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
   exit "$status"
@@ -164,6 +170,18 @@ else
   if [[ "$LOAD_PG_URL" == *\?* ]]; then sep='&'; else sep='?'; fi
   DB_URL="${LOAD_PG_URL}${sep}options=-c%20search_path%3D${SCHEMA}"
   ENGINE_LABEL="PostgreSQL (schema $SCHEMA)"
+  # Updates leave dead row versions that only (auto)vacuum reclaims. Some test servers run
+  # with autovacuum off; a soak there would measure that setting, not the service, so it is
+  # turned on for the run (ALTER SYSTEM needs a superuser) and reset at the end.
+  if [[ "$(psql -X -A -t "$LOAD_PG_URL" -c "SHOW autovacuum")" == off ]]; then
+    if psql -q -X "$LOAD_PG_URL" -c "ALTER SYSTEM SET autovacuum = on" -c "SELECT pg_reload_conf()" >/dev/null 2>&1; then
+      AUTOVACUUM_TURNED_ON=1
+      echo "autovacuum was off on this server: on for this run (ALTER SYSTEM, reset at the end)"
+    else
+      echo "warning: autovacuum is off on this server and could not be turned on: tables will bloat" >&2
+    fi
+  fi
+  ENGINE_LABEL="$ENGINE_LABEL, autovacuum $(psql -X -A -t "$LOAD_PG_URL" -c "SHOW autovacuum")"
 fi
 
 PARTNER_JSON="$(CC_DATABASE_URL="$DB_URL" "$BIN" partner create --name "Load University" --slug load 2>"$WORK/partner.err")" || {
