@@ -15,6 +15,7 @@
 use super::{Conn, Row, StoreError, Value, migrations};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -50,7 +51,10 @@ impl Default for Checkpoints {
 
 pub(super) struct SqliteEngine {
     writer: mpsc::Sender<Box<dyn WriteJob>>,
-    readers: Arc<Mutex<Vec<Connection>>>,
+    /// Idle readers, taken from the front and returned to the back: each takes its turn, so
+    /// all of them warm their page caches early rather than the spare ones growing the
+    /// process's memory at the first busy moment, hours in.
+    readers: Arc<Mutex<VecDeque<Connection>>>,
     reader_permits: Arc<Semaphore>,
 }
 
@@ -74,7 +78,7 @@ impl SqliteEngine {
         })?;
         let readers = (0..READERS)
             .map(|_| open_connection(path, true))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<VecDeque<_>, _>>()?;
         let (sender, receiver) = mpsc::channel::<Box<dyn WriteJob>>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -123,11 +127,11 @@ impl SqliteEngine {
             let connection = readers
                 .lock()
                 .map_err(|_| StoreError::Other("reader pool poisoned".into()))?
-                .pop()
+                .pop_front()
                 .ok_or_else(|| StoreError::Other("no idle reader despite a permit".into()))?;
             let outcome = in_transaction(&connection, "BEGIN", job);
             if let Ok(mut pool) = readers.lock() {
-                pool.push(connection);
+                pool.push_back(connection);
             }
             outcome
         })
@@ -415,7 +419,7 @@ mod tests {
             let readers = engine.readers.clone();
             async move {
                 tokio::task::spawn_blocking(move || {
-                    let connection = readers.lock().expect("pool").pop().expect("a reader");
+                    let connection = readers.lock().expect("pool").pop_front().expect("a reader");
                     in_transaction(&connection, "BEGIN", |conn| {
                         conn.query("SELECT count(*) FROM filler", &[])?;
                         let _ = holding.send(());
