@@ -91,6 +91,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
             scopes: credentialconnect::domain::scopes::Scopes::all(),
             unstable_ids: false,
             strict: false,
+            logo_url: None,
         },
     )
     .await
@@ -146,6 +147,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
                     package: &read,
                     recipient_json: "{}",
                     inbox_user_id: None,
+                    find_keys: (None, None),
                     now: 1,
                     expires_at: i64::MAX,
                 },

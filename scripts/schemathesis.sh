@@ -76,7 +76,7 @@ BASE="http://127.0.0.1:$PORT"
 rm -rf "$REPORT_DIR"
 mkdir -p "$REPORT_DIR"
 echo "== starting the server on a fresh SQLite database, $BASE"
-CC_BIND="127.0.0.1:$PORT" CC_TOKEN_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
+CC_BIND="127.0.0.1:$PORT" CC_TOKEN_RATE_PER_MINUTE=0 CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
   "$BIN" demo --database "$WORK/schemathesis.db" >"$WORK/server.out" 2>"$REPORT_DIR/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do

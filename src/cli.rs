@@ -6,9 +6,9 @@ use crate::config::Config;
 use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
+use crate::services::App;
 use crate::services::partners::{self as partner_admin, PartnerRequest};
 use crate::services::verification;
-use crate::services::{App, millis};
 use crate::store::{alerts, partners};
 use crate::verify::contexts::Contexts;
 use crate::verify::fetch::FetchConfig;
@@ -18,7 +18,6 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -120,6 +119,9 @@ pub enum PartnerCommand {
         /// Treat proofs that cannot be checked as failed rather than attested.
         #[arg(long)]
         strict: bool,
+        /// The logo shown on the partner's activation page (/find/SLUG): an https URL.
+        #[arg(long)]
+        logo_url: Option<String>,
     },
     /// List partners as JSON lines.
     List,
@@ -134,6 +136,10 @@ pub enum PartnerCommand {
         strict: Option<bool>,
         #[arg(long)]
         unstable_ids: Option<bool>,
+        /// The logo shown on the partner's activation page (/find/SLUG): an https URL; an
+        /// empty value removes it.
+        #[arg(long)]
+        logo_url: Option<String>,
     },
 }
 
@@ -339,6 +345,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             scopes,
             unstable_ids,
             strict,
+            logo_url,
         } => {
             let scopes = Scopes::parse(&scopes).map_err(|e| anyhow!(e))?;
             let issued = partner_admin::create(
@@ -349,6 +356,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                     scopes,
                     unstable_ids,
                     strict,
+                    logo_url,
                 },
             )
             .await?;
@@ -358,7 +366,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             for p in partner_admin::list(&app).await? {
                 println!(
                     "{}",
-                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled})
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo_url": p.logo_url})
                 );
             }
         }
@@ -374,8 +382,12 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             slug,
             strict,
             unstable_ids,
+            logo_url,
         } => {
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
+            if let Some(logo_url) = logo_url {
+                partner_admin::set_logo(&app, &slug, &logo_url).await?;
+            }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }
     }
@@ -406,6 +418,7 @@ async fn demo(database: &str) -> anyhow::Result<()> {
                     scopes: Scopes::all(),
                     unstable_ids: false,
                     strict: false,
+                    logo_url: None,
                 },
             )
             .await?
@@ -443,7 +456,8 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", app.config.bind))?;
     tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
-    spawn_purges(app.clone());
+    crate::services::housekeeping::spawn(app.clone());
+    spawn_find_backfill(app.clone());
     crate::services::mail::spawn_worker(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -453,20 +467,19 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .context("serving")
 }
 
-/// Removes expired access tokens every few minutes.
-fn spawn_purges(app: App) {
+/// Gives packages stored before the activation page's lookup keys existed their keys, in
+/// the background: the server answers meanwhile, and such packages become findable as soon
+/// as their batch is done.
+fn spawn_find_backfill(app: App) {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            interval.tick().await;
-            let now = app.clock.now_ms();
-            let idle_cutoff = now - millis(app.config.token_idle);
-            if let Err(e) = app
-                .store
-                .write(move |conn| partners::purge_expired_tokens(conn, idle_cutoff, now))
-                .await
-            {
-                tracing::warn!(error = %e, "purging expired tokens failed");
+        match crate::services::activation::index_existing(&app).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(
+                count,
+                "activation page: lookup keys computed for packages stored before they existed"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "activation page: computing lookup keys for older packages failed; it is tried again at the next start")
             }
         }
     });

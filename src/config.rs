@@ -17,8 +17,11 @@ pub struct Config {
     pub token_idle: Duration,
     /// …and after this long in any case (`CC_TOKEN_MAX_AGE_SECONDS`, default 24 h).
     pub token_max_age: Duration,
-    /// How long a package's claim link stays valid (`CC_PACKAGE_TTL_DAYS`, default 30).
+    /// How long a package's claim link stays valid (`CC_PACKAGE_TTL_DAYS`, default 30;
+    /// `CC_PACKAGE_TTL_SECONDS` when set, for tests and soaks).
     pub package_ttl: Duration,
+    /// What is purged, and when: see [`Housekeeping`].
+    pub housekeeping: Housekeeping,
     /// Largest accepted request body (`CC_MAX_BODY_BYTES`, default 5 MiB).
     pub max_body_bytes: usize,
     pub limits: Limits,
@@ -33,9 +36,22 @@ pub struct Config {
     /// Token requests per client address per minute (`CC_TOKEN_RATE_PER_MINUTE`, default
     /// 600; 0 = no limit).
     pub token_rate_per_minute: u32,
+    /// Token requests per client id per minute, from any address
+    /// (`CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE`, default 600; 0 = no limit).
+    pub token_rate_per_client_per_minute: u32,
     /// Uploads per partner per minute (`CC_UPLOAD_RATE_PER_MINUTE`, default 6000; 0 = no
     /// limit).
     pub upload_rate_per_minute: u32,
+    /// Uploads per client address per minute, whatever the partner
+    /// (`CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE`, default 6000; 0 = no limit).
+    pub upload_rate_per_address_per_minute: u32,
+    /// Searches on partners' activation pages per client address per minute
+    /// (`CC_FIND_RATE_PER_MINUTE`, default 10; 0 = no limit).
+    pub find_rate_per_minute: u32,
+    /// Searches for one identity (partner + email or student id) per hour
+    /// (`CC_FIND_IDENTITY_RATE_PER_HOUR`, default 5; 0 = no limit): each search that matches
+    /// mails the person, so this bounds the mail anyone can make them receive.
+    pub find_identity_rate_per_hour: u32,
     /// The verifier's outbound fetches (did:web, https keys, status lists):
     /// `CC_VERIFY_NETWORK=0` turns them off, `CC_VERIFY_CACHE_SECONDS` (default 600) sets how
     /// long fetched documents are reused.
@@ -46,6 +62,25 @@ pub struct Config {
     pub mail: MailConfig,
     /// A session ends after this long without use (`CC_SESSION_IDLE_HOURS`, default 72).
     pub session_idle: Duration,
+}
+
+/// Purging what can no longer be used (expired claim links, tokens, sessions, email links)
+/// and what is no longer needed (old delivered mail), once across all instances.
+#[derive(Debug, Clone)]
+pub struct Housekeeping {
+    /// How often (`CC_PURGE_EVERY_SECONDS`, default 300; 0 = never).
+    pub every: Duration,
+    /// Sent and suppressed mail is kept this long (`CC_MAIL_RETENTION_DAYS`, default 30).
+    pub mail_retention: Duration,
+}
+
+impl Default for Housekeeping {
+    fn default() -> Self {
+        Housekeeping {
+            every: Duration::from_secs(300),
+            mail_retention: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
 }
 
 /// Outbound email.
@@ -94,6 +129,7 @@ impl std::fmt::Debug for Config {
             .field("token_idle", &self.token_idle)
             .field("token_max_age", &self.token_max_age)
             .field("package_ttl", &self.package_ttl)
+            .field("housekeeping", &self.housekeeping)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("smtp", &self.mail.smtp_url.as_ref().map(|_| "configured"))
             .field("mail_test_mode", &self.mail.test_mode)
@@ -112,13 +148,18 @@ impl Config {
             token_idle: Duration::from_secs(3600),
             token_max_age: Duration::from_secs(24 * 3600),
             package_ttl: Duration::from_secs(30 * 24 * 3600),
+            housekeeping: Housekeeping::default(),
             max_body_bytes: 5 * 1024 * 1024,
             limits: Limits::default(),
             bench_echo: false,
             max_in_flight: default_max_in_flight(),
             max_queue_wait: Duration::from_millis(500),
             token_rate_per_minute: 600,
+            token_rate_per_client_per_minute: 600,
             upload_rate_per_minute: 6000,
+            upload_rate_per_address_per_minute: 6000,
+            find_rate_per_minute: 10,
+            find_identity_rate_per_hour: 5,
             mail: MailConfig {
                 smtp_url: None,
                 from: "CredentialConnect <no-reply@localhost>".into(),
@@ -152,6 +193,12 @@ impl Config {
         config.token_idle = Duration::from_secs(number("CC_TOKEN_IDLE_SECONDS", 3600)?);
         config.token_max_age = Duration::from_secs(number("CC_TOKEN_MAX_AGE_SECONDS", 24 * 3600)?);
         config.package_ttl = Duration::from_secs(number("CC_PACKAGE_TTL_DAYS", 30)? * 24 * 3600);
+        if var("CC_PACKAGE_TTL_SECONDS").is_some() {
+            config.package_ttl = Duration::from_secs(number("CC_PACKAGE_TTL_SECONDS", 0)?);
+        }
+        config.housekeeping.every = Duration::from_secs(number("CC_PURGE_EVERY_SECONDS", 300)?);
+        config.housekeeping.mail_retention =
+            Duration::from_secs(number("CC_MAIL_RETENTION_DAYS", 30)? * 24 * 3600);
         config.max_body_bytes = usize::try_from(number("CC_MAX_BODY_BYTES", 5 * 1024 * 1024)?)
             .map_err(|e| e.to_string())?;
         config.limits.max_credentials =
@@ -165,8 +212,19 @@ impl Config {
         config.max_queue_wait = Duration::from_millis(number("CC_MAX_QUEUE_MS", 500)?);
         config.token_rate_per_minute =
             u32::try_from(number("CC_TOKEN_RATE_PER_MINUTE", 600)?).map_err(|e| e.to_string())?;
+        config.token_rate_per_client_per_minute =
+            u32::try_from(number("CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE", 600)?)
+                .map_err(|e| e.to_string())?;
         config.upload_rate_per_minute =
             u32::try_from(number("CC_UPLOAD_RATE_PER_MINUTE", 6000)?).map_err(|e| e.to_string())?;
+        config.upload_rate_per_address_per_minute =
+            u32::try_from(number("CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE", 6000)?)
+                .map_err(|e| e.to_string())?;
+        config.find_rate_per_minute =
+            u32::try_from(number("CC_FIND_RATE_PER_MINUTE", 10)?).map_err(|e| e.to_string())?;
+        config.find_identity_rate_per_hour =
+            u32::try_from(number("CC_FIND_IDENTITY_RATE_PER_HOUR", 5)?)
+                .map_err(|e| e.to_string())?;
         config.mail.smtp_url = var("CC_SMTP_URL");
         if let Some(from) = var("CC_MAIL_FROM") {
             config.mail.from = from;

@@ -421,6 +421,43 @@ on_both_engines!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_past_one_addresss_rate_are_refused_whatever_the_partner() {
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.upload_rate_per_minute = 0;
+        config.upload_rate_per_address_per_minute = 2;
+    })
+    .await;
+    let first = with_data(&app).await;
+    let other = app.partner("other").await;
+    let second = app.token(&other, None).await;
+    assert_eq!(
+        app.upload(&second, fixture("guide/three-courses.json"))
+            .await
+            .status(),
+        200,
+        "another partner, the second upload from this address"
+    );
+    let before = app.snapshot().await;
+    for token in [&first, &second] {
+        let response = upload(&app, token, fixture("guide/three-courses.json"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.headers()["retry-after"], "60");
+        let (status, body) = common::imsx_error(response).await;
+        assert_eq!(status, 429);
+        assert!(
+            body["imsx_description"]
+                .as_str()
+                .expect("description")
+                .contains("from this address"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_past_the_partners_rate_are_refused_with_429_and_store_nothing() {
     let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
         config.upload_rate_per_minute = 2

@@ -2,8 +2,9 @@
 //! partner uploads the guide's three-course and SkillSync packages; a new person opens the
 //! claim link, signs up with the pre-filled form, confirms their email from the message the
 //! SMTP server received, sees the courses and four verified skills, hides a course, cannot
-//! edit a verified skill; a second person cannot take the credentials. Screenshots of the
-//! main pages go to `docs/screenshots/`.
+//! edit a verified skill; a second person cannot take the credentials; someone the partner
+//! sent no link finds theirs on the partner's activation page. Screenshots of the main pages
+//! go to `docs/screenshots/`.
 
 mod common;
 
@@ -312,5 +313,42 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
     browser.goto(&courses).await.expect("open again");
     wait_for_text(&browser, "already on another resume").await;
     screenshot(&browser, "already-claimed").await;
+
+    // Someone the partner sent no link finds their credentials on its activation page, and
+    // the link mailed to the address on record opens their claim page.
+    let mut for_alex: Value =
+        serde_json::from_slice(&fixture("guide/three-courses.json")).expect("json");
+    for_alex["recipient"] = json!({
+        "id": "alex-1", "givenName": "Alex", "familyName": "Brown", "email": "alex@institutionx.edu"
+    });
+    for credential in for_alex["credentials"].as_array_mut().expect("credentials") {
+        credential["id"] = format!("alex-{}", credential["id"].as_str().expect("id")).into();
+    }
+    upload(&app, &token, for_alex.to_string().into_bytes()).await;
+    browser
+        .goto(&format!("{}/find/instx", app.base))
+        .await
+        .expect("activation page");
+    fill(&browser, "given_name", "alex").await;
+    fill(&browser, "family_name", "Brown").await;
+    fill(&browser, "email", "Alex@InstitutionX.edu").await;
+    screenshot(&browser, "find").await;
+    click_button(&browser, "Find my credentials").await;
+    wait_for_text(&browser, "Check your email").await;
+    app.deliver_mail().await;
+    let link = smtp
+        .last_to("alex@institutionx.edu")
+        .and_then(|m| m.link(&format!("{}/createmyresume/f_", app.base)))
+        .expect("the one-time link");
+    browser.goto(&link).await.expect("open the one-time link");
+    wait_for_text(&browser, "This link works once").await;
+    let email = browser
+        .find(Locator::Id("email"))
+        .await
+        .expect("email field");
+    assert_eq!(
+        email.prop("value").await.expect("value").as_deref(),
+        Some("alex@institutionx.edu")
+    );
     browser.close().await.expect("close");
 }

@@ -76,6 +76,68 @@ fn partner_create_prints_credentials_once_as_json_and_they_work() {
 }
 
 #[test]
+fn a_partner_logo_for_the_activation_page_must_be_https() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "create",
+            "--name",
+            "Institution X",
+            "--slug",
+            "instx",
+            "--logo-url",
+            "http://instx.example/logo.png",
+        ],
+    );
+    assert!(!ok && stderr.contains("https://"), "{stderr}");
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "create",
+            "--name",
+            "Institution X",
+            "--slug",
+            "instx",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "set",
+            "instx",
+            "--logo-url",
+            "https://instx.example/logo.png",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let (_, listed, _) = run(&database, &["partner", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
+    assert_eq!(listed["logo_url"], "https://instx.example/logo.png");
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "set",
+            "instx",
+            "--logo-url",
+            "javascript:alert(1)",
+        ],
+    );
+    assert!(!ok && stderr.contains("https://"), "{stderr}");
+    let (ok, _, _) = run(&database, &["partner", "set", "instx", "--logo-url", ""]);
+    assert!(ok, "an empty value removes the logo");
+    let (_, listed, _) = run(&database, &["partner", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
+    assert_eq!(listed["logo_url"], Value::Null);
+}
+
+#[test]
 fn mapping_names_the_sections_it_accepts() {
     let dir = tempfile::tempdir().expect("dir");
     let database = format!("sqlite://{}", dir.path().join("cli.db").display());

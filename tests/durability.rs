@@ -180,6 +180,41 @@ async fn two_hundred_concurrent_writers_on_sqlite_never_see_a_locked_database() 
     assert_eq!(listing.headers()["x-total-count"], "200");
 }
 
+fn threads_of_this_process() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count)
+}
+
+/// A slow database must not turn every waiting request into a thread of its own: jobs wait
+/// for a connection without one, so a burst leaves no crowd of threads (and their memory)
+/// behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_slow_jobs_on_postgres_wait_without_a_thread_each() {
+    let app = common::TestApp::spawn(common::Engine::Postgres).await;
+    let before = threads_of_this_process();
+    let jobs: Vec<_> = (0..200)
+        .map(|_| {
+            let store = app.app.store.clone();
+            tokio::spawn(async move {
+                store
+                    .read(|conn| conn.query("SELECT pg_sleep(0.02)", &[]).map(|_| ()))
+                    .await
+            })
+        })
+        .collect();
+    let mut most = before;
+    while jobs.iter().any(|job| !job.is_finished()) {
+        most = most.max(threads_of_this_process());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for job in jobs {
+        job.await.expect("job").expect("query");
+    }
+    assert!(
+        most <= before + 40,
+        "{before} threads before the burst, {most} during it"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_uploads_survive_kill_9_on_sqlite() {
     let dir = tempfile::tempdir().expect("dir");

@@ -19,10 +19,11 @@ struct Secrets {
     session_cookie: String,
     verify_link_token: String,
     share_token: String,
+    find_link_token: String,
 }
 
-/// Runs a whole story (partner, token, upload, sign-up, confirmation, claim, sharing) against a real
-/// server process with the most verbose logging, and returns its secrets and its log.
+/// Runs a whole story (partner, token, upload, a search on the activation page and its
+/// one-time link, sign-up, confirmation, claim, sharing) against a real server process with the most verbose logging, and returns its secrets and its log.
 async fn story(database: &str) -> (Secrets, String) {
     let smtp = SmtpServer::start().await;
     let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
@@ -71,7 +72,7 @@ async fn story(database: &str) -> (Secrets, String) {
         .post(format!("{base}/api/v1/credentials"))
         .bearer_auth(&access_token)
         .header("content-type", "application/json")
-        .body(fixture("guide/three-courses.json"))
+        .body(findable_package())
         .send()
         .await
         .expect("upload")
@@ -102,6 +103,7 @@ async fn story(database: &str) -> (Secrets, String) {
         .next()
         .expect("csrf")
         .to_string();
+    let find_link_token = find_on_the_activation_page(&browser, &base, &smtp).await;
     browser
         .post(format!("{base}/signup"))
         .form(&[
@@ -173,9 +175,62 @@ async fn story(database: &str) -> (Secrets, String) {
             session_cookie,
             verify_link_token,
             share_token,
+            find_link_token,
         },
         log,
     )
+}
+
+/// The guide's three courses for a recipient the activation page can find.
+fn findable_package() -> String {
+    let mut package: Value =
+        serde_json::from_slice(&fixture("guide/three-courses.json")).expect("json");
+    package["recipient"]["givenName"] = "Jamie".into();
+    package["recipient"]["familyName"] = "Smith".into();
+    package.to_string()
+}
+
+/// Searches the activation page, waits for the one-time link and opens it; returns its token.
+async fn find_on_the_activation_page(
+    browser: &reqwest::Client,
+    base: &str,
+    smtp: &SmtpServer,
+) -> String {
+    let form = browser
+        .get(format!("{base}/find/instx"))
+        .send()
+        .await
+        .expect("activation page")
+        .text()
+        .await
+        .expect("html");
+    let csrf = value_after(&form, "name=\"csrf\" value=\"");
+    let answer = browser
+        .post(format!("{base}/find/instx"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("given_name", "Jamie"),
+            ("family_name", "Smith"),
+            ("email", "jsmith@institutionx.edu"),
+        ])
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(answer.status(), 200);
+    let mut link = None;
+    for _ in 0..200 {
+        link = smtp
+            .last_to("jsmith@institutionx.edu")
+            .and_then(|m| m.link(&format!("{base}/createmyresume/f_")));
+        if link.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let link = link.expect("the worker delivered the activation link");
+    let claim_page = browser.get(&link).send().await.expect("the link");
+    assert_eq!(claim_page.status(), 200, "the link opens the claim page");
+    link.rsplit('/').next().expect("token").to_string()
 }
 
 /// The quoted value that follows `marker` in `html`.
@@ -195,6 +250,7 @@ fn assert_absent(haystack: &str, secrets: &Secrets, place: &str) {
         ("session cookie", &secrets.session_cookie),
         ("email link token", &secrets.verify_link_token),
         ("share link token", &secrets.share_token),
+        ("activation link token", &secrets.find_link_token),
     ] {
         if let Some(at) = haystack.find(secret.as_str()) {
             let start = haystack[..at].rfind('\n').map_or(0, |i| i + 1);
@@ -302,6 +358,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
         "/signup",
         "/login",
         "/reset",
+        "/find/instx",
         claim.as_str(),
         "/resume",
         "/inbox",

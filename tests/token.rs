@@ -386,6 +386,41 @@ on_both_engines!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_token_requests_for_one_client_slow_down_and_others_go_on() {
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.token_rate_per_minute = 0;
+        config.token_rate_per_client_per_minute = 3;
+    })
+    .await;
+    let busy = app.partner("busy").await;
+    let calm = app.partner("calm").await;
+    for _ in 0..3 {
+        app.token(&busy, None).await;
+    }
+    let before = app.snapshot().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/token"))
+        .basic_auth(&busy.client_id, Some(&busy.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("send");
+    let (status, headers, body) = json(response).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("slow_down")));
+    assert_eq!(headers["retry-after"], "60");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .expect("description")
+            .contains("for this client"),
+        "{body}"
+    );
+    assert_eq!(app.snapshot().await, before);
+    app.token(&calm, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_token_requests_from_one_address_slow_down_and_store_nothing() {
     let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
         config.token_rate_per_minute = 3

@@ -3,71 +3,10 @@
 
 mod common;
 
-use common::person::Person;
+use common::person::{PASSWORD, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture, fixture_json};
-use serde_json::{Value, json};
-
-const PASSWORD: &str = "correct horse battery";
-
-/// A partner uploads a package; returns its claim link.
-async fn upload(app: &TestApp, slug: &str, body: impl Into<reqwest::Body>) -> String {
-    let partner = match app
-        .app
-        .store
-        .read({
-            let slug = slug.to_string();
-            move |c| credentialconnect::store::partners::by_slug(c, &slug)
-        })
-        .await
-        .expect("read")
-    {
-        Some(_) => None,
-        None => Some(app.partner(slug).await),
-    };
-    let credentials = match partner {
-        Some(p) => p,
-        None => credentialconnect::services::partners::rotate_secret(&app.app, slug)
-            .await
-            .expect("rotate"),
-    };
-    let token = app.token(&credentials, None).await;
-    let response: Value = app.upload(&token, body).await.json().await.expect("json");
-    response["redirectUrl"]
-        .as_str()
-        .unwrap_or_else(|| panic!("upload refused: {response}"))
-        .to_string()
-}
-
-/// Signs a new person up through a claim link and adds everything; returns them on their resume.
-async fn claim_everything(app: &TestApp, smtp: &SmtpServer, link: &str, email: &str) -> Person {
-    let person = Person::new(app);
-    let chooser = person.sign_up(app, smtp, link, email, PASSWORD).await;
-    assert_eq!(chooser.status, 200, "{}", chooser.html);
-    assert!(
-        chooser.url.ends_with("/inbox"),
-        "the package waits in the new account's inbox: {}",
-        chooser.url
-    );
-    assert!(
-        chooser.has("Add selected to my SmartResume"),
-        "{}",
-        chooser.html
-    );
-    let mut form: Vec<(&str, String)> = vec![("csrf", chooser.csrf())];
-    form.extend(
-        chooser
-            .values("credential")
-            .into_iter()
-            .map(|v| ("credential", v)),
-    );
-    form.extend(chooser.values("skill").into_iter().map(|v| ("skill", v)));
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let resume = person.post(link, &form).await;
-    assert_eq!(resume.status, 200, "{}", resume.html);
-    assert!(resume.url.contains("/resume"), "{}", resume.url);
-    person
-}
+use serde_json::json;
 
 with_mail_on_both_engines!(
     a_claim_link_leads_through_sign_up_and_email_confirmation_to_the_resume,

@@ -80,7 +80,7 @@ free_port() {
 PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
 echo "== starting the server under callgrind on $BASE"
-CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 \
+CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 \
   CC_VERIFY_NETWORK=0 \
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out.%p" \
   "$BIN" demo --database "$WORK/bench.db" >"$WORK/server.out" 2>"$WORK/server.err" &

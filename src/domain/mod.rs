@@ -1,6 +1,8 @@
 //! Pure types and rules: the package reader, sections, SkillSync, dates, verification
-//! states. Nothing here does I/O or imports the web, database or runtime crates.
+//! states, the activation page's lookup keys. Nothing here does I/O or imports the web,
+//! database or runtime crates.
 
+pub mod activation;
 pub mod dates;
 pub mod json_tree;
 pub mod jws;

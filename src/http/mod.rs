@@ -5,7 +5,7 @@
 //! - `POST /api/v1/token` — OAuth client credentials
 //! - `POST|GET /api/v1/credentials`, `GET|PUT|DELETE /api/v1/credentials/{id}`
 //! - `GET /api/v1/openapi.json`, `GET /api/v1/docs`
-//! - `GET /`, `GET /createmyresume/{token}`, `GET /find/{partner}`, `GET /healthz`
+//! - `GET /`, `GET /createmyresume/{token}`, `GET|POST /find/{partner}`, `GET /healthz`
 
 pub mod api;
 pub mod web;
@@ -20,6 +20,10 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// Every response's Content-Security-Policy, unless its handler set one (a partner's
+/// activation page allows images from its logo's origin too).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +33,29 @@ pub struct AppState {
 }
 
 /// The whole application as a router.
+/// The address a request came from, as the rate limits count it: the peer's IP (behind a
+/// reverse proxy every client shares the proxy's), or "unknown" where the server was not
+/// started with connection info.
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string())
+}
+
+/// [`client_address`] as an extractor.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(&parts.extensions)))
+    }
+}
+
 pub fn router(app: App) -> Router {
     let (api, openapi) = api::router();
     let openapi = serde_json::to_value(&openapi).unwrap_or_default();
@@ -58,15 +85,26 @@ pub fn router(app: App) -> Router {
         ));
     }
     router
-        .layer(axum::middleware::from_fn(move |request, next| shed_load(admission.clone(), request, next)))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            shed_load(admission.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .with_state(state)
 }

@@ -6,7 +6,7 @@ use super::{App, millis};
 use crate::secrets;
 use crate::store::outbox::{self, Link};
 use crate::store::users::{self, LinkPurpose, Profile, Session};
-use crate::store::{StoreError, holding, resume};
+use crate::store::{StoreError, resume};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -202,10 +202,16 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
             }
             let user_id = users::insert(conn, &email, &password_hash, &profile, now)?;
             let package = match &claim {
-                Some(token) => holding::package_for_claim_token(conn, token, now)?,
+                Some(token) => {
+                    let package = super::claims::package_for_token(conn, token, now)?;
+                    // The package now travels with the confirmation link: a one-time link
+                    // from the activation page has done its work.
+                    super::claims::spend_token(conn, token, now)?;
+                    package.map(|(id, _)| id)
+                }
                 None => None,
             };
-            let link = Link {
+            let link = Link::Account {
                 purpose: LinkPurpose::Verify,
                 user_id,
                 next: package.map(|id| format!("package:{id}")),
@@ -302,7 +308,7 @@ pub async fn log_in(
 
 async fn resend_verification(app: &App, user_id: &str, email: &str) -> Result<(), StoreError> {
     let now = app.clock.now_ms();
-    let link = Link {
+    let link = Link::Account {
         purpose: LinkPurpose::Verify,
         user_id: user_id.to_string(),
         next: None,
@@ -382,7 +388,7 @@ pub async fn request_reset(app: &App, email: &str, client: &str) -> Result<(), A
     app.store
         .write(move |conn| {
             if let Some(user) = users::by_email(conn, &email)? {
-                let link = Link {
+                let link = Link::Account {
                     purpose: LinkPurpose::Reset,
                     user_id: user.id,
                     next: None,

@@ -19,6 +19,9 @@ pub enum TokenError {
     UnsupportedGrantType,
     #[error("{0}")]
     InvalidScope(String),
+    /// Over a rate limit: the text says which.
+    #[error("{0}")]
+    SlowDown(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

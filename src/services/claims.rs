@@ -1,10 +1,9 @@
 //! Claiming a package (API.md §4): the link a partner sends, and the import inbox. The
 //! chosen credentials and skills go on the person's resume; one assertion has one owner.
 
-use super::App;
-use crate::store::StoreError;
-use crate::store::holding;
+use super::{App, activation};
 use crate::store::resume::{self, ClaimRefusal, Claimed, PackageContents};
+use crate::store::{Conn, StoreError, holding};
 
 /// What a claim link shows to whoever opens it.
 #[derive(Debug)]
@@ -15,7 +14,36 @@ pub enum ClaimPage {
     TakenByOther,
     /// This person claimed it already.
     Yours,
-    Open(Box<PackageContents>),
+    Open {
+        contents: Box<PackageContents>,
+        /// Opened by a one-time link from the activation page (`contents.expires_at` is then
+        /// the link's expiry).
+        one_time: bool,
+    },
+}
+
+/// The package a claim page's token opens: the partner's claim token, or a one-time link
+/// from the activation page while it is unused and unexpired. Returns (package id, when a
+/// one-time link expires).
+pub(crate) fn package_for_token(
+    conn: &mut dyn Conn,
+    token: &str,
+    now: i64,
+) -> Result<Option<(String, Option<i64>)>, StoreError> {
+    match activation::link_digest(token) {
+        Some(digest) => Ok(crate::store::activation::link_package(conn, &digest, now)?
+            .map(|(package, expires)| (package, Some(expires)))),
+        None => Ok(holding::package_for_claim_token(conn, token, now)?.map(|p| (p, None))),
+    }
+}
+
+/// Uses up a one-time link once it has done its work (a claim, or a sign-up that will deliver
+/// its package). A partner's claim token is not used up: it stays valid until it expires.
+pub(crate) fn spend_token(conn: &mut dyn Conn, token: &str, now: i64) -> Result<(), StoreError> {
+    if let Some(digest) = activation::link_digest(token) {
+        crate::store::activation::use_link(conn, &digest, now)?;
+    }
+    Ok(())
 }
 
 /// Checks the package's proofs again when their last check is older than the configured TTL,
@@ -25,9 +53,9 @@ pub async fn recheck(app: &App, claim_token: &str) {
     let token = claim_token.to_string();
     let package = app
         .store
-        .read(move |conn| holding::package_for_claim_token(conn, &token, now))
+        .read(move |conn| package_for_token(conn, &token, now))
         .await;
-    if let Ok(Some(package)) = package
+    if let Ok(Some((package, _))) = package
         && let Err(error) = super::verification::recheck_package(app, &package).await
     {
         tracing::warn!(%error, "re-checking verification failed");
@@ -43,26 +71,33 @@ pub async fn open(
     let (token, viewer) = (claim_token.to_string(), viewer.map(str::to_string));
     app.store
         .read(move |conn| {
-            let Some(package_id) = holding::package_for_claim_token(conn, &token, now)? else {
+            let Some((package_id, link_expires)) = package_for_token(conn, &token, now)? else {
                 return Ok(ClaimPage::NotFound);
             };
-            let Some(contents) = resume::package_contents(conn, &package_id, viewer.as_deref())?
+            let Some(mut contents) =
+                resume::package_contents(conn, &package_id, viewer.as_deref())?
             else {
                 return Ok(ClaimPage::NotFound);
             };
+            if let Some(expires) = link_expires {
+                contents.expires_at = contents.expires_at.min(expires);
+            }
             Ok(match (&contents.claimed_by, &viewer) {
                 (Some(owner), Some(viewer)) if owner == viewer => ClaimPage::Yours,
                 (Some(_), _) => ClaimPage::TakenByOther,
                 _ if contents.inbox_user_id.is_some() && contents.inbox_user_id != viewer => {
                     ClaimPage::TakenByOther
                 }
-                _ => ClaimPage::Open(Box::new(contents)),
+                _ => ClaimPage::Open {
+                    contents: Box::new(contents),
+                    one_time: link_expires.is_some(),
+                },
             })
         })
         .await
 }
 
-/// Claims through a claim link.
+/// Claims through a claim link (a one-time link is used up by a successful claim).
 pub async fn claim_link(
     app: &App,
     claim_token: &str,
@@ -74,10 +109,14 @@ pub async fn claim_link(
     let (token, user) = (claim_token.to_string(), user_id.to_string());
     app.store
         .write(move |conn| {
-            let Some(package_id) = holding::package_for_claim_token(conn, &token, now)? else {
+            let Some((package_id, _)) = package_for_token(conn, &token, now)? else {
                 return Ok(Err(ClaimRefusal::Expired));
             };
-            resume::claim(conn, &package_id, &user, &credentials, &skills, now)
+            let outcome = resume::claim(conn, &package_id, &user, &credentials, &skills, now)?;
+            if outcome.is_ok() {
+                spend_token(conn, &token, now)?;
+            }
+            Ok(outcome)
         })
         .await
 }

@@ -3,6 +3,8 @@
 //! get mail; the rest is recorded as suppressed (and logged, without its body).
 
 use super::App;
+use super::activation::{LINK_LIFETIME_MS, LINK_PREFIX};
+use crate::store::activation as find_links;
 use crate::store::outbox::{self, Link, Mail};
 use crate::store::users::{self, LinkPurpose};
 use crate::store::{Conn, StoreError};
@@ -28,26 +30,46 @@ async fn compose(app: &App, mail: &Mail, now: i64) -> Result<String, StoreError>
     let Some(link) = mail.link.clone() else {
         return Ok(mail.body.clone());
     };
-    let token = crate::secrets::new_secret("");
-    let digest = crate::secrets::digest(&token);
-    let path = match link.purpose {
-        LinkPurpose::Verify => "verify",
-        LinkPurpose::Reset => "reset",
+    let base = &app.config.public_url;
+    let url = match link {
+        Link::Account {
+            purpose,
+            user_id,
+            next,
+        } => {
+            let token = crate::secrets::new_secret("");
+            let digest = crate::secrets::digest(&token);
+            let path = match purpose {
+                LinkPurpose::Verify => "verify",
+                LinkPurpose::Reset => "reset",
+            };
+            app.store
+                .write(move |conn| {
+                    users::insert_email_token(
+                        conn,
+                        &digest,
+                        &user_id,
+                        purpose,
+                        next.as_deref(),
+                        now,
+                        now + purpose.lifetime_ms(),
+                    )
+                })
+                .await?;
+            format!("{base}/{path}/{token}")
+        }
+        Link::Package { package_id } => {
+            let token = crate::secrets::new_secret(LINK_PREFIX);
+            let digest = crate::secrets::digest(&token);
+            app.store
+                .write(move |conn| {
+                    find_links::insert_link(conn, &digest, &package_id, now, now + LINK_LIFETIME_MS)
+                })
+                .await?;
+            // The claim page itself: the link is one more way to open it.
+            format!("{base}/createmyresume/{token}")
+        }
     };
-    let url = format!("{}/{path}/{token}", app.config.public_url);
-    app.store
-        .write(move |conn| {
-            users::insert_email_token(
-                conn,
-                &digest,
-                &link.user_id,
-                link.purpose,
-                link.next.as_deref(),
-                now,
-                now + link.purpose.lifetime_ms(),
-            )
-        })
-        .await?;
     Ok(mail.body.replace("{link}", &url))
 }
 

@@ -1,10 +1,13 @@
 //! Use cases as functions over the domain and the store: partner administration, token
-//! issue and checks, uploads and the partner's reads, replaces and deletes, verification.
+//! issue and checks, uploads and the partner's reads, replaces and deletes, verification,
+//! accounts, claims and the partner's activation page.
 
 pub mod accounts;
+pub mod activation;
 pub mod auth;
 pub mod cache;
 pub mod claims;
+pub mod housekeeping;
 pub mod mail;
 pub mod mapping;
 pub mod partners;
@@ -44,8 +47,16 @@ pub struct Limiters {
     pub reset_email: ratelimit::RateLimiter,
     /// Token requests per client address.
     pub token_client: ratelimit::RateLimiter,
+    /// Token requests per client id (from any address).
+    pub token_client_id: ratelimit::RateLimiter,
     /// Uploads per partner.
     pub upload_partner: ratelimit::RateLimiter,
+    /// Uploads per client address (whatever the partner).
+    pub upload_client: ratelimit::RateLimiter,
+    /// Activation-page searches per client address.
+    pub find_client: ratelimit::RateLimiter,
+    /// Activation-page searches per identity (partner + email or student id).
+    pub find_identity: ratelimit::RateLimiter,
 }
 
 impl Limiters {
@@ -54,9 +65,22 @@ impl Limiters {
         use std::time::Duration;
         Limiters {
             token_client: RateLimiter::new(config.token_rate_per_minute, Duration::from_secs(60)),
+            token_client_id: RateLimiter::new(
+                config.token_rate_per_client_per_minute,
+                Duration::from_secs(60),
+            ),
             upload_partner: RateLimiter::new(
                 config.upload_rate_per_minute,
                 Duration::from_secs(60),
+            ),
+            upload_client: RateLimiter::new(
+                config.upload_rate_per_address_per_minute,
+                Duration::from_secs(60),
+            ),
+            find_client: RateLimiter::new(config.find_rate_per_minute, Duration::from_secs(60)),
+            find_identity: RateLimiter::new(
+                config.find_identity_rate_per_hour,
+                Duration::from_secs(3600),
             ),
             sign_up: RateLimiter::new(20, Duration::from_secs(600)),
             log_in_client: RateLimiter::new(30, Duration::from_secs(60)),

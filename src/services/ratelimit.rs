@@ -1,4 +1,5 @@
-//! In-process rate limits for the actions people can abuse: log-in, sign-up, password reset.
+//! In-process rate limits for the actions people can abuse: log-in, sign-up, password reset,
+//! searches on the activation page.
 //! A fixed window per key (an IP address, an email address); each instance counts its own.
 
 use std::collections::HashMap;

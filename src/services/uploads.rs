@@ -5,6 +5,7 @@
 use super::auth::Authenticated;
 use super::{App, millis, verification};
 use crate::clock;
+use crate::domain::activation;
 use crate::domain::json_tree::Body;
 use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
@@ -143,6 +144,7 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     let access_token_hash = auth.token_hash.clone();
     let slide = auth.needs_touch;
     let recipient_token_hash = package.recipient_token.as_deref().map(secrets::digest);
+    let (email_key, student_key) = activation::recipient_keys(&partner_id, &package.recipient);
     let (package, saved) = app
         .store
         .write(move |conn| {
@@ -170,6 +172,7 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
                     package: &package,
                     recipient_json: &recipient_json,
                     inbox_user_id: inbox_user.as_deref(),
+                    find_keys: (email_key.as_deref(), student_key.as_deref()),
                     now,
                     expires_at,
                 },

@@ -47,6 +47,9 @@ pub struct NewPackage<'a> {
     /// `package.recipient` as JSON, serialised before the write: the writer's time is precious.
     pub recipient_json: &'a str,
     pub inbox_user_id: Option<&'a str>,
+    /// The activation page's lookup keys (names + email, names + student id), when the
+    /// recipient is findable.
+    pub find_keys: (Option<&'a str>, Option<&'a str>),
     pub now: i64,
     pub expires_at: i64,
 }
@@ -56,9 +59,11 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
     let package_id = new.id.to_string();
     let recipient = new.recipient_json;
     conn.execute(
-        "INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, inbox_user_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        params![&package_id, new.partner_id, new.token_hash, recipient, new.package.recipient.id.as_deref(), new.inbox_user_id, new.now, new.expires_at],
+        "INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, inbox_user_id, created_at, expires_at,
+             find_email_key, find_student_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        params![&package_id, new.partner_id, new.token_hash, recipient, new.package.recipient.id.as_deref(), new.inbox_user_id, new.now, new.expires_at,
+            new.find_keys.0, new.find_keys.1],
     )?;
     let mut existing = existing_records(conn, new.partner_id, new.package)?;
     let mut ids_by_key: Vec<(&str, String)> = Vec::new();
@@ -593,4 +598,49 @@ pub fn set_verification(
         )?;
     }
     Ok(())
+}
+
+/// Removes up to `batch` packages whose claim link expired by `now`, with the record
+/// of what each one carried. A package waiting unclaimed in someone's import inbox stays
+/// (an inbox item does not expire); the credentials stay too, whether claimed or not: they
+/// are the partner's holding area, read and replaced through the API. Returns how many
+/// packages went.
+pub fn purge_expired_packages(
+    conn: &mut dyn Conn,
+    now: i64,
+    batch: i64,
+) -> Result<u64, StoreError> {
+    let ids = conn
+        .query(
+            "SELECT id FROM packages WHERE expires_at <= $1 AND (inbox_user_id IS NULL OR claimed_by IS NOT NULL)
+             ORDER BY expires_at LIMIT $2",
+            params![now, batch],
+        )?
+        .iter()
+        .map(|row| row.text(0).map(Value::Text))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // What refers to the packages goes first: their contents, the activation page's
+    // links to them and their pending lookup keys.
+    for table in ["package_credentials", "find_links", "find_backfill"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE package_id IN ({list})"),
+            &ids,
+        )?;
+    }
+    conn.execute(&format!("DELETE FROM packages WHERE id IN ({list})"), &ids)
+}
+
+/// Removes recipient tokens (use case 3's pull) that have expired.
+pub fn purge_expired_recipient_tokens(conn: &mut dyn Conn, now: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM recipient_tokens WHERE expires_at <= $1",
+        params![now],
+    )
 }

@@ -32,6 +32,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0004_sharing.sql"),
         include_str!("migrations/postgres/0004_sharing.sql"),
     ),
+    (
+        5,
+        include_str!("migrations/sqlite/0005_housekeeping.sql"),
+        include_str!("migrations/postgres/0005_housekeeping.sql"),
+    ),
+    (
+        6,
+        include_str!("migrations/sqlite/0006_activation.sql"),
+        include_str!("migrations/postgres/0006_activation.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -54,6 +64,10 @@ pub(super) const TABLES: &[&str] = &[
     "email_outbox",
     "jsonld_contexts",
     "resume_shares",
+    "background_jobs",
+    "find_backfill",
+    "find_links",
+    "activation_searches",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

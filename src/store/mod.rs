@@ -7,9 +7,11 @@
 //! ascending order (SQLite numbers `$N` parameters by first appearance); integers are
 //! BIGINT on PostgreSQL, flags are 0/1 integers, times are Unix milliseconds.
 
+pub mod activation;
 pub mod alerts;
 pub mod contexts;
 pub mod holding;
+pub mod housekeeping;
 pub mod mapping;
 mod migrations;
 pub mod outbox;

@@ -8,11 +8,38 @@ use super::{Conn, StoreError, new_id, params};
 
 /// A one-time link a message carries, made when it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    pub purpose: LinkPurpose,
-    pub user_id: String,
-    /// Where the link leads after it is used (e.g. `package:ID`).
-    pub next: Option<String>,
+pub enum Link {
+    /// An account's link: email confirmation or password reset.
+    Account {
+        purpose: LinkPurpose,
+        user_id: String,
+        /// Where the link leads after it is used (e.g. `package:ID`).
+        next: Option<String>,
+    },
+    /// A package's claim page, for its recipient who searched the activation page.
+    Package { package_id: String },
+}
+
+/// How a package link is marked in `link_purpose`.
+const PACKAGE_LINK: &str = "find";
+
+impl Link {
+    /// (link_purpose, link_user_id, link_next, link_package_id) as stored.
+    fn columns(&self) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+        match self {
+            Link::Account {
+                purpose,
+                user_id,
+                next,
+            } => (
+                purpose.as_str(),
+                Some(user_id.as_str()),
+                next.as_deref(),
+                None,
+            ),
+            Link::Package { package_id } => (PACKAGE_LINK, None, None, Some(package_id.as_str())),
+        }
+    }
 }
 
 /// Queues a message; `body` has `{link}` where `link` goes.
@@ -24,17 +51,23 @@ pub fn enqueue(
     link: Option<&Link>,
     now: i64,
 ) -> Result<(), StoreError> {
+    let (purpose, user_id, next, package_id) = match link.map(Link::columns) {
+        Some((purpose, user_id, next, package_id)) => (Some(purpose), user_id, next, package_id),
+        None => (None, None, None, None),
+    };
     conn.execute(
-        "INSERT INTO email_outbox (id, to_address, subject, body, link_purpose, link_user_id, link_next, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO email_outbox (id, to_address, subject, body, link_purpose, link_user_id, link_next, link_package_id,
+             created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
         params![
             new_id(),
             to,
             subject,
             body,
-            link.map(|l| l.purpose.as_str()),
-            link.map(|l| l.user_id.as_str()),
-            link.and_then(|l| l.next.as_deref()),
+            purpose,
+            user_id,
+            next,
+            package_id,
             now
         ],
     )?;
@@ -78,18 +111,25 @@ pub fn lease_next(
         return Ok(None);
     }
     let row = conn.query_one(
-        "SELECT to_address, subject, body, attempts, link_purpose, link_user_id, link_next FROM email_outbox WHERE id = $1",
+        "SELECT to_address, subject, body, attempts, link_purpose, link_user_id, link_next, link_package_id FROM email_outbox
+         WHERE id = $1",
         params![&id],
     )?;
-    let link = match (
-        row.opt_text(4)?.as_deref().and_then(LinkPurpose::parse),
+    let (purpose, user_id, next, package_id) = (
+        row.opt_text(4)?,
         row.opt_text(5)?,
-    ) {
-        (Some(purpose), Some(user_id)) => Some(Link {
-            purpose,
-            user_id,
-            next: row.opt_text(6)?,
-        }),
+        row.opt_text(6)?,
+        row.opt_text(7)?,
+    );
+    let link = match (purpose.as_deref(), user_id, package_id) {
+        (Some(PACKAGE_LINK), _, Some(package_id)) => Some(Link::Package { package_id }),
+        (Some(purpose), Some(user_id), _) => {
+            LinkPurpose::parse(purpose).map(|purpose| Link::Account {
+                purpose,
+                user_id,
+                next,
+            })
+        }
         _ => None,
     };
     Ok(Some(Mail {
@@ -168,4 +208,13 @@ pub fn recent(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError>
             })
         })
         .collect()
+}
+
+/// Removes messages sent or suppressed before `cutoff`: they hold people's addresses and
+/// are kept only as long as an operator may want to look at them.
+pub fn purge_delivered(conn: &mut dyn Conn, cutoff: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM email_outbox WHERE sent_at < $1 OR suppressed_at < $1",
+        params![cutoff],
+    )
 }

@@ -272,3 +272,24 @@ pub fn email_token_is_live(
         )?
         .is_some())
 }
+
+/// Removes sessions that can no longer be used: past their end, or idle longer than `idle_ms`
+/// (the same rule as [`session`]).
+pub fn purge_expired_sessions(
+    conn: &mut dyn Conn,
+    now: i64,
+    idle_ms: i64,
+) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+        params![now, now - idle_ms],
+    )
+}
+
+/// Removes one-time email links past their expiry, used or not.
+pub fn purge_expired_email_tokens(conn: &mut dyn Conn, now: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM email_tokens WHERE expires_at <= $1",
+        params![now],
+    )
+}

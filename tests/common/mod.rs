@@ -18,6 +18,7 @@ use credentialconnect::services::partners::{self, IssuedCredentials, PartnerRequ
 use credentialconnect::store::Location;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Engine {
@@ -40,11 +41,13 @@ macro_rules! on_both_engines {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let app = $crate::common::TestApp::spawn($crate::common::Engine::Sqlite).await;
+                let _database = app.database_guard();
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let app = $crate::common::TestApp::spawn($crate::common::Engine::Postgres).await;
+                let _database = app.database_guard();
                 ($body)(app).await;
             }
         }
@@ -61,6 +64,7 @@ macro_rules! with_mail_on_both_engines {
             async fn sqlite() {
                 let (app, smtp) =
                     $crate::common::TestApp::spawn_with_mail($crate::common::Engine::Sqlite).await;
+                let _database = app.database_guard();
                 ($body)(app, smtp).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,6 +72,7 @@ macro_rules! with_mail_on_both_engines {
                 let (app, smtp) =
                     $crate::common::TestApp::spawn_with_mail($crate::common::Engine::Postgres)
                         .await;
+                let _database = app.database_guard();
                 ($body)(app, smtp).await;
             }
         }
@@ -78,8 +83,13 @@ pub struct TestApp {
     pub app: App,
     pub base: String,
     pub client: reqwest::Client,
-    _database: Database,
+    database: Arc<Database>,
 }
+
+/// Keeps a test's database until the test ends. A test body that uses only some fields of
+/// its `TestApp` captures only those, and the rest (the database) would be dropped, and with
+/// it the schema or file, at the body's first await; the macros above hold one of these.
+pub struct DatabaseGuard(#[allow(dead_code, reason = "held for its drop")] Arc<Database>);
 
 enum Database {
     Sqlite(tempfile::TempDir),
@@ -168,8 +178,12 @@ impl TestApp {
             app,
             base: format!("http://{address}"),
             client: client(),
-            _database: database,
+            database: Arc::new(database),
         }
+    }
+
+    pub fn database_guard(&self) -> DatabaseGuard {
+        DatabaseGuard(self.database.clone())
     }
 
     /// The app with a real SMTP server for its mail.
@@ -216,6 +230,7 @@ impl TestApp {
             scopes: Scopes::all(),
             unstable_ids: false,
             strict: false,
+            logo_url: None,
         };
         adjust(&mut request);
         partners::create(&self.app, request)

@@ -5,7 +5,7 @@ use super::imsx::{ApiError, ImsxStatusInfo};
 use crate::domain::json_tree::{Body, Node};
 use crate::domain::lenient_json;
 use crate::domain::scopes::Scope;
-use crate::http::AppState;
+use crate::http::{AppState, ClientAddress};
 use crate::services::auth::{self, Authenticated};
 use crate::services::uploads::{self, Receipt};
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
@@ -101,13 +101,14 @@ fn read_body(headers: &HeaderMap, body: Bytes) -> Result<Body, ApiError> {
         (status = 403, description = "The token lacks scope `replace`", body = ImsxStatusInfo),
         (status = 413, description = "Body larger than the limit (5 MiB)", body = ImsxStatusInfo),
         (status = 415, description = "Unsupported Content-Type", body = ImsxStatusInfo),
-        (status = 429, description = "Over this partner's upload rate; retry after `Retry-After` seconds", body = ImsxStatusInfo),
+        (status = 429, description = "Over this partner's upload rate, or this address's; retry after `Retry-After` seconds", body = ImsxStatusInfo),
         (status = 503, description = "Overloaded or the database is briefly unavailable; retry after `Retry-After` seconds", body = ImsxStatusInfo),
     ),
     security(("bearer" = ["replace"]))
 )]
 pub async fn upload(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Partner(partner): Partner,
     headers: HeaderMap,
     body: Bytes,
@@ -116,6 +117,11 @@ pub async fn upload(
     if !state.app.limiters.upload_partner.allow(&partner.partner.id) {
         return Err(ApiError::too_many_requests(
             "this partner is sending uploads faster than its limit; wait a minute and retry",
+        ));
+    }
+    if !state.app.limiters.upload_client.allow(&client) {
+        return Err(ApiError::too_many_requests(
+            "too many uploads from this address, whatever the partner; wait a minute and retry",
         ));
     }
     let body = read_body(&headers, body)?;

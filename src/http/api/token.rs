@@ -71,29 +71,16 @@ pub struct OAuthError {
         (status = 200, description = "A bearer token", body = TokenResponse, headers(("Cache-Control" = String, description = "no-store"))),
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError, headers(("WWW-Authenticate" = String, description = "Basic realm=\"CredentialConnect\""))),
-        (status = 429, description = "slow_down: too many token requests from this address", body = OAuthError),
+        (status = 429, description = "slow_down: too many token requests from this address or for this client; retry after `Retry-After` seconds", body = OAuthError),
     ),
     security(("client_basic" = []))
 )]
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
-    let client = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string());
+    let client = crate::http::client_address(request.extensions());
     if !state.app.limiters.token_client.allow(&client) {
-        let body = OAuthError {
-            error: "slow_down",
-            error_description: "too many token requests from this address; wait a minute and retry (reuse a token: it lasts an hour)".into(),
-        };
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [
-                (header::CACHE_CONTROL, "no-store"),
-                (header::RETRY_AFTER, "60"),
-            ],
-            axum::Json(body),
-        )
-            .into_response();
+        return error_response(TokenError::SlowDown(
+            "too many token requests from this address; wait a minute and retry (reuse a token: it lasts an hour)".into(),
+        ));
     }
     match issue(&state, request).await {
         Ok(response) => response,
@@ -120,6 +107,11 @@ async fn issue(state: &AppState, request: Request) -> Result<Response, TokenErro
         (Some(credentials), None) | (None, Some(credentials)) => credentials,
         (None, None) => return Err(TokenError::InvalidClient),
     };
+    if !state.app.limiters.token_client_id.allow(&client_id) {
+        return Err(TokenError::SlowDown(
+            "too many token requests for this client; wait a minute and retry (reuse a token: it lasts an hour)".into(),
+        ));
+    }
     match form.get("grant_type").map(String::as_str) {
         None | Some("") => {
             return Err(TokenError::InvalidRequest(
@@ -251,6 +243,7 @@ fn error_response(error: TokenError) -> Response {
         TokenError::InvalidClient => (StatusCode::UNAUTHORIZED, "invalid_client"),
         TokenError::UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type"),
         TokenError::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope"),
+        TokenError::SlowDown(_) => (StatusCode::TOO_MANY_REQUESTS, "slow_down"),
         TokenError::Store(e) => {
             tracing::error!(error = %e, "token endpoint store failure");
             let status = match e {
@@ -278,6 +271,11 @@ fn error_response(error: TokenError) -> Response {
         axum::Json(body),
     )
         .into_response();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

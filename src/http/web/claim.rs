@@ -1,5 +1,5 @@
-//! The claim link (`/createmyresume/{token}`), the partner's activation page, and the
-//! import inbox.
+//! The claim link (`/createmyresume/{token}`, also opened by the one-time links the
+//! activation page mails) and the import inbox.
 
 use super::accounts::{SignupForm, SignupValues, login_href};
 use super::visitor::{FormData, Visitor};
@@ -7,7 +7,6 @@ use super::{Nav, csrf_refused, message_for, render, to_login, unavailable, verif
 use crate::clock;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
-use crate::store::partners;
 use crate::store::resume::{ClaimRefusal, Claimed, OfferedSkill, PackageContents};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -83,6 +82,8 @@ struct ClaimTemplate {
     login_href: String,
     csrf: String,
     action: String,
+    /// A one-time link from the activation page: it works for one claim or sign-up.
+    one_time: bool,
 }
 
 fn recipient_values(recipient: &serde_json::Value) -> SignupValues {
@@ -124,7 +125,10 @@ fn link_not_valid(visitor: &Visitor) -> Response {
         visitor,
         StatusCode::NOT_FOUND,
         "This link is not valid",
-        &["It may have expired or been mistyped. Ask the organisation that sent it for a new one."],
+        &[
+            "It may have expired or been mistyped. Ask the organisation that sent it for a new one.",
+            "A link we emailed after a search for your credentials works once, for 24 hours: search again on the organisation's page for a new one.",
+        ],
         None,
     )
 }
@@ -152,11 +156,11 @@ pub async fn page(
         Ok(opened) => opened,
         Err(_) => return unavailable(),
     };
-    let contents = match opened {
+    let (contents, one_time) = match opened {
         ClaimPage::NotFound => return link_not_valid(&visitor),
         ClaimPage::TakenByOther => return taken_by_other(&visitor),
         ClaimPage::Yours => return Redirect::to("/resume").into_response(),
-        ClaimPage::Open(contents) => *contents,
+        ClaimPage::Open { contents, one_time } => (*contents, one_time),
     };
     let signed_in = visitor.signed_in.is_some();
     let signup = (!signed_in).then(|| {
@@ -170,6 +174,7 @@ pub async fn page(
         login_href: login_href(Some(&token)),
         csrf: visitor.csrf(),
         action: format!("/createmyresume/{token}"),
+        one_time,
     };
     visitor.finish(render(&page))
 }
@@ -301,40 +306,5 @@ pub async fn inbox_dismiss(
     match claims::dismiss(&state.app, &package, &signed_in.user.id).await {
         Ok(_) => Redirect::to("/inbox").into_response(),
         Err(_) => unavailable(),
-    }
-}
-
-/// `GET /find/{partner}`: the partner's activation page (use case 2, option 2).
-pub async fn find(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(slug): Path<String>,
-) -> Response {
-    let wanted = slug.clone();
-    let partner = match state
-        .app
-        .store
-        .read(move |conn| partners::by_slug(conn, &wanted))
-        .await
-    {
-        Ok(partner) => partner,
-        Err(_) => return unavailable(),
-    };
-    match partner.filter(|p| !p.disabled) {
-        Some(partner) => {
-            let title = format!("Find your credentials from {}", partner.name);
-            let text = format!(
-                "Searching for your credentials by name and email or student id opens soon. Until then, use the link {} sent you.",
-                partner.name
-            );
-            message_for(&visitor, StatusCode::OK, &title, &[&text], None)
-        }
-        None => message_for(
-            &visitor,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            &["There is no page here."],
-            None,
-        ),
     }
 }

@@ -1,8 +1,9 @@
-//! Web pages for people: accounts, the claim link a partner sends, the import inbox and the
-//! resume builder. Every page works without JavaScript; templates escape everything; every
+//! Web pages for people: accounts, the claim link a partner sends, the partner's activation
+//! page, the import inbox and the resume builder. Every page works without JavaScript; templates escape everything; every
 //! state-changing form carries a CSRF token.
 
 mod accounts;
+mod activation;
 mod claim;
 pub mod resume;
 mod sharing;
@@ -39,7 +40,10 @@ pub fn router() -> Router<AppState> {
             "/createmyresume/{token}",
             get(claim::page).post(claim::claim),
         )
-        .route("/find/{partner}", get(claim::find))
+        .route(
+            "/find/{partner}",
+            get(activation::page).post(activation::search),
+        )
         .route("/inbox", get(claim::inbox))
         .route("/inbox/{package}", post(claim::inbox_claim))
         .route("/inbox/{package}/dismiss", post(claim::inbox_dismiss))

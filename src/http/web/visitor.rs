@@ -5,11 +5,10 @@ use crate::http::AppState;
 use crate::secrets;
 use crate::services::accounts;
 use crate::store::users::{self, Session, User};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "cc_session";
@@ -53,10 +52,7 @@ impl FromRequestParts<AppState> for Visitor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let app = &state.app;
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string());
+        let client = crate::http::client_address(&parts.extensions);
         let mut signed_in = None;
         if let Some(value) = cookie(&parts.headers, SESSION_COOKIE) {
             let session = accounts::session(app, value)

@@ -1,0 +1,140 @@
+//! Housekeeping: what can no longer be used is purged — claim links (packages), access
+//! tokens, sessions, one-time email and activation links and recipient tokens once they
+//! expire (an expired link already answers as an unknown one does) — and delivered mail and
+//! the activation page's search records once they are old. It runs once across all instances sharing the
+//! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
+
+use super::{App, millis};
+use crate::store::{StoreError, activation, holding, housekeeping, outbox, partners, users};
+use std::time::Duration;
+
+/// The purge's name in `background_jobs`.
+pub const PURGE: &str = "purge";
+/// Packages removed per transaction: keeps each commit (and, on SQLite, the writer's time
+/// away from requests) short.
+const PACKAGE_BATCH: i64 = 1_000;
+/// At most this many batches per run; the rest waits for the next run.
+const MAX_PACKAGE_BATCHES: usize = 100;
+/// How long a run may hold the lease before another instance may assume it died.
+const LEASE: Duration = Duration::from_secs(600);
+/// Activation links are kept a week past their expiry, so that one opened late still says
+/// it was used or expired rather than unknown.
+const FIND_LINK_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The activation page's search records (no personal data) are kept for operators this long.
+const SEARCH_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// What one run removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub packages: u64,
+    pub access_tokens: u64,
+    pub sessions: u64,
+    pub email_tokens: u64,
+    pub recipient_tokens: u64,
+    pub mail: u64,
+    pub find_links: u64,
+    pub activation_searches: u64,
+}
+
+impl Purged {
+    pub fn total(&self) -> u64 {
+        self.packages
+            + self.access_tokens
+            + self.sessions
+            + self.email_tokens
+            + self.recipient_tokens
+            + self.mail
+            + self.find_links
+            + self.activation_searches
+    }
+}
+
+/// Runs the purge if it is due and no other instance is running it; `holder` names this
+/// instance. `None` when it was not this instance's turn.
+pub async fn purge_if_due(app: &App, holder: &str) -> Result<Option<Purged>, StoreError> {
+    let every = millis(app.config.housekeeping.every);
+    let now = app.clock.now_ms();
+    let me = holder.to_string();
+    let started = app
+        .store
+        .write(move |conn| housekeeping::try_start(conn, PURGE, &me, now, every, millis(LEASE)))
+        .await?;
+    if !started {
+        return Ok(None);
+    }
+    let purged = purge(app, now).await?;
+    let me = holder.to_string();
+    let finished = app.clock.now_ms();
+    app.store
+        .write(move |conn| housekeeping::finish(conn, PURGE, &me, finished))
+        .await?;
+    Ok(Some(purged))
+}
+
+async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
+    let config = app.config.clone();
+    let mut purged = app
+        .store
+        .write(move |conn| {
+            let (find_links, activation_searches) = activation::purge(
+                conn,
+                now - millis(FIND_LINK_GRACE),
+                now - millis(SEARCH_RETENTION),
+            )?;
+            Ok(Purged {
+                access_tokens: partners::purge_expired_tokens(
+                    conn,
+                    now - millis(config.token_idle),
+                    now,
+                )?,
+                sessions: users::purge_expired_sessions(conn, now, millis(config.session_idle))?,
+                email_tokens: users::purge_expired_email_tokens(conn, now)?,
+                recipient_tokens: holding::purge_expired_recipient_tokens(conn, now)?,
+                mail: outbox::purge_delivered(
+                    conn,
+                    now - millis(config.housekeeping.mail_retention),
+                )?,
+                find_links,
+                activation_searches,
+                packages: 0,
+            })
+        })
+        .await?;
+    for _ in 0..MAX_PACKAGE_BATCHES {
+        let removed = app
+            .store
+            .write(move |conn| holding::purge_expired_packages(conn, now, PACKAGE_BATCH))
+            .await?;
+        purged.packages += removed;
+        if removed < PACKAGE_BATCH.unsigned_abs() {
+            break;
+        }
+    }
+    Ok(purged)
+}
+
+/// Checks every so often whether the purge is due, until the process ends. Instances check
+/// more often than the purge runs, so that one of them starts it soon after it is due.
+pub fn spawn(app: App) {
+    let every = app.config.housekeeping.every;
+    if every.is_zero() {
+        tracing::warn!("CC_PURGE_EVERY_SECONDS is 0: nothing expired is ever purged");
+        return;
+    }
+    let holder = crate::store::new_id();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(
+            (every / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)),
+        );
+        loop {
+            interval.tick().await;
+            match purge_if_due(&app, &holder).await {
+                Ok(Some(purged)) if purged.total() > 0 => {
+                    tracing::info!(?purged, "purged what had expired");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "purge"),
+            }
+        }
+    });
+}
