@@ -15,6 +15,9 @@
 #   N             requests counted per route (default 400)
 #   WARMUP        requests sent before counting (default 100)
 #   CONCURRENCY   requests in flight (default 16; 1 gives one commit per upload)
+#   UPDATES=1     uploads alternate between the package and a copy with every `name` changed,
+#                 so that with CONCURRENCY=1 each upload updates every credential (the
+#                 default measures uploads that change nothing)
 #   BENCH_KEEP=1  keep the temporary directory (callgrind files) afterwards: open one with
 #                 callgrind_annotate for the functions behind the figure
 #   CARGO_TARGET_DIR is respected for the build.
@@ -23,6 +26,7 @@ set -euo pipefail
 N="${N:-400}"
 WARMUP="${WARMUP:-100}"
 CONCURRENCY="${CONCURRENCY:-16}"
+UPDATES="${UPDATES:-0}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -97,19 +101,37 @@ TOKEN="$(curl -sS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credential
 [[ -n "$TOKEN" ]] || { echo "no access token" >&2; exit 1; }
 callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1
 
+# The other body of UPDATES=1: every credential (and issuer) renamed.
+OTHER_BODY="$WORK/renamed.json"
+sed 's/"name": "/"name": "Renamed /' "$BODY_FILE" >"$OTHER_BODY"
+
 # send COUNT PATH: COUNT POSTs of the package, CONCURRENCY at a time; fails unless all are 2xx.
 send() {
-  local count=$1 path=$2 config="$WORK/curl.conf"
+  local count=$1 path=$2 config="$WORK/curl.conf" i
   {
-    echo "request = \"POST\""
-    echo "header = \"Authorization: Bearer $TOKEN\""
-    echo "header = \"Content-Type: application/json\""
-    echo "data-binary = \"@$BODY_FILE\""
-    echo "write-out = \"%{http_code}\\n\""
-    for _ in $(seq 1 "$count"); do
-      echo "url = \"$BASE$path\""
-      echo "output = \"/dev/null\""
-    done
+    if [[ "$UPDATES" == 1 ]]; then
+      # One option group per request (`next`), the two bodies in turn.
+      for i in $(seq 1 "$count"); do
+        echo "request = \"POST\""
+        echo "header = \"Authorization: Bearer $TOKEN\""
+        echo "header = \"Content-Type: application/json\""
+        if (( i % 2 )); then echo "data-binary = \"@$BODY_FILE\""; else echo "data-binary = \"@$OTHER_BODY\""; fi
+        echo "write-out = \"%{http_code}\\n\""
+        echo "url = \"$BASE$path\""
+        echo "output = \"/dev/null\""
+        if (( i < count )); then echo "next"; fi
+      done
+    else
+      echo "request = \"POST\""
+      echo "header = \"Authorization: Bearer $TOKEN\""
+      echo "header = \"Content-Type: application/json\""
+      echo "data-binary = \"@$BODY_FILE\""
+      echo "write-out = \"%{http_code}\\n\""
+      for _ in $(seq 1 "$count"); do
+        echo "url = \"$BASE$path\""
+        echo "output = \"/dev/null\""
+      done
+    fi
   } >"$config"
   curl -sS --no-progress-meter --parallel --parallel-max "$CONCURRENCY" --config "$config" >"$WORK/codes" || true
   local ok
