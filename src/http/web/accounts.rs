@@ -22,6 +22,32 @@ pub struct FieldView {
     pub error: Option<String>,
 }
 
+impl FieldView {
+    /// A field as typed, with its message among `errors` (what was wrong with what was sent).
+    pub fn new(
+        name: &'static str,
+        label: &'static str,
+        kind: &'static str,
+        value: &str,
+        autocomplete: &'static str,
+        required: bool,
+        errors: &[FieldError],
+    ) -> FieldView {
+        FieldView {
+            name,
+            label,
+            kind,
+            value: value.to_string(),
+            autocomplete,
+            required,
+            error: errors
+                .iter()
+                .find(|e| e.field == name)
+                .map(|e| e.message.clone()),
+        }
+    }
+}
+
 /// The sign-up form, pre-filled (from a package's recipient, or what was typed).
 pub struct SignupForm {
     pub csrf: String,
@@ -47,20 +73,8 @@ impl SignupForm {
         values: &SignupValues,
         errors: &[FieldError],
     ) -> SignupForm {
-        let error = |name: &str| {
-            errors
-                .iter()
-                .find(|e| e.field == name)
-                .map(|e| e.message.clone())
-        };
-        let field = |name, label, kind, value: &str, autocomplete, required| FieldView {
-            name,
-            label,
-            kind,
-            value: value.to_string(),
-            autocomplete,
-            required,
-            error: error(name),
+        let field = |name, label, kind, value: &str, autocomplete, required| {
+            FieldView::new(name, label, kind, value, autocomplete, required, errors)
         };
         SignupForm {
             csrf,

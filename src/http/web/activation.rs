@@ -29,20 +29,8 @@ struct FindPage {
 
 impl FindPage {
     fn new(visitor: &Visitor, partner: &Partner, form: &SearchForm, errors: &[FieldError]) -> Self {
-        let error = |name: &str| {
-            errors
-                .iter()
-                .find(|e| e.field == name)
-                .map(|e| e.message.clone())
-        };
-        let field = |name, label, kind, value: &str, autocomplete, required| FieldView {
-            name,
-            label,
-            kind,
-            value: value.to_string(),
-            autocomplete,
-            required,
-            error: error(name),
+        let field = |name, label, kind, value: &str, autocomplete, required| {
+            FieldView::new(name, label, kind, value, autocomplete, required, errors)
         };
         FindPage {
             nav: Nav::of(visitor),
