@@ -209,3 +209,74 @@ on_both_engines!(
         assert_eq!(runs().await, 3);
     }
 );
+
+/// A connection that notes every statement it is given.
+struct Recording<'c> {
+    inner: &'c mut dyn credentialconnect::store::Conn,
+    statements: std::collections::BTreeSet<String>,
+}
+
+impl credentialconnect::store::Conn for Recording<'_> {
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[credentialconnect::store::Value],
+    ) -> Result<u64, credentialconnect::store::StoreError> {
+        self.statements.insert(sql.to_string());
+        self.inner.execute(sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[credentialconnect::store::Value],
+    ) -> Result<Vec<credentialconnect::store::Row>, credentialconnect::store::StoreError> {
+        self.statements.insert(sql.to_string());
+        self.inner.query(sql, params)
+    }
+    fn batch(&mut self, sql: &str) -> Result<(), credentialconnect::store::StoreError> {
+        self.statements.insert(sql.to_string());
+        self.inner.batch(sql)
+    }
+}
+
+// Both engines keep prepared statements per connection. A purge whose SQL were written for
+// the number of packages it removes would add statements for every new number, each as big
+// as its list, until the caches are full.
+on_both_engines!(
+    purging_any_number_of_packages_uses_the_same_statements,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let mut statements = Vec::new();
+        for (round, count) in [2, 5].into_iter().enumerate() {
+            let token = app.token(&partner, None).await;
+            for n in 0..count {
+                let mut package = fixture_json("guide/three-courses.json");
+                package["credentials"] = json!([package["credentials"][0].clone()]);
+                package["credentials"][0]["id"] = json!(format!("round-{round}-{n}"));
+                assert_eq!(app.upload(&token, package.to_string()).await.status(), 200);
+            }
+            app.app.clock.advance(Duration::from_secs(31 * 24 * 3600));
+            let now = app.app.clock.now_ms();
+            let (removed, used) = app
+                .app
+                .store
+                .write(move |conn| {
+                    let mut recording = Recording {
+                        inner: conn,
+                        statements: Default::default(),
+                    };
+                    let removed = credentialconnect::store::holding::purge_expired_packages(
+                        &mut recording,
+                        now,
+                        1_000,
+                    )?;
+                    Ok((removed, recording.statements))
+                })
+                .await
+                .expect("purge");
+            assert_eq!(removed, count);
+            statements.push(used);
+        }
+        assert_eq!(statements[0], statements[1]);
+    }
+);

@@ -610,31 +610,24 @@ pub fn purge_expired_packages(
     now: i64,
     batch: i64,
 ) -> Result<u64, StoreError> {
-    let ids = conn
-        .query(
-            "SELECT id FROM packages WHERE expires_at <= $1 AND (inbox_user_id IS NULL OR claimed_by IS NOT NULL)
-             ORDER BY expires_at LIMIT $2",
-            params![now, batch],
-        )?
-        .iter()
-        .map(|row| row.text(0).map(Value::Text))
-        .collect::<Result<Vec<_>, _>>()?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let list = (1..=ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // The batch is named by the same subquery in every statement (the transaction sees the
+    // same packages each time), so the SQL text is the same whatever the batch holds: both
+    // engines keep prepared statements per connection, and a list of ids written into the
+    // text would add one, as big as its list, for every new number of packages.
+    const BATCH: &str = "SELECT id FROM packages WHERE expires_at <= $1 AND (inbox_user_id IS NULL OR claimed_by IS NOT NULL)
+         ORDER BY expires_at, id LIMIT $2";
     // What refers to the packages goes first: their contents, the activation page's
     // links to them and their pending lookup keys.
     for table in ["package_credentials", "find_links", "find_backfill"] {
         conn.execute(
-            &format!("DELETE FROM {table} WHERE package_id IN ({list})"),
-            &ids,
+            &format!("DELETE FROM {table} WHERE package_id IN ({BATCH})"),
+            params![now, batch],
         )?;
     }
-    conn.execute(&format!("DELETE FROM packages WHERE id IN ({list})"), &ids)
+    conn.execute(
+        &format!("DELETE FROM packages WHERE id IN ({BATCH})"),
+        params![now, batch],
+    )
 }
 
 /// Removes recipient tokens (use case 3's pull) that have expired.
