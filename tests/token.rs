@@ -3,6 +3,7 @@
 mod common;
 
 use common::TestApp;
+use credentialconnect::services::partners::IssuedCredentials;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -385,6 +386,22 @@ on_both_engines!(
     }
 );
 
+/// One more token request for `partner`, answered 429 `slow_down` with `Retry-After`; the body.
+async fn slowed_down(app: &TestApp, partner: &IssuedCredentials) -> Value {
+    let response = app
+        .client
+        .post(app.url("/api/v1/token"))
+        .basic_auth(&partner.client_id, Some(&partner.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("send");
+    let (status, headers, body) = json(response).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("slow_down")));
+    assert_eq!(headers["retry-after"], "60");
+    body
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_token_requests_for_one_client_slow_down_and_others_go_on() {
     let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
@@ -398,17 +415,7 @@ async fn too_many_token_requests_for_one_client_slow_down_and_others_go_on() {
         app.token(&busy, None).await;
     }
     let before = app.snapshot().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/token"))
-        .basic_auth(&busy.client_id, Some(&busy.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("send");
-    let (status, headers, body) = json(response).await;
-    assert_eq!((status, body["error"].as_str()), (429, Some("slow_down")));
-    assert_eq!(headers["retry-after"], "60");
+    let body = slowed_down(&app, &busy).await;
     assert!(
         body["error_description"]
             .as_str()
@@ -431,16 +438,6 @@ async fn too_many_token_requests_from_one_address_slow_down_and_store_nothing() 
         app.token(&partner, None).await;
     }
     let before = app.snapshot().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/token"))
-        .basic_auth(&partner.client_id, Some(&partner.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("send");
-    let (status, headers, body) = json(response).await;
-    assert_eq!((status, body["error"].as_str()), (429, Some("slow_down")));
-    assert_eq!(headers["retry-after"], "60");
+    slowed_down(&app, &partner).await;
     assert_eq!(app.snapshot().await, before);
 }
