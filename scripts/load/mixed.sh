@@ -205,6 +205,16 @@ for _ in $(seq 1 300); do
 done
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0; }
+# What the resident set is made of (heap, mapped files such as SQLite's shared-memory index,
+# shared memory, transparent huge pages) and the thread count: a step in RSS is read
+# against these.
+process_sample() {
+  local status huge
+  status=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 } /^Threads:/ { t = $2 }
+       END { print a "," f "," s "," t }' "/proc/$SERVER_PID/status" 2>/dev/null || echo ",,,")
+  huge=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$SERVER_PID/smaps_rollup" 2>/dev/null || true)
+  echo "$status,$huge"
+}
 
 # Database size in bytes, and the rows that make it grow.
 db_sample() {
@@ -342,14 +352,14 @@ soak)
   echo "== soak: $SOAK_RATE req/s for $SOAK_MINUTES min ($SOAK_MIX), sampling every ${SAMPLE_SECONDS}s"
   conditions
   SAMPLES="$WORK/soak.csv"
-  echo "t_s,rss_kb,db_bytes,db_main,db_wal,packages,package_credentials,credentials,access_tokens,sessions" >"$SAMPLES"
-  echo "0,$(rss_kb),$(db_sample)" >>"$SAMPLES"
+  echo "t_s,rss_kb,db_bytes,db_main,db_wal,packages,package_credentials,credentials,access_tokens,sessions,rss_anon_kb,rss_file_kb,rss_shmem_kb,threads,anon_huge_kb" >"$SAMPLES"
+  echo "0,$(rss_kb),$(db_sample),$(process_sample)" >>"$SAMPLES"
   start_mix "$SOAK_RATE" "$seconds" soak "$SOAK_MIX"
   started=$(date +%s)
   while generators_running; do
     for _ in $(seq 1 "$SAMPLE_SECONDS"); do generators_running && sleep 1; done
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server died" >&2; exit 1; }
-    echo "$(($(date +%s) - started)),$(rss_kb),$(db_sample)" | tee -a "$SAMPLES" | sed 's/^/sample: /'
+    echo "$(($(date +%s) - started)),$(rss_kb),$(db_sample),$(process_sample)" | tee -a "$SAMPLES" | sed 's/^/sample: /'
   done
   wait_mix
   report soak "$SOAK_RATE" "$SOAK_MIX" || status=1

@@ -76,6 +76,11 @@ impl Served {
         panic!("the server did not become ready");
     }
 
+    /// The server's process id, to read what the kernel knows of it under `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `kill -9`, and wait for it to be gone.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
