@@ -486,3 +486,42 @@ async fn uploads_past_the_partners_rate_are_refused_with_429_and_store_nothing()
     );
     assert_eq!(app.snapshot().await, before);
 }
+
+/// Replacing a credential writes as much as uploading it: it counts against the same limits,
+/// so the per-partner and per-address rates cannot be stepped round by sending PUTs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_credentials_counts_against_the_upload_rate() {
+    let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
+        config.upload_rate_per_minute = 2
+    })
+    .await;
+    let token = with_data(&app).await;
+    let mut course = fixture_json("guide/three-courses.json")["credentials"][0].clone();
+    let url = app.url(&format!(
+        "/api/v1/credentials/{}",
+        course["id"].as_str().expect("id")
+    ));
+    let mut replace = |name: &str| {
+        course["name"] = json!(name);
+        app.client
+            .put(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(course.to_string())
+    };
+    let response = replace("Calculus II").send().await.expect("send");
+    assert_eq!(response.status(), 200, "the second write this minute");
+    let before = app.snapshot().await;
+    let response = replace("Calculus III").send().await.expect("send");
+    assert_eq!(response.headers()["retry-after"], "60");
+    let (status, body) = common::imsx_error(response).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body["imsx_description"]
+            .as_str()
+            .expect("description")
+            .contains("limit"),
+        "{body}"
+    );
+    assert_eq!(app.snapshot().await, before);
+}

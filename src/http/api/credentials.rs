@@ -114,19 +114,26 @@ pub async fn upload(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
-    if !state.app.limiters.upload_partner.allow(&partner.partner.id) {
+    within_upload_rates(&state, &partner.partner.id, &client)?;
+    let body = read_body(&headers, body)?;
+    let receipt = uploads::accept(&state.app, &partner, body).await?;
+    Ok(axum::Json(receipt).into_response())
+}
+
+/// A replacement writes as an upload does, so both count against the partner's upload rate
+/// and the address's: neither limit can be stepped round by sending the other request.
+fn within_upload_rates(state: &AppState, partner_id: &str, client: &str) -> Result<(), ApiError> {
+    if !state.app.limiters.upload_partner.allow(partner_id) {
         return Err(ApiError::too_many_requests(
             "this partner is sending uploads faster than its limit; wait a minute and retry",
         ));
     }
-    if !state.app.limiters.upload_client.allow(&client) {
+    if !state.app.limiters.upload_client.allow(client) {
         return Err(ApiError::too_many_requests(
             "too many uploads from this address, whatever the partner; wait a minute and retry",
         ));
     }
-    let body = read_body(&headers, body)?;
-    let receipt = uploads::accept(&state.app, &partner, body).await?;
-    Ok(axum::Json(receipt).into_response())
+    Ok(())
 }
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -290,17 +297,21 @@ pub async fn read(
         (status = 404, description = "This partner has no credential with that id", body = ImsxStatusInfo),
         (status = 413, description = "Body larger than the limit", body = ImsxStatusInfo),
         (status = 415, description = "Unsupported Content-Type", body = ImsxStatusInfo),
+        (status = 429, description = "Over this partner's upload rate, or this address's (a replacement counts as an upload); retry after `Retry-After` seconds", body = ImsxStatusInfo),
+        (status = 503, description = "Overloaded or the database is briefly unavailable; retry after `Retry-After` seconds", body = ImsxStatusInfo),
     ),
     security(("bearer" = ["replace"]))
 )]
 pub async fn replace(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Partner(partner): Partner,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
+    within_upload_rates(&state, &partner.partner.id, &client)?;
     let body = read_body(&headers, body)?;
     let receipt = uploads::replace(&state.app, &partner, &id, body)
         .await?
