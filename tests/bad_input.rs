@@ -420,6 +420,21 @@ on_both_engines!(
     }
 );
 
+/// A 429 Imsx answer whose description names `reason`, with `Retry-After: 60` (a minute's
+/// window).
+async fn over_the_rate(response: reqwest::Response, reason: &str) {
+    assert_eq!(response.headers()["retry-after"], "60");
+    let (status, body) = common::imsx_error(response).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body["imsx_description"]
+            .as_str()
+            .expect("description")
+            .contains(reason),
+        "{body}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_past_one_addresss_rate_are_refused_whatever_the_partner() {
     let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
@@ -443,16 +458,7 @@ async fn uploads_past_one_addresss_rate_are_refused_whatever_the_partner() {
             .send()
             .await
             .expect("send");
-        assert_eq!(response.headers()["retry-after"], "60");
-        let (status, body) = common::imsx_error(response).await;
-        assert_eq!(status, 429);
-        assert!(
-            body["imsx_description"]
-                .as_str()
-                .expect("description")
-                .contains("from this address"),
-            "{body}"
-        );
+        over_the_rate(response, "from this address").await;
     }
     assert_eq!(app.snapshot().await, before);
 }
@@ -475,15 +481,7 @@ async fn uploads_past_the_partners_rate_are_refused_with_429_and_store_nothing()
         .send()
         .await
         .expect("send");
-    assert_eq!(response.headers()["retry-after"], "60");
-    let (status, body) = common::imsx_error(response).await;
-    assert_eq!(status, 429);
-    assert!(
-        body["imsx_description"]
-            .as_str()
-            .expect("d")
-            .contains("limit")
-    );
+    over_the_rate(response, "limit").await;
     assert_eq!(app.snapshot().await, before);
 }
 
@@ -513,15 +511,6 @@ async fn replacing_credentials_counts_against_the_upload_rate() {
     assert_eq!(response.status(), 200, "the second write this minute");
     let before = app.snapshot().await;
     let response = replace("Calculus III").send().await.expect("send");
-    assert_eq!(response.headers()["retry-after"], "60");
-    let (status, body) = common::imsx_error(response).await;
-    assert_eq!(status, 429, "{body}");
-    assert!(
-        body["imsx_description"]
-            .as_str()
-            .expect("description")
-            .contains("limit"),
-        "{body}"
-    );
+    over_the_rate(response, "limit").await;
     assert_eq!(app.snapshot().await, before);
 }

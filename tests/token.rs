@@ -21,9 +21,7 @@ on_both_engines!(
     |app: TestApp| async move {
         let partner = app.partner("uni").await;
         let response = app
-            .client
-            .post(app.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(&partner)
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("scope", "delete readonly replace"),
@@ -52,9 +50,7 @@ on_both_engines!(
             .text("grant_type", "client_credentials")
             .text("scope", "readonly");
         let response = app
-            .client
-            .post(app.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(&partner)
             .multipart(form)
             .send()
             .await
@@ -94,9 +90,7 @@ on_both_engines!(
             })
             .await;
         let response = app
-            .client
-            .post(app.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(&partner)
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
@@ -104,9 +98,7 @@ on_both_engines!(
         let (_, _, body) = json(response).await;
         assert_eq!(body["scope"], "readonly");
         let response = app
-            .client
-            .post(app.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(&partner)
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("scope", "readonly replace"),
@@ -145,9 +137,7 @@ on_both_engines!(
         ];
         for (form, status, error) in cases {
             let response = app
-                .client
-                .post(app.url("/api/v1/token"))
-                .basic_auth(&partner.client_id, Some(&partner.client_secret))
+                .token_request(&partner)
                 .form(form)
                 .send()
                 .await
@@ -245,9 +235,7 @@ on_both_engines!(
         ];
         for (form, status) in cases {
             let response = app
-                .client
-                .post(app.url("/api/v1/token"))
-                .basic_auth(&partner.client_id, Some(&partner.client_secret))
+                .token_request(&partner)
                 .form(form)
                 .send()
                 .await
@@ -276,9 +264,7 @@ on_both_engines!(
             .await
             .expect("disable");
         let response = app
-            .client
-            .post(app.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(&partner)
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
@@ -375,9 +361,7 @@ on_both_engines!(
         assert_eq!(status, 401);
         assert_eq!(app.snapshot().await, before);
         let response = app
-            .client
-            .post(app.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(&partner)
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
@@ -389,9 +373,7 @@ on_both_engines!(
 /// One more token request for `partner`, answered 429 `slow_down` with `Retry-After`; the body.
 async fn slowed_down(app: &TestApp, partner: &IssuedCredentials) -> Value {
     let response = app
-        .client
-        .post(app.url("/api/v1/token"))
-        .basic_auth(&partner.client_id, Some(&partner.client_secret))
+        .token_request(partner)
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await

@@ -238,6 +238,14 @@ impl TestApp {
             .expect("create partner")
     }
 
+    /// A request to the token endpoint with `partner`'s client credentials (HTTP Basic); the
+    /// caller adds the body.
+    pub fn token_request(&self, partner: &IssuedCredentials) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url("/api/v1/token"))
+            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+    }
+
     /// A token for `partner` with `scope` (all its scopes when `None`).
     pub async fn token(&self, partner: &IssuedCredentials, scope: Option<&str>) -> String {
         let mut form = vec![("grant_type", "client_credentials")];
@@ -245,9 +253,7 @@ impl TestApp {
             form.push(("scope", scope));
         }
         let response = self
-            .client
-            .post(self.url("/api/v1/token"))
-            .basic_auth(&partner.client_id, Some(&partner.client_secret))
+            .token_request(partner)
             .form(&form)
             .send()
             .await
