@@ -66,8 +66,17 @@ pub enum FetchError {
         host: String,
         kind: &'static str,
     },
-    #[error("{url}: {message}")]
-    Network { url: String, message: String },
+    /// No answer from the host: its name did not resolve, or resolved only to addresses
+    /// that are refused, or the connection failed or timed out. What people read (and
+    /// partners, whose URLs these are) names only that much: that a name of the internal
+    /// network resolves, and to what, must not be learnt by sending it. `detail` says
+    /// what happened, for the log.
+    #[error("{url}: {summary}")]
+    Network {
+        url: String,
+        summary: &'static str,
+        detail: String,
+    },
     #[error("{url}: redirects are not followed (HTTP {status} to {location})")]
     Redirect {
         url: String,
@@ -80,6 +89,17 @@ pub enum FetchError {
     TooLarge { url: String, limit: usize },
     #[error("{url}: outbound fetches are disabled here and nothing is cached for it")]
     Offline { url: String },
+}
+
+impl FetchError {
+    /// Everything known about the failure, for the operator's log (the `Display` text is
+    /// what people may read).
+    pub fn detail(&self) -> String {
+        match self {
+            FetchError::Network { url, detail, .. } => format!("{url}: {detail}"),
+            other => other.to_string(),
+        }
+    }
 }
 
 struct Entry {
@@ -178,9 +198,18 @@ impl Fetcher {
                 url: url.to_string(),
             });
         };
-        let network = |e: reqwest::Error| FetchError::Network {
-            url: url.to_string(),
-            message: describe(&e),
+        let network = |e: reqwest::Error| {
+            let error = FetchError::Network {
+                url: url.to_string(),
+                summary: if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "could not connect to the host"
+                },
+                detail: describe(&e),
+            };
+            tracing::warn!(detail = %error.detail(), "a verification fetch failed");
+            error
         };
         let mut response = client
             .get(parsed)
@@ -460,6 +489,25 @@ mod tests {
             assert_eq!(non_public(ip, false), expected, "{ip}");
         }
         assert_eq!(non_public("127.0.0.1".parse().expect("ip"), true), None);
+    }
+
+    #[tokio::test]
+    async fn what_a_name_resolves_to_is_in_the_detail_and_not_in_the_message() {
+        let fetcher = Fetcher::new(FetchConfig::default());
+        let error = fetcher
+            .get("https://localhost:9/.well-known/did.json")
+            .await
+            .expect_err("refused");
+        let message = error.to_string();
+        assert_eq!(
+            message,
+            "https://localhost:9/.well-known/did.json: could not connect to the host"
+        );
+        let detail = error.detail();
+        assert!(
+            detail.contains("resolves to") && detail.contains("loopback"),
+            "{detail}"
+        );
     }
 
     #[tokio::test]
