@@ -187,6 +187,11 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
         .and_then(|m| m.link(&format!("{}/verify/", app.base)))
         .expect("link");
     browser.goto(&link).await.expect("confirm");
+    wait_for_text(&browser, "Confirm your email address").await;
+    screenshot(&browser, "confirm-email").await;
+    fill(&browser, "password", "correct horse battery").await;
+    click_button(&browser, "Confirm my email").await;
+    wait_for_text(&browser, "Add selected to my SmartResume").await;
     let boxes = browser
         .find_all(Locator::Css("input[type=checkbox][name=credential]"))
         .await

@@ -20,6 +20,7 @@ struct Secrets {
     verify_link_token: String,
     share_token: String,
     find_link_token: String,
+    device_token: String,
 }
 
 /// Runs a whole story (partner, token, upload, a search on the activation page and its
@@ -128,18 +129,47 @@ async fn story(database: &str) -> (Secrets, String) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let link = link.expect("the worker delivered the confirmation email");
-    let no_redirects = reqwest::Client::builder()
+    // The link opens a page whose form confirms, with the password chosen at sign-up.
+    let mail_reader = reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let confirmed = no_redirects.get(&link).send().await.expect("confirm");
-    let session_cookie = confirmed.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .and_then(|c| c.strip_prefix("cc_session="))
+    let confirm_page = mail_reader
+        .get(&link)
+        .send()
+        .await
+        .expect("the link")
+        .text()
+        .await
+        .expect("html");
+    let csrf = value_after(&confirm_page, "name=\"csrf\" value=\"");
+    let confirmed = mail_reader
+        .post(&link)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .expect("confirm");
+    let session_cookie = confirmed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .find_map(|c| c.strip_prefix("cc_session="))
         .expect("a session cookie")
+        .to_string();
+    let device_token = confirmed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .find_map(|c| c.strip_prefix("cc_device="))
+        .expect("a device cookie")
         .to_string();
     let resume = client
         .get(format!("{base}/resume"))
@@ -176,6 +206,7 @@ async fn story(database: &str) -> (Secrets, String) {
             verify_link_token,
             share_token,
             find_link_token,
+            device_token,
         },
         log,
     )
@@ -251,6 +282,7 @@ fn assert_absent(haystack: &str, secrets: &Secrets, place: &str) {
         ("email link token", &secrets.verify_link_token),
         ("share link token", &secrets.share_token),
         ("activation link token", &secrets.find_link_token),
+        ("device token", &secrets.device_token),
     ] {
         if let Some(at) = haystack.find(secret.as_str()) {
             let start = haystack[..at].rfind('\n').map_or(0, |i| i + 1);

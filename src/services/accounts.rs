@@ -220,7 +220,7 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
                 conn,
                 &email,
                 "Confirm your email for CredentialConnect",
-                "Welcome to CredentialConnect.\n\nOpen this link to confirm your email address and finish creating your account:\n{link}\n\nThe link works for 48 hours. If you did not sign up, ignore this message.",
+                SIGN_UP_MAIL,
                 Some(&link),
                 now,
             )
@@ -228,6 +228,12 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
         .await?;
     Ok(())
 }
+
+/// The confirmation mail of a new account. It says an account was started, because
+/// whoever started it may not be the owner of the address: the owner can ignore it (the
+/// account cannot be used until the link is opened) or take the account by choosing their
+/// own password on the link's page.
+const SIGN_UP_MAIL: &str = "Someone, we hope you, started a CredentialConnect account with this address.\n\nTo finish creating it, open this link and enter the password chosen at sign-up:\n{link}\n\nIf you did not start it, you can ignore this message: the account cannot be used until this link is opened. If you want the account for yourself, open the link and choose your own password instead; the one chosen at sign-up then stops working.\n\nThe link works for 48 hours.";
 
 /// Only paths on this site are followed after verification or log-in.
 ///
@@ -240,28 +246,132 @@ pub fn is_local_path(path: &str) -> bool {
         && !path.contains(char::is_control)
 }
 
-/// Uses a verification link: marks the email verified, and delivers the package the person
-/// signed up from to their import inbox. Returns (user id, where to go next).
-pub async fn verify_email(app: &App, token: &str) -> Result<Option<(String, String)>, StoreError> {
+/// A live email-confirmation link's account: what the link's page shows.
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    pub user_id: String,
+    pub email: String,
+}
+
+/// The account a confirmation link belongs to, while the link is live. Reading it changes
+/// nothing: the link's page shows it, and a mail scanner fetching the link uses nothing up.
+pub async fn confirmation(app: &App, token: &str) -> Result<Option<Confirmation>, StoreError> {
     let token_hash = secrets::digest(token);
     let now = app.clock.now_ms();
     app.store
+        .read(move |conn| {
+            let Some(user_id) =
+                users::live_email_token(conn, &token_hash, LinkPurpose::Verify, now)?
+            else {
+                return Ok(None);
+            };
+            Ok(users::by_id(conn, &user_id)?.map(|user| Confirmation {
+                user_id: user.id,
+                email: user.email,
+            }))
+        })
+        .await
+}
+
+/// How a person confirms their email. The link proves they read the mailbox; it does not
+/// prove they chose the password the account was created with: anyone can start an account
+/// with someone else's address. So they either give that password, or choose their own,
+/// which replaces it.
+pub enum Proof {
+    /// The password chosen at sign-up.
+    Password(String),
+    /// A password of their own (they did not sign up, or forgot what they typed).
+    NewPassword(String),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Confirmed: (user id, where to go next).
+    Done { user_id: String, next: String },
+    /// Not the password the account was created with: nothing changed.
+    WrongPassword,
+    /// The link expired or was used.
+    DeadLink,
+}
+
+/// Uses a confirmation link with its proof: marks the email verified (setting the new
+/// password if one was chosen, which ends every session of the account), ends the account's
+/// other email links, and delivers the package the person signed up from to their import
+/// inbox.
+pub async fn confirm_email(
+    app: &App,
+    token: &str,
+    proof: Proof,
+    client: &str,
+) -> Result<Confirmed, AccountError> {
+    let token_hash = secrets::digest(token);
+    // (the password hash that was proved, or the new one to set)
+    let (proved, new_hash) = match proof {
+        Proof::Password(password) => {
+            if !app.limiters.log_in_client.allow(client) {
+                return Err(AccountError::RateLimited);
+            }
+            let Some(confirmation) = confirmation(app, token).await? else {
+                return Ok(Confirmed::DeadLink);
+            };
+            let stored = app
+                .store
+                .read(move |conn| users::by_id(conn, &confirmation.user_id))
+                .await?
+                .map(|user| user.password_hash);
+            if password.chars().count() > MAX_PASSWORD
+                || !password_matches(password, stored.clone()).await
+            {
+                return Ok(Confirmed::WrongPassword);
+            }
+            (stored, None)
+        }
+        Proof::NewPassword(password) => {
+            check_password(&password).map_err(|message| {
+                AccountError::Invalid(vec![FieldError {
+                    field: "new_password",
+                    message,
+                }])
+            })?;
+            (None, Some(hash_password(password).await?))
+        }
+    };
+    let now = app.clock.now_ms();
+    Ok(app
+        .store
         .write(move |conn| {
             let Some((user_id, next)) =
                 users::use_email_token(conn, &token_hash, LinkPurpose::Verify, now)?
             else {
-                return Ok(None);
+                return Ok(Confirmed::DeadLink);
             };
+            let Some(user) = users::by_id(conn, &user_id)? else {
+                return Ok(Confirmed::DeadLink);
+            };
+            if let Some(proved) = &proved
+                && *proved != user.password_hash
+            {
+                // The password changed since it was checked: the check no longer holds,
+                // and the link is kept.
+                return Err(StoreError::Conflict(
+                    "the password changed while it was checked".into(),
+                ));
+            }
+            if let Some(new_hash) = &new_hash {
+                users::set_password(conn, &user_id, new_hash, now)?;
+                users::delete_sessions_of(conn, &user_id)?;
+            }
             users::mark_verified(conn, &user_id, now)?;
+            users::end_email_tokens_of(conn, &user_id, now)?;
             let next = match next.as_deref().and_then(|n| n.strip_prefix("package:")) {
                 Some(package_id) if resume::deliver(conn, package_id, &user_id)? => {
                     "/inbox".to_string()
                 }
                 _ => "/resume?welcome=1".to_string(),
             };
-            Ok(Some((user_id, next)))
+            Ok(Confirmed::Done { user_id, next })
         })
-        .await
+        .await?)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -273,37 +383,106 @@ pub enum LogIn {
     Unverified,
 }
 
+/// How long a browser that signed in is remembered as the account's (its cookie lasts as
+/// long; each sign-in renews both).
+pub const DEVICE_MEMORY: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// Checks an email and password.
+///
+/// Failed attempts slow an attacker without locking the owner out:
+/// - every attempt counts against the client address (30 a minute), which bounds the
+///   password hashing one address can cause;
+/// - failures count per (email, client address): ten in 15 minutes close that pair, so a
+///   guesser at one address is stopped there while the owner elsewhere is not affected;
+/// - failures count per email from everywhere: fifty in an hour close the account to every
+///   browser that has never signed in to it, so guessing from many addresses is slowed too;
+/// - a browser that has signed in to the account before (`device`, the token of its
+///   device cookie) is not subject to those two; it has its own limit of ten failures in 15
+///   minutes, so a stolen cookie buys no more guesses. The owner's own browser, and the
+///   reset link in their mailbox (which signs them in), stay open whatever others try.
+///
+/// A closed limit answers before the password is checked, the same whether it is right or
+/// wrong.
 pub async fn log_in(
     app: &App,
     email: &str,
     password: &str,
     client: &str,
+    device: Option<&str>,
 ) -> Result<LogIn, AccountError> {
     let email = email.trim().to_lowercase();
-    if !app.limiters.log_in_client.allow(client) || !app.limiters.log_in_email.allow(&email) {
+    let limits = &app.limiters;
+    if !limits.log_in_client.allow(client) {
         return Err(AccountError::RateLimited);
     }
-    if password.chars().count() > MAX_PASSWORD {
-        return Ok(LogIn::Refused);
-    }
     let wanted = email.clone();
-    let user = app
+    let device_hash = device.map(secrets::digest);
+    let lookup = device_hash.clone();
+    let (user, known_device) = app
         .store
-        .read(move |conn| users::by_email(conn, &wanted))
+        .read(move |conn| {
+            let user = users::by_email(conn, &wanted)?;
+            let known = match (&user, &lookup) {
+                (Some(user), Some(hash)) => users::is_known_device(conn, hash, &user.id)?,
+                _ => false,
+            };
+            Ok((user, known))
+        })
         .await?;
-    let matches = password_matches(
-        password.to_string(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await;
+    // (email, address) as one key: an email has no control characters.
+    let here = format!("{email}\u{0}{client}");
+    let closed = match (&device_hash, known_device) {
+        (Some(device), true) => limits.log_in_failures_device.is_over(device),
+        _ => {
+            limits.log_in_failures_here.is_over(&here)
+                || limits.log_in_failures_everywhere.is_over(&email)
+        }
+    };
+    if closed {
+        return Err(AccountError::RateLimited);
+    }
+    let matches = password.chars().count() <= MAX_PASSWORD
+        && password_matches(
+            password.to_string(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await;
     match user {
         Some(user) if matches && user.verified => Ok(LogIn::Ok(user.id)),
         Some(user) if matches => {
             resend_verification(app, &user.id, &user.email).await?;
             Ok(LogIn::Unverified)
         }
-        _ => Ok(LogIn::Refused),
+        _ => {
+            match (&device_hash, known_device) {
+                (Some(device), true) => limits.log_in_failures_device.record(device),
+                _ => {
+                    limits.log_in_failures_here.record(&here);
+                    limits.log_in_failures_everywhere.record(&email);
+                }
+            }
+            Ok(LogIn::Refused)
+        }
     }
+}
+
+/// Remembers the browser that just signed in to `user_id` (for [`log_in`]'s limits), and
+/// returns the device token its cookie is to hold (renewed): the one it has, so one browser
+/// can be known to several accounts, or a new one.
+pub async fn remember_device(
+    app: &App,
+    user_id: &str,
+    current: Option<&str>,
+) -> Result<String, StoreError> {
+    let token = current
+        .filter(|token| !token.is_empty() && token.len() <= 100)
+        .map_or_else(|| secrets::new_secret(""), str::to_string);
+    let digest = secrets::digest(&token);
+    let (user_id, now) = (user_id.to_string(), app.clock.now_ms());
+    app.store
+        .write(move |conn| users::remember_device(conn, &digest, &user_id, now))
+        .await?;
+    Ok(token)
 }
 
 async fn resend_verification(app: &App, user_id: &str, email: &str) -> Result<(), StoreError> {
@@ -320,7 +499,7 @@ async fn resend_verification(app: &App, user_id: &str, email: &str) -> Result<()
                 conn,
                 &email,
                 "Confirm your email for CredentialConnect",
-                "Open this link to confirm your email address for CredentialConnect:\n{link}\n\nThe link works for 48 hours.",
+                SIGN_UP_MAIL,
                 Some(&link),
                 now,
             )
@@ -416,8 +595,8 @@ pub async fn reset_link_is_live(app: &App, token: &str) -> Result<bool, StoreErr
         .await
 }
 
-/// Sets a new password with a reset link; ends every session of the account. Returns the
-/// user id, or `None` when the link is not live.
+/// Sets a new password with a reset link; ends every session of the account and every other
+/// outstanding email link. Returns the user id, or `None` when the link is not live.
 pub async fn reset_password(
     app: &App,
     token: &str,
@@ -443,6 +622,9 @@ pub async fn reset_password(
             users::set_password(conn, &user_id, &password_hash, now)?;
             users::mark_verified(conn, &user_id, now)?;
             users::delete_sessions_of(conn, &user_id)?;
+            // Older reset mails (and confirmation links, which can set a password too) stop
+            // working: a mailbox read later must not reset the new password.
+            users::end_email_tokens_of(conn, &user_id, now)?;
             Ok(Some(user_id))
         })
         .await?)

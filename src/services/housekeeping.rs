@@ -4,7 +4,7 @@
 //! the activation page's search records once they are old. It runs once across all instances sharing the
 //! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
 
-use super::{App, millis};
+use super::{App, accounts, millis};
 use crate::store::{StoreError, activation, holding, housekeeping, outbox, partners, users};
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ pub struct Purged {
     pub mail: u64,
     pub find_links: u64,
     pub activation_searches: u64,
+    pub known_devices: u64,
 }
 
 impl Purged {
@@ -46,6 +47,7 @@ impl Purged {
             + self.mail
             + self.find_links
             + self.activation_searches
+            + self.known_devices
     }
 }
 
@@ -96,6 +98,11 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                 )?,
                 find_links,
                 activation_searches,
+                known_devices: users::purge_unused_devices(
+                    conn,
+                    now,
+                    millis(accounts::DEVICE_MEMORY),
+                )?,
                 packages: 0,
             })
         })

@@ -41,8 +41,13 @@ pub struct App {
 /// Limits on what people can try again and again (per instance).
 pub struct Limiters {
     pub sign_up: ratelimit::RateLimiter,
+    /// Log-in attempts per client address (bounds the password hashing one address costs).
     pub log_in_client: ratelimit::RateLimiter,
-    pub log_in_email: ratelimit::RateLimiter,
+    /// Failed log-ins per (email, client address), per email from everywhere, and per known
+    /// browser (see `accounts::log_in`).
+    pub log_in_failures_here: ratelimit::RateLimiter,
+    pub log_in_failures_everywhere: ratelimit::RateLimiter,
+    pub log_in_failures_device: ratelimit::RateLimiter,
     pub reset_client: ratelimit::RateLimiter,
     pub reset_email: ratelimit::RateLimiter,
     /// Token requests per client address.
@@ -84,7 +89,9 @@ impl Limiters {
             ),
             sign_up: RateLimiter::new(20, Duration::from_secs(600)),
             log_in_client: RateLimiter::new(30, Duration::from_secs(60)),
-            log_in_email: RateLimiter::new(10, Duration::from_secs(60)),
+            log_in_failures_here: RateLimiter::new(10, Duration::from_secs(900)),
+            log_in_failures_everywhere: RateLimiter::new(50, Duration::from_secs(3600)),
+            log_in_failures_device: RateLimiter::new(10, Duration::from_secs(900)),
             reset_client: RateLimiter::new(20, Duration::from_secs(900)),
             reset_email: RateLimiter::new(5, Duration::from_secs(900)),
         }

@@ -1,5 +1,6 @@
 //! In-process rate limits for the actions people can abuse: log-in, sign-up, password reset,
-//! searches on the activation page.
+//! searches on the activation page. A limit counts attempts (`allow`) or only failures
+//! (`is_over` before, `record` after).
 //! A fixed window per key (an IP address, an email address); each instance counts its own.
 
 use std::collections::HashMap;
@@ -40,6 +41,26 @@ impl RateLimiter {
         entry.1 += 1;
         entry.1 <= self.limit
     }
+
+    /// Whether `key` has used up its limit in the current window (counts nothing): for
+    /// limits on failures, checked before an attempt and counted by [`Self::record`] only
+    /// when it fails.
+    pub fn is_over(&self, key: &str) -> bool {
+        if self.limit == 0 {
+            return false;
+        }
+        let Ok(counts) = self.counts.lock() else {
+            return false;
+        };
+        counts
+            .get(key)
+            .is_some_and(|(start, count)| start.elapsed() < self.window && *count >= self.limit)
+    }
+
+    /// Counts one event (a failure) for `key`.
+    pub fn record(&self, key: &str) {
+        self.allow(key);
+    }
 }
 
 #[cfg(test)]
@@ -52,5 +73,17 @@ mod tests {
         assert!(limiter.allow("a") && limiter.allow("a"));
         assert!(!limiter.allow("a"));
         assert!(limiter.allow("b"));
+    }
+
+    #[test]
+    fn a_failure_limit_counts_only_what_is_recorded() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        assert!(!limiter.is_over("a"));
+        limiter.record("a");
+        assert!(!limiter.is_over("a"), "checking counts nothing");
+        limiter.record("a");
+        assert!(limiter.is_over("a"));
+        assert!(!limiter.is_over("b"));
+        assert!(!RateLimiter::new(0, Duration::from_secs(60)).is_over("a"));
     }
 }

@@ -258,6 +258,34 @@ pub fn use_email_token(
     Ok(Some((row.text(0)?, row.opt_text(1)?)))
 }
 
+/// The account a one-time link belongs to, while the link is live (without using it).
+pub fn live_email_token(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    purpose: LinkPurpose,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    conn.query_opt(
+        "SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        params![token_hash, purpose.as_str(), now],
+    )?
+    .map(|row| row.text(0))
+    .transpose()
+}
+
+/// Ends every outstanding one-time link of an account (confirmation and reset alike): once
+/// its password is set or proved, no older mail may set it again.
+pub fn end_email_tokens_of(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    conn.execute(
+        "UPDATE email_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+        params![now, user_id],
+    )
+}
+
 /// Whether a one-time link is live (without using it).
 pub fn email_token_is_live(
     conn: &mut dyn Conn,
@@ -271,6 +299,48 @@ pub fn email_token_is_live(
             params![token_hash, purpose.as_str(), now],
         )?
         .is_some())
+}
+
+/// Whether the browser holding the device token with this digest has signed in to
+/// `user_id` before.
+pub fn is_known_device(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    user_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_opt(
+            "SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2",
+            params![token_hash, user_id],
+        )?
+        .is_some())
+}
+
+/// Records (or refreshes) that the browser holding this device token signed in to `user_id`.
+pub fn remember_device(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)
+         ON CONFLICT (token_hash, user_id) DO UPDATE SET last_used_at = $3",
+        params![token_hash, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// Forgets browsers that have not signed in for `unused_ms` (their cookie has expired too).
+pub fn purge_unused_devices(
+    conn: &mut dyn Conn,
+    now: i64,
+    unused_ms: i64,
+) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM known_devices WHERE last_used_at <= $1",
+        params![now - unused_ms],
+    )
 }
 
 /// Removes sessions that can no longer be used: past their end, or idle longer than `idle_ms`

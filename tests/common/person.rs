@@ -61,6 +61,81 @@ impl Person {
         }
     }
 
+    /// A person whose browser connects from another loopback address (`127.0.0.2`, …), as
+    /// someone elsewhere on the internet would: the server counts its limits by address.
+    pub fn at(app: &TestApp, address: &str) -> Person {
+        let address: std::net::IpAddr = address.parse().expect("an IP address");
+        Person {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .local_address(address)
+                .build()
+                .expect("client"),
+            base: app.base.clone(),
+        }
+    }
+
+    /// Logs in from the log-in page; returns the page it leads to.
+    pub async fn log_in(&self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        self.post(
+            "/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Opens a confirmation link and sends its page's form with the password chosen at
+    /// sign-up; returns the page that leads to.
+    pub async fn confirm(&self, link: &str, password: &str) -> Page {
+        let page = self.get(link).await;
+        assert_eq!(page.status, 200, "{}", page.html);
+        let mut form = vec![("csrf", page.csrf()), ("password", password.to_string())];
+        if let Some(switch_from) = value_of(&page.html, "switch_from") {
+            form.push(("switch_from", switch_from));
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(link, &form).await
+    }
+
+    /// Fills in the sign-up form on `start` and sends it; returns the confirmation link
+    /// the SMTP server received (without opening it).
+    pub async fn start_sign_up(
+        &self,
+        app: &TestApp,
+        smtp: &SmtpServer,
+        start: &str,
+        email: &str,
+        password: &str,
+    ) -> String {
+        let form_page = self.get(start).await;
+        assert_eq!(form_page.status, 200, "{}", form_page.html);
+        let claim = value_of(&form_page.html, "claim");
+        let mut fields = vec![
+            ("csrf", form_page.csrf()),
+            ("given_name", "Jamie".to_string()),
+            ("family_name", "Smith".to_string()),
+            ("email", email.to_string()),
+            ("password", password.to_string()),
+        ];
+        if let Some(claim) = claim {
+            fields.push(("claim", claim));
+        }
+        let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let sent = self.post("/signup", &form).await;
+        assert_eq!(sent.status, 200, "{}", sent.html);
+        assert!(sent.has("Check your email"));
+        app.deliver_mail().await;
+        let message = smtp.last_to(email).expect("a confirmation email");
+        message
+            .link(&format!("{}/verify/", self.base))
+            .expect("a confirmation link")
+    }
+
     fn absolute(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_string()
@@ -91,7 +166,7 @@ impl Person {
     }
 
     /// Signs up (from `start`, a page with the sign-up form) and confirms the email from the
-    /// message the SMTP server received; returns the page the confirmation link leads to.
+    /// message the SMTP server received; returns the page the confirmation leads to.
     pub async fn sign_up(
         &self,
         app: &TestApp,
@@ -100,29 +175,8 @@ impl Person {
         email: &str,
         password: &str,
     ) -> Page {
-        let form_page = self.get(start).await;
-        assert_eq!(form_page.status, 200, "{}", form_page.html);
-        let claim = value_of(&form_page.html, "claim");
-        let mut fields = vec![
-            ("csrf", form_page.csrf()),
-            ("given_name", "Jamie".to_string()),
-            ("family_name", "Smith".to_string()),
-            ("email", email.to_string()),
-            ("password", password.to_string()),
-        ];
-        if let Some(claim) = claim {
-            fields.push(("claim", claim));
-        }
-        let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let sent = self.post("/signup", &form).await;
-        assert_eq!(sent.status, 200, "{}", sent.html);
-        assert!(sent.has("Check your email"));
-        app.deliver_mail().await;
-        let message = smtp.last_to(email).expect("a confirmation email");
-        let link = message
-            .link(&format!("{}/verify/", self.base))
-            .expect("a confirmation link");
-        self.get(&link).await
+        let link = self.start_sign_up(app, smtp, start, email, password).await;
+        self.confirm(&link, password).await
     }
 }
 

@@ -3,7 +3,7 @@
 use super::visitor::{FormData, Visitor};
 use super::{Nav, csrf_refused, message_for, render, unavailable};
 use crate::http::AppState;
-use crate::services::accounts::{self, AccountError, FieldError, LogIn, SignUp};
+use crate::services::accounts::{self, AccountError, Confirmed, FieldError, LogIn, Proof, SignUp};
 use crate::store::users::Profile;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -290,18 +290,19 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, form: FormDa
         &email,
         form.get("password").unwrap_or(""),
         &visitor.client,
+        visitor.device.as_deref(),
     )
     .await
     {
+        // A new session id at every log-in; the old one ends.
         Ok(LogIn::Ok(user_id)) => {
-            // A new session id at every log-in; the old one ends.
-            if let Some(old) = &visitor.signed_in {
-                let _ = accounts::end_session(&state.app, &old.cookie).await;
-            }
-            match accounts::start_session(&state.app, &user_id).await {
-                Ok((cookie, _)) => visitor.sign_in(Redirect::to(&next).into_response(), &cookie),
-                Err(_) => unavailable(),
-            }
+            signed_in_as(
+                &state,
+                &visitor,
+                &user_id,
+                Redirect::to(&next).into_response(),
+            )
+            .await
         }
         Ok(LogIn::Refused) => refused(
             StatusCode::UNAUTHORIZED,
@@ -311,7 +312,16 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, form: FormDa
             StatusCode::FORBIDDEN,
             "Confirm your email address first: we have sent you a new link.",
         ),
-        Err(AccountError::RateLimited) => too_many(&visitor),
+        Err(AccountError::RateLimited) => message_for(
+            &visitor,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            &[
+                "There have been too many failed attempts to log in to this account. Please wait a while before trying again.",
+                "If it is your account, the browser you usually log in with still can; or reset your password: the link we email you signs you in.",
+            ],
+            Some(("/reset", "Reset my password")),
+        ),
         Err(_) => unavailable(),
     }
 }
@@ -330,26 +340,159 @@ pub async fn logout(State(state): State<AppState>, visitor: Visitor, form: FormD
     visitor.sign_out(Redirect::to("/").into_response())
 }
 
-pub async fn verify(
+#[derive(Template)]
+#[template(path = "confirm_email.html")]
+struct ConfirmPage {
+    nav: Nav,
+    notice: Option<String>,
+    csrf: String,
+    token: String,
+    /// The address of the account the link confirms.
+    email: String,
+    /// Someone else signed in in this browser: who, and the id their form must carry to
+    /// say they chose to switch.
+    signed_in_as: Option<String>,
+    switch_from: Option<String>,
+}
+
+fn dead_confirmation_link(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "This link does not work any more",
+        &[
+            "It has expired or was already used. Log in, and we will send you a new one if your email is not confirmed yet.",
+        ],
+        Some(("/login", "Log in")),
+    )
+}
+
+fn confirm_page(
+    visitor: &Visitor,
+    status: StatusCode,
+    token: String,
+    confirmation: accounts::Confirmation,
+    notice: Option<&str>,
+) -> Response {
+    let other = visitor
+        .user()
+        .filter(|user| user.id != confirmation.user_id);
+    let page = ConfirmPage {
+        nav: Nav::of(visitor),
+        notice: notice.map(str::to_string),
+        csrf: visitor.csrf(),
+        token,
+        email: confirmation.email,
+        signed_in_as: other.map(|user| user.email.clone()),
+        switch_from: other.map(|user| user.id.clone()),
+    };
+    visitor.finish((status, render(&page)).into_response())
+}
+
+/// `GET /verify/{token}`: the link in the confirmation mail opens a page with a form;
+/// opening it changes nothing (mail scanners fetch links), and it says who is signed in
+/// here when that is someone else.
+pub async fn verify_page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
 ) -> Response {
-    match accounts::verify_email(&state.app, &token).await {
-        Ok(Some((user_id, next))) => match accounts::start_session(&state.app, &user_id).await {
-            Ok((cookie, _)) => visitor.sign_in(Redirect::to(&next).into_response(), &cookie),
-            Err(_) => unavailable(),
-        },
-        Ok(None) => message_for(
-            &visitor,
-            StatusCode::NOT_FOUND,
-            "This link does not work any more",
-            &[
-                "It has expired or was already used. Log in, and we will send you a new one if your email is not confirmed yet.",
-            ],
-            Some(("/login", "Log in")),
-        ),
+    match accounts::confirmation(&state.app, &token).await {
+        Ok(Some(confirmation)) => confirm_page(&visitor, StatusCode::OK, token, confirmation, None),
+        Ok(None) => dead_confirmation_link(&visitor),
         Err(_) => unavailable(),
+    }
+}
+
+/// `POST /verify/{token}`: confirms with the password chosen at sign-up, or with a new one,
+/// and signs the browser in, replacing whoever was signed in only when the form says they
+/// chose to.
+pub async fn verify(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    form: FormData,
+) -> Response {
+    if !visitor.csrf_ok(&form) {
+        return csrf_refused(&visitor);
+    }
+    let confirmation = match accounts::confirmation(&state.app, &token).await {
+        Ok(Some(confirmation)) => confirmation,
+        Ok(None) => return dead_confirmation_link(&visitor),
+        Err(_) => return unavailable(),
+    };
+    if let Some(other) = visitor
+        .user()
+        .filter(|user| user.id != confirmation.user_id)
+        && form.get("switch_from") != Some(other.id.as_str())
+    {
+        let notice = "Nothing was changed: choose whether to switch accounts.";
+        return confirm_page(
+            &visitor,
+            StatusCode::CONFLICT,
+            token,
+            confirmation,
+            Some(notice),
+        );
+    }
+    let proof = match form.get("new_password").filter(|p| !p.is_empty()) {
+        Some(new_password) => Proof::NewPassword(new_password.to_string()),
+        None => Proof::Password(form.get("password").unwrap_or("").to_string()),
+    };
+    match accounts::confirm_email(&state.app, &token, proof, &visitor.client).await {
+        Ok(Confirmed::Done { user_id, next }) => {
+            signed_in_as(
+                &state,
+                &visitor,
+                &user_id,
+                Redirect::to(&next).into_response(),
+            )
+            .await
+        }
+        Ok(Confirmed::WrongPassword) => confirm_page(
+            &visitor,
+            StatusCode::UNAUTHORIZED,
+            token,
+            confirmation,
+            Some(
+                "That is not the password this account was created with. If you did not create it, or do not remember the password, choose a new one below.",
+            ),
+        ),
+        Ok(Confirmed::DeadLink) => dead_confirmation_link(&visitor),
+        Err(AccountError::Invalid(errors)) => {
+            let notice = errors
+                .first()
+                .map(|e| format!("New password: {}.", e.message));
+            confirm_page(
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                token,
+                confirmation,
+                notice.as_deref(),
+            )
+        }
+        Err(AccountError::RateLimited) => too_many(&visitor),
+        Err(AccountError::Store(_)) => unavailable(),
+    }
+}
+
+/// Signs the browser in as `user_id` with a new session (the one it had ends) and
+/// remembers it as a browser of that account, answering with `response`.
+async fn signed_in_as(
+    state: &AppState,
+    visitor: &Visitor,
+    user_id: &str,
+    response: Response,
+) -> Response {
+    if let Some(old) = &visitor.signed_in {
+        let _ = accounts::end_session(&state.app, &old.cookie).await;
+    }
+    let device = accounts::remember_device(&state.app, user_id, visitor.device.as_deref()).await;
+    match (accounts::start_session(&state.app, user_id).await, device) {
+        (Ok((cookie, _)), Ok(device)) => {
+            visitor.remember_device(visitor.sign_in(response, &cookie), &device)
+        }
+        _ => unavailable(),
     }
 }
 
@@ -453,10 +596,15 @@ pub async fn reset(
         return csrf_refused(&visitor);
     }
     match accounts::reset_password(&state.app, &token, form.get("password").unwrap_or("")).await {
-        Ok(Some(user_id)) => match accounts::start_session(&state.app, &user_id).await {
-            Ok((cookie, _)) => visitor.sign_in(Redirect::to("/resume").into_response(), &cookie),
-            Err(_) => unavailable(),
-        },
+        Ok(Some(user_id)) => {
+            signed_in_as(
+                &state,
+                &visitor,
+                &user_id,
+                Redirect::to("/resume").into_response(),
+            )
+            .await
+        }
         Ok(None) => dead_reset_link(&visitor),
         Err(AccountError::Invalid(errors)) => {
             let notice = errors.first().map(|e| e.message.clone());

@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(accounts::signup_page).post(accounts::signup))
         .route("/login", get(accounts::login_page).post(accounts::login))
         .route("/logout", post(accounts::logout))
-        .route("/verify/{token}", get(accounts::verify))
+        .route(
+            "/verify/{token}",
+            get(accounts::verify_page).post(accounts::verify),
+        )
         .route(
             "/reset",
             get(accounts::reset_page).post(accounts::reset_request),

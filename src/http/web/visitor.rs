@@ -13,6 +13,10 @@ use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "cc_session";
 pub const CSRF_COOKIE: &str = "cc_csrf";
+/// A random token naming this browser, set when someone signs in: a browser that has signed
+/// in to an account before may still try its password when others have made too many
+/// failed attempts (see `services::accounts::log_in`).
+pub const DEVICE_COOKIE: &str = "cc_device";
 
 /// The person behind a request, if signed in.
 #[derive(Clone)]
@@ -22,6 +26,8 @@ pub struct Visitor {
     csrf_cookie: Option<String>,
     /// A CSRF cookie to set with the response (first visit).
     pub new_csrf_cookie: Option<String>,
+    /// The browser's device token, if it has one.
+    pub device: Option<String>,
     pub client: String,
     secure: bool,
 }
@@ -83,6 +89,7 @@ impl FromRequestParts<AppState> for Visitor {
             signed_in,
             csrf_cookie,
             new_csrf_cookie,
+            device: cookie(&parts.headers, DEVICE_COOKIE).map(str::to_string),
             client,
             secure: app.config.public_url.starts_with("https://"),
         })
@@ -138,6 +145,18 @@ impl Visitor {
     pub fn sign_in(&self, mut response: Response, session_cookie: &str) -> Response {
         let value = format!(
             "{SESSION_COOKIE}={session_cookie}{}; Max-Age=2592000",
+            self.cookie_attributes()
+        );
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        response
+    }
+
+    /// Sets (or renews for a year) the browser's device cookie.
+    pub fn remember_device(&self, mut response: Response, token: &str) -> Response {
+        let value = format!(
+            "{DEVICE_COOKIE}={token}{}; Max-Age=31536000",
             self.cookie_attributes()
         );
         if let Ok(value) = HeaderValue::from_str(&value) {
