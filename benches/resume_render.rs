@@ -26,6 +26,7 @@ fn resume() -> Resume {
             verification: Some(["verified", "attested", "none"][i % 3].into()),
             verification_reason: Some("signature verified: eddsa-rdfc-2022 by did:key:z6Mk…".into()),
             verification_checked_at: Some(1_764_201_600_000),
+            partner_name: Some("Institution X Registrar".into()),
             revoked: i % 31 == 0,
         })
         .collect();
@@ -42,6 +43,8 @@ fn resume() -> Resume {
             evidence_url: Some("https://evidence.example/skill".into()),
             hidden: false,
             revoked: false,
+            carrier_verification: ["verified", "attested"][i % 2].into(),
+            partner_name: "Institution X Registrar".into(),
         })
         .collect();
     Resume {

@@ -115,7 +115,9 @@ with_mail_on_both_engines!(
             resume.html.matches("<summary>verified</summary>").count(),
             4
         );
-        assert!(resume.has("Verified by Institution X on 2025-02-14T17:07:18Z"));
+        assert!(
+            resume.has("Verified by Institution X (sent by Partner instx) on 2025-02-14T17:07:18Z")
+        );
         assert!(
             !resume.has("name=\"level\""),
             "no level control for verified skills"

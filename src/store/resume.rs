@@ -46,6 +46,9 @@ pub struct OfferedSkill {
     pub category: String,
     pub verified: bool,
     pub verified_by: Option<String>,
+    /// The verification state of the credential that carries it (who vouches for
+    /// `verified_by`).
+    pub carrier_verification: String,
     pub taken: bool,
 }
 
@@ -72,7 +75,7 @@ pub fn package_contents(
         params![package_id],
     )?;
     let skills = conn.query(
-        "SELECT s.id, s.name, s.description, s.level, s.category, s.verified, s.verified_by, c.owner_user_id
+        "SELECT s.id, s.name, s.description, s.level, s.category, s.verified, s.verified_by, c.owner_user_id, c.verification
          FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id JOIN skills s ON s.credential_id = c.id
          WHERE pc.package_id = $1 AND c.deleted_at IS NULL ORDER BY pc.position, s.position",
         params![package_id],
@@ -113,6 +116,7 @@ pub fn package_contents(
                     category: row.text(4)?,
                     verified: row.flag(5)?,
                     verified_by: row.opt_text(6)?,
+                    carrier_verification: row.text(8)?,
                     taken: taken(row.opt_text(7)?),
                 })
             })
@@ -311,6 +315,8 @@ pub struct Entry {
     /// What the last check of the proofs found, and when (partner credentials only).
     pub verification_reason: Option<String>,
     pub verification_checked_at: Option<i64>,
+    /// The partner that sent it (partner credentials only).
+    pub partner_name: Option<String>,
     pub revoked: bool,
 }
 
@@ -327,6 +333,9 @@ pub struct ResumeSkill {
     pub evidence_url: Option<String>,
     pub hidden: bool,
     pub revoked: bool,
+    /// The verification state of the credential that carries it, and the partner that sent it.
+    pub carrier_verification: String,
+    pub partner_name: String,
 }
 
 pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreError> {
@@ -334,8 +343,8 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
         "SELECT e.id, e.credential_id, COALESCE(c.section, e.section), e.hidden, COALESCE(c.name, e.title),
                 COALESCE(c.issuer_name, c.issuer_id, e.organisation), c.awarded_text, e.start_text, e.end_text,
                 COALESCE(c.description, e.description), c.verification, c.deleted_at,
-                c.verification_reason, c.verification_checked_at
-         FROM resume_entries e LEFT JOIN credentials c ON c.id = e.credential_id
+                c.verification_reason, c.verification_checked_at, p.name
+         FROM resume_entries e LEFT JOIN credentials c ON c.id = e.credential_id LEFT JOIN partners p ON p.id = c.partner_id
          WHERE e.user_id = $1 ORDER BY COALESCE(c.awarded_at, ''), e.created_at, c.created_at, c.position, e.id",
         params![user_id],
     )?;
@@ -363,6 +372,7 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
                 revoked: row.opt_int(11)?.is_some(),
                 verification_reason: row.opt_text(12)?,
                 verification_checked_at: row.opt_int(13)?,
+                partner_name: row.opt_text(14)?,
             })
         })
         .collect()
@@ -371,8 +381,10 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
 pub fn skills(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<ResumeSkill>, StoreError> {
     let rows = conn.query(
         "SELECT rs.id, s.name, s.description, CASE WHEN s.verified = 1 THEN s.level ELSE COALESCE(rs.level, s.level) END,
-                s.category, s.verified, s.verified_by, s.verified_on, s.evidence_url, rs.hidden, c.deleted_at
+                s.category, s.verified, s.verified_by, s.verified_on, s.evidence_url, rs.hidden, c.deleted_at,
+                c.verification, p.name
          FROM resume_skills rs JOIN skills s ON s.id = rs.skill_id JOIN credentials c ON c.id = s.credential_id
+              JOIN partners p ON p.id = c.partner_id
          WHERE rs.user_id = $1 ORDER BY rs.created_at, s.position, rs.id",
         params![user_id],
     )?;
@@ -390,6 +402,8 @@ pub fn skills(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<ResumeSkill>, St
                 evidence_url: row.opt_text(8)?,
                 hidden: row.flag(9)?,
                 revoked: row.opt_int(10)?.is_some(),
+                carrier_verification: row.text(11)?,
+                partner_name: row.text(12)?,
             })
         })
         .collect()

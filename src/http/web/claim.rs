@@ -3,7 +3,9 @@
 
 use super::accounts::{SignupForm, SignupValues, login_href};
 use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message_for, render, to_login, unavailable, verification_badge};
+use super::{
+    Nav, csrf_refused, message_for, render, sent_by, to_login, unavailable, verification_badge,
+};
 use crate::clock;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
@@ -24,6 +26,8 @@ pub struct OfferedCredentialView {
     pub verification_label: &'static str,
     /// What was checked, in the verifier's words.
     pub verification_reason: String,
+    /// The partner that sent it, when the proof does not establish the issuer's name.
+    pub sent_by: Option<String>,
     pub taken: bool,
     pub revoked: bool,
 }
@@ -35,14 +39,16 @@ pub struct OfferView {
     pub expires: String,
     pub selectable: bool,
     pub credentials: Vec<OfferedCredentialView>,
+    /// (Beside a skill's `verified_by`, the page names `partner` unless the carrier's
+    /// proof was checked, as [`sent_by`] decides for credentials.)
     pub skills: Vec<OfferedSkill>,
 }
 
 impl OfferView {
     fn of(contents: PackageContents, selectable: bool) -> OfferView {
+        let partner = contents.partner_name;
         OfferView {
             package_id: contents.id,
-            partner: contents.partner_name,
             expires: clock::rfc3339(contents.expires_at)
                 .replace('T', " ")
                 .replace('Z', " UTC"),
@@ -54,6 +60,7 @@ impl OfferView {
                     let (verification_class, verification_label) =
                         verification_badge(&c.verification);
                     OfferedCredentialView {
+                        sent_by: sent_by(&c.verification, &partner),
                         id: c.id,
                         name: c.name,
                         issuer: c.issuer,
@@ -69,6 +76,7 @@ impl OfferView {
                 })
                 .collect(),
             skills: contents.skills,
+            partner,
         }
     }
 }

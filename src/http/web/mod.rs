@@ -14,9 +14,10 @@ use crate::http::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
 use visitor::Visitor;
 
 pub fn router() -> Router<AppState> {
@@ -63,6 +64,13 @@ pub fn router() -> Router<AppState> {
         .route("/resume/share/stop", post(sharing::stop))
         .route("/r/{token}", get(sharing::page))
         .fallback(not_found)
+        // Pages carry personal data (a resume, a package's recipient, what was typed into a
+        // form) and CSRF tokens: no browser or shared cache keeps them. The stylesheet sets
+        // its own caching.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 /// What the header shows.
@@ -175,6 +183,14 @@ pub fn verification_badge(state: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// Who a page names beside an issuer: the partner that sent the credential, unless its
+/// proof was checked here (`verified`), which establishes the issuer. Any other issuer name
+/// is only the partner's word.
+pub fn sent_by(state: &str, partner: &str) -> Option<String> {
+    (VerificationState::parse(state) != Some(VerificationState::Verified))
+        .then(|| partner.to_string())
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -220,6 +236,15 @@ async fn style() -> Response {
         .into_response()
 }
 
+/// A URL a partner sent, as a link target: only a web address (`https:` or `http:`) is
+/// followed. Anything else (`javascript:`, `data:`, a relative path) is `None`, and pages
+/// show it as text: escaping keeps it inside the attribute, but a browser would still run
+/// or open it when clicked.
+pub fn web_link(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    matches!(parsed.scheme(), "https" | "http").then(|| parsed.to_string())
+}
+
 /// HTML-escapes text for element content and quoted attributes.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -243,4 +268,33 @@ pub fn page(title: &str, body: &str) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — CredentialConnect</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><header class=\"site\"><a class=\"brand\" href=\"/\">CredentialConnect</a></header><main id=\"main\">{body}</main></body></html>",
         escape(title)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_addresses_are_links() {
+        assert_eq!(
+            web_link(" https://evidence.example/a?b=1 ").as_deref(),
+            Some("https://evidence.example/a?b=1")
+        );
+        assert!(web_link("http://evidence.example/").is_some());
+        for text in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "vbscript:x",
+            "file:///etc/passwd",
+            "/resume",
+            "//evil.example/",
+            "evidence.example/page",
+            "",
+        ] {
+            assert_eq!(web_link(text), None, "{text:?}");
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! The resume builder page and its forms.
 
 use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message_for, render, to_login, unavailable, verification_badge};
+use super::{
+    Nav, csrf_refused, message_for, render, sent_by, to_login, unavailable, verification_badge,
+    web_link,
+};
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
 use crate::http::AppState;
@@ -28,6 +31,8 @@ pub struct EntryView {
     /// What the last check of the proofs found and on which day (partner credentials).
     pub verification_reason: Option<String>,
     pub checked_on: Option<String>,
+    /// The partner that sent it, when the proof does not establish the issuer's name.
+    pub sent_by: Option<String>,
 }
 
 pub struct SectionView {
@@ -44,7 +49,12 @@ pub struct SkillView {
     pub verified: bool,
     pub verified_by: String,
     pub verified_on: Option<String>,
+    /// The evidence as a link, when the partner sent a web address ...
     pub evidence_url: Option<String>,
+    /// ... and as text when it sent anything else.
+    pub evidence_text: Option<String>,
+    /// The partner that sent it, when the carrier's proof does not establish `verified_by`.
+    pub sent_by: Option<String>,
     pub hidden: bool,
     pub revoked: bool,
 }
@@ -81,9 +91,15 @@ pub struct ResumePage {
 }
 
 fn entry_view(entry: Entry) -> EntryView {
-    let (verification_class, verification_label) =
-        verification_badge(entry.verification.as_deref().unwrap_or("none"));
+    let state = entry.verification.as_deref().unwrap_or("none");
+    let (verification_class, verification_label) = verification_badge(state);
+    let sent_by = entry
+        .partner_name
+        .as_deref()
+        .filter(|_| entry.from_partner)
+        .and_then(|partner| sent_by(state, partner));
     EntryView {
+        sent_by,
         id: entry.id,
         title: entry.title,
         organisation: entry.organisation,
@@ -106,6 +122,7 @@ fn day(ms: i64) -> String {
 
 fn skill_view(skill: ResumeSkill) -> SkillView {
     SkillView {
+        sent_by: sent_by(&skill.carrier_verification, &skill.partner_name),
         id: skill.id,
         name: skill.name,
         description: skill.description,
@@ -114,7 +131,8 @@ fn skill_view(skill: ResumeSkill) -> SkillView {
         verified: skill.verified && !skill.revoked,
         verified_by: skill.verified_by.unwrap_or_else(|| "the issuer".into()),
         verified_on: skill.verified_on,
-        evidence_url: skill.evidence_url,
+        evidence_url: skill.evidence_url.as_deref().and_then(web_link),
+        evidence_text: skill.evidence_url.filter(|url| web_link(url).is_none()),
         hidden: skill.hidden,
         revoked: skill.revoked,
     }

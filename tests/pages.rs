@@ -1,0 +1,350 @@
+//! What pages make of what a partner sent, and what they let caches keep: a partner's URLs
+//! are links only when they are web addresses; verification reasons name the failure, never
+//! what a name resolved to; issuer names the proof does not establish say which partner sent
+//! them; every page with personal data is `no-store`.
+
+mod common;
+
+use common::person::{Page, Person, claim_everything, upload};
+use common::smtp::SmtpServer;
+use common::{Engine, TestApp, fixture, fixture_json};
+use serde_json::{Value, json};
+
+/// The guide's SkillSync package (its text has a raw line break, so it is read leniently).
+fn skillsync() -> Value {
+    credentialconnect::domain::lenient_json::parse(&fixture("guide/skillsync.json"))
+        .expect("the guide's example")
+}
+
+/// The SkillSync package with these evidence URLs on its four alignments.
+fn skillsync_with_evidence(urls: [&str; 4]) -> String {
+    let mut package = skillsync();
+    let alignments = package["credentials"][0]["credentialSubject"]["achievement"]["alignment"]
+        .as_array_mut()
+        .expect("alignments");
+    assert_eq!(alignments.len(), 4);
+    for (alignment, url) in alignments.iter_mut().zip(urls) {
+        alignment["targetUrl"] = json!(url);
+    }
+    package.to_string()
+}
+
+/// Makes the person's share link from their resume page; returns it.
+async fn share_link(person: &Person) -> String {
+    let resume = person.get("/resume").await;
+    let created = person
+        .post("/resume/share", &[("csrf", &resume.csrf())])
+        .await;
+    let marker = "id=\"share-link\" type=\"text\" readonly value=\"";
+    let start = created.html.find(marker).expect("the link") + marker.len();
+    created.html[start..]
+        .split('"')
+        .next()
+        .expect("link")
+        .to_string()
+}
+
+/// Every `href` of a page.
+fn hrefs(html: &str) -> Vec<&str> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+/// The list item that starts at `marker` (up to its `</li>`).
+fn item<'a>(html: &'a str, marker: &str) -> &'a str {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"));
+    let end = html[start..]
+        .find("</li>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+with_mail_on_both_engines!(
+    evidence_is_a_link_only_when_it_is_a_web_address,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(
+            &app,
+            "instx",
+            skillsync_with_evidence([
+                "javascript:alert(document.cookie)",
+                "JaVaScRiPt:alert(1)",
+                "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+                "https://evidence.example/teaching?x=1&y=2",
+            ]),
+        )
+        .await;
+        let person = claim_everything(&app, &smtp, &link, "john.q.sample@somedomain.com").await;
+        let resume = person.get("/resume").await;
+        let shared = share_link(&person).await;
+        let shared = common::client()
+            .get(&shared)
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("html");
+        for (page, html) in [("resume", resume.html.as_str()), ("shared", &shared)] {
+            for href in hrefs(html) {
+                assert!(
+                    ["/", "#", "https://", "http://"]
+                        .iter()
+                        .any(|allowed| href.starts_with(allowed)),
+                    "{page}: a link to {href:?}"
+                );
+            }
+            assert!(
+                html.contains("href=\"https://evidence.example/teaching?x=1&#38;y=2\""),
+                "{page}: the web address is a link"
+            );
+            assert!(
+                html.contains("javascript:alert(document.cookie)"),
+                "{page}: the rest is shown as text"
+            );
+        }
+    }
+);
+
+/// The signed 1EdTech vector re-pointed at a did:web method on `host`, named `name`.
+fn credential_at(host: &str, name: &str) -> Value {
+    let mut credential = fixture_json("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+    let did = format!("did:web:{host}");
+    credential["id"] = json!(format!("urn:example:{}", name.replace(' ', "-")));
+    credential["name"] = json!(name);
+    credential["issuer"]["id"] = json!(did);
+    credential["proof"]["verificationMethod"] = json!(format!("{did}#key-1"));
+    credential
+}
+
+/// The "How this was verified" text of the credential named `name` on a claim page.
+fn reason<'a>(html: &'a str, name: &str) -> &'a str {
+    let entry = item(html, &format!("<strong>{name}</strong>"));
+    let start = entry
+        .find("How this was verified")
+        .unwrap_or_else(|| panic!("a reason in {entry}"));
+    let text = &entry[start..];
+    let start = text.find("<p class=\"muted\">").expect("the reason") + 17;
+    let end = text[start..].find("</p>").expect("end") + start;
+    &text[start..end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_reasons_never_say_what_a_name_resolved_to() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        // The production fetch rules: network on, loopback refused.
+        let app = TestApp::spawn_with(engine, |config| {
+            config.fetch = credentialconnect::verify::fetch::FetchConfig::default()
+        })
+        .await;
+        let _database = app.database_guard();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("address")
+            .port();
+        let internal = credential_at(&format!("localhost%3A{port}"), "Internal badge");
+        let missing = credential_at("no-such-host.invalid", "Missing badge");
+        let link = upload(
+            &app,
+            "issuer",
+            json!({"credentials": [internal, missing]}).to_string(),
+        )
+        .await;
+        let page = Person::new(&app).get(&link).await;
+        assert_eq!(page.status, 200);
+        for leak in ["127.0.0.1", "::1", "resolves", "loopback"] {
+            assert!(!page.has(leak), "{engine:?}: {leak:?} on the claim page");
+        }
+        let internal = reason(&page.html, "Internal badge");
+        let missing = reason(&page.html, "Missing badge");
+        assert!(internal.contains("could not"), "{internal}");
+        assert_eq!(
+            internal
+                .replace(&format!("localhost%3A{port}"), "no-such-host.invalid")
+                .replace(&format!("localhost:{port}"), "no-such-host.invalid"),
+            missing,
+            "{engine:?}: a name of the internal network reads like one that does not exist"
+        );
+    }
+}
+
+with_mail_on_both_engines!(
+    issuer_names_the_proof_does_not_establish_say_which_partner_sent_them,
+    |app: TestApp, smtp: SmtpServer| async move {
+        common::publish_issuer_documents(&app.app.verifier);
+        let signed = fixture_json("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+        let attested = fixture_json("standards/examples/ob30/simple-did-key-method.json");
+        let carrier = skillsync()["credentials"][0].clone();
+        let link = upload(
+            &app,
+            "issuer",
+            json!({"credentials": [signed, attested, carrier]}).to_string(),
+        )
+        .await;
+        let sent_by = "sent by Partner issuer";
+        let claim_page = Person::new(&app).get(&link).await;
+        assert!(
+            item(&claim_page.html, "<strong>test 1</strong>").contains(sent_by),
+            "{}",
+            claim_page.html
+        );
+        assert!(item(&claim_page.html, "<strong>Teaching</strong>").contains(sent_by));
+        assert!(
+            !item(&claim_page.html, "<strong>Teamwork Badge</strong>").contains(sent_by),
+            "a verified signature establishes its issuer"
+        );
+        let person = claim_everything(&app, &smtp, &link, "sam@example.org").await;
+        let resume = person.get("/resume").await;
+        let shared = share_link(&person).await;
+        let shared = common::client()
+            .get(&shared)
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("html");
+        for (page, html) in [("resume", resume.html.as_str()), ("shared", &shared)] {
+            assert!(
+                item(html, "<h3>test 1</h3>").contains(sent_by),
+                "{page}: {html}"
+            );
+            assert!(
+                item(html, "<strong>Teaching</strong>").contains(sent_by),
+                "{page}"
+            );
+            assert!(
+                !item(html, "<h3>Teamwork Badge</h3>").contains(sent_by),
+                "{page}"
+            );
+        }
+    }
+);
+
+fn assert_no_store(path: &str, headers: &reqwest::header::HeaderMap) {
+    assert_eq!(
+        headers
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap_or("").to_string()),
+        Some("no-store".to_string()),
+        "{path}"
+    );
+}
+
+/// GETs `path` as `person` (following redirects); checks the page is `no-store`.
+async fn no_store(person: &Person, path: &str) {
+    let url = if path.starts_with("http") {
+        path.to_string()
+    } else {
+        format!("{}{path}", person.base)
+    };
+    let response = person.client.get(&url).send().await.expect("GET");
+    assert_no_store(path, response.headers());
+}
+
+with_mail_on_both_engines!(
+    every_page_with_personal_data_is_no_store,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let anonymous = Person::new(&app);
+        no_store(&anonymous, &link).await;
+        let person = claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
+        let resume: Page = person.get("/resume").await;
+        let entry = resume
+            .html
+            .split("id=\"entry-")
+            .nth(1)
+            .expect("an entry")
+            .split('"')
+            .next()
+            .expect("id")
+            .to_string();
+        let shared = share_link(&person).await;
+        let later = {
+            let mut later = fixture_json("guide/three-courses.json");
+            later["credentials"] = json!([later["credentials"][0].clone()]);
+            later["credentials"][0]["id"] = json!("new-award-1");
+            upload(&app, "instx", later.to_string()).await
+        };
+        let confirm = Person::new(&app)
+            .start_sign_up(
+                &app,
+                &smtp,
+                "/signup",
+                "other@example.com",
+                "another password",
+            )
+            .await;
+        let form = anonymous.get("/reset").await;
+        anonymous
+            .post(
+                "/reset",
+                &[("csrf", &form.csrf()), ("email", "jsmith@institutionx.edu")],
+            )
+            .await;
+        app.deliver_mail().await;
+        let reset = smtp
+            .last_to("jsmith@institutionx.edu")
+            .and_then(|m| m.link(&format!("{}/reset/", app.base)))
+            .expect("a reset link");
+        for path in [
+            "/resume",
+            "/resume?added=1",
+            "/inbox",
+            &format!("/resume/entries/{entry}/delete"),
+            &link,
+            &later,
+            &shared,
+            "/",
+            "/nowhere",
+        ] {
+            no_store(&person, path).await;
+        }
+        for path in [
+            "/signup",
+            "/login",
+            "/reset",
+            "/find/instx",
+            &confirm,
+            &reset,
+            &later,
+            "/r/r_guessed",
+        ] {
+            no_store(&anonymous, path).await;
+        }
+        // Pages that answer a form show what was typed.
+        let form = anonymous.get("/login").await;
+        let refused = anonymous
+            .client
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", form.csrf().as_str()),
+                ("email", "jsmith@institutionx.edu"),
+                ("password", "wrong password"),
+            ])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(refused.status(), 401);
+        assert_no_store("POST /login", refused.headers());
+        let form = anonymous.get("/signup").await;
+        let invalid = anonymous
+            .client
+            .post(app.url("/signup"))
+            .form(&[
+                ("csrf", form.csrf().as_str()),
+                ("given_name", "Jamie"),
+                ("email", "jamie@example.com"),
+                ("password", "x"),
+            ])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(invalid.status(), 422);
+        assert_no_store("POST /signup", invalid.headers());
+    }
+);
