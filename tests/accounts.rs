@@ -270,3 +270,34 @@ with_mail_on_both_engines!(
         assert!(back.url.ends_with("/resume"), "{}", back.url);
     }
 );
+
+with_mail_on_both_engines!(
+    logging_in_to_an_unconfirmed_account_mails_its_link_a_few_times_an_hour_at_most,
+    |app: TestApp, smtp: SmtpServer| async move {
+        // Whoever started an account with someone else's address knows its password: each
+        // log-in with it would mail the address's owner a new link.
+        Person::new(&app)
+            .start_sign_up(
+                &app,
+                &smtp,
+                "/signup",
+                "owner@example.com",
+                "squatter password",
+            )
+            .await;
+        for n in 2..=7 {
+            let page = Person::at(&app, &format!("127.0.0.{n}"))
+                .log_in("owner@example.com", "squatter password")
+                .await;
+            assert_eq!(page.status, 403, "{}", page.html);
+            assert!(page.has("Confirm your email address first"));
+        }
+        app.deliver_mail().await;
+        let mails = smtp
+            .messages()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == "owner@example.com"))
+            .count();
+        assert_eq!(mails, 1 + 3, "the sign-up mail and three more");
+    }
+);

@@ -379,7 +379,8 @@ pub enum LogIn {
     Ok(String),
     /// Wrong email or password (the two are never told apart).
     Refused,
-    /// Right password, email not verified yet: a new link was sent.
+    /// Right password, email not verified yet: a new link was sent (a few times an hour
+    /// at most).
     Unverified,
 }
 
@@ -450,7 +451,11 @@ pub async fn log_in(
     match user {
         Some(user) if matches && user.verified => Ok(LogIn::Ok(user.id)),
         Some(user) if matches => {
-            resend_verification(app, &user.id, &user.email).await?;
+            // Whoever knows the password may not own the address (see `confirm_email`):
+            // their log-ins must not flood the owner's mailbox.
+            if limits.confirmation_mail.allow(&user.email) {
+                resend_verification(app, &user.id, &user.email).await?;
+            }
             Ok(LogIn::Unverified)
         }
         _ => {

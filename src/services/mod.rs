@@ -48,6 +48,8 @@ pub struct Limiters {
     pub log_in_failures_here: ratelimit::RateLimiter,
     pub log_in_failures_everywhere: ratelimit::RateLimiter,
     pub log_in_failures_device: ratelimit::RateLimiter,
+    /// New confirmation links mailed when an unconfirmed account logs in, per email.
+    pub confirmation_mail: ratelimit::RateLimiter,
     pub reset_client: ratelimit::RateLimiter,
     pub reset_email: ratelimit::RateLimiter,
     /// Token requests per client address.
@@ -92,6 +94,7 @@ impl Limiters {
             log_in_failures_here: RateLimiter::new(10, Duration::from_secs(900)),
             log_in_failures_everywhere: RateLimiter::new(50, Duration::from_secs(3600)),
             log_in_failures_device: RateLimiter::new(10, Duration::from_secs(900)),
+            confirmation_mail: RateLimiter::new(3, Duration::from_secs(3600)),
             reset_client: RateLimiter::new(20, Duration::from_secs(900)),
             reset_email: RateLimiter::new(5, Duration::from_secs(900)),
         }

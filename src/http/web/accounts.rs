@@ -310,7 +310,7 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, form: FormDa
         ),
         Ok(LogIn::Unverified) => refused(
             StatusCode::FORBIDDEN,
-            "Confirm your email address first: we have sent you a new link.",
+            "Confirm your email address first, with the link we have emailed you (a new one comes with your first attempts to log in, a few an hour at most).",
         ),
         Err(AccountError::RateLimited) => message_for(
             &visitor,
