@@ -301,3 +301,50 @@ with_mail_on_both_engines!(
         assert_eq!(mails, 1 + 3, "the sign-up mail and three more");
     }
 );
+
+with_mail_on_both_engines!(
+    a_reset_link_says_whose_password_it_sets_and_never_replaces_who_is_signed_in_without_asking,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let victim = Person::new(&app);
+        victim
+            .sign_up(&app, &smtp, "/signup", "victim@example.com", PASSWORD)
+            .await;
+        // Someone asks for a reset of their own account and sends the victim the link.
+        Person::new(&app)
+            .sign_up(
+                &app,
+                &smtp,
+                "/signup",
+                "attacker@example.net",
+                "attacker password",
+            )
+            .await;
+        let asker = Person::new(&app);
+        let form = asker.get("/reset").await;
+        asker
+            .post(
+                "/reset",
+                &[("csrf", &form.csrf()), ("email", "attacker@example.net")],
+            )
+            .await;
+        app.deliver_mail().await;
+        let link = smtp
+            .last_to("attacker@example.net")
+            .and_then(|m| m.link(&format!("{}/reset/", app.base)))
+            .expect("a reset link");
+        let page = victim.get(&link).await;
+        assert_eq!(page.status, 200);
+        assert!(page.has("attacker@example.net"), "{}", page.html);
+        assert!(page.has("You are signed in as <strong>victim@example.com</strong>"));
+        let before = app.snapshot().await;
+        let unasked = victim
+            .post(
+                &link,
+                &[("csrf", &page.csrf()), ("password", "a password I chose")],
+            )
+            .await;
+        assert_eq!(unasked.status, 409, "{}", unasked.html);
+        assert_eq!(app.snapshot().await, before, "nothing changed");
+        assert!(victim.get("/resume").await.has("victim@example.com"));
+    }
+);

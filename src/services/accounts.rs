@@ -246,7 +246,7 @@ pub fn is_local_path(path: &str) -> bool {
         && !path.contains(char::is_control)
 }
 
-/// A live email-confirmation link's account: what the link's page shows.
+/// A live email link's account (confirmation or reset): what the link's page shows.
 #[derive(Debug, Clone)]
 pub struct Confirmation {
     pub user_id: String,
@@ -256,13 +256,25 @@ pub struct Confirmation {
 /// The account a confirmation link belongs to, while the link is live. Reading it changes
 /// nothing: the link's page shows it, and a mail scanner fetching the link uses nothing up.
 pub async fn confirmation(app: &App, token: &str) -> Result<Option<Confirmation>, StoreError> {
+    link_account(app, token, LinkPurpose::Verify).await
+}
+
+/// The account a password reset link belongs to, while the link is live (its page shows
+/// whose password it sets).
+pub async fn reset_link(app: &App, token: &str) -> Result<Option<Confirmation>, StoreError> {
+    link_account(app, token, LinkPurpose::Reset).await
+}
+
+async fn link_account(
+    app: &App,
+    token: &str,
+    purpose: LinkPurpose,
+) -> Result<Option<Confirmation>, StoreError> {
     let token_hash = secrets::digest(token);
     let now = app.clock.now_ms();
     app.store
         .read(move |conn| {
-            let Some(user_id) =
-                users::live_email_token(conn, &token_hash, LinkPurpose::Verify, now)?
-            else {
+            let Some(user_id) = users::live_email_token(conn, &token_hash, purpose, now)? else {
                 return Ok(None);
             };
             Ok(users::by_id(conn, &user_id)?.map(|user| Confirmation {
@@ -590,14 +602,6 @@ pub async fn request_reset(app: &App, email: &str, client: &str) -> Result<(), A
         })
         .await?;
     Ok(())
-}
-
-pub async fn reset_link_is_live(app: &App, token: &str) -> Result<bool, StoreError> {
-    let token_hash = secrets::digest(token);
-    let now = app.clock.now_ms();
-    app.store
-        .read(move |conn| users::email_token_is_live(conn, &token_hash, LinkPurpose::Reset, now))
-        .await
 }
 
 /// Sets a new password with a reset link; ends every session of the account and every other

@@ -286,21 +286,6 @@ pub fn end_email_tokens_of(
     )
 }
 
-/// Whether a one-time link is live (without using it).
-pub fn email_token_is_live(
-    conn: &mut dyn Conn,
-    token_hash: &str,
-    purpose: LinkPurpose,
-    now: i64,
-) -> Result<bool, StoreError> {
-    Ok(conn
-        .query_opt(
-            "SELECT 1 FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
-            params![token_hash, purpose.as_str(), now],
-        )?
-        .is_some())
-}
-
 /// Whether the browser holding the device token with this digest has signed in to
 /// `user_id` before.
 pub fn is_known_device(

@@ -557,6 +557,32 @@ struct ResetFormPage {
     notice: Option<String>,
     csrf: String,
     token: String,
+    /// Whose password the link sets.
+    email: String,
+    /// Someone else signed in in this browser: who, and the id the form must carry to say
+    /// they chose to switch (saving signs the browser in to the link's account).
+    signed_in_as: Option<String>,
+    switch_from: Option<String>,
+}
+
+fn reset_page_for(
+    visitor: &Visitor,
+    status: StatusCode,
+    token: String,
+    account: accounts::Confirmation,
+    notice: Option<String>,
+) -> Response {
+    let other = visitor.user().filter(|user| user.id != account.user_id);
+    let page = ResetFormPage {
+        nav: Nav::of(visitor),
+        notice,
+        csrf: visitor.csrf(),
+        token,
+        email: account.email,
+        signed_in_as: other.map(|user| user.email.clone()),
+        switch_from: other.map(|user| user.id.clone()),
+    };
+    visitor.finish((status, render(&page)).into_response())
 }
 
 fn dead_reset_link(visitor: &Visitor) -> Response {
@@ -574,14 +600,9 @@ pub async fn reset_form(
     visitor: Visitor,
     Path(token): Path<String>,
 ) -> Response {
-    match accounts::reset_link_is_live(&state.app, &token).await {
-        Ok(true) => visitor.finish(render(&ResetFormPage {
-            nav: Nav::of(&visitor),
-            notice: None,
-            csrf: visitor.csrf(),
-            token,
-        })),
-        Ok(false) => dead_reset_link(&visitor),
+    match accounts::reset_link(&state.app, &token).await {
+        Ok(Some(account)) => reset_page_for(&visitor, StatusCode::OK, token, account, None),
+        Ok(None) => dead_reset_link(&visitor),
         Err(_) => unavailable(),
     }
 }
@@ -594,6 +615,19 @@ pub async fn reset(
 ) -> Response {
     if !visitor.csrf_ok(&form) {
         return csrf_refused(&visitor);
+    }
+    let account = match accounts::reset_link(&state.app, &token).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return dead_reset_link(&visitor),
+        Err(_) => return unavailable(),
+    };
+    // Saving signs the browser in to the link's account: someone else signed in here must
+    // have chosen to switch (a link sent by someone else must not move them silently).
+    if let Some(other) = visitor.user().filter(|user| user.id != account.user_id)
+        && form.get("switch_from") != Some(other.id.as_str())
+    {
+        let notice = "Nothing was changed: choose whether to switch accounts.".to_string();
+        return reset_page_for(&visitor, StatusCode::CONFLICT, token, account, Some(notice));
     }
     match accounts::reset_password(&state.app, &token, form.get("password").unwrap_or("")).await {
         Ok(Some(user_id)) => {
@@ -608,17 +642,12 @@ pub async fn reset(
         Ok(None) => dead_reset_link(&visitor),
         Err(AccountError::Invalid(errors)) => {
             let notice = errors.first().map(|e| e.message.clone());
-            visitor.finish(
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    render(&ResetFormPage {
-                        nav: Nav::of(&visitor),
-                        notice,
-                        csrf: visitor.csrf(),
-                        token,
-                    }),
-                )
-                    .into_response(),
+            reset_page_for(
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                token,
+                account,
+                notice,
             )
         }
         Err(AccountError::RateLimited) => too_many(&visitor),
