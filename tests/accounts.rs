@@ -348,3 +348,32 @@ with_mail_on_both_engines!(
         assert!(victim.get("/resume").await.has("victim@example.com"));
     }
 );
+
+with_mail_on_both_engines!(
+    a_browser_that_has_not_signed_in_for_a_year_is_forgotten,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let known_devices = || async {
+            app.app
+                .store
+                .read(|conn| {
+                    conn.query_one("SELECT count(*) FROM known_devices", &[])?
+                        .int(0)
+                })
+                .await
+                .expect("count")
+        };
+        Person::new(&app)
+            .sign_up(&app, &smtp, "/signup", "jamie@example.com", PASSWORD)
+            .await;
+        assert_eq!(known_devices().await, 1, "the browser that confirmed");
+        let purge = credentialconnect::services::housekeeping::purge_if_due;
+        let first = purge(&app.app, "a").await.expect("purge").expect("due");
+        assert_eq!(first.known_devices, 0);
+        app.app
+            .clock
+            .advance(std::time::Duration::from_secs(366 * 24 * 3600));
+        let later = purge(&app.app, "a").await.expect("purge").expect("due");
+        assert_eq!(later.known_devices, 1);
+        assert_eq!(known_devices().await, 0);
+    }
+);
