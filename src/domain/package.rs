@@ -222,9 +222,18 @@ impl Package {
         self.warnings
             .retain(|w| !(w.pointer == pointer && w.message.starts_with(FAILED_WARNING)));
         if verification.state == verification::VerificationState::Failed {
+            // A CLR's pointer is also where its first nested credential's path begins: say
+            // which one failed.
+            let what = match record.kind {
+                RecordKind::Clr => format!(
+                    "the CLR {} itself (its own proof): ",
+                    record.assertion_id.as_deref().unwrap_or(&record.key)
+                ),
+                _ => String::new(),
+            };
             self.warnings.push(Problem::new(
                 pointer,
-                format!("{FAILED_WARNING}{}", verification.reason),
+                format!("{FAILED_WARNING}{what}{}", verification.reason),
             ));
         }
         record.verification = verification;
@@ -421,9 +430,8 @@ impl Reader<'_> {
     /// One entry: a credential object or a compact JWS string.
     fn read_entry(&mut self, pointer: &str, entry: &Node<'_>, parent: Option<&str>) {
         match entry {
-            Node::String(text) => match jws::decode(text) {
-                Ok(decoded) => {
-                    let credential = decoded.credential();
+            Node::String(text) => match jws::decode(text).and_then(|d| d.credential()) {
+                Ok(credential) => {
                     let credential = Node::from(&credential);
                     let (problems, warnings) = (self.problems.len(), self.warnings.len());
                     let outer = std::mem::replace(&mut self.in_jws, true);
@@ -487,8 +495,10 @@ impl Reader<'_> {
         let achievement = subject.and_then(|s| s.get("achievement").and_then(Node::as_object));
         let achievement_pointer = subject_pointer.as_ref().map(|p| format!("{p}/achievement"));
         let ap = achievement_pointer.as_deref().unwrap_or("");
-        let achievement_name = achievement.and_then(|a| self.text(a, "name", ap));
-        let name = self.text(credential, "name", pointer).or(achievement_name);
+        let achievement_name = achievement.and_then(|a| self.name_text(a, "name", ap));
+        let name = self
+            .name_text(credential, "name", pointer)
+            .or(achievement_name);
         if name.is_none() {
             self.problem(
                 format!("{pointer}/name"),
@@ -998,6 +1008,60 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// A name: text, or language-tagged text (VCDM 2.0 §11.1: a value object
+    /// `{"@value", "@language"}` or a list of them), of which the first value is the name
+    /// shown when nothing says which language the reader wants.
+    fn name_text(&mut self, object: &Object<'_>, key: &str, pointer: &str) -> Option<String> {
+        let (entries, in_list): (Vec<&Node<'_>>, bool) = match object.get(key) {
+            Some(Node::Array(list)) if list.iter().any(|e| e.as_object().is_some()) => {
+                (list.iter().collect(), true)
+            }
+            Some(one @ Node::Object(_)) => (vec![one], false),
+            Some(other @ Node::Array(_)) => {
+                self.problem(
+                    format!("{pointer}/{key}"),
+                    format!(
+                        "`{key}` must be a string, got {} (language-tagged text, a list of {{\"@value\": text, \"@language\": tag}} objects, is accepted too)",
+                        other.kind()
+                    ),
+                );
+                return None;
+            }
+            _ => return self.text(object, key, pointer),
+        };
+        let mut first = None;
+        for (i, entry) in entries.iter().enumerate() {
+            let value =
+                entry
+                    .as_object()
+                    .and_then(|o| match (o.get("@value"), o.get("@language")) {
+                        (Some(Node::String(value)), Some(Node::String(language)))
+                            if o.len() == 2 && !language.is_empty() && !value.trim().is_empty() =>
+                        {
+                            Some(value.trim().to_string())
+                        }
+                        _ => None,
+                    });
+            match value {
+                Some(value) => {
+                    first.get_or_insert(value);
+                }
+                None => self.problem(
+                    if in_list {
+                        format!("{pointer}/{key}/{i}")
+                    } else {
+                        format!("{pointer}/{key}")
+                    },
+                    format!(
+                        "language-tagged text is an object with exactly a non-empty \"@value\" string and an \"@language\" tag; `{key}` must be that, a list of them, or a string, got {}",
+                        if entry.as_object().is_some() { "another object".to_string() } else { entry.kind().to_string() }
+                    ),
+                ),
+            }
+        }
+        first
     }
 
     /// An id: opaque text; an integer is taken as its decimal text.
@@ -1525,5 +1589,24 @@ mod tests {
                 "bf645b5d3859277037d6d9ff8db63b852fae67b5761f8cd52f70e1f9e77ba1bc",
             ]
         );
+    }
+
+    #[test]
+    fn a_language_tagged_name_is_read_and_malformed_ones_are_named() {
+        let mut c = course("c1");
+        c["name"] = json!([{"@value": "Soudage", "@language": "fr"}, {"@value": "Welding", "@language": "en"}]);
+        let package = read_default(c.clone()).expect("accepted");
+        assert_eq!(package.records[0].name, "Soudage");
+        c["name"] = json!({"@value": "Welding", "@language": "en"});
+        assert_eq!(
+            read_default(c.clone()).expect("one object").records[0].name,
+            "Welding"
+        );
+        c["name"] = json!([{"@value": "Soudage", "@language": "fr"}, {"@value": "Welding"}]);
+        let problems = read_default(c.clone()).expect_err("no language");
+        assert_eq!(problems[0].pointer, "/name/1", "{problems:?}");
+        c["name"] = json!({"@value": "Welding", "@language": "en", "@direction": "ltr"});
+        let problems = read_default(c).expect_err("extra member");
+        assert!(problems[0].message.contains("exactly"), "{problems:?}");
     }
 }

@@ -528,6 +528,7 @@ pub fn stale_verifications(
         "FROM packages k JOIN package_credentials pc ON pc.package_id = k.id
          JOIN credentials c ON c.id = pc.credential_id JOIN partners p ON p.id = c.partner_id
          WHERE k.id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM credentials clr WHERE clr.id = c.parent_id AND clr.verification = 'failed')
          ORDER BY pc.position",
         package_id,
         before,
@@ -544,6 +545,7 @@ pub fn stale_verifications_of_owner(
         conn,
         "FROM credentials c JOIN partners p ON p.id = c.partner_id
          WHERE c.owner_user_id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM credentials clr WHERE clr.id = c.parent_id AND clr.verification = 'failed')
          ORDER BY c.created_at, c.position",
         user_id,
         before,
@@ -551,7 +553,8 @@ pub fn stale_verifications_of_owner(
 }
 
 /// `from_where` selects credentials `c` (with their partner `p`) by `$1` = `key` and
-/// `$2` = `before`.
+/// `$2` = `before`. What a failed CLR carries is never checked again: it stays failed with
+/// its CLR, whatever its own proof says.
 fn stale(
     conn: &mut dyn Conn,
     from_where: &str,
