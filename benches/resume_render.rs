@@ -42,6 +42,7 @@ fn resume() -> Resume {
             evidence_url: Some("https://evidence.example/skill".into()),
             hidden: false,
             revoked: false,
+            carrier_verification: if i % 4 == 0 { "attested" } else { "verified" }.into(),
         })
         .collect();
     Resume {

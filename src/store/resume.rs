@@ -327,6 +327,8 @@ pub struct ResumeSkill {
     pub evidence_url: Option<String>,
     pub hidden: bool,
     pub revoked: bool,
+    /// The verification state of the credential that carried the skill.
+    pub carrier_verification: String,
 }
 
 pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreError> {
@@ -371,7 +373,8 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
 pub fn skills(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<ResumeSkill>, StoreError> {
     let rows = conn.query(
         "SELECT rs.id, s.name, s.description, CASE WHEN s.verified = 1 THEN s.level ELSE COALESCE(rs.level, s.level) END,
-                s.category, s.verified, s.verified_by, s.verified_on, s.evidence_url, rs.hidden, c.deleted_at
+                s.category, s.verified, s.verified_by, s.verified_on, s.evidence_url, rs.hidden, c.deleted_at,
+                c.verification
          FROM resume_skills rs JOIN skills s ON s.id = rs.skill_id JOIN credentials c ON c.id = s.credential_id
          WHERE rs.user_id = $1 ORDER BY rs.created_at, s.position, rs.id",
         params![user_id],
@@ -390,6 +393,7 @@ pub fn skills(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<ResumeSkill>, St
                 evidence_url: row.opt_text(8)?,
                 hidden: row.flag(9)?,
                 revoked: row.opt_int(10)?.is_some(),
+                carrier_verification: row.text(11)?,
             })
         })
         .collect()

@@ -42,6 +42,10 @@ pub struct SkillView {
     pub level: Option<String>,
     pub category: String,
     pub verified: bool,
+    /// The pill's class and words: its carrier's state, as credentials show theirs
+    /// ("signature verified", "verified by the partner").
+    pub verified_class: &'static str,
+    pub verified_label: &'static str,
     pub verified_by: String,
     pub verified_on: Option<String>,
     pub evidence_url: Option<String>,
@@ -105,13 +109,18 @@ fn day(ms: i64) -> String {
 }
 
 fn skill_view(skill: ResumeSkill) -> SkillView {
+    let (verified_class, verified_label) = verification_badge(&skill.carrier_verification);
+    // A skill counts as verified only while its carrier vouches for it.
+    let vouched = matches!(verified_class, "verified" | "attested");
     SkillView {
+        verified_class,
+        verified_label,
         id: skill.id,
         name: skill.name,
         description: skill.description,
         level: skill.level,
         category: skill.category,
-        verified: skill.verified && !skill.revoked,
+        verified: skill.verified && vouched && !skill.revoked,
         verified_by: skill.verified_by.unwrap_or_else(|| "the issuer".into()),
         verified_on: skill.verified_on,
         evidence_url: skill.evidence_url,
