@@ -237,6 +237,11 @@ fn save_record(
         .as_ref()
         .filter(|e| &e.fingerprint == fingerprint && !e.deleted)
     {
+        // Unchanged, but now failing (carried by a CLR whose own proof fails): the stored
+        // state must not keep saying verified.
+        if record.verification.state == VerificationState::Failed {
+            set_verification(conn, &found.id, &record.verification, now)?;
+        }
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
     let section = record.section.map(|s| format!("{s:?}"));
