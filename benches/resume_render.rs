@@ -27,6 +27,7 @@ fn resume() -> Resume {
             verification_reason: Some("signature verified: eddsa-rdfc-2022 by did:key:z6Mk…".into()),
             verification_checked_at: Some(1_764_201_600_000),
             revoked: i % 31 == 0,
+            name_languages: None,
         })
         .collect();
     let skills = (0..50)

@@ -393,16 +393,32 @@ on_both_engines!(
         .await;
         assert_eq!(status, 200, "{receipt}");
         assert_eq!(states(&receipt), ["verified"]);
-        let page = app
-            .client
-            .get(receipt["redirectUrl"].as_str().expect("url"))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
-        assert!(page.contains("Soudage avancé"), "{page}");
+        let link = receipt["redirectUrl"].as_str().expect("url");
+        // In the reader's language when the credential has it, else the first given.
+        for (accept, shown, not_shown) in [
+            (None, "Soudage avancé", "Advanced welding"),
+            (Some("de-DE,de;q=0.9"), "Soudage avancé", "Advanced welding"),
+            (Some("en-US,en;q=0.9"), "Advanced welding", "Soudage avancé"),
+            (
+                Some("de, fr-CA;q=0.8, en;q=0.5"),
+                "Soudage avancé",
+                "Advanced welding",
+            ),
+        ] {
+            let mut request = app.client.get(link);
+            if let Some(accept) = accept {
+                request = request.header("accept-language", accept);
+            }
+            let page = request
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            assert!(page.contains(shown), "{accept:?}: {page}");
+            assert!(!page.contains(not_shown), "{accept:?}: {page}");
+        }
     }
 );
 

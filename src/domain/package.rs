@@ -7,6 +7,7 @@
 use crate::domain::dates::DateText;
 use crate::domain::json_tree::{Body, Node, Object};
 use crate::domain::jws;
+use crate::domain::language_tagged;
 use crate::domain::sections::{self, DEFAULT_SECTION, MappingRule, Section};
 use crate::domain::skills::{Skill, SkillCategory, SkillLevel, SkillName};
 use crate::domain::verification::{self, ProofCarried, Verification};
@@ -131,6 +132,8 @@ pub struct Record {
     /// mean an update changes nothing ("unchanged").
     pub fingerprint: String,
     pub name: String,
+    /// Every (language, text) of a language-tagged name (`language_tagged::encode`).
+    pub name_languages: Option<String>,
     pub description: Option<String>,
     pub issuer_id: String,
     pub issuer_name: Option<String>,
@@ -496,9 +499,13 @@ impl Reader<'_> {
         let achievement_pointer = subject_pointer.as_ref().map(|p| format!("{p}/achievement"));
         let ap = achievement_pointer.as_deref().unwrap_or("");
         let achievement_name = achievement.and_then(|a| self.name_text(a, "name", ap));
-        let name = self
+        let (name, name_languages) = match self
             .name_text(credential, "name", pointer)
-            .or(achievement_name);
+            .or(achievement_name)
+        {
+            Some((name, languages)) => (Some(name), languages),
+            None => (None, None),
+        };
         if name.is_none() {
             self.problem(
                 format!("{pointer}/name"),
@@ -654,6 +661,7 @@ impl Reader<'_> {
                 jws: jws.map(str::to_string),
                 fingerprint,
                 name,
+                name_languages,
                 description,
                 issuer_id,
                 issuer_name,
@@ -1013,7 +1021,15 @@ impl Reader<'_> {
     /// A name: text, or language-tagged text (VCDM 2.0 §11.1: a value object
     /// `{"@value", "@language"}` or a list of them), of which the first value is the name
     /// shown when nothing says which language the reader wants.
-    fn name_text(&mut self, object: &Object<'_>, key: &str, pointer: &str) -> Option<String> {
+    ///
+    /// Returns the name and, for language-tagged text, every (language, text) pair as
+    /// `language_tagged::encode` stores them.
+    fn name_text(
+        &mut self,
+        object: &Object<'_>,
+        key: &str,
+        pointer: &str,
+    ) -> Option<(String, Option<String>)> {
         let (entries, in_list): (Vec<&Node<'_>>, bool) = match object.get(key) {
             Some(Node::Array(list)) if list.iter().any(|e| e.as_object().is_some()) => {
                 (list.iter().collect(), true)
@@ -1029,9 +1045,9 @@ impl Reader<'_> {
                 );
                 return None;
             }
-            _ => return self.text(object, key, pointer),
+            _ => return self.text(object, key, pointer).map(|text| (text, None)),
         };
-        let mut first = None;
+        let mut values: Vec<(String, String)> = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
             let value =
                 entry
@@ -1040,14 +1056,12 @@ impl Reader<'_> {
                         (Some(Node::String(value)), Some(Node::String(language)))
                             if o.len() == 2 && !language.is_empty() && !value.trim().is_empty() =>
                         {
-                            Some(value.trim().to_string())
+                            Some((language.to_string(), value.trim().to_string()))
                         }
                         _ => None,
                     });
             match value {
-                Some(value) => {
-                    first.get_or_insert(value);
-                }
+                Some(value) => values.push(value),
                 None => self.problem(
                     if in_list {
                         format!("{pointer}/{key}/{i}")
@@ -1061,7 +1075,8 @@ impl Reader<'_> {
                 ),
             }
         }
-        first
+        let first = values.first()?.1.clone();
+        Some((first, Some(language_tagged::encode(&values))))
     }
 
     /// An id: opaque text; an integer is taken as its decimal text.

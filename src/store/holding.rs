@@ -86,6 +86,16 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
             parent_id.as_deref(),
             new.now,
         )?;
+        // Names in several languages are rare: one more statement only for them (or to
+        // clear them when an update no longer has them).
+        if result == SaveResult::Created && record.name_languages.is_some()
+            || result == SaveResult::Updated
+        {
+            conn.execute(
+                "UPDATE credentials SET name_languages = $1 WHERE id = $2",
+                params![record.name_languages.as_deref(), &id],
+            )?;
+        }
         links.extend([
             package_id.clone().into(),
             id.clone().into(),

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0006_activation.sql"),
         include_str!("migrations/postgres/0006_activation.sql"),
     ),
+    (
+        7,
+        include_str!("migrations/sqlite/0007_name_languages.sql"),
+        include_str!("migrations/postgres/0007_name_languages.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.

@@ -103,6 +103,19 @@ fn entry_view(entry: Entry) -> EntryView {
     }
 }
 
+/// Titles the issuer gave in several languages, in the first of `languages` they have.
+pub fn localize(entries: &mut [Entry], languages: &[String]) {
+    for entry in entries {
+        if entry.name_languages.is_some() {
+            entry.title = crate::domain::language_tagged::choose(
+                &entry.title,
+                entry.name_languages.as_deref(),
+                languages,
+            );
+        }
+    }
+}
+
 /// The day of a timestamp, as pages show it (UTC).
 fn day(ms: i64) -> String {
     crate::clock::rfc3339(ms).chars().take(10).collect()
@@ -235,11 +248,12 @@ pub async fn page(
     let Some(signed_in) = &visitor.signed_in else {
         return to_login("/resume");
     };
-    let loaded = match resume::load(&state.app, &signed_in.user.id).await {
+    let mut loaded = match resume::load(&state.app, &signed_in.user.id).await {
         Ok(Some(loaded)) => loaded,
         Ok(None) => return to_login("/resume"),
         Err(_) => return unavailable(),
     };
+    localize(&mut loaded.entries, &visitor.languages);
     let mut nav = Nav::of(&visitor);
     nav.inbox = loaded.inbox;
     let page = ResumePage {
