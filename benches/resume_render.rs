@@ -28,6 +28,7 @@ fn resume() -> Resume {
             verification_checked_at: Some(1_764_201_600_000),
             partner_name: Some("Institution X Registrar".into()),
             revoked: i % 31 == 0,
+            name_languages: None,
         })
         .collect();
     let skills = (0..50)
@@ -43,7 +44,7 @@ fn resume() -> Resume {
             evidence_url: Some("https://evidence.example/skill".into()),
             hidden: false,
             revoked: false,
-            carrier_verification: ["verified", "attested"][i % 2].into(),
+            carrier_verification: if i % 4 == 0 { "attested" } else { "verified" }.into(),
             partner_name: "Institution X Registrar".into(),
         })
         .collect();

@@ -101,7 +101,9 @@ fn p256_did_jwk() -> String {
 
 async fn verify_jwt(verifier: &Verifier, token: &str) -> Report {
     let decoded = credentialconnect::domain::jws::decode(token).expect("decodes");
-    verifier.verify(&decoded.credential(), Some(token)).await
+    verifier
+        .verify(&decoded.credential().expect("credential"), Some(token))
+        .await
 }
 
 #[tokio::test]
@@ -216,7 +218,12 @@ async fn unsigned_private_and_mismatched_jwts_fail() {
         &wrong_iss,
         |m| ed25519_key().sign(m).to_bytes().to_vec(),
     );
-    let report = verify_jwt(&verifier, &mismatched).await;
+    // Reading the JWT refuses a claim that contradicts its vc …
+    let decoded = credentialconnect::domain::jws::decode(&mismatched).expect("decodes");
+    let refused = decoded.credential().expect_err("contradicts");
+    assert!(refused.contains("iss"), "{refused}");
+    // … and the verifier, handed the vc as it stands, fails it.
+    let report = verifier.verify(&credential(&did), Some(&mismatched)).await;
     assert_state(&report, VerificationState::Failed);
     assert!(report.reason().contains("iss"), "{}", report.reason());
 

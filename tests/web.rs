@@ -112,7 +112,10 @@ with_mail_on_both_engines!(
             assert!(resume.has(skill), "{skill}");
         }
         assert_eq!(
-            resume.html.matches("<summary>verified</summary>").count(),
+            resume
+                .html
+                .matches("<summary>verified by the partner</summary>")
+                .count(),
             4
         );
         assert!(

@@ -31,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(text.trim().split('.').count(), 3);
-    let credential = decoded.credential();
+    let Ok(credential) = decoded.credential() else {
+        return;
+    };
     let report = RUNTIME.block_on(VERIFIER.verify(&credential, Some(text)));
     if report.state != VerificationState::Verified {
         return;

@@ -6,6 +6,7 @@ pub mod activation;
 pub mod dates;
 pub mod json_tree;
 pub mod jws;
+pub mod language_tagged;
 pub mod lenient_json;
 pub mod package;
 pub mod scopes;

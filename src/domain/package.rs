@@ -7,6 +7,7 @@
 use crate::domain::dates::DateText;
 use crate::domain::json_tree::{Body, Node, Object};
 use crate::domain::jws;
+use crate::domain::language_tagged;
 use crate::domain::sections::{self, DEFAULT_SECTION, MappingRule, Section};
 use crate::domain::skills::{Skill, SkillCategory, SkillLevel, SkillName};
 use crate::domain::verification::{self, ProofCarried, Verification};
@@ -131,6 +132,8 @@ pub struct Record {
     /// mean an update changes nothing ("unchanged").
     pub fingerprint: String,
     pub name: String,
+    /// Every (language, text) of a language-tagged name (`language_tagged::encode`).
+    pub name_languages: Option<String>,
     pub description: Option<String>,
     pub issuer_id: String,
     pub issuer_name: Option<String>,
@@ -222,9 +225,18 @@ impl Package {
         self.warnings
             .retain(|w| !(w.pointer == pointer && w.message.starts_with(FAILED_WARNING)));
         if verification.state == verification::VerificationState::Failed {
+            // A CLR's pointer is also where its first nested credential's path begins: say
+            // which one failed.
+            let what = match record.kind {
+                RecordKind::Clr => format!(
+                    "the CLR {} itself (its own proof): ",
+                    record.assertion_id.as_deref().unwrap_or(&record.key)
+                ),
+                _ => String::new(),
+            };
             self.warnings.push(Problem::new(
                 pointer,
-                format!("{FAILED_WARNING}{}", verification.reason),
+                format!("{FAILED_WARNING}{what}{}", verification.reason),
             ));
         }
         record.verification = verification;
@@ -421,9 +433,8 @@ impl Reader<'_> {
     /// One entry: a credential object or a compact JWS string.
     fn read_entry(&mut self, pointer: &str, entry: &Node<'_>, parent: Option<&str>) {
         match entry {
-            Node::String(text) => match jws::decode(text) {
-                Ok(decoded) => {
-                    let credential = decoded.credential();
+            Node::String(text) => match jws::decode(text).and_then(|d| d.credential()) {
+                Ok(credential) => {
                     let credential = Node::from(&credential);
                     let (problems, warnings) = (self.problems.len(), self.warnings.len());
                     let outer = std::mem::replace(&mut self.in_jws, true);
@@ -487,8 +498,14 @@ impl Reader<'_> {
         let achievement = subject.and_then(|s| s.get("achievement").and_then(Node::as_object));
         let achievement_pointer = subject_pointer.as_ref().map(|p| format!("{p}/achievement"));
         let ap = achievement_pointer.as_deref().unwrap_or("");
-        let achievement_name = achievement.and_then(|a| self.text(a, "name", ap));
-        let name = self.text(credential, "name", pointer).or(achievement_name);
+        let achievement_name = achievement.and_then(|a| self.name_text(a, "name", ap));
+        let (name, name_languages) = match self
+            .name_text(credential, "name", pointer)
+            .or(achievement_name)
+        {
+            Some((name, languages)) => (Some(name), languages),
+            None => (None, None),
+        };
         if name.is_none() {
             self.problem(
                 format!("{pointer}/name"),
@@ -644,6 +661,7 @@ impl Reader<'_> {
                 jws: jws.map(str::to_string),
                 fingerprint,
                 name,
+                name_languages,
                 description,
                 issuer_id,
                 issuer_name,
@@ -998,6 +1016,67 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// A name: text, or language-tagged text (VCDM 2.0 §11.1: a value object
+    /// `{"@value", "@language"}` or a list of them), of which the first value is the name
+    /// shown when nothing says which language the reader wants.
+    ///
+    /// Returns the name and, for language-tagged text, every (language, text) pair as
+    /// `language_tagged::encode` stores them.
+    fn name_text(
+        &mut self,
+        object: &Object<'_>,
+        key: &str,
+        pointer: &str,
+    ) -> Option<(String, Option<String>)> {
+        let (entries, in_list): (Vec<&Node<'_>>, bool) = match object.get(key) {
+            Some(Node::Array(list)) if list.iter().any(|e| e.as_object().is_some()) => {
+                (list.iter().collect(), true)
+            }
+            Some(one @ Node::Object(_)) => (vec![one], false),
+            Some(other @ Node::Array(_)) => {
+                self.problem(
+                    format!("{pointer}/{key}"),
+                    format!(
+                        "`{key}` must be a string, got {} (language-tagged text, a list of {{\"@value\": text, \"@language\": tag}} objects, is accepted too)",
+                        other.kind()
+                    ),
+                );
+                return None;
+            }
+            _ => return self.text(object, key, pointer).map(|text| (text, None)),
+        };
+        let mut values: Vec<(String, String)> = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let value =
+                entry
+                    .as_object()
+                    .and_then(|o| match (o.get("@value"), o.get("@language")) {
+                        (Some(Node::String(value)), Some(Node::String(language)))
+                            if o.len() == 2 && !language.is_empty() && !value.trim().is_empty() =>
+                        {
+                            Some((language.to_string(), value.trim().to_string()))
+                        }
+                        _ => None,
+                    });
+            match value {
+                Some(value) => values.push(value),
+                None => self.problem(
+                    if in_list {
+                        format!("{pointer}/{key}/{i}")
+                    } else {
+                        format!("{pointer}/{key}")
+                    },
+                    format!(
+                        "language-tagged text is an object with exactly a non-empty \"@value\" string and an \"@language\" tag; `{key}` must be that, a list of them, or a string, got {}",
+                        if entry.as_object().is_some() { "another object".to_string() } else { entry.kind().to_string() }
+                    ),
+                ),
+            }
+        }
+        let first = values.first()?.1.clone();
+        Some((first, Some(language_tagged::encode(&values))))
     }
 
     /// An id: opaque text; an integer is taken as its decimal text.
@@ -1525,5 +1604,24 @@ mod tests {
                 "bf645b5d3859277037d6d9ff8db63b852fae67b5761f8cd52f70e1f9e77ba1bc",
             ]
         );
+    }
+
+    #[test]
+    fn a_language_tagged_name_is_read_and_malformed_ones_are_named() {
+        let mut c = course("c1");
+        c["name"] = json!([{"@value": "Soudage", "@language": "fr"}, {"@value": "Welding", "@language": "en"}]);
+        let package = read_default(c.clone()).expect("accepted");
+        assert_eq!(package.records[0].name, "Soudage");
+        c["name"] = json!({"@value": "Welding", "@language": "en"});
+        assert_eq!(
+            read_default(c.clone()).expect("one object").records[0].name,
+            "Welding"
+        );
+        c["name"] = json!([{"@value": "Soudage", "@language": "fr"}, {"@value": "Welding"}]);
+        let problems = read_default(c.clone()).expect_err("no language");
+        assert_eq!(problems[0].pointer, "/name/1", "{problems:?}");
+        c["name"] = json!({"@value": "Welding", "@language": "en", "@direction": "ltr"});
+        let problems = read_default(c).expect_err("extra member");
+        assert!(problems[0].message.contains("exactly"), "{problems:?}");
     }
 }

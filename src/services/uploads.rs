@@ -45,9 +45,13 @@ pub struct Receipt {
 pub struct CredentialReceipt {
     /// The assertion id as sent.
     pub id: String,
+    /// "credential", or "clr" for a CLR itself (listed before the credentials it carries,
+    /// with the state of its own proof).
+    pub kind: &'static str,
     pub result: SaveResult,
-    /// The resume section, or "Unassigned".
-    pub section: String,
+    /// The resume section, or "Unassigned"; absent for a CLR, which is not shown itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     pub verification: VerificationState,
 }
 
@@ -214,17 +218,23 @@ fn receipt(
             name: s.name.to_string(),
             verified: s.verified,
         }));
-        if record.kind == RecordKind::Credential {
+        if matches!(record.kind, RecordKind::Credential | RecordKind::Clr) {
             credentials.push(CredentialReceipt {
                 id: record
                     .assertion_id
                     .clone()
                     .unwrap_or_else(|| record.key.clone()),
+                kind: record.kind.as_str(),
                 result: outcome.result,
-                section: record
-                    .section
-                    .map(|s| s.title().to_string())
-                    .unwrap_or_default(),
+                section: match record.kind {
+                    RecordKind::Clr => None,
+                    _ => Some(
+                        record
+                            .section
+                            .map(|s| s.title().to_string())
+                            .unwrap_or_default(),
+                    ),
+                },
                 verification: record.verification.state,
             });
         }

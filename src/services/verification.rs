@@ -3,7 +3,7 @@
 //! `verification_ttl`), and the contexts an operator adds.
 
 use super::{App, millis};
-use crate::domain::package::Package;
+use crate::domain::package::{Package, RecordKind};
 use crate::domain::verification::{self, VerificationState};
 use crate::store::{StoreError, contexts, holding};
 use crate::verify::Report;
@@ -58,7 +58,51 @@ pub async fn verify_package(
         };
         package.settle(index, verification::decide(state, reason, strict));
     }
+    distrust_what_failed_clrs_carry(package);
     Ok(())
+}
+
+/// A CLR whose own proof fails was changed after signing, and its proof covers everything
+/// it carries, the subject's names included: the credentials inside it may be genuine
+/// ones wrapped into a forged transcript, so none of them is shown as verified.
+fn distrust_what_failed_clrs_carry(package: &mut Package) {
+    let failed: Vec<(String, String)> = package
+        .records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Clr && r.verification.state == VerificationState::Failed)
+        .map(|r| {
+            (
+                r.key.clone(),
+                r.assertion_id.clone().unwrap_or_else(|| r.key.clone()),
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    for index in 0..package.records.len() {
+        let record = &package.records[index];
+        let Some((_, clr)) = failed
+            .iter()
+            .find(|(key, _)| record.parent_key.as_deref() == Some(key.as_str()))
+        else {
+            continue;
+        };
+        if record.verification.state == VerificationState::Failed {
+            continue;
+        }
+        let reason = format!(
+            "carried by the CLR {clr}, whose own proof failed: nothing it carries is shown as verified (this credential's own check: {}: {})",
+            record.verification.state, record.verification.reason
+        );
+        package.settle(
+            index,
+            verification::Verification {
+                state: VerificationState::Failed,
+                reason,
+            },
+        );
+    }
 }
 
 /// Checks again the package's credentials whose verification is older than

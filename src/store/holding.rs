@@ -86,6 +86,16 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
             parent_id.as_deref(),
             new.now,
         )?;
+        // Names in several languages are rare: one more statement only for them (or to
+        // clear them when an update no longer has them).
+        if result == SaveResult::Created && record.name_languages.is_some()
+            || result == SaveResult::Updated
+        {
+            conn.execute(
+                "UPDATE credentials SET name_languages = $1 WHERE id = $2",
+                params![record.name_languages.as_deref(), &id],
+            )?;
+        }
         links.extend([
             package_id.clone().into(),
             id.clone().into(),
@@ -237,6 +247,11 @@ fn save_record(
         .as_ref()
         .filter(|e| &e.fingerprint == fingerprint && !e.deleted)
     {
+        // Unchanged, but now failing (carried by a CLR whose own proof fails): the stored
+        // state must not keep saying verified.
+        if record.verification.state == VerificationState::Failed {
+            set_verification(conn, &found.id, &record.verification, now)?;
+        }
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
     let section = record.section.map(|s| format!("{s:?}"));
@@ -528,6 +543,7 @@ pub fn stale_verifications(
         "FROM packages k JOIN package_credentials pc ON pc.package_id = k.id
          JOIN credentials c ON c.id = pc.credential_id JOIN partners p ON p.id = c.partner_id
          WHERE k.id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM credentials clr WHERE clr.id = c.parent_id AND clr.verification = 'failed')
          ORDER BY pc.position",
         package_id,
         before,
@@ -544,6 +560,7 @@ pub fn stale_verifications_of_owner(
         conn,
         "FROM credentials c JOIN partners p ON p.id = c.partner_id
          WHERE c.owner_user_id = $1 AND c.verification_checked_at < $2 AND c.verification <> 'none' AND c.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM credentials clr WHERE clr.id = c.parent_id AND clr.verification = 'failed')
          ORDER BY c.created_at, c.position",
         user_id,
         before,
@@ -551,7 +568,8 @@ pub fn stale_verifications_of_owner(
 }
 
 /// `from_where` selects credentials `c` (with their partner `p`) by `$1` = `key` and
-/// `$2` = `before`.
+/// `$2` = `before`. What a failed CLR carries is never checked again: it stays failed with
+/// its CLR, whatever its own proof says.
 fn stale(
     conn: &mut dyn Conn,
     from_where: &str,

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0007_known_devices.sql"),
         include_str!("migrations/postgres/0007_known_devices.sql"),
     ),
+    (
+        8,
+        include_str!("migrations/sqlite/0008_name_languages.sql"),
+        include_str!("migrations/postgres/0008_name_languages.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.

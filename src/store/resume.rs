@@ -32,6 +32,8 @@ pub struct OfferedCredential {
     pub description: Option<String>,
     pub verification: String,
     pub verification_reason: String,
+    /// The name in every language it was given in (`domain::language_tagged`).
+    pub name_languages: Option<String>,
     pub revoked: bool,
     /// Someone else already has it on their resume.
     pub taken: bool,
@@ -69,7 +71,7 @@ pub fn package_contents(
     let viewer = viewer.unwrap_or("");
     let credentials = conn.query(
         "SELECT c.id, c.name, COALESCE(c.issuer_name, c.issuer_id), c.section, c.awarded_text, c.description, c.verification,
-                c.deleted_at, c.owner_user_id, c.verification_reason
+                c.deleted_at, c.owner_user_id, c.verification_reason, c.name_languages
          FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
          WHERE pc.package_id = $1 AND c.kind = 'credential' ORDER BY pc.position",
         params![package_id],
@@ -100,6 +102,7 @@ pub fn package_contents(
                     description: row.opt_text(5)?,
                     verification: row.text(6)?,
                     verification_reason: row.text(9)?,
+                    name_languages: row.opt_text(10)?,
                     revoked: row.opt_int(7)?.is_some(),
                     taken: taken(row.opt_text(8)?),
                 })
@@ -318,6 +321,8 @@ pub struct Entry {
     /// The partner that sent it (partner credentials only).
     pub partner_name: Option<String>,
     pub revoked: bool,
+    /// The title in every language the issuer gave it in (`domain::language_tagged`).
+    pub name_languages: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -343,7 +348,7 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
         "SELECT e.id, e.credential_id, COALESCE(c.section, e.section), e.hidden, COALESCE(c.name, e.title),
                 COALESCE(c.issuer_name, c.issuer_id, e.organisation), c.awarded_text, e.start_text, e.end_text,
                 COALESCE(c.description, e.description), c.verification, c.deleted_at,
-                c.verification_reason, c.verification_checked_at, p.name
+                c.verification_reason, c.verification_checked_at, p.name, c.name_languages
          FROM resume_entries e LEFT JOIN credentials c ON c.id = e.credential_id LEFT JOIN partners p ON p.id = c.partner_id
          WHERE e.user_id = $1 ORDER BY COALESCE(c.awarded_at, ''), e.created_at, c.created_at, c.position, e.id",
         params![user_id],
@@ -373,6 +378,7 @@ pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreEr
                 verification_reason: row.opt_text(12)?,
                 verification_checked_at: row.opt_int(13)?,
                 partner_name: row.opt_text(14)?,
+                name_languages: row.opt_text(15)?,
             })
         })
         .collect()

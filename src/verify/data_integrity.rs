@@ -6,7 +6,7 @@
 
 use super::canonical::{self, CanonicalError};
 use super::jsonld::JsonLdError;
-use super::keys::{self, KeyError, PublicKey};
+use super::keys::{self, KeyError, KeySource, PublicKey, ResolvedKey};
 use super::{Check, Outcome, Verifier};
 use serde_json::{Map, Value};
 
@@ -254,7 +254,7 @@ async fn verify_one(
         "RDFC-1.0 canonical N-Quads of the document and proof options (bundled contexts only)",
     ));
 
-    let key = match keys::resolve(verifier.fetcher(), method, "assertionMethod").await {
+    let key = match keys::resolve_or_fragment(verifier.fetcher(), method, "assertionMethod").await {
         Ok(key) => key,
         Err(KeyError::Unresolvable(why)) => return uncheckable(checks, label, "key", why),
         Err(KeyError::Invalid(why)) => return failed(checks, label, "key", why),
@@ -285,7 +285,7 @@ async fn verify_one(
         );
     }
     checks.push(Check::passed(label, "signature", "Ed25519 signature holds"));
-    bind_to_issuer(checks, label, key.controller.as_deref(), &key.id, issuer)
+    bind_to_issuer(checks, label, &key, issuer)
 }
 
 /// The key's controller must be the credential's issuer: a signature only says something
@@ -293,10 +293,10 @@ async fn verify_one(
 pub fn bind_to_issuer(
     checks: &mut Vec<Check>,
     label: &str,
-    controller: Option<&str>,
-    key_id: &str,
+    key: &ResolvedKey,
     issuer: Option<&str>,
 ) -> ProofResult {
+    let key_id = &key.id;
     let Some(issuer) = issuer else {
         return failed(
             checks,
@@ -305,7 +305,7 @@ pub fn bind_to_issuer(
             "the credential has no issuer, so no key can speak for it",
         );
     };
-    match controller {
+    match key.controller.as_deref() {
         Some(controller) if controller == issuer => {
             checks.push(Check::passed(
                 label,
@@ -322,14 +322,22 @@ pub fn bind_to_issuer(
                 "the signature holds, but the key {key_id} is controlled by {controller}, not by the issuer {issuer}: nothing ties the key to the issuer"
             ),
         ),
-        None => uncheckable(
-            checks,
-            label,
-            "issuer",
-            format!(
-                "the signature holds, but nothing ties the key {key_id} to the issuer {issuer}"
-            ),
-        ),
+        None => {
+            let why = match &key.source {
+                KeySource::Fragment { unresolved } => format!(
+                    ": the key is only named in the verification method's URL, and the document that would list it could not be read ({unresolved})"
+                ),
+                _ => String::new(),
+            };
+            uncheckable(
+                checks,
+                label,
+                "issuer",
+                format!(
+                    "the signature holds, but nothing ties the key {key_id} to the issuer {issuer}{why}"
+                ),
+            )
+        }
     }
 }
 

@@ -66,10 +66,12 @@ fn unit(pointer: &str, text: &str) -> Result<Unit, String> {
         });
     }
     if jws::looks_like_compact_jws(text) {
-        let decoded = jws::decode(text).map_err(|e| format!("{}: {e}", where_(pointer)))?;
+        let document = jws::decode(text)
+            .and_then(|decoded| decoded.credential())
+            .map_err(|e| format!("{}: {e}", where_(pointer)))?;
         return Ok(Unit {
             pointer: pointer.to_string(),
-            document: decoded.credential(),
+            document,
             jws: Some(text.to_string()),
         });
     }

@@ -105,7 +105,7 @@ pub async fn verify(
         );
     }
 
-    let key = match find_key(verifier, &header, issuer).await {
+    let key = match find_key(verifier, &header, &payload, issuer).await {
         Ok(key) => key,
         Err(KeyError::Unresolvable(why)) => return uncheckable(checks, LABEL, "key", why),
         Err(KeyError::Invalid(why)) => return failed(checks, LABEL, "key", why),
@@ -129,12 +129,13 @@ pub async fn verify(
         "signature",
         format!("{alg} signature holds"),
     ));
-    bind_to_issuer(checks, LABEL, key.controller.as_deref(), &key.id, issuer)
+    bind_to_issuer(checks, LABEL, &key, issuer)
 }
 
 async fn find_key(
     verifier: &Verifier,
     header: &Value,
+    payload: &Value,
     issuer: Option<&str>,
 ) -> Result<ResolvedKey, KeyError> {
     if let Some(kid) = header.get("kid").and_then(Value::as_str) {
@@ -143,7 +144,7 @@ async fn find_key(
             (true, Some(issuer)) => format!("{issuer}{kid}"),
             _ => kid.to_string(),
         };
-        return keys::resolve(verifier.fetcher(), &kid, "assertionMethod").await;
+        return keys::resolve_or_fragment(verifier.fetcher(), &kid, "assertionMethod").await;
     }
     if let Some(jwk) = header.get("jwk") {
         let key = keys::from_jwk(jwk).map_err(KeyError::Invalid)?;
@@ -160,8 +161,18 @@ async fn find_key(
             source: KeySource::JwkHeader,
         });
     }
+    // No kid and no jwk: an `iss` that is a DID made of its key (did:jwk, did:key) still
+    // names the key, as VC-JWT issuers such as did-jwt-vc leave it.
+    if let Some(iss) = payload.get("iss").and_then(Value::as_str)
+        && (iss.starts_with("did:jwk:") || iss.starts_with("did:key:"))
+        && !iss.contains('#')
+    {
+        let mut key = keys::resolve(verifier.fetcher(), iss, "assertionMethod").await?;
+        key.source = KeySource::IssClaim;
+        return Ok(key);
+    }
     Err(KeyError::Unresolvable(
-        "the JWS header has neither kid nor jwk, so its key cannot be found (OB 3.0 §8.2.4 requires one)".into(),
+        "the JWS header has neither kid nor jwk, and its iss is not a did:key or did:jwk, so its key cannot be found (OB 3.0 §8.2.4 requires kid or jwk)".into(),
     ))
 }
 

@@ -39,6 +39,15 @@ pub enum KeySource {
     },
     /// A JOSE `jwk` header: the key the signer chose to show, controlled by nobody we know.
     JwkHeader,
+    /// The multibase key a verification method's URL fragment names, read from the URL
+    /// itself because the document that would say who controls it could not be read
+    /// (`unresolved` says why). Good for checking the signature, not for trusting it.
+    Fragment {
+        unresolved: String,
+    },
+    /// A JWT without `kid` or `jwk` whose `iss` is a DID that is its own key (did:key,
+    /// did:jwk).
+    IssClaim,
 }
 
 impl KeySource {
@@ -49,6 +58,10 @@ impl KeySource {
             KeySource::DidWeb { document_url } => format!("did:web document {document_url}"),
             KeySource::Https { document_url } => format!("controller document {document_url}"),
             KeySource::JwkHeader => "the JWS header's jwk".into(),
+            KeySource::Fragment { unresolved } => format!(
+                "the verification method's URL fragment (the document that would publish it could not be read: {unresolved})"
+            ),
+            KeySource::IssClaim => "the JWT's iss (a DID that is its own key)".into(),
         }
     }
 }
@@ -115,6 +128,38 @@ pub async fn resolve(
             "the verification method {method:?} uses the scheme {other:?}, which cannot be resolved (did:key, did:jwk, did:web and https can)"
         ))),
     }
+}
+
+/// `resolve`, and when the verification method's document cannot be read, the multibase
+/// key its URL fragment names (`https://issuer.example/profile#z6Mk…`), controlled by
+/// nobody we know: the signature is still checked with it, so a changed credential fails
+/// even when the issuer's document is out of reach, while a signature that holds under it
+/// proves nothing about the issuer.
+pub async fn resolve_or_fragment(
+    fetcher: &Fetcher,
+    method: &str,
+    purpose: &str,
+) -> Result<ResolvedKey, KeyError> {
+    match resolve(fetcher, method, purpose).await {
+        Err(KeyError::Unresolvable(why)) => {
+            key_in_fragment(method, &why).ok_or(KeyError::Unresolvable(why))
+        }
+        other => other,
+    }
+}
+
+/// The multibase key (`z…`, Ed25519 or P-256) a URL's fragment names, if it names one.
+fn key_in_fragment(method: &str, unresolved: &str) -> Option<ResolvedKey> {
+    let (_, fragment) = method.split_once('#')?;
+    let key = multikey(fragment).ok()?;
+    Some(ResolvedKey {
+        key,
+        id: method.to_string(),
+        controller: None,
+        source: KeySource::Fragment {
+            unresolved: unresolved.to_string(),
+        },
+    })
 }
 
 /// `did:key` (W3C CCG did:key v0.7): the method-specific id is a multibase multikey.

@@ -170,6 +170,16 @@ pub async fn page(
         ClaimPage::Yours => return Redirect::to("/resume").into_response(),
         ClaimPage::Open { contents, one_time } => (*contents, one_time),
     };
+    let mut contents = contents;
+    for credential in &mut contents.credentials {
+        if credential.name_languages.is_some() {
+            credential.name = crate::domain::language_tagged::choose(
+                &credential.name,
+                credential.name_languages.as_deref(),
+                &visitor.languages,
+            );
+        }
+    }
     let signed_in = visitor.signed_in.is_some();
     let signup = (!signed_in).then(|| {
         let values = recipient_values(&contents.recipient);

@@ -47,6 +47,10 @@ pub struct SkillView {
     pub level: Option<String>,
     pub category: String,
     pub verified: bool,
+    /// The pill's class and words: its carrier's state, as credentials show theirs
+    /// ("signature verified", "verified by the partner").
+    pub verified_class: &'static str,
+    pub verified_label: &'static str,
     pub verified_by: String,
     pub verified_on: Option<String>,
     /// The evidence as a link, when the partner sent a web address ...
@@ -115,20 +119,38 @@ fn entry_view(entry: Entry) -> EntryView {
     }
 }
 
+/// Titles the issuer gave in several languages, in the first of `languages` they have.
+pub fn localize(entries: &mut [Entry], languages: &[String]) {
+    for entry in entries {
+        if entry.name_languages.is_some() {
+            entry.title = crate::domain::language_tagged::choose(
+                &entry.title,
+                entry.name_languages.as_deref(),
+                languages,
+            );
+        }
+    }
+}
+
 /// The day of a timestamp, as pages show it (UTC).
 fn day(ms: i64) -> String {
     crate::clock::rfc3339(ms).chars().take(10).collect()
 }
 
 fn skill_view(skill: ResumeSkill) -> SkillView {
+    let (verified_class, verified_label) = verification_badge(&skill.carrier_verification);
+    // A skill counts as verified only while its carrier vouches for it.
+    let vouched = matches!(verified_class, "verified" | "attested");
     SkillView {
         sent_by: sent_by(&skill.carrier_verification, &skill.partner_name),
+        verified_class,
+        verified_label,
         id: skill.id,
         name: skill.name,
         description: skill.description,
         level: skill.level,
         category: skill.category,
-        verified: skill.verified && !skill.revoked,
+        verified: skill.verified && vouched && !skill.revoked,
         verified_by: skill.verified_by.unwrap_or_else(|| "the issuer".into()),
         verified_on: skill.verified_on,
         evidence_url: skill.evidence_url.as_deref().and_then(web_link),
@@ -244,11 +266,12 @@ pub async fn page(
     let Some(signed_in) = &visitor.signed_in else {
         return to_login("/resume");
     };
-    let loaded = match resume::load(&state.app, &signed_in.user.id).await {
+    let mut loaded = match resume::load(&state.app, &signed_in.user.id).await {
         Ok(Some(loaded)) => loaded,
         Ok(None) => return to_login("/resume"),
         Err(_) => return unavailable(),
     };
+    localize(&mut loaded.entries, &visitor.languages);
     let mut nav = Nav::of(&visitor);
     nav.inbox = loaded.inbox;
     let page = ResumePage {

@@ -66,7 +66,8 @@ pub async fn page(
     Path(token): Path<String>,
 ) -> Response {
     match sharing::open(&state.app, &token).await {
-        Ok(Some(resume)) => {
+        Ok(Some(mut resume)) => {
+            super::resume::localize(&mut resume.entries, &visitor.languages);
             let page = SharedPage {
                 nav: Nav::of(&visitor),
                 resume: shared_view(resume),

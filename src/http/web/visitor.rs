@@ -30,6 +30,9 @@ pub struct Visitor {
     pub device: Option<String>,
     pub client: String,
     secure: bool,
+    /// The languages the browser asks for (`Accept-Language`), most wanted first: a name
+    /// the issuer gave in several languages is shown in the first of these it has.
+    pub languages: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -92,6 +95,12 @@ impl FromRequestParts<AppState> for Visitor {
             device: cookie(&parts.headers, DEVICE_COOKIE).map(str::to_string),
             client,
             secure: app.config.public_url.starts_with("https://"),
+            languages: parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(crate::domain::language_tagged::wanted)
+                .unwrap_or_default(),
         })
     }
 }
