@@ -4,7 +4,7 @@
 
 use super::{
     JsonLdError, MAX_CONTEXT_DEPTH, MAX_TRANSITIONS, Processor, Result, invalid, is_absolute_iri,
-    is_keyword,
+    is_keyword, language_tag,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -113,6 +113,38 @@ pub(super) enum ContextKey {
 type TransitionKey = (u64, ContextKey, bool, bool);
 pub(super) type Transitions = HashMap<TransitionKey, Arc<ActiveContext>>;
 
+/// How a context is applied (Context Processing §4.1.2's flags).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mode {
+    /// Property-scoped contexts may redefine protected terms.
+    pub(super) override_protected: bool,
+    /// Type-scoped contexts do not reach nested node objects.
+    pub(super) propagate: bool,
+    /// Scoped contexts are processed once when their term is defined, so their errors show
+    /// even if the term is never used (§4.2.2 step 21); not while doing that, since a
+    /// context may scope itself.
+    pub(super) validate_scoped: bool,
+}
+
+impl Mode {
+    pub(super) const DOCUMENT: Mode = Mode {
+        override_protected: false,
+        propagate: true,
+        validate_scoped: true,
+    };
+}
+
+/// What stays the same while the terms of one context object are defined.
+#[derive(Clone, Copy)]
+struct Definitions<'a> {
+    local: &'a Map<String, Value>,
+    /// The URL of the context document (base for relative context URLs).
+    base: Option<&'a Arc<str>>,
+    protected_default: bool,
+    mode: Mode,
+    depth: usize,
+}
+
 impl Processor {
     /// Applies `local` (a context value: string, object, null or array) to `active`.
     pub(super) fn process(
@@ -121,8 +153,7 @@ impl Processor {
         local: &Value,
         base: Option<&Arc<str>>,
         depth: usize,
-        override_protected: bool,
-        propagate: bool,
+        mode: Mode,
     ) -> Result<Arc<ActiveContext>> {
         if depth > MAX_CONTEXT_DEPTH {
             return invalid("JSON-LD contexts include each other too deeply");
@@ -135,16 +166,16 @@ impl Processor {
         let mut first = true;
         for context in contexts {
             // §4.1.2 step 2: a non-propagated context remembers what to revert to.
-            let remember_previous = !propagate && first && result.previous.is_none();
+            let remember_previous = !mode.propagate && first && result.previous.is_none();
             first = false;
             match context {
                 Value::Null => {
-                    if !override_protected && result.has_protected() {
+                    if !mode.override_protected && result.has_protected() {
                         return invalid("a null @context would remove protected term definitions");
                     }
                     let mut fresh = ActiveContext::empty();
                     fresh.cacheable = result.cacheable;
-                    if !propagate {
+                    if !mode.propagate {
                         fresh.previous = Some(Arc::clone(active));
                     }
                     result = Arc::new(fresh);
@@ -152,18 +183,28 @@ impl Processor {
                 Value::String(url) => {
                     let url = resolve_context_url(url, base)?;
                     let key = ContextKey::Remote(Arc::clone(&url));
-                    result = self.cached(&result, key, override_protected, propagate, |from| {
-                        let document = self
-                            .source
-                            .context(&url)
-                            .ok_or_else(|| JsonLdError::UnknownContext(url.to_string()))?;
-                        let Some(inner) = document.get("@context") else {
-                            return invalid(format!(
-                                "the context document {url} has no @context entry"
-                            ));
-                        };
-                        self.process(from, inner, Some(&url), depth + 1, override_protected, true)
-                    })?;
+                    result = self.cached(
+                        &result,
+                        key,
+                        mode.override_protected,
+                        mode.propagate,
+                        |from| {
+                            let document = self
+                                .source
+                                .context(&url)
+                                .ok_or_else(|| JsonLdError::UnknownContext(url.to_string()))?;
+                            let Some(inner) = document.get("@context") else {
+                                return invalid(format!(
+                                    "the context document {url} has no @context entry"
+                                ));
+                            };
+                            let inner_mode = Mode {
+                                propagate: true,
+                                ..mode
+                            };
+                            self.process(from, inner, Some(&url), depth + 1, inner_mode)
+                        },
+                    )?;
                     if remember_previous && result.previous.is_none() {
                         let mut with_previous = (*result).clone();
                         with_previous.id = next_id();
@@ -182,7 +223,7 @@ impl Processor {
                     if remember_previous {
                         next.previous = Some(Arc::clone(active));
                     }
-                    self.apply_definition(&mut next, definition, base, override_protected)?;
+                    self.apply_definition(&mut next, definition, base, mode, depth)?;
                     result = Arc::new(next);
                 }
                 other => {
@@ -234,7 +275,8 @@ impl Processor {
         active: &mut ActiveContext,
         definition: &Map<String, Value>,
         base: Option<&Arc<str>>,
-        override_protected: bool,
+        mode: Mode,
+        depth: usize,
     ) -> Result<()> {
         for keyword in ["@import", "@direction", "@propagate", "@base"] {
             if definition.contains_key(keyword) {
@@ -264,7 +306,7 @@ impl Processor {
         if let Some(language) = definition.get("@language") {
             active.language = match language {
                 Value::Null => None,
-                Value::String(l) => Some(Arc::from(l.to_ascii_lowercase())),
+                Value::String(l) => Some(Arc::from(language_tag(l, "the context's @language")?)),
                 other => return invalid(format!("@language must be a string, not {other}")),
             };
         }
@@ -272,6 +314,13 @@ impl Processor {
             None => false,
             Some(Value::Bool(p)) => *p,
             Some(other) => return invalid(format!("@protected must be a boolean, not {other}")),
+        };
+        let scope = Definitions {
+            local: definition,
+            base,
+            protected_default,
+            mode,
+            depth,
         };
         let mut defined: HashMap<&str, bool> = HashMap::new();
         for term in definition.keys() {
@@ -281,33 +330,18 @@ impl Processor {
             ) {
                 continue;
             }
-            self.create_term(
-                active,
-                definition,
-                term,
-                &mut defined,
-                base,
-                protected_default,
-                override_protected,
-            )?;
+            self.create_term(active, scope, term, &mut defined)?;
         }
         Ok(())
     }
 
     /// Create Term Definition (§4.2.2).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "mirrors the specification's algorithm signature"
-    )]
     fn create_term<'a>(
         &self,
         active: &mut ActiveContext,
-        local: &'a Map<String, Value>,
+        scope: Definitions<'a>,
         term: &'a str,
         defined: &mut HashMap<&'a str, bool>,
-        base: Option<&Arc<str>>,
-        protected_default: bool,
-        override_protected: bool,
     ) -> Result<()> {
         match defined.get(term) {
             Some(true) => return Ok(()),
@@ -315,58 +349,49 @@ impl Processor {
             None => {}
         }
         defined.insert(term, false);
-        let value = &local[term];
-        if term == "@type" {
-            // Only `{"@container": "@set"}` (and @protected) is allowed for @type; it changes
-            // nothing for RDF.
-            defined.insert(term, true);
-            return Ok(());
-        }
-        if term.starts_with('@') {
-            return invalid(format!("a context may not redefine the keyword {term}"));
+        let value = &scope.local[term];
+        if term.is_empty() {
+            return invalid("a context may not define the empty term \"\"");
         }
         let previous = active.terms.remove(term);
-        let mut definition = match value {
-            Value::Null => TermDefinition {
-                iri: None,
-                prefix: false,
-                protected: protected_default,
-                type_mapping: None,
-                containers: Containers::default(),
-                context: None,
-                language: None,
-            },
-            Value::String(_) | Value::Object(_) => {
-                let object: Map<String, Value>;
-                let (map, simple) = match value {
-                    Value::String(s) => {
-                        object = Map::from_iter([("@id".to_string(), Value::String(s.clone()))]);
-                        (&object, true)
-                    }
-                    Value::Object(map) => (map, false),
-                    _ => unreachable!("matched above"),
-                };
-                self.term_from_map(
-                    active,
-                    local,
-                    term,
-                    map,
-                    simple,
-                    defined,
-                    base,
-                    protected_default,
-                    override_protected,
-                )?
-            }
-            other => {
-                return invalid(format!(
-                    "the definition of term {term:?} must be a string, object or null, not {other}"
-                ));
+        let mut definition = if term == "@type" {
+            type_definition(value, scope.protected_default)?
+        } else if term.starts_with('@') {
+            return invalid(format!("a context may not redefine the keyword {term}"));
+        } else {
+            match value {
+                Value::Null => TermDefinition {
+                    iri: None,
+                    prefix: false,
+                    protected: scope.protected_default,
+                    type_mapping: None,
+                    containers: Containers::default(),
+                    context: None,
+                    language: None,
+                },
+                Value::String(_) | Value::Object(_) => {
+                    let object: Map<String, Value>;
+                    let (map, simple) = match value {
+                        Value::String(s) => {
+                            object =
+                                Map::from_iter([("@id".to_string(), Value::String(s.clone()))]);
+                            (&object, true)
+                        }
+                        Value::Object(map) => (map, false),
+                        _ => unreachable!("matched above"),
+                    };
+                    self.term_from_map(active, scope, term, map, simple, defined)?
+                }
+                other => {
+                    return invalid(format!(
+                        "the definition of term {term:?} must be a string, object or null, not {other}"
+                    ));
+                }
             }
         };
         if let Some(previous) = previous
             && previous.protected
-            && !override_protected
+            && !scope.mode.override_protected
         {
             if !previous.same_definition(&definition) {
                 return invalid(format!("the protected term {term:?} may not be redefined"));
@@ -378,21 +403,14 @@ impl Processor {
         Ok(())
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "mirrors the specification's algorithm signature"
-    )]
     fn term_from_map<'a>(
         &self,
         active: &mut ActiveContext,
-        local: &'a Map<String, Value>,
+        scope: Definitions<'a>,
         term: &'a str,
         map: &Map<String, Value>,
         simple: bool,
         defined: &mut HashMap<&'a str, bool>,
-        base: Option<&Arc<str>>,
-        protected_default: bool,
-        override_protected: bool,
     ) -> Result<TermDefinition> {
         for key in map.keys() {
             match key.as_str() {
@@ -411,21 +429,14 @@ impl Processor {
             }
         }
         let protected = match map.get("@protected") {
-            None => protected_default,
+            None => scope.protected_default,
             Some(Value::Bool(p)) => *p,
             Some(other) => return invalid(format!("@protected must be a boolean, not {other}")),
         };
         let type_mapping = match map.get("@type") {
             None => None,
             Some(Value::String(t)) => {
-                let expanded = self.expand_iri_defining(
-                    active,
-                    local,
-                    t,
-                    defined,
-                    base,
-                    (protected_default, override_protected),
-                )?;
+                let expanded = self.expand_iri_defining(active, scope, t, defined)?;
                 Some(match expanded.as_deref() {
                     Some("@id") => TypeMapping::Id,
                     Some("@vocab") => TypeMapping::Vocab,
@@ -437,19 +448,17 @@ impl Processor {
             }
             Some(other) => return invalid(format!("invalid @type mapping {other} for {term:?}")),
         };
+        // A term that looks like an IRI or compact IRI (a ':' inside it, or a '/').
+        let iri_like = term.contains('/')
+            || term
+                .char_indices()
+                .any(|(i, c)| c == ':' && i > 0 && i + 1 < term.len());
         let mut prefix = false;
         let iri: Option<Arc<str>> = match map.get("@id") {
             Some(Value::Null) => None,
             Some(Value::String(id)) if id != term => {
                 let expanded = self
-                    .expand_iri_defining(
-                        active,
-                        local,
-                        id,
-                        defined,
-                        base,
-                        (protected_default, override_protected),
-                    )?
+                    .expand_iri_defining(active, scope, id, defined)?
                     .ok_or_else(|| {
                         JsonLdError::Invalid(format!("the @id of term {term:?} does not expand"))
                     })?;
@@ -464,6 +473,17 @@ impl Processor {
                 if expanded == "@context" {
                     return invalid("a term may not be an alias of @context");
                 }
+                if iri_like {
+                    // §4.2.2 step 14.2.4: a term that reads as an IRI must mean that IRI, or
+                    // the document would say one thing to a reader and another to RDF.
+                    defined.insert(term, true);
+                    let itself = self.expand_iri_defining(active, scope, term, defined)?;
+                    if itself.as_deref() != Some(expanded.as_str()) {
+                        return invalid(format!(
+                            "the term {term:?} looks like an IRI but is mapped to {expanded:?}"
+                        ));
+                    }
+                }
                 // A simple term whose IRI ends with a gen-delim can be used as a prefix.
                 if !term.contains(':') && !term.contains('/') && simple {
                     prefix = expanded.ends_with([':', '/', '?', '#', '[', ']', '@']);
@@ -474,19 +494,8 @@ impl Processor {
                 if let Some((prefix_part, suffix)) = term.split_once(':')
                     && !suffix.starts_with("//")
                 {
-                    if local.contains_key(prefix_part) {
-                        self.create_term(
-                            active,
-                            local,
-                            local
-                                .get_key_value(prefix_part)
-                                .map(|(k, _)| k.as_str())
-                                .unwrap_or(prefix_part),
-                            defined,
-                            base,
-                            protected_default,
-                            override_protected,
-                        )?;
+                    if let Some((key, _)) = scope.local.get_key_value(prefix_part) {
+                        self.create_term(active, scope, key, defined)?;
                     }
                     match active.terms.get(prefix_part).and_then(|t| t.iri.clone()) {
                         Some(p) => Some(Arc::from(format!("{p}{suffix}"))),
@@ -509,8 +518,19 @@ impl Processor {
             }
             Some(other) => return invalid(format!("the @id of term {term:?} is {other}")),
         };
-        if let Some(Value::Bool(p)) = map.get("@prefix") {
-            prefix = *p;
+        match map.get("@prefix") {
+            None => {}
+            Some(_) if iri_like => {
+                return invalid(format!(
+                    "the term {term:?} looks like an IRI and so may not have @prefix"
+                ));
+            }
+            Some(Value::Bool(p)) => prefix = *p,
+            Some(other) => {
+                return invalid(format!(
+                    "@prefix must be true or false, not {other} (term {term:?})"
+                ));
+            }
         }
         let containers = match map.get("@container") {
             None => Containers::default(),
@@ -536,15 +556,26 @@ impl Processor {
                 containers
             }
         };
-        let context = map.get("@context").map(|value| ScopedContext {
-            id: next_id(),
-            value: Arc::new(value.clone()),
-            base: base.cloned(),
-        });
+        let context = match map.get("@context") {
+            None => None,
+            Some(value) => {
+                if scope.mode.validate_scoped {
+                    self.validate_scoped(active, value, scope, term)?;
+                }
+                Some(ScopedContext {
+                    id: next_id(),
+                    value: Arc::new(value.clone()),
+                    base: scope.base.cloned(),
+                })
+            }
+        };
         let language = match map.get("@language") {
             None => None,
             Some(Value::Null) => Some(None),
-            Some(Value::String(l)) => Some(Some(Arc::from(l.to_ascii_lowercase()))),
+            Some(Value::String(l)) => Some(Some(Arc::from(language_tag(
+                l,
+                &format!("the @language of term {term:?}"),
+            )?))),
             Some(other) => return invalid(format!("invalid @language {other} for {term:?}")),
         };
         Ok(TermDefinition {
@@ -558,49 +589,98 @@ impl Processor {
         })
     }
 
+    /// §4.2.2 step 21: a scoped context must process without error against the context being
+    /// defined, whether or not the term is ever used.
+    fn validate_scoped(
+        &self,
+        active: &ActiveContext,
+        scoped: &Value,
+        scope: Definitions<'_>,
+        term: &str,
+    ) -> Result<()> {
+        let mut snapshot = active.clone();
+        // A half-built context: nothing computed from it may enter the transition cache.
+        snapshot.cacheable = false;
+        snapshot.id = next_id();
+        let mode = Mode {
+            override_protected: true,
+            propagate: true,
+            validate_scoped: false,
+        };
+        self.process(
+            &Arc::new(snapshot),
+            scoped,
+            scope.base,
+            scope.depth + 1,
+            mode,
+        )
+        .map(drop)
+        .map_err(|e| match e {
+            JsonLdError::Invalid(message) => {
+                JsonLdError::Invalid(format!("the scoped context of term {term:?}: {message}"))
+            }
+            other => other,
+        })
+    }
+
     /// IRI expansion while a context is being defined: terms of `local` not yet defined are
     /// defined first (§5.2.2 steps 4 and 6.2).
     fn expand_iri_defining<'a>(
         &self,
         active: &mut ActiveContext,
-        local: &'a Map<String, Value>,
+        scope: Definitions<'a>,
         value: &str,
         defined: &mut HashMap<&'a str, bool>,
-        base: Option<&Arc<str>>,
-        (protected_default, override_protected): (bool, bool),
     ) -> Result<Option<String>> {
         if is_keyword(value) {
             return Ok(Some(value.to_string()));
         }
-        if let Some((key, _)) = local.get_key_value(value)
+        if let Some((key, _)) = scope.local.get_key_value(value)
             && defined.get(value) != Some(&true)
         {
-            self.create_term(
-                active,
-                local,
-                key,
-                defined,
-                base,
-                protected_default,
-                override_protected,
-            )?;
+            self.create_term(active, scope, key, defined)?;
         }
         if let Some((prefix, _)) = value.split_once(':')
-            && let Some((key, _)) = local.get_key_value(prefix)
+            && let Some((key, _)) = scope.local.get_key_value(prefix)
             && defined.get(prefix) != Some(&true)
         {
-            self.create_term(
-                active,
-                local,
-                key,
-                defined,
-                base,
-                protected_default,
-                override_protected,
-            )?;
+            self.create_term(active, scope, key, defined)?;
         }
         expand_iri_in(active, value, true)
     }
+}
+
+/// The definition of `@type` itself (§4.2.2 step 4): only `"@container": "@set"` and
+/// `@protected`, which change nothing for RDF but may protect it.
+fn type_definition(value: &Value, protected_default: bool) -> Result<TermDefinition> {
+    let refused = || {
+        invalid(format!(
+            "@type may only be given \"@container\": \"@set\" and @protected, not {value}"
+        ))
+    };
+    let Value::Object(map) = value else {
+        return refused();
+    };
+    if map.is_empty() {
+        return refused();
+    }
+    let mut definition = TermDefinition {
+        iri: Some(Arc::from("@type")),
+        prefix: false,
+        protected: protected_default,
+        type_mapping: None,
+        containers: Containers::default(),
+        context: None,
+        language: None,
+    };
+    for (key, entry) in map {
+        match (key.as_str(), entry) {
+            ("@container", Value::String(c)) if c == "@set" => definition.containers.set = true,
+            ("@protected", Value::Bool(p)) => definition.protected = *p,
+            _ => return refused(),
+        }
+    }
+    Ok(definition)
 }
 
 pub(super) fn resolve_context_url(url: &str, base: Option<&Arc<str>>) -> Result<Arc<str>> {

@@ -1,8 +1,10 @@
 //! Expansion (JSON-LD 1.1 Processing Algorithms §5.1 and §5.3) into a typed form
 //! ([`Expanded`]), refusing in safe mode what a general-purpose processor would drop.
 
-use super::context::{ActiveContext, ContextKey, ScopedContext, TypeMapping, expand_iri_in};
-use super::{JsonLdError, MAX_NESTING, Processor, Result, invalid, is_absolute_iri, is_keyword};
+use super::context::{ActiveContext, ContextKey, Mode, ScopedContext, TypeMapping, expand_iri_in};
+use super::{
+    JsonLdError, MAX_NESTING, Processor, Result, invalid, is_absolute_iri, is_keyword, language_tag,
+};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -108,14 +110,13 @@ impl Expander<'_> {
             override_protected,
             propagate,
             |from| {
-                self.processor.process(
-                    from,
-                    &scoped.value,
-                    scoped.base.as_ref(),
-                    0,
+                let mode = Mode {
                     override_protected,
                     propagate,
-                )
+                    validate_scoped: true,
+                };
+                self.processor
+                    .process(from, &scoped.value, scoped.base.as_ref(), 0, mode)
             },
         )
     }
@@ -202,7 +203,7 @@ impl Expander<'_> {
         if let Some(embedded) = map.get("@context") {
             active = self
                 .processor
-                .process(&active, embedded, None, 0, false, true)?;
+                .process(&active, embedded, None, 0, Mode::DOCUMENT)?;
         }
         let type_scoped = Arc::clone(&active);
         // Step 11: contexts scoped to this node's types, in lexicographic order.
@@ -235,6 +236,10 @@ impl Expander<'_> {
         let mut value_language: Option<String> = None;
         let mut list: Option<Vec<Expanded>> = None;
         let mut set: Option<Vec<Expanded>> = None;
+        // What each key of the object means, in order. Two keys meaning one keyword are an
+        // error: JSON-LD keeps the later `@id` (a reader of the JSON may see the earlier) and
+        // merges `@type`s.
+        let mut meanings: Vec<(String, &str)> = Vec::with_capacity(map.len());
         for (key, item) in map {
             if key == "@context" {
                 continue;
@@ -252,6 +257,19 @@ impl Expander<'_> {
                     "the property {key:?} is not defined by the credential's @context, so a signature would not cover it"
                 ));
             }
+            if is_keyword(&expanded_key)
+                && let Some((_, first)) = meanings.iter().find(|(m, _)| *m == expanded_key)
+            {
+                let fate = if expanded_key == "@type" {
+                    "merge them"
+                } else {
+                    "keep only one of them"
+                };
+                return invalid(format!(
+                    "both {first:?} and {key:?} mean {expanded_key} in one object, and JSON-LD would {fate}"
+                ));
+            }
+            meanings.push((expanded_key.clone(), key));
             if is_keyword(&expanded_key) {
                 match expanded_key.as_str() {
                     "@id" => {
@@ -286,7 +304,9 @@ impl Expander<'_> {
                     }
                     "@value" => value = Some(item),
                     "@language" => match item {
-                        Value::String(l) => value_language = Some(l.to_ascii_lowercase()),
+                        Value::String(l) => {
+                            value_language = Some(language_tag(l, "the @language")?)
+                        }
                         other => {
                             return invalid(format!("@language must be a string, not {other}"));
                         }
@@ -343,16 +363,30 @@ impl Expander<'_> {
             }
         }
 
+        // Keys beside the one that makes a value, list or set object: JSON-LD drops them.
+        let extra = |allowed: &[&str]| {
+            meanings
+                .iter()
+                .find(|(meaning, _)| !allowed.contains(&meaning.as_str()))
+                .map(|(_, key)| *key)
+        };
         if let Some(v) = value {
-            if !node.properties.is_empty() || node.graph.is_some() || node.id.is_some() {
-                return invalid("a value object may not have other properties");
+            if let Some(key) = extra(&["@value", "@type", "@language"]) {
+                return invalid(format!(
+                    "a value object may only have @value, @type and @language, so {key:?} would be dropped"
+                ));
             }
             if node.types.len() > 1 {
                 return invalid("a value object has one @type");
             }
+            if value_type.is_some() && value_language.is_some() {
+                return invalid("a value object may not have both @type and @language");
+            }
             let literal = match v {
-                Value::Null => return Ok(None),
                 _ if value_type.as_deref() == Some("@json") => Literal::Json(v.clone()),
+                Value::Null => {
+                    return invalid("a value object whose @value is null would be dropped");
+                }
                 Value::String(s) => Literal::String {
                     value: s.clone(),
                     datatype: value_type,
@@ -371,9 +405,19 @@ impl Expander<'_> {
             return Ok(Some(Expanded::Value(literal)));
         }
         if let Some(items) = list {
+            if let Some(key) = extra(&["@list"]) {
+                return invalid(format!(
+                    "a list object may only have @list, so {key:?} would be dropped"
+                ));
+            }
             return Ok(Some(Expanded::List(items)));
         }
         if let Some(items) = set {
+            if let Some(key) = extra(&["@set"]) {
+                return invalid(format!(
+                    "a set object may only have @set, so {key:?} would be dropped"
+                ));
+            }
             return Ok(Some(Expanded::Array(items)));
         }
         if value_language.is_some() {

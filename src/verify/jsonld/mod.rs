@@ -126,6 +126,18 @@ fn is_keyword(value: &str) -> bool {
     )
 }
 
+/// A language tag, checked for BCP 47 well-formedness (RFC 5646 §2.1) and lower-cased as
+/// jsonld.js writes it. JSON-LD itself only warns about a malformed tag and keeps it; in
+/// an N-Quads line a tag with a space or newline could carry a statement of its own.
+fn language_tag(tag: &str, place: &str) -> Result<String> {
+    match oxilangtag::LanguageTag::parse(tag) {
+        Ok(_) => Ok(tag.to_ascii_lowercase()),
+        Err(e) => invalid(format!(
+            "{place} {tag:?} is not a well-formed BCP 47 language tag ({e})"
+        )),
+    }
+}
+
 /// An absolute IRI: a scheme (RFC 3986 §3.1) followed by ':'.
 fn is_absolute_iri(value: &str) -> bool {
     let Some((scheme, _)) = value.split_once(':') else {
@@ -269,6 +281,151 @@ mod tests {
             quads
                 .iter()
                 .any(|q| q.object == RdfTerm::Iri(format!("{RDF}nil")))
+        );
+    }
+
+    /// A processor holding one context with `id`/`type` aliases, as credential contexts do.
+    fn aliased() -> Processor {
+        processor(&[(
+            "https://c/",
+            json!({"@context": {
+                "id": "@id", "type": "@type",
+                "name": "https://v/name",
+                "subject": {"@id": "https://v/subject"},
+                "items": {"@id": "https://v/items", "@container": "@list"},
+                "data": {"@id": "https://v/data", "@type": "@json"},
+                "T": "https://v/T", "U": "https://v/U"
+            }}),
+        )])
+    }
+
+    fn refusal(document: Value) -> String {
+        aliased()
+            .to_quads(&document)
+            .expect_err("safe mode refuses it")
+            .to_string()
+    }
+
+    #[test]
+    fn two_aliases_of_id_in_one_object_are_refused() {
+        // The swapped subject: a reader of the JSON sees Mallory, JSON-LD keeps the other.
+        let message = refusal(json!({"@context": "https://c/", "id": "https://x/1",
+            "subject": {"id": "did:example:mallory", "@id": "did:example:alice", "name": "A"}}));
+        assert!(
+            message.contains("\"id\"") && message.contains("\"@id\""),
+            "{message}"
+        );
+        assert!(message.contains("@id"), "{message}");
+    }
+
+    #[test]
+    fn two_aliases_of_type_in_one_object_are_refused() {
+        let message = refusal(json!({"@context": "https://c/", "@id": "https://x/1",
+            "type": "T", "@type": "U"}));
+        assert!(message.contains("@type"), "{message}");
+    }
+
+    #[test]
+    fn extra_members_of_list_set_and_value_objects_are_refused() {
+        for (document, expected) in [
+            (
+                json!({"@context": "https://c/", "@id": "https://x/1",
+                    "items": {"@list": ["a"], "@id": "https://x/2"}}),
+                "a list object may only have @list",
+            ),
+            (
+                json!({"@context": "https://c/", "@id": "https://x/1",
+                    "items": {"@list": ["a"], "type": "T"}}),
+                "a list object may only have @list",
+            ),
+            (
+                json!({"@context": "https://c/", "@id": "https://x/1",
+                    "name": {"@set": ["a"], "name": "hidden"}}),
+                "a set object may only have @set",
+            ),
+            (
+                json!({"@context": "https://c/", "@id": "https://x/1",
+                    "name": {"@value": "a", "@list": ["hidden"]}}),
+                "a value object may only have @value",
+            ),
+            (
+                json!({"@context": "https://c/", "@id": "https://x/1",
+                    "name": {"@value": "a", "@language": "en", "@type": "https://v/dt"}}),
+                "both @type and @language",
+            ),
+        ] {
+            let message = refusal(document.clone());
+            assert!(message.contains(expected), "{document}: {message}");
+        }
+    }
+
+    #[test]
+    fn language_tags_must_be_well_formed_bcp47() {
+        // A newline in a tag would end the N-Quads line and start a statement of its own.
+        let injected = "en .\n<https://x/1> <https://v/admin> \"true\"";
+        for document in [
+            json!({"@context": "https://c/", "@id": "https://x/1",
+                "name": {"@value": "a", "@language": injected}}),
+            json!({"@context": ["https://c/", {"@language": injected}], "@id": "https://x/1",
+                "name": "a"}),
+            json!({"@context": ["https://c/", {"n": {"@id": "https://v/n", "@language": "a b"}}],
+                "@id": "https://x/1", "n": "a"}),
+        ] {
+            let message = refusal(document.clone());
+            assert!(message.contains("BCP 47"), "{document}: {message}");
+        }
+        let quads = aliased()
+            .to_quads(&json!({"@context": "https://c/", "@id": "https://x/1",
+                "name": {"@value": "a", "@language": "en-GB"}}))
+            .expect("a good tag");
+        assert!(
+            matches!(&quads[0].object, RdfTerm::Literal { language: Some(l), .. } if l == "en-gb")
+        );
+    }
+
+    #[test]
+    fn json_literals_are_rfc8785_and_integers_beyond_2_53_are_refused() {
+        let document: Value = serde_json::from_str(
+            r#"{"@context": "https://c/", "@id": "https://x/1",
+                "data": {"b": [56.0, 1E30, 333333333.33333329, 0.000001], "a": "\u20ac"}}"#,
+        )
+        .expect("json");
+        let quads = aliased().to_quads(&document).expect("@json");
+        let RdfTerm::Literal { value, .. } = &quads[0].object else {
+            panic!("{quads:?}")
+        };
+        assert_eq!(
+            value,
+            r#"{"a":"€","b":[56,1e+30,333333333.3333333,0.000001]}"#
+        );
+        for text in [
+            r#"{"@context": "https://c/", "@id": "https://x/1", "data": [9007199254740993]}"#,
+            r#"{"@context": "https://c/", "@id": "https://x/1", "name": 9007199254740993}"#,
+        ] {
+            let document: Value = serde_json::from_str(text).expect("json");
+            let message = refusal(document);
+            assert!(message.contains("2^53"), "{message}");
+        }
+        // A @json null is a literal, not nothing.
+        let quads = aliased()
+            .to_quads(&json!({"@context": "https://c/", "@id": "https://x/1", "data": null}))
+            .expect("@json null");
+        assert!(
+            matches!(&quads[0].object, RdfTerm::Literal { value, .. } if value == "null"),
+            "{quads:?}"
+        );
+    }
+
+    #[test]
+    fn scoped_contexts_are_checked_when_defined() {
+        let p = processor(&[]);
+        let err = p
+            .to_quads(&json!({"@context": {"t": {"@id": "https://v/t",
+                "@context": {"inner": {"@context": {}}}}}, "@id": "https://x/1"}))
+            .expect_err("the scoped context defines a term with no IRI");
+        assert!(
+            err.to_string().contains("scoped context of term \"t\""),
+            "{err}"
         );
     }
 }

@@ -203,6 +203,7 @@ fn literal_term(literal: &Literal) -> Result<RdfTerm> {
         }
         Literal::Number { value, datatype } => {
             check_datatype(datatype)?;
+            exact_integer(value)?;
             let is_double_type = datatype.as_deref() == Some(&format!("{XSD}double"));
             // JSON has one number type: like jsonld.js (whose `42.0` is the number 42), a
             // number is an integer when it has no fractional part and is below 1e21.
@@ -239,7 +240,7 @@ fn literal_term(literal: &Literal) -> Result<RdfTerm> {
             }
         }
         Literal::Json(value) => RdfTerm::Literal {
-            value: canonical_json(value),
+            value: canonical_json(value)?,
             datatype: format!("{RDF}JSON"),
             language: None,
         },
@@ -263,26 +264,38 @@ pub(super) fn canonical_double(value: f64) -> String {
     format!("{mantissa}E{exponent}")
 }
 
-/// JSON canonicalization (RFC 8785) for `@json` literals: keys sorted, no whitespace.
-fn canonical_json(value: &Value) -> String {
+/// JSON canonicalization (RFC 8785, the `serde_json_canonicalizer` crate) for `@json`
+/// literals: keys sorted by UTF-16 code units, numbers as ECMAScript writes them.
+fn canonical_json(value: &Value) -> Result<String> {
+    check_json_numbers(value)?;
+    serde_json_canonicalizer::to_string(value)
+        .map_err(|e| JsonLdError::Invalid(format!("a @json value cannot be canonicalized: {e}")))
+}
+
+/// RFC 8785 writes every number as an IEEE double: an integer a double cannot hold would be
+/// signed as a different number than the one the document shows.
+fn check_json_numbers(value: &Value) -> Result<()> {
     match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            let entries: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
-                .collect();
-            format!("{{{}}}", entries.join(","))
-        }
-        Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(canonical_json)
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        scalar => scalar.to_string(),
+        Value::Number(n) => exact_integer(n),
+        Value::Array(items) => items.iter().try_for_each(check_json_numbers),
+        Value::Object(map) => map.values().try_for_each(check_json_numbers),
+        _ => Ok(()),
     }
+}
+
+/// Integers beyond ±2^53 are read by JSON-LD processors (and JavaScript) as the nearest
+/// double, so they would be signed as another number: refused.
+fn exact_integer(n: &serde_json::Number) -> Result<()> {
+    const EXACT: u64 = 1 << 53;
+    let beyond = match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => u > EXACT,
+        (None, Some(i)) => i.unsigned_abs() > EXACT,
+        _ => false,
+    };
+    if beyond {
+        return invalid(format!(
+            "the number {n} is beyond 2^53, so JSON-LD processors would read it as another number"
+        ));
+    }
+    Ok(())
 }
