@@ -12,6 +12,9 @@
 #   proof         embedded proofs: Data Integrity, JSON-LD, canonicalisation, key decoding
 #   basic_auth    the token endpoint's HTTP Basic client credentials
 #   fetch_url     the outbound fetch client's URL and address rules, did:web URLs
+#   jsonld_differential  generated credential-shaped JSON-LD through our processor and
+#                 jsonld.js (node; `npm ci` in scripts/bench/js-verifier): same canonical
+#                 N-Quads whenever both give quads
 #
 # Environment:
 #   FUZZ_SECONDS      seconds per target (default 60)
@@ -37,7 +40,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
-ALL_TARGETS=(package lenient_json jws proof basic_auth fetch_url)
+ALL_TARGETS=(package lenient_json jws proof basic_auth fetch_url jsonld_differential)
 if [[ $# -gt 0 ]]; then
   TARGETS=("$@")
 else
@@ -51,6 +54,10 @@ FUZZ_MAX_FILES="${FUZZ_MAX_FILES:-400}"
 FUZZ_MAX_FILE_KB="${FUZZ_MAX_FILE_KB:-64}"
 FUZZ_SANITIZER="${FUZZ_SANITIZER:-none}"
 export RUSTC_BOOTSTRAP=1
+
+if [[ " ${TARGETS[*]} " == *" jsonld_differential "* && ! -d scripts/bench/js-verifier/node_modules ]]; then
+  (cd scripts/bench/js-verifier && npm ci --no-audit --no-fund)
+fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz (cargo install cargo-fuzz --locked)"
@@ -106,6 +113,13 @@ seed() {
                "https://[::ffff:10.0.0.1]/" "https://0x7f.1/" "https://169.254.169.254/latest/meta-data" \
                "https://[64:ff9b::a00:1]/" "example.com%3A8443:user:alice" "issuer.example:users:a%2Fb"; do
         printf '%s' "$u" >"$dir/seed-$((i++))"
+      done
+      ;;
+    jsonld_differential)
+      # The input only steers the document generator: any bytes will do to start.
+      for n in 16 64 256 1024; do
+        head -c "$n" /dev/zero | tr '\0' '\125' >"$dir/seed-$((i++))"
+        seq 1 "$n" | head -c "$n" >"$dir/seed-$((i++))"
       done
       ;;
     *) echo "unknown target $target" >&2; return 1 ;;

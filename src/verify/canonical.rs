@@ -5,7 +5,7 @@
 //! Expansion to quads is ours (`jsonld`); canonicalization is the `rdf-canon` crate's, with
 //! a cap on its n-degree hashing so a crafted "poison" graph cannot occupy a core.
 
-use super::jsonld::{JsonLdError, Processor, Quad, Term2};
+use super::jsonld::{JsonLdError, Processor, Quad, RdfTerm};
 use oxrdf::{BlankNode, GraphName, Literal, NamedNode, Subject, Term};
 use rdf_canon::{CanonicalizationOptions, canonicalize_quads_with};
 use serde_json::Value;
@@ -45,15 +45,15 @@ pub fn hash(canonical: &str) -> [u8; 32] {
 
 fn to_oxrdf(quad: &Quad) -> oxrdf::Quad {
     let subject: Subject = match &quad.subject {
-        Term2::Iri(iri) => NamedNode::new_unchecked(iri.clone()).into(),
-        Term2::Blank(name) => BlankNode::new_unchecked(name.clone()).into(),
+        RdfTerm::Iri(iri) => NamedNode::new_unchecked(iri.clone()).into(),
+        RdfTerm::Blank(name) => BlankNode::new_unchecked(name.clone()).into(),
         // The expander never makes a literal subject.
-        Term2::Literal { value, .. } => NamedNode::new_unchecked(value.clone()).into(),
+        RdfTerm::Literal { value, .. } => NamedNode::new_unchecked(value.clone()).into(),
     };
     let object: Term = match &quad.object {
-        Term2::Iri(iri) => NamedNode::new_unchecked(iri.clone()).into(),
-        Term2::Blank(name) => BlankNode::new_unchecked(name.clone()).into(),
-        Term2::Literal {
+        RdfTerm::Iri(iri) => NamedNode::new_unchecked(iri.clone()).into(),
+        RdfTerm::Blank(name) => BlankNode::new_unchecked(name.clone()).into(),
+        RdfTerm::Literal {
             value,
             datatype,
             language,
@@ -71,8 +71,8 @@ fn to_oxrdf(quad: &Quad) -> oxrdf::Quad {
     };
     let graph = match &quad.graph {
         None => GraphName::DefaultGraph,
-        Some(Term2::Blank(name)) => BlankNode::new_unchecked(name.clone()).into(),
-        Some(Term2::Iri(iri)) | Some(Term2::Literal { value: iri, .. }) => {
+        Some(RdfTerm::Blank(name)) => BlankNode::new_unchecked(name.clone()).into(),
+        Some(RdfTerm::Iri(iri)) | Some(RdfTerm::Literal { value: iri, .. }) => {
             NamedNode::new_unchecked(iri.clone()).into()
         }
     };

@@ -1,0 +1,301 @@
+//! Deserialize JSON-LD to RDF (JSON-LD 1.1 Processing Algorithms §7): expanded nodes,
+//! values and lists become quads; literals get their canonical lexical forms.
+
+use super::expand::{Expanded, Literal, Node};
+use super::{JsonLdError, RDF, Result, XSD, invalid, is_absolute_iri};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// An RDF term.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RdfTerm {
+    Iri(String),
+    Blank(String),
+    Literal {
+        value: String,
+        datatype: String,
+        language: Option<String>,
+    },
+}
+
+/// An RDF quad; `graph` is `None` for the default graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Quad {
+    pub subject: RdfTerm,
+    pub predicate: String,
+    pub object: RdfTerm,
+    pub graph: Option<RdfTerm>,
+}
+
+#[derive(Default)]
+pub(super) struct QuadWriter {
+    quads: Vec<Quad>,
+    blank_count: usize,
+    blank_names: HashMap<String, String>,
+}
+
+impl QuadWriter {
+    pub(super) fn finish(mut self) -> Vec<Quad> {
+        // An RDF dataset is a set: the same statement made twice counts once.
+        self.quads.sort_unstable();
+        self.quads.dedup();
+        self.quads
+    }
+
+    fn fresh_blank(&mut self) -> RdfTerm {
+        let name = format!("b{}", self.blank_count);
+        self.blank_count += 1;
+        RdfTerm::Blank(name)
+    }
+
+    fn node_term(&mut self, id: Option<&str>) -> Result<RdfTerm> {
+        match id {
+            None => Ok(self.fresh_blank()),
+            Some(id) if id.starts_with("_:") => {
+                if let Some(name) = self.blank_names.get(id) {
+                    return Ok(RdfTerm::Blank(name.clone()));
+                }
+                let RdfTerm::Blank(name) = self.fresh_blank() else {
+                    unreachable!("fresh_blank makes blank nodes")
+                };
+                self.blank_names.insert(id.to_string(), name.clone());
+                Ok(RdfTerm::Blank(name))
+            }
+            Some(id) if is_absolute_iri(id) => Ok(RdfTerm::Iri(id.to_string())),
+            Some(id) => invalid(format!(
+                "the id {id:?} is not an absolute IRI, so it would be dropped from the signed data"
+            )),
+        }
+    }
+
+    pub(super) fn top_level(&mut self, item: &Expanded, graph: Option<&RdfTerm>) -> Result<()> {
+        match item {
+            Expanded::Node(node) => {
+                self.node(node, graph)?;
+                Ok(())
+            }
+            Expanded::Array(items) => {
+                for item in items {
+                    self.top_level(item, graph)?;
+                }
+                Ok(())
+            }
+            _ => invalid("a free-floating value or list would be dropped from the signed data"),
+        }
+    }
+
+    /// Emits a node's statements into `graph`; returns the node's term.
+    fn node(&mut self, node: &Node, graph: Option<&RdfTerm>) -> Result<RdfTerm> {
+        let subject = self.node_term(node.id.as_deref())?;
+        for t in &node.types {
+            let object = if t.starts_with("_:") {
+                self.node_term(Some(t))?
+            } else if is_absolute_iri(t) {
+                RdfTerm::Iri(t.clone())
+            } else {
+                return invalid(format!(
+                    "the type {t:?} is not defined by the credential's @context"
+                ));
+            };
+            self.push(&subject, &format!("{RDF}type"), object, graph);
+        }
+        for (predicate, values) in &node.properties {
+            if predicate.starts_with("_:") {
+                return Err(JsonLdError::Unsupported(format!(
+                    "the blank-node property {predicate}"
+                )));
+            }
+            for value in values {
+                let object = self.object(value, graph)?;
+                self.push(&subject, predicate, object, graph);
+            }
+        }
+        if let Some(items) = &node.graph {
+            // The node names a graph holding `items` (VCDM `proof` and
+            // `verifiableCredential` are @graph containers).
+            for item in items {
+                self.top_level(item, Some(&subject))?;
+            }
+        }
+        Ok(subject)
+    }
+
+    fn object(&mut self, value: &Expanded, graph: Option<&RdfTerm>) -> Result<RdfTerm> {
+        match value {
+            Expanded::Node(node) => self.node(node, graph),
+            Expanded::Value(literal) => literal_term(literal),
+            Expanded::List(items) => self.list(items, graph),
+            Expanded::Array(_) => invalid("nested arrays are not allowed here"),
+        }
+    }
+
+    /// RDF collection (§7.3): rdf:first/rdf:rest chains ending in rdf:nil.
+    fn list(&mut self, items: &[Expanded], graph: Option<&RdfTerm>) -> Result<RdfTerm> {
+        if items.is_empty() {
+            return Ok(RdfTerm::Iri(format!("{RDF}nil")));
+        }
+        let heads: Vec<RdfTerm> = (0..items.len()).map(|_| self.fresh_blank()).collect();
+        for (i, item) in items.iter().enumerate() {
+            let object = self.object(item, graph)?;
+            self.push(&heads[i], &format!("{RDF}first"), object, graph);
+            let rest = heads
+                .get(i + 1)
+                .cloned()
+                .unwrap_or_else(|| RdfTerm::Iri(format!("{RDF}nil")));
+            self.push(&heads[i], &format!("{RDF}rest"), rest, graph);
+        }
+        Ok(heads[0].clone())
+    }
+
+    fn push(
+        &mut self,
+        subject: &RdfTerm,
+        predicate: &str,
+        object: RdfTerm,
+        graph: Option<&RdfTerm>,
+    ) {
+        self.quads.push(Quad {
+            subject: subject.clone(),
+            predicate: predicate.to_string(),
+            object,
+            graph: graph.cloned(),
+        });
+    }
+}
+
+/// Object to RDF conversion for literals (§7.6).
+fn literal_term(literal: &Literal) -> Result<RdfTerm> {
+    let check_datatype = |dt: &Option<String>| -> Result<()> {
+        match dt {
+            Some(dt) if !is_absolute_iri(dt) => invalid(format!(
+                "the datatype {dt:?} is not defined by the credential's @context"
+            )),
+            _ => Ok(()),
+        }
+    };
+    Ok(match literal {
+        Literal::String {
+            value,
+            datatype,
+            language,
+        } => {
+            check_datatype(datatype)?;
+            match (datatype, language) {
+                (None, Some(language)) => RdfTerm::Literal {
+                    value: value.clone(),
+                    datatype: format!("{RDF}langString"),
+                    language: Some(language.clone()),
+                },
+                (datatype, _) => RdfTerm::Literal {
+                    value: value.clone(),
+                    datatype: datatype.clone().unwrap_or_else(|| format!("{XSD}string")),
+                    language: None,
+                },
+            }
+        }
+        Literal::Bool { value, datatype } => {
+            check_datatype(datatype)?;
+            RdfTerm::Literal {
+                value: value.to_string(),
+                datatype: datatype.clone().unwrap_or_else(|| format!("{XSD}boolean")),
+                language: None,
+            }
+        }
+        Literal::Number { value, datatype } => {
+            check_datatype(datatype)?;
+            exact_integer(value)?;
+            let is_double_type = datatype.as_deref() == Some(&format!("{XSD}double"));
+            // JSON has one number type: like jsonld.js (whose `42.0` is the number 42), a
+            // number is an integer when it has no fractional part and is below 1e21.
+            let integral_float = value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e21)
+                .map(|f| {
+                    if f == 0.0 {
+                        "0".to_string()
+                    } else {
+                        format!("{f:.0}")
+                    }
+                });
+            let integer = if value.is_i64() || value.is_u64() {
+                Some(value.to_string())
+            } else {
+                integral_float
+            };
+            if let Some(integer) = integer.filter(|_| !is_double_type) {
+                RdfTerm::Literal {
+                    value: integer,
+                    datatype: datatype.clone().unwrap_or_else(|| format!("{XSD}integer")),
+                    language: None,
+                }
+            } else {
+                let Some(float) = value.as_f64() else {
+                    return invalid(format!("the number {value} is out of range"));
+                };
+                RdfTerm::Literal {
+                    value: canonical_double(float),
+                    datatype: datatype.clone().unwrap_or_else(|| format!("{XSD}double")),
+                    language: None,
+                }
+            }
+        }
+        Literal::Json(value) => RdfTerm::Literal {
+            value: canonical_json(value)?,
+            datatype: format!("{RDF}JSON"),
+            language: None,
+        },
+    })
+}
+
+/// The canonical lexical form of an xsd:double as jsonld.js writes it: `1.5E0`, `1.0E2`.
+pub(super) fn canonical_double(value: f64) -> String {
+    let formatted = format!("{value:.15e}");
+    let Some((mantissa, exponent)) = formatted.split_once('e') else {
+        return formatted;
+    };
+    let mantissa = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            let trimmed = fraction.trim_end_matches('0');
+            format!("{whole}.{}", if trimmed.is_empty() { "0" } else { trimmed })
+        }
+        None => mantissa.to_string(),
+    };
+    let exponent = exponent.trim_start_matches('+');
+    format!("{mantissa}E{exponent}")
+}
+
+/// JSON canonicalization (RFC 8785, the `serde_json_canonicalizer` crate) for `@json`
+/// literals: keys sorted by UTF-16 code units, numbers as ECMAScript writes them.
+fn canonical_json(value: &Value) -> Result<String> {
+    check_json_numbers(value)?;
+    serde_json_canonicalizer::to_string(value)
+        .map_err(|e| JsonLdError::Invalid(format!("a @json value cannot be canonicalized: {e}")))
+}
+
+/// RFC 8785 writes every number as an IEEE double: an integer a double cannot hold would be
+/// signed as a different number than the one the document shows.
+fn check_json_numbers(value: &Value) -> Result<()> {
+    match value {
+        Value::Number(n) => exact_integer(n),
+        Value::Array(items) => items.iter().try_for_each(check_json_numbers),
+        Value::Object(map) => map.values().try_for_each(check_json_numbers),
+        _ => Ok(()),
+    }
+}
+
+/// Integers beyond ±2^53 are read by JSON-LD processors (and JavaScript) as the nearest
+/// double, so they would be signed as another number: refused.
+fn exact_integer(n: &serde_json::Number) -> Result<()> {
+    const EXACT: u64 = 1 << 53;
+    let beyond = match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => u > EXACT,
+        (None, Some(i)) => i.unsigned_abs() > EXACT,
+        _ => false,
+    };
+    if beyond {
+        return invalid(format!(
+            "the number {n} is beyond 2^53, so JSON-LD processors would read it as another number"
+        ));
+    }
+    Ok(())
+}
