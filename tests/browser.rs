@@ -224,11 +224,22 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
             "{course} under Relevant Coursework"
         );
     }
+    // The guide's carrier has an illustrative proof: its skills are verified by the partner.
     let pills = browser
-        .find_all(Locator::Css("details.pill.verified"))
+        .find_all(Locator::Css("details.pill.attested"))
         .await
         .expect("pills");
-    assert_eq!(pills.len(), 4, "four verified skills");
+    assert_eq!(pills.len(), 4, "four skills verified by the partner");
+    for pill in &pills {
+        let summary = pill
+            .find(Locator::Css("summary"))
+            .await
+            .expect("summary")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(summary, "verified by the partner");
+    }
     screenshot(&browser, "resume").await;
 
     // Who verified a skill, and that it cannot be edited: no control, and the page says so.
