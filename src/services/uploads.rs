@@ -83,10 +83,21 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 /// Reads, validates and stores a package.
 pub async fn accept(app: &App, auth: &Authenticated, body: Body) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
-    let mut package =
-        package::read_body(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
-    verification::verify_package(app, &mut package, rules.strict).await?;
+    let strict = rules.strict;
+    let package = read(app, body, rules).await?;
+    let package = verification::verify_package(app, package, strict).await?;
     store(app, auth, package).await
+}
+
+/// Reads the package on the blocking pool: reading is linear in the body and stops at the
+/// first limit crossed, but a 5 MiB body still takes a while, and an async worker held that
+/// long holds up every request queued behind it.
+async fn read(app: &App, body: Body, rules: PartnerRules) -> Result<Package, UploadError> {
+    let limits = app.config.limits;
+    tokio::task::spawn_blocking(move || package::read_body(body, &rules, limits))
+        .await
+        .map_err(|e| StoreError::Other(format!("reading the package stopped: {e}")))?
+        .map_err(UploadError::Invalid)
 }
 
 /// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
@@ -97,8 +108,8 @@ pub async fn replace(
     body: Body,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
-    let mut package =
-        package::read_body(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    let strict = rules.strict;
+    let package = read(app, body, rules).await?;
     let top: Vec<_> = package
         .records
         .iter()
@@ -130,7 +141,7 @@ pub async fn replace(
     if exists.is_none() {
         return Ok(None);
     }
-    verification::verify_package(app, &mut package, rules.strict).await?;
+    let package = verification::verify_package(app, package, strict).await?;
     store(app, auth, package).await.map(Some)
 }
 

@@ -86,6 +86,17 @@ fn read_body(headers: &HeaderMap, body: Bytes) -> Result<Body, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string(), Vec::new()))
 }
 
+/// `read_body` on the blocking pool: parsing a body of up to `CC_MAX_BODY_BYTES` is linear
+/// but not instant, and an async worker busy parsing holds up every request behind it.
+async fn parse_off_the_workers(headers: HeaderMap, body: Bytes) -> Result<Body, ApiError> {
+    tokio::task::spawn_blocking(move || read_body(&headers, body))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "parsing an upload stopped");
+            ApiError::internal()
+        })?
+}
+
 /// Upload a package of credentials into the holding area.
 #[utoipa::path(
     post,
@@ -115,7 +126,7 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     within_upload_rates(&state, &partner.partner.id, &client)?;
-    let body = read_body(&headers, body)?;
+    let body = parse_off_the_workers(headers, body).await?;
     let receipt = uploads::accept(&state.app, &partner, body).await?;
     Ok(axum::Json(receipt).into_response())
 }
@@ -312,7 +323,7 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     within_upload_rates(&state, &partner.partner.id, &client)?;
-    let body = read_body(&headers, body)?;
+    let body = parse_off_the_workers(headers, body).await?;
     let receipt = uploads::replace(&state.app, &partner, &id, body)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("credential {id:?}")))?;

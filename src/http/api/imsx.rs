@@ -1,7 +1,7 @@
 //! Errors of the partner API as 1EdTech `Imsx_StatusInfo` bodies (API.md §7), with our
 //! `errors` array of JSON pointers. Internal failures are logged once, never sent.
 
-use crate::domain::package::Problem;
+use crate::domain::package::{MAX_LISTED_PROBLEMS, Problem};
 use crate::services::auth::AuthError;
 use crate::services::uploads::UploadError;
 use crate::store::StoreError;
@@ -189,6 +189,9 @@ impl From<UploadError> for ApiError {
                         format!("nothing was stored: {}", one.message)
                     }
                     [one] => format!("nothing was stored: {} (at {})", one.message, one.pointer),
+                    many if many.len() > MAX_LISTED_PROBLEMS => format!(
+                        "nothing was stored: more than {MAX_LISTED_PROBLEMS} problems; the first are listed in `errors` by JSON pointer, and the last entry counts the rest"
+                    ),
                     many => format!(
                         "nothing was stored: {} problems, listed in `errors` by JSON pointer",
                         many.len()
