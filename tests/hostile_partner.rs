@@ -261,3 +261,47 @@ async fn every_example_credential_needs_no_hashing_steps_from_its_package() {
     }
     assert!(compared > 50, "only {compared} examples read");
 }
+
+on_both_engines!(
+    sixteen_copies_of_one_new_package_all_succeed_and_store_it_once,
+    |app: TestApp| async move {
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let body = common::fixture("guide/three-courses.json");
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(16));
+        let copies: Vec<_> = (0..16)
+            .map(|_| {
+                let request = app
+                    .client
+                    .post(app.url("/api/v1/credentials"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+                let barrier = std::sync::Arc::clone(&barrier);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let response = request.send().await.expect("answer");
+                    let status = response.status().as_u16();
+                    (status, response.text().await.unwrap_or_default())
+                })
+            })
+            .collect();
+        for copy in copies {
+            let (status, body) = copy.await.expect("task");
+            assert_eq!(status, 200, "{body}");
+        }
+        let stored = app
+            .app
+            .store
+            .read(|conn| {
+                conn.query_one(
+                    "SELECT COUNT(*), COUNT(DISTINCT assertion_key) FROM credentials",
+                    &[],
+                )
+                .and_then(|row| Ok((row.int(0)?, row.int(1)?)))
+            })
+            .await
+            .expect("count");
+        assert_eq!(stored, (3, 3), "each credential stored once");
+    }
+);

@@ -11,8 +11,9 @@ use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
 use crate::secrets;
 use crate::store::holding::{self, NewPackage, SaveResult, Submitted};
-use crate::store::{StoreError, mapping, partners};
+use crate::store::{Conn, StoreError, mapping, partners};
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -156,45 +157,35 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     let slide = auth.needs_touch;
     let recipient_token_hash = package.recipient_token.as_deref().map(secrets::digest);
     let (email_key, student_key) = activation::recipient_keys(&partner_id, &package.recipient);
-    let (package, saved) = app
-        .store
-        .write(move |conn| {
-            let inbox_user = match &recipient_token_hash {
-                // A package for a recipient someone already claimed goes to their inbox
-                // (use case 2).
-                None => match package.recipient.id.as_deref() {
-                    Some(recipient) => crate::store::resume::linked_user(conn, &partner_id, recipient)?,
-                    None => None,
-                },
-                Some(hash) => match holding::recipient_token_user(conn, hash, &partner_id, now)? {
-                    Some(user) => Some(user),
-                    None => return Ok(Err(Problem {
-                        pointer: "/recipienttoken".into(),
-                        message: "unknown or expired recipient token: it must come from this partner's import link and is valid for one hour".into(),
-                    })),
-                },
-            };
-            let saved = holding::save_package(
-                conn,
-                &NewPackage {
-                    id: &package_id,
-                    partner_id: &partner_id,
-                    token_hash: &token_hash,
-                    package: &package,
-                    recipient_json: &recipient_json,
-                    inbox_user_id: inbox_user.as_deref(),
-                    find_keys: (email_key.as_deref(), student_key.as_deref()),
-                    now,
-                    expires_at,
-                },
-            )?;
-            if slide {
-                partners::touch_token(conn, &access_token_hash, now)?;
+    let job = Arc::new(SaveJob {
+        package,
+        package_id,
+        partner_id,
+        token_hash,
+        recipient_json,
+        recipient_token_hash,
+        email_key,
+        student_key,
+        access_token_hash,
+        slide,
+        now,
+        expires_at,
+    });
+    // Copies of one new package sent at once (a partner retrying at once) race to insert the
+    // same assertion; the loser's transaction breaks a unique rule and is rolled back whole.
+    // Run again, it finds its twin's rows and updates them (or leaves them unchanged).
+    let mut attempt = 1;
+    let saved = loop {
+        let this = Arc::clone(&job);
+        match app.store.write(move |conn| this.run(conn)).await {
+            Err(StoreError::Conflict(rule)) if attempt < SAVE_ATTEMPTS => {
+                tracing::debug!(%rule, attempt, "a simultaneous upload stored the same credentials first; saving again");
+                attempt += 1;
             }
-            Ok(Ok((package, saved)))
-        })
-        .await?
-        .map_err(|problem| UploadError::Invalid(vec![problem]))?;
+            outcome => break outcome?.map_err(|problem| UploadError::Invalid(vec![problem]))?,
+        }
+    };
+    let package = &job.package;
     if slide {
         super::auth::touched(app, auth, now);
     }
@@ -203,9 +194,68 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         auth,
         identifier_token,
         expires_at,
-        &package,
+        package,
         &saved,
     ))
+}
+
+/// How many times an upload's transaction is tried when a simultaneous upload breaks a
+/// unique rule first (each retry finds the other's rows, so two suffice; the rest is margin).
+const SAVE_ATTEMPTS: u32 = 4;
+
+/// One upload's write transaction, runnable again after a conflict.
+struct SaveJob {
+    package: Package,
+    package_id: String,
+    partner_id: String,
+    token_hash: String,
+    recipient_json: String,
+    recipient_token_hash: Option<String>,
+    email_key: Option<String>,
+    student_key: Option<String>,
+    access_token_hash: String,
+    slide: bool,
+    now: i64,
+    expires_at: i64,
+}
+
+impl SaveJob {
+    fn run(&self, conn: &mut dyn Conn) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
+        let (partner_id, now) = (&self.partner_id, self.now);
+        let inbox_user = match &self.recipient_token_hash {
+            // A package for a recipient someone already claimed goes to their inbox
+            // (use case 2).
+            None => match self.package.recipient.id.as_deref() {
+                Some(recipient) => crate::store::resume::linked_user(conn, partner_id, recipient)?,
+                None => None,
+            },
+            Some(hash) => match holding::recipient_token_user(conn, hash, partner_id, now)? {
+                Some(user) => Some(user),
+                None => return Ok(Err(Problem {
+                    pointer: "/recipienttoken".into(),
+                    message: "unknown or expired recipient token: it must come from this partner's import link and is valid for one hour".into(),
+                })),
+            },
+        };
+        let saved = holding::save_package(
+            conn,
+            &NewPackage {
+                id: &self.package_id,
+                partner_id,
+                token_hash: &self.token_hash,
+                package: &self.package,
+                recipient_json: &self.recipient_json,
+                inbox_user_id: inbox_user.as_deref(),
+                find_keys: (self.email_key.as_deref(), self.student_key.as_deref()),
+                now,
+                expires_at: self.expires_at,
+            },
+        )?;
+        if self.slide {
+            partners::touch_token(conn, &self.access_token_hash, now)?;
+        }
+        Ok(Ok(saved))
+    }
 }
 
 fn receipt(

@@ -149,6 +149,16 @@ impl From<StoreError> for ApiError {
                 )
                 .with_header(header::RETRY_AFTER, "5".into())
             }
+            // A unique rule broken by a simultaneous request (one the service did not
+            // already retry): the partner's retry is safe and will succeed.
+            StoreError::Conflict(rule) => {
+                tracing::warn!(%rule, "store conflict answered as 503");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "a simultaneous request changed the same data; retry in a second",
+                )
+                .with_header(header::RETRY_AFTER, "1".into())
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()
