@@ -305,3 +305,72 @@ on_both_engines!(
         assert_eq!(stored, (3, 3), "each credential stored once");
     }
 );
+
+/// Access tokens the database holds for the partner `slug`.
+async fn tokens_of(app: &TestApp, slug: &'static str) -> i64 {
+    app.app
+        .store
+        .read(move |conn| {
+            conn.query_one(
+                "SELECT COUNT(*) FROM access_tokens WHERE partner_id IN (SELECT id FROM partners WHERE slug = $1)",
+                &[slug.into()],
+            )
+            .and_then(|row| row.int(0))
+        })
+        .await
+        .expect("count")
+}
+
+/// How long another instance may go on accepting a revoked token: its token cache's life.
+const TOKEN_CACHE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+enum Revocation {
+    Disable,
+    RotateSecret,
+}
+
+/// Revokes the partner's tokens on one instance: its token stops working there at once, its
+/// rows are gone, and a second instance that had the token cached refuses it within the
+/// cache time.
+async fn revocation_takes_effect(app: TestApp, revocation: Revocation) {
+    let other = app.second_instance().await;
+    let partner = app.partner("uni").await;
+    let token = app.token(&partner, None).await;
+    let body = common::fixture("guide/three-courses.json");
+    // Both instances now hold the token's grant in their caches.
+    assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
+    assert_eq!(other.upload(&token, body.clone()).await.status(), 200);
+    match revocation {
+        Revocation::Disable => credentialconnect::services::partners::disable(&app.app, "uni")
+            .await
+            .expect("disable"),
+        Revocation::RotateSecret => {
+            credentialconnect::services::partners::rotate_secret(&app.app, "uni")
+                .await
+                .expect("rotate");
+        }
+    }
+    let (status, _) = common::imsx_error(app.upload(&token, body.clone()).await).await;
+    assert_eq!(status, 401, "refused at once where it was revoked");
+    assert_eq!(
+        tokens_of(&app, "uni").await,
+        0,
+        "the partner's tokens are deleted"
+    );
+    tokio::time::sleep(TOKEN_CACHE_TIME).await;
+    let (status, _) = common::imsx_error(other.upload(&token, body).await).await;
+    assert_eq!(
+        status, 401,
+        "refused by the other instance within the cache time"
+    );
+}
+
+on_both_engines!(
+    disabling_a_partner_ends_its_tokens_here_at_once_and_elsewhere_within_the_cache_time,
+    |app: TestApp| revocation_takes_effect(app, Revocation::Disable)
+);
+
+on_both_engines!(
+    rotating_a_secret_ends_its_tokens_here_at_once_and_elsewhere_within_the_cache_time,
+    |app: TestApp| revocation_takes_effect(app, Revocation::RotateSecret)
+);

@@ -63,14 +63,17 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
     let mapping = match app.caches.mapping.get(&auth.partner.id) {
         Some(rules) => rules,
         None => {
+            let read_at = app.caches.mapping.generation();
             let partner_id = auth.partner.id.clone();
             let rules = app
                 .store
                 .read(move |conn| mapping::rules_for(conn, &partner_id))
                 .await?;
-            app.caches
-                .mapping
-                .put(auth.partner.id.clone(), rules.clone());
+            app.caches.mapping.put_unless_cleared_since(
+                read_at,
+                auth.partner.id.clone(),
+                rules.clone(),
+            );
             rules
         }
     };
