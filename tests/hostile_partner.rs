@@ -107,18 +107,39 @@ fn proof_carrying_package(first_id: usize, count: usize) -> Vec<u8> {
 }
 
 on_both_engines!(
-    healthz_answers_while_two_packages_are_being_verified,
+    one_partner_takes_turns_so_its_uploads_cannot_take_every_core,
     |app: TestApp| async move {
         let partner = app.partner("instx").await;
         let token = app.token(&partner, None).await;
-        // The most verification work two uploads can ask for: 500 proofs each.
-        let uploads: Vec<_> = [0, 500]
-            .into_iter()
-            .map(|first| {
-                let body = proof_carrying_package(first, 500);
-                send_raw(&app.base, upload_head(&token, body.len()), body)
-            })
-            .collect();
+        let heavy = proof_carrying_package(0, 500);
+        let first = send_raw(&app.base, upload_head(&token, heavy.len()), heavy);
+        while app.app.limiters.upload_client.count("127.0.0.1") < 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // While its first upload is verified, the same partner's next one waits for its turn
+        // (half a second at most) and is refused; another partner's is served.
+        let light = common::fixture("guide/three-courses.json");
+        let (status, body) = common::imsx_error(app.upload(&token, light.clone()).await).await;
+        assert_eq!(status, 429, "{body}");
+        let other = app.partner("insty").await;
+        let other_token = app.token(&other, None).await;
+        assert_eq!(app.upload(&other_token, light).await.status(), 200);
+        assert_eq!(first.join().expect("upload").0, 200);
+    }
+);
+
+on_both_engines!(
+    healthz_answers_while_two_packages_are_being_verified,
+    |app: TestApp| async move {
+        // Two partners (one partner's uploads take turns), each sending the most
+        // verification work one upload can ask for: 500 proofs.
+        let mut uploads = Vec::new();
+        for slug in ["instx", "insty"] {
+            let partner = app.partner(slug).await;
+            let token = app.token(&partner, None).await;
+            let body = proof_carrying_package(0, 500);
+            uploads.push(send_raw(&app.base, upload_head(&token, body.len()), body));
+        }
         // Once the server has begun on both (each is past its rate-limit count, which comes
         // after its body is read), ask for /healthz.
         while app.app.limiters.upload_client.count("127.0.0.1") < 2 {

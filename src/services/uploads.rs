@@ -3,6 +3,7 @@
 //! write transaction: all of it is stored, or none.
 
 use super::auth::Authenticated;
+use super::turns::Turn;
 use super::{App, millis, verification};
 use crate::clock;
 use crate::domain::activation;
@@ -85,11 +86,20 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 }
 
 /// Reads, validates and stores a package.
-pub async fn accept(app: &App, auth: &Authenticated, body: Body) -> Result<Receipt, UploadError> {
+///
+/// `turn` is the partner's turn at the CPU (`turns`): held while the package is read and
+/// verified, given back before the write.
+pub async fn accept(
+    app: &App,
+    auth: &Authenticated,
+    body: Body,
+    turn: Turn,
+) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
     let strict = rules.strict;
     let package = read(app, body, rules).await?;
     let package = verification::verify_package(app, package, strict).await?;
+    drop(turn);
     store(app, auth, package).await
 }
 
@@ -110,6 +120,7 @@ pub async fn replace(
     auth: &Authenticated,
     id: &str,
     body: Body,
+    turn: Turn,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
     let strict = rules.strict;
@@ -146,6 +157,7 @@ pub async fn replace(
         return Ok(None);
     }
     let package = verification::verify_package(app, package, strict).await?;
+    drop(turn);
     store(app, auth, package).await.map(Some)
 }
 
