@@ -5,6 +5,8 @@
 #   scripts/load/mixed.sh --postgres      # the same on PostgreSQL (fresh schema, dropped after)
 #   scripts/load/mixed.sh --soak          # SOAK_MINUTES at SOAK_RATE, memory and database sampled
 #   scripts/load/mixed.sh --overload      # OVERLOAD_FACTOR x RATE, then RATE: shedding, recovery
+#   scripts/load/mixed.sh --hostile       # the mix, plus a second partner sending the worst
+#                                         # bodies at its upload rate limit: the mix's p99s
 #
 # Builds the release binary, starts an SMTP sink and `credentialconnect serve` on free ports
 # (per-client rate limits off: one load generator is one client), creates a partner with the
@@ -40,6 +42,12 @@
 #   OVERLOAD_FACTOR  --overload multiple of RATE (default 5); OVERLOAD_SECONDS (default 60);
 #                    RECOVERY_SECONDS at RATE afterwards (default 60);
 #                    RECOVERY_MS: "normal latency" for the recovery probe (default 100)
+#   HOSTILE_PER_MINUTE  --hostile: the per-partner upload limit (CC_UPLOAD_RATE_PER_MINUTE,
+#                    default 6000, the service's default), at which the hostile partner sends
+#                    its bodies, in turn: a SkillSync carrier of 40,000 alignments, a 3 MB
+#                    package of a million empty items, and 150 credentials whose subjects are
+#                    "poison" blank-node graphs (scripts/load/hostile.py). Pass: every route of
+#                    the mix keeps its p99 under HOSTILE_P99_MS (default 100) with no errors.
 #   CONNECTIONS      connections per route (default: 8, or 256 in --overload)
 #   PEOPLE           people signed up with claimed credentials (default 5)
 #   LOAD_PG_URL      PostgreSQL for --postgres (default postgres://postgres@127.0.0.1:5432/test)
@@ -50,7 +58,7 @@
 #   curl, python3, and sqlite3 or psql for the database samples.
 set -euo pipefail
 
-usage() { sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,60p' "$0" | sed 's/^# \{0,1\}//'; }
 
 ENGINE=sqlite
 MODE=mixed
@@ -60,6 +68,7 @@ while [[ $# -gt 0 ]]; do
     --sqlite) ENGINE=sqlite ;;
     --soak) MODE=soak ;;
     --overload) MODE=overload ;;
+    --hostile) MODE=hostile ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -80,6 +89,8 @@ OVERLOAD_FACTOR="${OVERLOAD_FACTOR:-5}"
 OVERLOAD_SECONDS="${OVERLOAD_SECONDS:-60}"
 RECOVERY_SECONDS="${RECOVERY_SECONDS:-60}"
 RECOVERY_MS="${RECOVERY_MS:-100}"
+HOSTILE_PER_MINUTE="${HOSTILE_PER_MINUTE:-6000}"
+HOSTILE_P99_MS="${HOSTILE_P99_MS:-100}"
 PEOPLE="${PEOPLE:-5}"
 LOAD_PG_URL="${LOAD_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export RUST_LOG="${RUST_LOG:-info}"
@@ -192,10 +203,21 @@ CLIENT_ID="$(printf '%s' "$PARTNER_JSON" | sed -n 's/.*"client_id" *: *"\([^"]*\
 CLIENT_SECRET="$(printf '%s' "$PARTNER_JSON" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')"
 
 [[ "$MODE" == soak ]] && SERVER_ENV="$SOAK_SERVER_ENV ${SERVER_ENV:-}"
+UPLOAD_LIMIT=0
+if [[ "$MODE" == hostile ]]; then
+  # The hostile partner is limited as any partner is; the mix's partner stays under it.
+  UPLOAD_LIMIT="$HOSTILE_PER_MINUTE"
+  HOSTILE_JSON="$(CC_DATABASE_URL="$DB_URL" "$BIN" partner create --name "Hostile Partner" --slug hostile 2>"$WORK/partner.err")" || {
+    cat "$WORK/partner.err" >&2
+    exit 1
+  }
+  HOSTILE_ID="$(printf '%s' "$HOSTILE_JSON" | sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p')"
+  HOSTILE_SECRET="$(printf '%s' "$HOSTILE_JSON" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')"
+fi
 echo "== starting the server on $ENGINE_LABEL, $BASE (RUST_LOG=$RUST_LOG${SERVER_ENV:+, $SERVER_ENV})"
 # shellcheck disable=SC2086
 env CC_DATABASE_URL="$DB_URL" CC_BIND="127.0.0.1:$PORT" CC_TOKEN_RATE_PER_MINUTE=0 CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE=0 \
-  CC_UPLOAD_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 CC_VERIFY_NETWORK=0 CC_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
+  CC_UPLOAD_RATE_PER_MINUTE="$UPLOAD_LIMIT" CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 CC_VERIFY_NETWORK=0 CC_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
   ${SERVER_ENV:-} "$BIN" serve >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -257,6 +279,8 @@ start_route() {
     read_one) args=(-H "Authorization: Bearer $TOKEN" --urls-from-file "$P/read-one.urls") ;;
     read_list) args=(-H "Authorization: Bearer $TOKEN" --urls-from-file "$P/read-list.urls") ;;
     resume) args=(-H "Cookie: $COOKIE" "$BASE/resume") ;;
+    hostile) args=(-m POST -H "Authorization: Bearer $HOSTILE_TOKEN" -T application/json
+                   -Z "$P/hostile.jsonl" "$BASE/api/v1/credentials") ;;
     *) echo "unknown route $name in MIX" >&2; exit 2 ;;
   esac
   local wait=(-w)
@@ -365,6 +389,39 @@ soak)
   report soak "$SOAK_RATE" "$SOAK_MIX" || status=1
   python3 "$HERE/flat.py" "$SAMPLES" || status=1
   if [[ -n "${SOAK_CSV:-}" ]]; then cp "$SAMPLES" "$SOAK_CSV"; echo "samples copied to $SOAK_CSV"; fi
+  ;;
+hostile)
+  HOSTILE_TOKEN="$(curl -fsS -u "$HOSTILE_ID:$HOSTILE_SECRET" -d grant_type=client_credentials "$BASE/api/v1/token" \
+    | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+  python3 "$HERE/hostile.py" >"$P/hostile.jsonl"
+  hostile_rate=$(awk -v m="$HOSTILE_PER_MINUTE" 'BEGIN { printf "%g", m / 60 }')
+  echo
+  echo "== hostile: the mix at $RATE req/s for ${DURATION}s ($MIX), and a second partner sending the worst bodies at $hostile_rate req/s (its limit, $HOSTILE_PER_MINUTE a minute)"
+  conditions
+  rss_before=$(rss_kb)
+  start_mix "$RATE" "$DURATION" hostile "$MIX"
+  start_route hostile "$hostile_rate" "$DURATION" hostile
+  wait_mix
+  report hostile "$RATE" "$MIX" || status=1
+  python3 - "$WORK/oha-hostile-hostile.json" "$hostile_rate" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m = r["metrics"]["latency_ms"]
+statuses = " ".join("%s:%d" % kv for kv in sorted(r.get("statusCodeDistribution", {}).items()))
+for e, n in r.get("errorDistribution", {}).items():
+    statuses += " [%s: %d]" % (e, n)
+print("%-36s %8.1f %9.1f %9.2f %9.2f %9.1f %8s  %s" % ("hostile partner's worst bodies", float(sys.argv[2]), r["summary"]["requestsPerSec"], m["p50"], m["p99"], m["max"], "-", statuses))
+PY
+  python3 - "$WORK" "$MIX" "$HOSTILE_P99_MS" <<'PY' || status=1
+import json, os, sys
+work, mix, bound = sys.argv[1], sys.argv[2], float(sys.argv[3])
+worst = max((json.load(open(os.path.join(work, "oha-hostile-%s.json" % e.split("=")[0])))["metrics"]["latency_ms"]["p99"], e.split("=")[0])
+            for e in mix.split() if float(e.split("=")[1]) > 0)
+print("worst p99 of the mix beside the hostile partner: %.2f ms (%s); bound %g ms: %s" % (worst[0], worst[1], bound, "pass" if worst[0] < bound else "FAIL"))
+sys.exit(0 if worst[0] < bound else 1)
+PY
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server died" >&2; exit 1; }
+  echo "server RSS: $((rss_before / 1024)) MiB before, $(($(rss_kb) / 1024)) MiB after"
   ;;
 overload)
   high=$(awk -v r="$RATE" -v f="$OVERLOAD_FACTOR" 'BEGIN { printf "%g", r * f }')

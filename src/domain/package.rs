@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Something wrong (or worth a warning) at a place in the body.
@@ -34,6 +34,10 @@ impl Problem {
         }
     }
 }
+
+/// How many problems a refusal lists; the rest are counted in one last line, so a body of a
+/// million broken items cannot make an answer larger than the body.
+pub const MAX_LISTED_PROBLEMS: usize = 100;
 
 /// Per-package limits (configurable).
 #[derive(Debug, Clone, Copy)]
@@ -285,6 +289,9 @@ fn read_tree(
         rules,
         limits,
         problems: Vec::new(),
+        unlisted: 0,
+        credentials_read: 0,
+        stopped: false,
         warnings: Vec::new(),
         records: Vec::new(),
         recipient: Recipient::default(),
@@ -292,7 +299,7 @@ fn read_tree(
         scratch: String::with_capacity(4096),
     };
     let recipient_token = reader.read_envelope(body);
-    reader.check_limits_and_identity();
+    reader.check_identity();
     if reader.problems.is_empty() && reader.yields_nothing() {
         reader.problems.push(Problem::new(
             "",
@@ -300,6 +307,15 @@ fn read_tree(
         ));
     }
     if !reader.problems.is_empty() {
+        if reader.unlisted > 0 {
+            reader.problems.push(Problem::new(
+                "",
+                format!(
+                    "and {} more problems, not listed (at most {MAX_LISTED_PROBLEMS} are): fix these and send the package again",
+                    reader.unlisted
+                ),
+            ));
+        }
         return Err(reader.problems);
     }
     let mut package = Package {
@@ -324,7 +340,13 @@ struct Reader<'a> {
     in_jws: bool,
     rules: &'a PartnerRules,
     limits: Limits,
+    /// The first `MAX_LISTED_PROBLEMS` problems; `unlisted` counts the rest.
     problems: Vec<Problem>,
+    unlisted: usize,
+    /// Credentials met so far, nested ones included, valid or not.
+    credentials_read: usize,
+    /// A limit was crossed: nothing more is read (the package is refused anyway).
+    stopped: bool,
     warnings: Vec<Problem>,
     records: Vec<Record>,
     recipient: Recipient,
@@ -382,13 +404,32 @@ impl Reader<'_> {
             );
             return token;
         }
-        if let Some(single) = object.get("credential").filter(|v| !is_absent(v)) {
+        let single = object.get("credential").filter(|v| !is_absent(v));
+        // The count is checked before any item is read: a body of a million items is
+        // refused for its length, not for each item.
+        if let Some(Node::Array(entries)) = object.get("credentials") {
+            let count = entries.len() + usize::from(single.is_some());
+            if count > self.limits.max_credentials {
+                self.problem(
+                    "/credentials",
+                    format!(
+                        "a package carries at most {} credentials; this one carries {count}",
+                        self.limits.max_credentials
+                    ),
+                );
+                return token;
+            }
+        }
+        if let Some(single) = single {
             self.read_entry("/credential", single, None);
         }
         match object.get("credentials") {
             None | Some(Node::Null) => {}
             Some(Node::Array(entries)) => {
                 for (i, entry) in entries.iter().enumerate() {
+                    if self.stopped {
+                        break;
+                    }
                     self.read_entry(&format!("/credentials/{i}"), entry, None);
                 }
             }
@@ -432,6 +473,18 @@ impl Reader<'_> {
 
     /// One entry: a credential object or a compact JWS string.
     fn read_entry(&mut self, pointer: &str, entry: &Node<'_>, parent: Option<&str>) {
+        self.credentials_read += 1;
+        if self.credentials_read > self.limits.max_credentials {
+            // Only nested CLR credentials get here: top-level ones are counted first.
+            self.limit_crossed(
+                pointer,
+                format!(
+                    "a package carries at most {} credentials, nested ones included; this is one more, and reading stopped here",
+                    self.limits.max_credentials
+                ),
+            );
+            return;
+        }
         match entry {
             Node::String(text) => match jws::decode(text).and_then(|d| d.credential()) {
                 Ok(credential) => {
@@ -547,7 +600,7 @@ impl Reader<'_> {
         if let Some(Node::Array(list)) = alignments
             && list.len() > self.limits.max_alignments
         {
-            self.problem(
+            self.limit_crossed(
                 format!("{ap}/alignment"),
                 format!(
                     "at most {} alignments per credential; this one has {}",
@@ -555,6 +608,7 @@ impl Reader<'_> {
                     list.len()
                 ),
             );
+            return;
         }
 
         let proof = if jws.is_some() {
@@ -677,6 +731,9 @@ impl Reader<'_> {
         }
         let subject_pointer = subject_pointer.unwrap_or_default();
         for (i, entry) in nested_entries.into_iter().enumerate() {
+            if self.stopped {
+                break;
+            }
             let nested_pointer = format!("{subject_pointer}/verifiableCredential/{i}");
             self.read_entry(&nested_pointer, entry, key.as_deref());
         }
@@ -852,6 +909,8 @@ impl Reader<'_> {
         let verified_on =
             first_proof_created(credential).or_else(|| awarded.as_ref().map(|d| d.text.clone()));
         let mut skills = Vec::new();
+        // Names seen, lowercased: a repeat is found in one look-up, not by comparing pairs.
+        let mut seen = HashSet::new();
         for (i, alignment) in list.iter().enumerate() {
             let p = format!("{base}/{i}");
             let Node::Object(a) = alignment else {
@@ -904,11 +963,7 @@ impl Reader<'_> {
             let code = self.id_text(a, "targetCode", &p);
             let target_type = self.text(a, "targetType", &p);
             let Some(name) = name else { continue };
-            let lowered = name.as_str().to_lowercase();
-            if skills
-                .iter()
-                .any(|s: &Skill| s.name.as_str().to_lowercase() == lowered)
-            {
+            if !seen.insert(name.as_str().to_lowercase()) {
                 self.problem(
                     format!("{p}/targetName"),
                     format!(
@@ -968,17 +1023,8 @@ impl Reader<'_> {
         fill(&mut self.recipient.phone, "phone");
     }
 
-    fn check_limits_and_identity(&mut self) {
-        if self.records.len() > self.limits.max_credentials {
-            self.problem(
-                "/credentials",
-                format!(
-                    "a package carries at most {} credentials; this one carries {}",
-                    self.limits.max_credentials,
-                    self.records.len()
-                ),
-            );
-        }
+    /// Each identity once per package (the credential count is checked while reading).
+    fn check_identity(&mut self) {
         let mut seen: HashMap<&str, &str> = HashMap::new();
         let mut duplicates = Vec::new();
         for record in &self.records {
@@ -992,7 +1038,9 @@ impl Reader<'_> {
                 ));
             }
         }
-        self.problems.extend(duplicates);
+        for duplicate in duplicates {
+            self.problem(duplicate.pointer, duplicate.message);
+        }
     }
 
     fn yields_nothing(&self) -> bool {
@@ -1088,7 +1136,18 @@ impl Reader<'_> {
     }
 
     fn problem(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push(Problem::new(pointer, message));
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// A limit crossed: always listed, since it is why nothing more is read (the package is
+    /// refused; what follows goes unread).
+    fn limit_crossed(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem::new(pointer, message));
+        self.stopped = true;
     }
 
     fn warn(&mut self, pointer: impl Into<String>, message: impl Into<String>) {

@@ -131,13 +131,18 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Authenticated, Auth
     let grant = match app.caches.tokens.get(&hash) {
         Some(grant) => grant,
         None => {
+            let read_at = app.caches.tokens.generation();
             let lookup = hash.clone();
             let grant = app
                 .store
                 .read(move |conn| partners::token(conn, &lookup))
                 .await?
                 .ok_or(AuthError::Unknown)?;
-            app.caches.tokens.put(hash.clone(), grant.clone());
+            // A partner disabled (or a secret rotated) while this read ran must not leave
+            // the grant it revoked in the cache.
+            app.caches
+                .tokens
+                .put_unless_cleared_since(read_at, hash.clone(), grant.clone());
             grant
         }
     };

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Entries beyond this are dropped wholesale: a cache, not a store.
@@ -14,6 +15,9 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct TtlCache<K, V> {
     ttl: Duration,
     entries: Mutex<HashMap<K, (Instant, V)>>,
+    /// Counts `clear`s, so a value read from the database before a clear (a revocation)
+    /// is not cached after it.
+    generation: AtomicU64,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
@@ -21,6 +25,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         TtlCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -28,6 +33,24 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         let entries = self.entries.lock().ok()?;
         let (stored, value) = entries.get(key)?;
         (stored.elapsed() < self.ttl).then(|| value.clone())
+    }
+
+    /// Take before reading what `put_unless_cleared_since` will cache.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Caches `value`, read when the generation was `read_at`, unless the cache was cleared
+    /// since: then the value may be what the clear revoked.
+    pub fn put_unless_cleared_since(&self, read_at: u64, key: K, value: V) {
+        if let Ok(mut entries) = self.entries.lock()
+            && self.generation.load(Ordering::Acquire) == read_at
+        {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (Instant::now(), value));
+        }
     }
 
     pub fn put(&self, key: K, value: V) {
@@ -50,6 +73,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             entries.clear();
         }
     }
@@ -70,5 +94,19 @@ mod tests {
         assert_eq!(cache.get(&1), Some("b"));
         cache.clear();
         assert_eq!(cache.get(&1), None);
+    }
+
+    #[test]
+    fn a_value_read_before_a_clear_is_not_cached_after_it() {
+        // A request reads a token's grant from the database; meanwhile the partner is
+        // disabled and the cache cleared; the request's stale grant must not be cached.
+        let cache = TtlCache::new(Duration::from_secs(60));
+        let before_the_read = cache.generation();
+        cache.clear();
+        cache.put_unless_cleared_since(before_the_read, 1, "stale");
+        assert_eq!(cache.get(&1), None);
+        let now = cache.generation();
+        cache.put_unless_cleared_since(now, 1, "fresh");
+        assert_eq!(cache.get(&1), Some("fresh"));
     }
 }

@@ -14,6 +14,7 @@ pub mod partners;
 pub mod ratelimit;
 pub mod resume;
 pub mod sharing;
+pub mod turns;
 pub mod uploads;
 pub mod verification;
 
@@ -60,6 +61,8 @@ pub struct Limiters {
     pub upload_partner: ratelimit::RateLimiter,
     /// Uploads per client address (whatever the partner).
     pub upload_client: ratelimit::RateLimiter,
+    /// Turns at parsing, reading and verifying uploads, per partner.
+    pub upload_turns: turns::Turns,
     /// Activation-page searches per client address.
     pub find_client: ratelimit::RateLimiter,
     /// Activation-page searches per identity (partner + email or student id).
@@ -84,6 +87,7 @@ impl Limiters {
                 config.upload_rate_per_address_per_minute,
                 Duration::from_secs(60),
             ),
+            upload_turns: turns::Turns::per_partner(config.max_queue_wait),
             find_client: RateLimiter::new(config.find_rate_per_minute, Duration::from_secs(60)),
             find_identity: RateLimiter::new(
                 config.find_identity_rate_per_hour,

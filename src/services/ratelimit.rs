@@ -61,6 +61,17 @@ impl RateLimiter {
     pub fn record(&self, key: &str) {
         self.allow(key);
     }
+
+    /// Attempts counted for `key` in its current window (0 when the limit is off).
+    pub fn count(&self, key: &str) -> u32 {
+        let Ok(counts) = self.counts.lock() else {
+            return 0;
+        };
+        counts
+            .get(key)
+            .filter(|(start, _)| start.elapsed() < self.window)
+            .map_or(0, |(_, count)| *count)
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! write transaction: all of it is stored, or none.
 
 use super::auth::Authenticated;
+use super::turns::Turn;
 use super::{App, millis, verification};
 use crate::clock;
 use crate::domain::activation;
@@ -11,8 +12,9 @@ use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
 use crate::secrets;
 use crate::store::holding::{self, NewPackage, SaveResult, Submitted};
-use crate::store::{StoreError, mapping, partners};
+use crate::store::{Conn, StoreError, mapping, partners};
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -66,14 +68,17 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
     let mapping = match app.caches.mapping.get(&auth.partner.id) {
         Some(rules) => rules,
         None => {
+            let read_at = app.caches.mapping.generation();
             let partner_id = auth.partner.id.clone();
             let rules = app
                 .store
                 .read(move |conn| mapping::rules_for(conn, &partner_id))
                 .await?;
-            app.caches
-                .mapping
-                .put(auth.partner.id.clone(), rules.clone());
+            app.caches.mapping.put_unless_cleared_since(
+                read_at,
+                auth.partner.id.clone(),
+                rules.clone(),
+            );
             rules
         }
     };
@@ -85,12 +90,32 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 }
 
 /// Reads, validates and stores a package.
-pub async fn accept(app: &App, auth: &Authenticated, body: Body) -> Result<Receipt, UploadError> {
+///
+/// `turn` is the partner's turn at the CPU (`turns`): held while the package is read and
+/// verified, given back before the write.
+pub async fn accept(
+    app: &App,
+    auth: &Authenticated,
+    body: Body,
+    turn: Turn,
+) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
-    let mut package =
-        package::read_body(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
-    verification::verify_package(app, &mut package, rules.strict).await?;
+    let strict = rules.strict;
+    let package = read(app, body, rules).await?;
+    let package = verification::verify_package(app, package, strict).await?;
+    drop(turn);
     store(app, auth, package).await
+}
+
+/// Reads the package on the blocking pool: reading is linear in the body and stops at the
+/// first limit crossed, but a 5 MiB body still takes a while, and an async worker held that
+/// long holds up every request queued behind it.
+async fn read(app: &App, body: Body, rules: PartnerRules) -> Result<Package, UploadError> {
+    let limits = app.config.limits;
+    tokio::task::spawn_blocking(move || package::read_body(body, &rules, limits))
+        .await
+        .map_err(|e| StoreError::Other(format!("reading the package stopped: {e}")))?
+        .map_err(UploadError::Invalid)
 }
 
 /// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
@@ -99,10 +124,11 @@ pub async fn replace(
     auth: &Authenticated,
     id: &str,
     body: Body,
+    turn: Turn,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
-    let mut package =
-        package::read_body(body, &rules, app.config.limits).map_err(UploadError::Invalid)?;
+    let strict = rules.strict;
+    let package = read(app, body, rules).await?;
     let top: Vec<_> = package
         .records
         .iter()
@@ -134,7 +160,8 @@ pub async fn replace(
     if exists.is_none() {
         return Ok(None);
     }
-    verification::verify_package(app, &mut package, rules.strict).await?;
+    let package = verification::verify_package(app, package, strict).await?;
+    drop(turn);
     store(app, auth, package).await.map(Some)
 }
 
@@ -149,45 +176,35 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     let slide = auth.needs_touch;
     let recipient_token_hash = package.recipient_token.as_deref().map(secrets::digest);
     let (email_key, student_key) = activation::recipient_keys(&partner_id, &package.recipient);
-    let (package, saved) = app
-        .store
-        .write(move |conn| {
-            let inbox_user = match &recipient_token_hash {
-                // A package for a recipient someone already claimed goes to their inbox
-                // (use case 2).
-                None => match package.recipient.id.as_deref() {
-                    Some(recipient) => crate::store::resume::linked_user(conn, &partner_id, recipient)?,
-                    None => None,
-                },
-                Some(hash) => match holding::recipient_token_user(conn, hash, &partner_id, now)? {
-                    Some(user) => Some(user),
-                    None => return Ok(Err(Problem {
-                        pointer: "/recipienttoken".into(),
-                        message: "unknown or expired recipient token: it must come from this partner's import link and is valid for one hour".into(),
-                    })),
-                },
-            };
-            let saved = holding::save_package(
-                conn,
-                &NewPackage {
-                    id: &package_id,
-                    partner_id: &partner_id,
-                    token_hash: &token_hash,
-                    package: &package,
-                    recipient_json: &recipient_json,
-                    inbox_user_id: inbox_user.as_deref(),
-                    find_keys: (email_key.as_deref(), student_key.as_deref()),
-                    now,
-                    expires_at,
-                },
-            )?;
-            if slide {
-                partners::touch_token(conn, &access_token_hash, now)?;
+    let job = Arc::new(SaveJob {
+        package,
+        package_id,
+        partner_id,
+        token_hash,
+        recipient_json,
+        recipient_token_hash,
+        email_key,
+        student_key,
+        access_token_hash,
+        slide,
+        now,
+        expires_at,
+    });
+    // Copies of one new package sent at once (a partner retrying at once) race to insert the
+    // same assertion; the loser's transaction breaks a unique rule and is rolled back whole.
+    // Run again, it finds its twin's rows and updates them (or leaves them unchanged).
+    let mut attempt = 1;
+    let saved = loop {
+        let this = Arc::clone(&job);
+        match app.store.write(move |conn| this.run(conn)).await {
+            Err(StoreError::Conflict(rule)) if attempt < SAVE_ATTEMPTS => {
+                tracing::debug!(%rule, attempt, "a simultaneous upload stored the same credentials first; saving again");
+                attempt += 1;
             }
-            Ok(Ok((package, saved)))
-        })
-        .await?
-        .map_err(|problem| UploadError::Invalid(vec![problem]))?;
+            outcome => break outcome?.map_err(|problem| UploadError::Invalid(vec![problem]))?,
+        }
+    };
+    let package = &job.package;
     if slide {
         super::auth::touched(app, auth, now);
     }
@@ -196,9 +213,68 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         auth,
         identifier_token,
         expires_at,
-        &package,
+        package,
         &saved,
     ))
+}
+
+/// How many times an upload's transaction is tried when a simultaneous upload breaks a
+/// unique rule first (each retry finds the other's rows, so two suffice; the rest is margin).
+const SAVE_ATTEMPTS: u32 = 4;
+
+/// One upload's write transaction, runnable again after a conflict.
+struct SaveJob {
+    package: Package,
+    package_id: String,
+    partner_id: String,
+    token_hash: String,
+    recipient_json: String,
+    recipient_token_hash: Option<String>,
+    email_key: Option<String>,
+    student_key: Option<String>,
+    access_token_hash: String,
+    slide: bool,
+    now: i64,
+    expires_at: i64,
+}
+
+impl SaveJob {
+    fn run(&self, conn: &mut dyn Conn) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
+        let (partner_id, now) = (&self.partner_id, self.now);
+        let inbox_user = match &self.recipient_token_hash {
+            // A package for a recipient someone already claimed goes to their inbox
+            // (use case 2).
+            None => match self.package.recipient.id.as_deref() {
+                Some(recipient) => crate::store::resume::linked_user(conn, partner_id, recipient)?,
+                None => None,
+            },
+            Some(hash) => match holding::recipient_token_user(conn, hash, partner_id, now)? {
+                Some(user) => Some(user),
+                None => return Ok(Err(Problem {
+                    pointer: "/recipienttoken".into(),
+                    message: "unknown or expired recipient token: it must come from this partner's import link and is valid for one hour".into(),
+                })),
+            },
+        };
+        let saved = holding::save_package(
+            conn,
+            &NewPackage {
+                id: &self.package_id,
+                partner_id,
+                token_hash: &self.token_hash,
+                package: &self.package,
+                recipient_json: &self.recipient_json,
+                inbox_user_id: inbox_user.as_deref(),
+                find_keys: (self.email_key.as_deref(), self.student_key.as_deref()),
+                now,
+                expires_at: self.expires_at,
+            },
+        )?;
+        if self.slide {
+            partners::touch_token(conn, &self.access_token_hash, now)?;
+        }
+        Ok(Ok(saved))
+    }
 }
 
 fn receipt(

@@ -7,7 +7,10 @@ use crate::domain::package::{Package, RecordKind};
 use crate::domain::verification::{self, VerificationState};
 use crate::store::{StoreError, contexts, holding};
 use crate::verify::Report;
+use crate::verify::budget::WorkBudget;
 use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -25,13 +28,36 @@ const PACKAGE_BUDGET: Duration = Duration::from_secs(20);
 const RECHECK_BUDGET: Duration = Duration::from_secs(5);
 
 /// Verifies every record of a package (outer CLR and nested credentials alike) and settles
-/// each one's state, applying the partner's `strict` setting.
+/// each one's state, applying the partner's `strict` setting. The work runs on the blocking
+/// pool under the package's [`WorkBudget`], so a package built to be slow to check holds one
+/// blocking thread for a bounded time and never an async worker (which would stall every
+/// other request on it).
 pub async fn verify_package(
     app: &App,
-    package: &mut Package,
+    package: Package,
     strict: bool,
-) -> Result<(), StoreError> {
+) -> Result<Package, StoreError> {
     refresh_contexts_if_stale(app).await?;
+    let app = app.clone();
+    off_the_workers(async move {
+        let mut package = package;
+        verify_records(&app, &mut package, strict).await;
+        package
+    })
+    .await
+}
+
+/// Runs `work` on the blocking pool with a fresh package budget in force.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, StoreError> {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(WorkBudget::per_package().scope(work)))
+        .await
+        .map_err(|e| StoreError::Other(format!("verification stopped: {e}")))
+}
+
+async fn verify_records(app: &App, package: &mut Package, strict: bool) {
     let deadline = tokio::time::Instant::now() + PACKAGE_BUDGET;
     for index in 0..package.records.len() {
         let record = &package.records[index];
@@ -59,7 +85,6 @@ pub async fn verify_package(
         package.settle(index, verification::decide(state, reason, strict));
     }
     distrust_what_failed_clrs_carry(package);
-    Ok(())
 }
 
 /// A CLR whose own proof fails was changed after signing, and its proof covers everything
@@ -144,19 +169,31 @@ async fn recheck(app: &App, stale: Vec<holding::StaleVerification>) -> Result<()
     refresh_contexts_if_stale(app).await?;
     let now = app.clock.now_ms();
     let deadline = tokio::time::Instant::now() + RECHECK_BUDGET;
-    let mut updates = Vec::with_capacity(stale.len());
-    for item in stale {
-        let Ok(document) = serde_json::from_str::<Value>(&item.document) else {
-            continue;
-        };
-        // Past the budget, the stored state stands until the next view.
-        let verifying = app.verifier.verify(&document, item.jws.as_deref());
-        let Ok(report) = tokio::time::timeout_at(deadline, verifying).await else {
-            break;
-        };
-        let decided = verification::decide(report.state, report.reason(), item.strict);
-        updates.push((item, decided));
-    }
+    let verifier = Arc::clone(&app.verifier);
+    // Like uploads, off the async workers and within one package's work budget.
+    let updates = off_the_workers(async move {
+        let budget = WorkBudget::current();
+        let mut updates = Vec::with_capacity(stale.len());
+        for item in stale {
+            let Ok(document) = serde_json::from_str::<Value>(&item.document) else {
+                continue;
+            };
+            // Past the budget, the stored state stands until the next view.
+            let verifying = verifier.verify(&document, item.jws.as_deref());
+            let Ok(report) = tokio::time::timeout_at(deadline, verifying).await else {
+                break;
+            };
+            // Once the work budget refuses a document, what it left unchecked keeps its
+            // stored state too.
+            if budget.as_ref().is_some_and(|b| b.refused_any()) {
+                break;
+            }
+            let decided = verification::decide(report.state, report.reason(), item.strict);
+            updates.push((item, decided));
+        }
+        updates
+    })
+    .await?;
     app.store
         .write(move |conn| {
             for (item, decided) in &updates {

@@ -5,14 +5,19 @@
 //! Expansion to quads is ours (`jsonld`); canonicalization is the `rdf-canon` crate's, with
 //! a cap on its n-degree hashing so a crafted "poison" graph cannot occupy a core.
 
+use super::budget::{OverBudget, WorkBudget};
 use super::jsonld::{JsonLdError, Processor, Quad, RdfTerm};
 use oxrdf::{BlankNode, GraphName, Literal, NamedNode, Subject, Term};
-use rdf_canon::{CanonicalizationOptions, canonicalize_quads_with};
+use rdf_canon::{CanonicalizationError, CanonicalizationOptions, canonicalize_quads_with};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Calls of the n-degree hash algorithm allowed per document; credentials need a handful.
 const HNDQ_CALL_LIMIT: usize = 4_000;
+
+/// Calls a document may make before it draws on its package's budget
+/// (`budget::PACKAGE_HASHING_STEPS`): ordinary credentials need none or a few.
+const HNDQ_CALLS_FREE: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CanonicalError {
@@ -20,22 +25,67 @@ pub enum CanonicalError {
     JsonLd(#[from] JsonLdError),
     #[error("RDF canonicalization failed: {0}")]
     Canonicalization(String),
+    /// The request's share of the work is spent: the proof is not checked (not failed).
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
 }
 
-/// The canonical N-Quads of a JSON-LD document.
+/// The canonical N-Quads of a JSON-LD document, charged to the budget in force
+/// ([`WorkBudget::scope`]) when there is one.
 pub fn canonical_nquads(processor: &Processor, document: &Value) -> Result<String, CanonicalError> {
+    let Some(budget) = WorkBudget::current() else {
+        return canonicalize(&processor.to_quads(document)?);
+    };
+    // Refused before expanding too: expansion is work.
+    budget.has_statements_left()?;
     let quads = processor.to_quads(document)?;
-    canonicalize(&quads)
+    budget.charge_document(quads.len())?;
+    let quads: Vec<oxrdf::Quad> = quads.iter().map(to_oxrdf).collect();
+    match canonicalize_limited(&quads, HNDQ_CALLS_FREE) {
+        Err(Limited::HashingSteps) => {}
+        other => return other.map_err(Limited::into_error),
+    }
+    let granted = budget.grant_hashing_steps(HNDQ_CALL_LIMIT);
+    if granted == 0 {
+        return Err(budget.hashing_spent().into());
+    }
+    canonicalize_limited(&quads, granted).map_err(|limited| match limited {
+        Limited::HashingSteps if granted < HNDQ_CALL_LIMIT => budget.hashing_spent().into(),
+        other => other.into_error(),
+    })
 }
 
 /// Canonicalizes quads produced by the expander.
 pub fn canonicalize(quads: &[Quad]) -> Result<String, CanonicalError> {
-    let converted: Vec<oxrdf::Quad> = quads.iter().map(to_oxrdf).collect();
+    let quads: Vec<oxrdf::Quad> = quads.iter().map(to_oxrdf).collect();
+    canonicalize_limited(&quads, HNDQ_CALL_LIMIT).map_err(Limited::into_error)
+}
+
+enum Limited {
+    /// More n-degree hash calls were needed than allowed.
+    HashingSteps,
+    Other(String),
+}
+
+impl Limited {
+    fn into_error(self) -> CanonicalError {
+        CanonicalError::Canonicalization(match self {
+            Limited::HashingSteps => {
+                CanonicalizationError::HndqCallLimitExceeded(HNDQ_CALL_LIMIT).to_string()
+            }
+            Limited::Other(why) => why,
+        })
+    }
+}
+
+fn canonicalize_limited(quads: &[oxrdf::Quad], hndq_calls: usize) -> Result<String, Limited> {
     let options = CanonicalizationOptions {
-        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+        hndq_call_limit: Some(hndq_calls),
     };
-    canonicalize_quads_with::<Sha256>(&converted, &options)
-        .map_err(|e| CanonicalError::Canonicalization(e.to_string()))
+    canonicalize_quads_with::<Sha256>(quads, &options).map_err(|e| match e {
+        CanonicalizationError::HndqCallLimitExceeded(_) => Limited::HashingSteps,
+        other => Limited::Other(other.to_string()),
+    })
 }
 
 /// SHA-256 of the canonical form.

@@ -246,6 +246,9 @@ async fn verify_one(
         )) => {
             return uncheckable(checks, label, "canonicalization", error.to_string());
         }
+        Err(error @ CanonicalError::OverBudget(_)) => {
+            return uncheckable(checks, label, "canonicalization", error.to_string());
+        }
         Err(error) => return failed(checks, label, "canonicalization", error.to_string()),
     };
     checks.push(Check::passed(

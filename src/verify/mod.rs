@@ -6,6 +6,7 @@
 //! The only I/O is the SSRF-safe [`fetch`] client (DID documents, key documents, status
 //! lists); JSON-LD contexts are never fetched.
 
+pub mod budget;
 pub mod canonical;
 pub mod contexts;
 pub mod data_integrity;

@@ -158,6 +158,21 @@ impl TestApp {
 
     pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut Config)) -> TestApp {
         let (location, database) = fresh_database(engine);
+        Self::spawn_on(location, Arc::new(database), configure).await
+    }
+
+    /// Another instance of the service on this one's database (its own caches and limits),
+    /// as a second server process would be.
+    pub async fn second_instance(&self) -> TestApp {
+        let location = self.app.config.database.clone();
+        Self::spawn_on(location, Arc::clone(&self.database), |_| {}).await
+    }
+
+    async fn spawn_on(
+        location: Location,
+        database: Arc<Database>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -178,7 +193,7 @@ impl TestApp {
             app,
             base: format!("http://{address}"),
             client: client(),
-            database: Arc::new(database),
+            database,
         }
     }
 

@@ -7,6 +7,7 @@ use crate::domain::lenient_json;
 use crate::domain::scopes::Scope;
 use crate::http::{AppState, ClientAddress};
 use crate::services::auth::{self, Authenticated};
+use crate::services::turns::Turn;
 use crate::services::uploads::{self, Receipt};
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -86,6 +87,34 @@ fn read_body(headers: &HeaderMap, body: Bytes) -> Result<Body, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string(), Vec::new()))
 }
 
+/// This partner's turn at parsing, reading and verifying (`services::turns`), so that one
+/// partner's expensive bodies cannot take every core.
+async fn upload_turn(state: &AppState, partner_id: &str) -> Result<Turn, ApiError> {
+    state
+        .app
+        .limiters
+        .upload_turns
+        .take(partner_id)
+        .await
+        .ok_or_else(|| ApiError {
+            header: Some((header::RETRY_AFTER, "1".into())),
+            ..ApiError::too_many_requests(
+                "this partner's earlier uploads are still being read and verified; send fewer at once and retry",
+            )
+        })
+}
+
+/// `read_body` on the blocking pool: parsing a body of up to `CC_MAX_BODY_BYTES` is linear
+/// but not instant, and an async worker busy parsing holds up every request behind it.
+async fn parse_off_the_workers(headers: HeaderMap, body: Bytes) -> Result<Body, ApiError> {
+    tokio::task::spawn_blocking(move || read_body(&headers, body))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "parsing an upload stopped");
+            ApiError::internal()
+        })?
+}
+
 /// Upload a package of credentials into the holding area.
 #[utoipa::path(
     post,
@@ -115,8 +144,9 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     within_upload_rates(&state, &partner.partner.id, &client)?;
-    let body = read_body(&headers, body)?;
-    let receipt = uploads::accept(&state.app, &partner, body).await?;
+    let turn = upload_turn(&state, &partner.partner.id).await?;
+    let body = parse_off_the_workers(headers, body).await?;
+    let receipt = uploads::accept(&state.app, &partner, body, turn).await?;
     Ok(axum::Json(receipt).into_response())
 }
 
@@ -312,8 +342,9 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     within_upload_rates(&state, &partner.partner.id, &client)?;
-    let body = read_body(&headers, body)?;
-    let receipt = uploads::replace(&state.app, &partner, &id, body)
+    let turn = upload_turn(&state, &partner.partner.id).await?;
+    let body = parse_off_the_workers(headers, body).await?;
+    let receipt = uploads::replace(&state.app, &partner, &id, body, turn)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("credential {id:?}")))?;
     Ok(axum::Json(receipt).into_response())

@@ -1,7 +1,7 @@
 //! Errors of the partner API as 1EdTech `Imsx_StatusInfo` bodies (API.md §7), with our
 //! `errors` array of JSON pointers. Internal failures are logged once, never sent.
 
-use crate::domain::package::Problem;
+use crate::domain::package::{MAX_LISTED_PROBLEMS, Problem};
 use crate::services::auth::AuthError;
 use crate::services::uploads::UploadError;
 use crate::store::StoreError;
@@ -149,6 +149,16 @@ impl From<StoreError> for ApiError {
                 )
                 .with_header(header::RETRY_AFTER, "5".into())
             }
+            // A unique rule broken by a simultaneous request (one the service did not
+            // already retry): the partner's retry is safe and will succeed.
+            StoreError::Conflict(rule) => {
+                tracing::warn!(%rule, "store conflict answered as 503");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "a simultaneous request changed the same data; retry in a second",
+                )
+                .with_header(header::RETRY_AFTER, "1".into())
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()
@@ -189,6 +199,9 @@ impl From<UploadError> for ApiError {
                         format!("nothing was stored: {}", one.message)
                     }
                     [one] => format!("nothing was stored: {} (at {})", one.message, one.pointer),
+                    many if many.len() > MAX_LISTED_PROBLEMS => format!(
+                        "nothing was stored: more than {MAX_LISTED_PROBLEMS} problems; the first are listed in `errors` by JSON pointer, and the last entry counts the rest"
+                    ),
                     many => format!(
                         "nothing was stored: {} problems, listed in `errors` by JSON pointer",
                         many.len()
