@@ -400,6 +400,11 @@ async fn demo(database: &str) -> anyhow::Result<()> {
     let mut config = Config::from_env().map_err(|e| anyhow!(e))?;
     config.database =
         crate::store::Location::parse(&format!("sqlite://{database}")).map_err(|e| anyhow!(e))?;
+    // Without a mail server, the demo's mail goes to its log, on this terminal: otherwise
+    // it waits in the outbox and nobody who signs up can confirm their address.
+    if config.mail.smtp_url.is_none() {
+        config.mail.smtp_url = Some("log".into());
+    }
     let app = App::open(config)
         .await
         .context("opening the demo database")?;

@@ -334,3 +334,34 @@ fn an_operator_can_add_a_context_and_proofs_using_it_become_checkable() {
     assert!(!stdout.contains("is not one we hold"), "{stdout}");
     assert!(stdout.contains("proof canonicalization"), "{stdout}");
 }
+
+#[test]
+fn a_baked_svg_whose_verify_attribute_is_not_quoted_is_refused_clearly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    for (name, tag) in [
+        ("accent.svg", "<openbadges:credential verify=é.b.c>"),
+        ("bare.svg", "<openbadges:credential verify=eyJ.b.c>"),
+        ("empty.svg", "<openbadges:credential verify=>"),
+        ("open.svg", "<openbadges:credential verify=\"eyJ.b.c>"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"https://purl.imsglobal.org/ob/v3p0\">{tag}</openbadges:credential></svg>"
+            ),
+        )
+        .expect("write the badge");
+        let (ok, stdout, stderr) = run(
+            &database,
+            &["verify", "--offline", &path.display().to_string()],
+        );
+        assert!(!ok, "{name}: {stdout}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(
+            stderr.contains("verify attribute"),
+            "{name}: the error names what is wrong: {stderr}"
+        );
+    }
+}

@@ -27,7 +27,10 @@ use std::sync::Arc;
 /// A failure of the store, in the store's words. Handlers never see database error codes.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness rule was broken (the constraint's name says which).
+    /// A uniqueness rule was broken: a primary key or unique value already taken (SQLSTATE
+    /// 23505 on PostgreSQL, `SQLITE_CONSTRAINT_PRIMARYKEY` or `_UNIQUE` on SQLite). The text
+    /// says which constraint. Every other broken rule (NOT NULL, CHECK, a foreign key) is a
+    /// bug in the store's SQL, and so `Other`, on both engines.
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database cannot be reached or is shutting down: try again later (503).
@@ -230,6 +233,24 @@ impl Store {
         }
     }
 
+    /// Proves the store answers, writes included: a write job that writes nothing (on SQLite
+    /// it must pass through the writer thread and take the write lock; on PostgreSQL its
+    /// transaction must not be read-only, as on a standby), then a read.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let postgres = matches!(self.engine.as_ref(), Engine::Postgres(_));
+        self.write(move |conn| {
+            if postgres && conn.query_one("SHOW transaction_read_only", &[])?.text(0)? != "off" {
+                return Err(StoreError::Unavailable(
+                    "PostgreSQL takes no writes here (the transaction is read-only)".into(),
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+        self.read(|conn| conn.query("SELECT 1", &[]).map(|_| ()))
+            .await
+    }
+
     pub fn engine_name(&self) -> &'static str {
         match self.engine.as_ref() {
             Engine::Sqlite(_) => "sqlite",
@@ -252,6 +273,24 @@ impl Store {
         })
         .await
     }
+}
+
+/// Runs a job, turning a panic into `StoreError::Other` (logged once, here). Both engines run
+/// every job through this: the job's transaction (or, on SQLite's writer, its savepoint) is
+/// rolled back like any failed job's, and the thread that ran it goes on serving; otherwise
+/// one bug would stop SQLite's only writer, or lose a reader connection, for good.
+fn contain_panic<T>(job: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        tracing::error!(panic = %message, "a store job panicked; its work is rolled back");
+        Err(StoreError::Other(format!(
+            "a store job panicked: {message}"
+        )))
+    })
 }
 
 /// A new identifier for rows: 128 bits in hex, the first 48 the time in milliseconds and

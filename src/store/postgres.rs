@@ -6,7 +6,7 @@
 //! thread (the runtime allows hundreds), and each thread keeps memory of its own after the
 //! burst: a soak saw 53 threads and the resident set double.
 
-use super::{Conn, Row, StoreError, Value, migrations};
+use super::{Conn, Row, StoreError, Value, contain_panic, migrations};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{NoTls, Statement, Transaction};
 use std::collections::HashMap;
@@ -132,9 +132,12 @@ fn run_blocking<T>(
         .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))?;
     let PooledClient { client, statements } = &mut *pooled;
     let mut transaction = client.transaction().map_err(convert)?;
-    let outcome = job(&mut PostgresTx {
-        transaction: &mut transaction,
-        statements,
+    // On an error or a panic the transaction is dropped, which rolls it back.
+    let outcome = contain_panic(|| {
+        job(&mut PostgresTx {
+            transaction: &mut transaction,
+            statements,
+        })
     })?;
     transaction.commit().map_err(convert)?;
     Ok(outcome)
@@ -242,6 +245,7 @@ fn convert(error: postgres::Error) -> StoreError {
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
         return match code {
+            // unique_violation: the one broken rule that is a `Conflict` (see `StoreError`).
             "23505" => StoreError::Conflict(db.constraint().unwrap_or("unique").to_string()),
             _ if code.starts_with("08") || code.starts_with("57P") || code == "53300" => {
                 StoreError::Unavailable(db.message().to_string())

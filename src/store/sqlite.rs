@@ -12,7 +12,7 @@
 //! snapshots (reads take milliseconds) and then empties the file; a journal size limit bounds
 //! what is kept between those.
 
-use super::{Conn, Row, StoreError, Value, migrations};
+use super::{Conn, Row, StoreError, Value, contain_panic, migrations};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::collections::VecDeque;
@@ -169,7 +169,7 @@ fn in_transaction<T>(
     job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     connection.execute_batch(begin).map_err(convert)?;
-    let outcome = job(&mut SqliteTx(connection));
+    let outcome = contain_panic(|| job(&mut SqliteTx(connection)));
     let end = if outcome.is_ok() {
         "COMMIT"
     } else {
@@ -205,7 +205,7 @@ where
 {
     fn run(&mut self, conn: &mut dyn Conn) -> bool {
         let outcome = match self.job.take() {
-            Some(job) => job(conn),
+            Some(job) => contain_panic(|| job(conn)),
             None => Err(StoreError::Other("job ran twice".into())),
         };
         let ok = outcome.is_ok();
@@ -354,9 +354,19 @@ impl rusqlite::ToSql for Value {
     }
 }
 
+/// A taken primary key or unique value (SQLite's extended result codes) is a `Conflict`, as
+/// SQLSTATE 23505 is on PostgreSQL; other broken rules (NOT NULL, CHECK, foreign keys) are
+/// bugs in the SQL, `Other`, on both engines.
 fn convert(error: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error
+        && matches!(
+            failure.extended_code,
+            rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        )
+    {
+        return StoreError::Conflict(error.to_string());
+    }
     match error.sqlite_error_code() {
-        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
         Some(
             ErrorCode::DatabaseBusy
             | ErrorCode::DatabaseLocked

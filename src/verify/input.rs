@@ -144,11 +144,15 @@ fn svg_credential(svg: &str) -> Result<String, String> {
     let tag = &rest[..tag_end];
     if let Some(at) = tag.find("verify=") {
         let value = &tag[at + 7..];
-        let quote = value.chars().next().ok_or("empty verify attribute")?;
-        let inner = &value[1..];
+        let quote = value
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+            .ok_or("the <openbadges:credential> tag's verify attribute is not in quotes")?;
+        let inner = &value[quote.len_utf8()..];
         let close = inner
             .find(quote)
-            .ok_or("the verify attribute is not closed")?;
+            .ok_or("the <openbadges:credential> tag's verify attribute is not closed")?;
         return Ok(inner[..close].to_string());
     }
     let body = &rest[tag_end + 1..];

@@ -1,0 +1,476 @@
+//! The store itself, on both engines: a job that panics is rolled back alone and the store
+//! keeps serving, constraint violations mean the same on both engines, and the two engines'
+//! migrations define the same schema.
+
+mod common;
+
+use common::{Engine, TestApp};
+use credentialconnect::store::{Conn, Store, StoreError, Value};
+use std::collections::BTreeSet;
+
+/// A table of the test's own, so the store's rules are exercised without any service.
+async fn probe_table(store: &Store) {
+    store
+        .write(|conn| {
+            conn.batch(
+                "CREATE TABLE probe (
+                    name TEXT PRIMARY KEY,
+                    note TEXT NOT NULL,
+                    code TEXT UNIQUE,
+                    size BIGINT CHECK (size >= 0)
+                )",
+            )
+        })
+        .await
+        .expect("the probe table");
+}
+
+fn insert(conn: &mut dyn Conn, name: &str) -> Result<u64, StoreError> {
+    conn.execute(
+        "INSERT INTO probe (name, note) VALUES ($1, $2)",
+        &[Value::from(name), Value::from("kept")],
+    )
+}
+
+async fn names(store: &Store) -> BTreeSet<String> {
+    store
+        .read(|conn| {
+            conn.query("SELECT name FROM probe", &[])?
+                .iter()
+                .map(|row| row.text(0))
+                .collect()
+        })
+        .await
+        .expect("read the probe table")
+}
+
+on_both_engines!(
+    a_job_that_panics_is_rolled_back_alone_and_the_store_keeps_serving,
+    |app: TestApp| async move {
+        let store = app.app.store.clone();
+        probe_table(&store).await;
+
+        // Many writes at once, so that on SQLite the panicking job shares a commit with
+        // others: they must be kept, and only its own work undone.
+        let mut jobs = Vec::new();
+        for i in 0..40 {
+            let store = store.clone();
+            jobs.push(tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        insert(conn, &format!("job {i:02}"))?;
+                        if i == 20 {
+                            insert(conn, "doomed")?;
+                            panic!("a bug in a write job");
+                        }
+                        Ok(i)
+                    })
+                    .await
+            }));
+        }
+        for (i, job) in jobs.into_iter().enumerate() {
+            let outcome = job.await.expect("the caller's task does not panic");
+            if i == 20 {
+                match outcome {
+                    Err(StoreError::Other(message)) => assert!(
+                        message.contains("panicked") && message.contains("a bug in a write job"),
+                        "{message}"
+                    ),
+                    other => panic!("the panicking job reports a bug: {other:?}"),
+                }
+            } else {
+                assert_eq!(outcome.expect("the other jobs commit"), i);
+            }
+        }
+        let kept = names(&store).await;
+        assert!(
+            !kept.contains("doomed"),
+            "the panicking job's work is undone"
+        );
+        assert!(
+            !kept.contains("job 20"),
+            "the panicking job's work is undone"
+        );
+        assert_eq!(kept.len(), 39, "every other job is kept: {kept:?}");
+
+        // The writer survives: later writes commit, again and again.
+        for round in 0..3 {
+            let outcome = store
+                .write(|_conn| -> Result<(), StoreError> { panic!("another bug") })
+                .await;
+            assert!(matches!(outcome, Err(StoreError::Other(_))), "{outcome:?}");
+            store
+                .write(move |conn| insert(conn, &format!("after {round}")))
+                .await
+                .expect("a write after a panic commits");
+        }
+        assert_eq!(names(&store).await.len(), 42);
+
+        // Reads that panic do not use up the readers either.
+        for _ in 0..10 {
+            let outcome = store
+                .read(|_conn| -> Result<(), StoreError> { panic!("a bug in a read") })
+                .await;
+            assert!(matches!(outcome, Err(StoreError::Other(_))), "{outcome:?}");
+        }
+        assert_eq!(names(&store).await.len(), 42);
+
+        let health = app
+            .client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz");
+        assert_eq!(health.status(), 200);
+    }
+);
+
+on_both_engines!(
+    only_a_broken_uniqueness_rule_is_a_conflict,
+    |app: TestApp| async move {
+        let store = app.app.store.clone();
+        probe_table(&store).await;
+        store
+            .write(|conn| {
+                conn.execute(
+                    "INSERT INTO probe (name, note, code) VALUES ($1, $2, $3)",
+                    &[Value::from("a"), Value::from("first"), Value::from("c1")],
+                )
+            })
+            .await
+            .expect("the first row");
+
+        let attempt = |sql: &'static str, params: Vec<Value>| {
+            let store = store.clone();
+            async move { store.write(move |conn| conn.execute(sql, &params)).await }
+        };
+        let primary_key = attempt(
+            "INSERT INTO probe (name, note) VALUES ($1, $2)",
+            vec!["a".into(), "again".into()],
+        )
+        .await;
+        assert!(
+            matches!(primary_key, Err(StoreError::Conflict(_))),
+            "a taken primary key: {primary_key:?}"
+        );
+        let unique = attempt(
+            "INSERT INTO probe (name, note, code) VALUES ($1, $2, $3)",
+            vec!["b".into(), "second".into(), "c1".into()],
+        )
+        .await;
+        assert!(
+            matches!(unique, Err(StoreError::Conflict(_))),
+            "a taken unique value: {unique:?}"
+        );
+        let not_null = attempt(
+            "INSERT INTO probe (name, note) VALUES ($1, $2)",
+            vec!["c".into(), Value::Null],
+        )
+        .await;
+        assert!(
+            matches!(not_null, Err(StoreError::Other(_))),
+            "a missing value is a bug, not a conflict: {not_null:?}"
+        );
+        let check = attempt(
+            "INSERT INTO probe (name, note, size) VALUES ($1, $2, $3)",
+            vec!["d".into(), "negative".into(), Value::Int(-1)],
+        )
+        .await;
+        assert!(
+            matches!(check, Err(StoreError::Other(_))),
+            "a broken check is a bug, not a conflict: {check:?}"
+        );
+        let foreign_key = attempt(
+            "INSERT INTO access_tokens (token_hash, partner_id, scopes, issued_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            vec![
+                "hash".into(),
+                "no such partner".into(),
+                "".into(),
+                Value::Int(0),
+                Value::Int(0),
+                Value::Int(0),
+            ],
+        )
+        .await;
+        assert!(
+            matches!(foreign_key, Err(StoreError::Other(_))),
+            "a dangling reference is a bug, not a conflict: {foreign_key:?}"
+        );
+        assert_eq!(names(&store).await.len(), 1, "nothing was half written");
+    }
+);
+
+/// A schema as both engines can describe it: tables with their columns (name, whether
+/// NULL is allowed, the kind of value), primary keys, and indexes (the table, the columns
+/// in order, unique or not, partial or not; the name when the migration chose it).
+#[derive(Debug, PartialEq, Eq, Default)]
+struct Schema {
+    columns: BTreeSet<String>,
+    primary_keys: BTreeSet<String>,
+    indexes: BTreeSet<String>,
+}
+
+/// The kind of value a declared type holds (the migrations differ in spelling only:
+/// `INTEGER` on SQLite is `BIGINT` on PostgreSQL).
+fn type_class(declared: &str) -> &'static str {
+    let declared = declared.to_ascii_lowercase();
+    if declared.contains("int") {
+        "integer"
+    } else if declared.contains("char") || declared.contains("text") || declared.contains("clob") {
+        "text"
+    } else if declared.contains("blob") || declared.contains("bytea") {
+        "bytes"
+    } else if declared.contains("bool") {
+        "boolean"
+    } else if declared.contains("real") || declared.contains("double") || declared.contains("float")
+    {
+        "real"
+    } else {
+        "other"
+    }
+}
+
+async fn sqlite_schema(store: &Store) -> Schema {
+    store
+        .read(|conn| {
+            let mut schema = Schema::default();
+            let tables = conn.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                &[],
+            )?;
+            for table in tables {
+                let table = table.text(0)?;
+                let mut primary_key = Vec::new();
+                let columns = conn.query(
+                    "SELECT name, type, \"notnull\", pk FROM pragma_table_info($1)",
+                    &[Value::from(&table)],
+                )?;
+                for column in columns {
+                    let (name, pk) = (column.text(0)?, column.int(3)?);
+                    if pk > 0 {
+                        primary_key.push((pk, name.clone()));
+                    }
+                    // A primary key column can never be NULL on PostgreSQL; SQLite allows it
+                    // unless told, but the store never writes one.
+                    let nullable = if column.flag(2)? || pk > 0 {
+                        "not null"
+                    } else {
+                        "null"
+                    };
+                    schema.columns.insert(format!(
+                        "{table}.{name} {} {nullable}",
+                        type_class(&column.text(1)?)
+                    ));
+                }
+                primary_key.sort();
+                let primary_key: Vec<String> = primary_key.into_iter().map(|(_, n)| n).collect();
+                if !primary_key.is_empty() {
+                    schema
+                        .primary_keys
+                        .insert(format!("{table}({})", primary_key.join(", ")));
+                }
+                let indexes = conn.query(
+                    "SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)",
+                    &[Value::from(&table)],
+                )?;
+                for index in indexes {
+                    let (name, origin) = (index.text(0)?, index.text(2)?);
+                    if origin == "pk" {
+                        continue;
+                    }
+                    let columns: Vec<String> = conn
+                        .query(
+                            "SELECT name FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+                            &[Value::from(&name)],
+                        )?
+                        .iter()
+                        .map(|c| Ok(c.opt_text(0)?.unwrap_or_else(|| "(expression)".into())))
+                        .collect::<Result<_, StoreError>>()?;
+                    let named = if origin == "c" { name } else { String::new() };
+                    schema.indexes.insert(format!(
+                        "{table}({}) unique={} partial={} {named}",
+                        columns.join(", "),
+                        index.flag(1)?,
+                        index.flag(3)?,
+                    ));
+                }
+            }
+            Ok(schema)
+        })
+        .await
+        .expect("the SQLite schema")
+}
+
+async fn postgres_schema(store: &Store) -> Schema {
+    store
+        .read(|conn| {
+            let mut schema = Schema::default();
+            let columns = conn.query(
+                "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text
+                 FROM information_schema.columns WHERE table_schema = current_schema()",
+                &[],
+            )?;
+            for column in columns {
+                let nullable = if column.text(3)? == "YES" {
+                    "null"
+                } else {
+                    "not null"
+                };
+                schema.columns.insert(format!(
+                    "{}.{} {} {nullable}",
+                    column.text(0)?,
+                    column.text(1)?,
+                    type_class(&column.text(2)?)
+                ));
+            }
+            let indexes = conn.query(
+                "SELECT t.relname::text, i.relname::text,
+                        CASE WHEN ix.indisprimary THEN 1 ELSE 0 END,
+                        CASE WHEN ix.indisunique THEN 1 ELSE 0 END,
+                        CASE WHEN ix.indpred IS NULL THEN 0 ELSE 1 END,
+                        CASE WHEN EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid) THEN 1 ELSE 0 END,
+                        string_agg(COALESCE(a.attname::text, '(expression)'), ', ' ORDER BY k.ord)
+                 FROM pg_index ix
+                 JOIN pg_class i ON i.oid = ix.indexrelid
+                 JOIN pg_class t ON t.oid = ix.indrelid
+                 JOIN pg_namespace n ON n.oid = t.relnamespace
+                 CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                 LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+                 WHERE n.nspname = current_schema() AND k.ord <= ix.indnkeyatts
+                 GROUP BY t.relname, i.relname, ix.indisprimary, ix.indisunique, ix.indpred, ix.indexrelid",
+                &[],
+            )?;
+            for index in indexes {
+                let (table, name) = (index.text(0)?, index.text(1)?);
+                let columns = index.text(6)?;
+                if index.flag(2)? {
+                    schema.primary_keys.insert(format!("{table}({columns})"));
+                    continue;
+                }
+                let named = if index.flag(5)? { String::new() } else { name };
+                schema.indexes.insert(format!(
+                    "{table}({columns}) unique={} partial={} {named}",
+                    index.flag(3)?,
+                    index.flag(4)?,
+                ));
+            }
+            Ok(schema)
+        })
+        .await
+        .expect("the PostgreSQL schema")
+}
+
+fn migration_files(engine: &str) -> BTreeSet<String> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/store/migrations")
+        .join(engine);
+    std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .map(|entry| {
+            entry
+                .expect("a folder entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn differences(what: &str, sqlite: &BTreeSet<String>, postgres: &BTreeSet<String>) -> String {
+    let only_sqlite: Vec<&String> = sqlite.difference(postgres).collect();
+    let only_postgres: Vec<&String> = postgres.difference(sqlite).collect();
+    if only_sqlite.is_empty() && only_postgres.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{what}:\n  only on SQLite: {only_sqlite:#?}\n  only on PostgreSQL: {only_postgres:#?}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_engines_migrations_define_the_same_schema() {
+    let sqlite_files = migration_files("sqlite");
+    let postgres_files = migration_files("postgres");
+    assert_eq!(
+        differences("migration files", &sqlite_files, &postgres_files),
+        "",
+        "each migration exists for both engines"
+    );
+    let listed = include_str!("../src/store/migrations.rs");
+    for file in &sqlite_files {
+        for engine in ["sqlite", "postgres"] {
+            assert!(
+                listed.contains(&format!("\"migrations/{engine}/{file}\"")),
+                "migrations/{engine}/{file} is not applied by src/store/migrations.rs"
+            );
+        }
+    }
+
+    let sqlite = TestApp::spawn(Engine::Sqlite).await;
+    let _sqlite_database = sqlite.database_guard();
+    let postgres = TestApp::spawn(Engine::Postgres).await;
+    let _postgres_database = postgres.database_guard();
+    let sqlite = sqlite_schema(&sqlite.app.store).await;
+    let postgres = postgres_schema(&postgres.app.store).await;
+    assert!(
+        sqlite.columns.len() > 50,
+        "the schema was read: {sqlite:#?}"
+    );
+    let report = [
+        differences("columns", &sqlite.columns, &postgres.columns),
+        differences("primary keys", &sqlite.primary_keys, &postgres.primary_keys),
+        differences("indexes", &sqlite.indexes, &postgres.indexes),
+    ]
+    .concat();
+    assert_eq!(
+        report, "",
+        "the two migration folders define different schemas"
+    );
+}
+
+/// `/healthz` answers for the whole store, writes included: while another process holds
+/// SQLite's write lock, reads still work but no write can commit, and the check says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_fails_while_the_database_takes_no_writes() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let _database = app.database_guard();
+    let health = || async {
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status()
+    };
+    assert_eq!(health().await, 200);
+
+    let credentialconnect::store::Location::Sqlite(path) = app.app.config.database.clone() else {
+        unreachable!("a SQLite app")
+    };
+    let (locked, lock) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let other = rusqlite::Connection::open(path).expect("another connection");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("the write lock");
+        let _ = locked.send(());
+        let _ = released.recv();
+        other.execute_batch("ROLLBACK").expect("release the lock");
+    });
+    lock.await.expect("the lock is held");
+    assert!(
+        names_of_partners(&app.app.store).await.is_ok(),
+        "reads still work"
+    );
+    assert_eq!(health().await, 503, "no write can commit");
+    release.send(()).expect("release");
+    holder.join().expect("the lock holder");
+    assert_eq!(health().await, 200, "healthy again once writes commit");
+}
+
+async fn names_of_partners(store: &Store) -> Result<usize, StoreError> {
+    store
+        .read(|conn| Ok(conn.query("SELECT slug FROM partners", &[])?.len()))
+        .await
+}
