@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0006_activation.sql"),
         include_str!("migrations/postgres/0006_activation.sql"),
     ),
+    (
+        7,
+        include_str!("migrations/sqlite/0007_export.sql"),
+        include_str!("migrations/postgres/0007_export.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -68,6 +73,7 @@ pub(super) const TABLES: &[&str] = &[
     "find_backfill",
     "find_links",
     "activation_searches",
+    "signing_keys",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

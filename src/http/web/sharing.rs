@@ -52,11 +52,13 @@ pub async fn stop(State(state): State<AppState>, visitor: Visitor, form: FormDat
     }
 }
 
+/// The resume as whoever holds its share link sees it (public for the PDF benchmark, which
+/// prints this page with Chromium).
 #[derive(Template)]
 #[template(path = "shared.html")]
-struct SharedPage {
-    nav: Nav,
-    resume: ResumeView,
+pub struct SharedPage {
+    pub nav: Nav,
+    pub resume: ResumeView,
 }
 
 /// `GET /r/{token}`: the resume as an employer sees it.
