@@ -265,6 +265,7 @@ fn main() {
             inbox: 0,
         },
         resume: shared_view(resume),
+        pdf_link: None,
     };
     let html = page.render().expect("render").replace(
         "<link rel=\"stylesheet\" href=\"/static/style.css\">",

@@ -303,6 +303,12 @@ with_mail_on_both_engines!(
             )
             .await;
 
+        // The preview shows the resume as employers see it: without the hidden entry.
+        let preview = person.get("/resume/preview").await;
+        assert_eq!(preview.status, 200);
+        assert!(preview.has("resume-sheet") && preview.has("<h3>Teamwork Badge</h3>"));
+        assert!(!preview.has("Introduction to Psychology"));
+
         // The PDF: no share link yet, so downloading makes one, and the QR code opens it.
         assert!(person.get("/resume").await.has("Make a share link"));
         let (status, headers, pdf_bytes) =
@@ -348,6 +354,26 @@ with_mail_on_both_engines!(
             "the hidden entry is left out: {text}"
         );
         let qr = qr_code(dir.path(), &pdf_bytes);
+        if std::env::var("CC_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            // The README shows the PDF's first page (refresh with CC_SCREENSHOTS=1).
+            let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/resume-pdf");
+            let file = write(dir.path(), "shot.pdf", &pdf_bytes);
+            run(
+                "pdftoppm",
+                &[
+                    "-r",
+                    "70",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-png",
+                    "-singlefile",
+                    &file,
+                    &out.display().to_string(),
+                ],
+            );
+        }
         assert!(qr.starts_with(&app.url("/r/r_")), "the QR code: {qr}");
         let page = common::client().get(&qr).send().await.expect("GET");
         assert_eq!(page.status(), 200);

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/resume/share/stop", post(sharing::stop))
         .route("/r/{token}", get(sharing::page))
         .route("/r/{token}/resume.pdf", get(export::shared_pdf))
+        .route("/resume/preview", get(sharing::preview))
         .route("/resume/export/resume.pdf", get(export::own_pdf))
         .route(
             "/resume/export/resume-credential.json",
