@@ -22,15 +22,22 @@ if ! postgres_ready; then
     exit 1
 fi
 
-# The browser tests drive Debian's Chromium through chromedriver.
-if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
+# The browser tests drive Debian's Chromium through chromedriver; the export tests read PDFs
+# back with poppler (pdftotext, pdftoppm, pdfdetach) and decode their QR codes with zbarimg.
+if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ] \
+    || ! command -v pdftotext >/dev/null 2>&1 || ! command -v zbarimg >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing chromium and chromium-driver" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+        echo "installing chromium, chromium-driver, poppler-utils and zbar-tools" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils zbar-tools >/dev/null
     else
-        echo "The browser tests need Chromium and chromedriver: apt-get install chromium chromium-driver" >&2
+        echo "The tests need Chromium, chromedriver, poppler and zbar: apt-get install chromium chromium-driver poppler-utils zbar-tools" >&2
         exit 1
     fi
+fi
+
+# The signed resume credential is checked with the JavaScript verifier wallets use.
+if [ ! -d scripts/bench/js-verifier/node_modules ]; then
+    (cd scripts/bench/js-verifier && npm ci --no-audit --no-fund)
 fi
 
 # Benches are compiled by clippy in CI; run them with `cargo bench`.

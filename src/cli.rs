@@ -86,6 +86,18 @@ pub enum Command {
     /// JSON-LD contexts verification may use besides the bundled ones.
     #[command(subcommand)]
     Context(ContextCommand),
+    /// The key this deployment signs resume credentials with (CC_SIGNING_KEY_FILE).
+    #[command(subcommand)]
+    SigningKey(SigningKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SigningKeyCommand {
+    /// Replace the key with a new one; resumes signed before keep verifying (the old public
+    /// key stays in /.well-known/did.json). Prints {"did", "public_key"}.
+    Rotate,
+    /// Print the DID document /.well-known/did.json serves.
+    Show,
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,6 +175,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await;
         }
         Command::Context(command) => context(open_app().await?, command).await?,
+        Command::SigningKey(command) => {
+            let app = open_app().await?;
+            let printed = match command {
+                SigningKeyCommand::Rotate => {
+                    let public_key = crate::services::signing_key::rotate(&app).await?;
+                    serde_json::json!({
+                        "did": crate::services::signing_key::did(&app),
+                        "public_key": public_key,
+                        "key_file": app.signing_key.path().display().to_string(),
+                    })
+                }
+                SigningKeyCommand::Show => crate::services::signing_key::document(&app).await?,
+            };
+            println!("{printed}");
+        }
         Command::Serve => {
             let config = Config::from_env().map_err(|e| anyhow!(e))?;
             serve(App::open(config).await.context("opening the database")?).await?

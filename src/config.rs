@@ -62,6 +62,10 @@ pub struct Config {
     pub mail: MailConfig,
     /// A session ends after this long without use (`CC_SESSION_IDLE_HOURS`, default 72).
     pub session_idle: Duration,
+    /// The private key resume credentials are signed with (`CC_SIGNING_KEY_FILE`; default
+    /// beside the SQLite database, or `credentialconnect.signing-key.json` in the working
+    /// directory on PostgreSQL). Made on first start; never stored in the database.
+    pub signing_key_file: std::path::PathBuf,
 }
 
 /// Purging what can no longer be used (expired claim links, tokens, sessions, email links)
@@ -141,7 +145,12 @@ impl Config {
     /// Defaults for a database, suitable for tests and the demo.
     pub fn new(database: Location) -> Config {
         let bind = "127.0.0.1:8080".to_string();
+        let signing_key_file = match &database {
+            Location::Sqlite(path) => path.with_extension("signing-key.json"),
+            Location::Postgres(_) => "credentialconnect.signing-key.json".into(),
+        };
         Config {
+            signing_key_file,
             database,
             public_url: format!("http://{bind}"),
             bind,
@@ -239,6 +248,9 @@ impl Config {
             })
             .unwrap_or_default();
         config.session_idle = Duration::from_secs(number("CC_SESSION_IDLE_HOURS", 72)? * 3600);
+        if let Some(path) = var("CC_SIGNING_KEY_FILE") {
+            config.signing_key_file = path.into();
+        }
         config.fetch.network = !var("CC_VERIFY_NETWORK").is_some_and(|v| v == "0" || v == "false");
         config.fetch.cache_ttl = Duration::from_secs(number("CC_VERIFY_CACHE_SECONDS", 600)?);
         config.verification_ttl = Duration::from_secs(number("CC_VERIFY_RECHECK_SECONDS", 3600)?);

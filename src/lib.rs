@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod http;
 pub mod secrets;
 pub mod services;

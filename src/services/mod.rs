@@ -14,6 +14,7 @@ pub mod partners;
 pub mod ratelimit;
 pub mod resume;
 pub mod sharing;
+pub mod signing_key;
 pub mod turns;
 pub mod uploads;
 pub mod verification;
@@ -37,6 +38,8 @@ pub struct App {
     pub(crate) contexts_loaded_at: Arc<AtomicI64>,
     pub caches: Arc<Caches>,
     pub limiters: Arc<Limiters>,
+    /// The key resume credentials are signed with (see `signing_key`).
+    pub signing_key: Arc<signing_key::DeploymentKey>,
 }
 
 /// Limits on what people can try again and again (per instance).
@@ -132,6 +135,7 @@ impl App {
             clock.clone(),
         );
         let limiters = Arc::new(Limiters::new(&config));
+        let config_signing_key_file = config.signing_key_file.clone();
         let app = App {
             config: Arc::new(config),
             store,
@@ -140,8 +144,17 @@ impl App {
             contexts_loaded_at: Arc::new(AtomicI64::new(i64::MIN)),
             caches: Arc::new(Caches::default()),
             limiters,
+            signing_key: Arc::new(signing_key::DeploymentKey::new(
+                config_signing_key_file.clone(),
+            )),
         };
         verification::refresh_contexts(&app).await?;
+        if let Err(error) = signing_key::ensure(&app).await {
+            return Err(match error {
+                signing_key::SigningError::Store(error) => error,
+                other => crate::store::StoreError::Other(other.to_string()),
+            });
+        }
         Ok(app)
     }
 }

@@ -9,6 +9,7 @@ use crate::store::sharing;
 use crate::store::users::{self, Profile, User};
 
 /// Everything on one person's resume.
+#[derive(Debug, Clone)]
 pub struct Resume {
     pub user: User,
     pub entries: Vec<Entry>,

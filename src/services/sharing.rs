@@ -14,15 +14,45 @@ const TOKEN_PREFIX: &str = "r_";
 /// which is never stored and so cannot be shown again.
 pub async fn create(app: &App, user_id: &str) -> Result<String, StoreError> {
     let token = secrets::new_secret(TOKEN_PREFIX);
-    let (user, digest, now) = (
+    let (user, link, digest, now) = (
         user_id.to_string(),
+        token.clone(),
         secrets::digest(&token),
         app.clock.now_ms(),
     );
     app.store
-        .write(move |conn| sharing::replace(conn, &user, &digest, now))
+        .write(move |conn| sharing::replace(conn, &user, &link, &digest, now))
         .await?;
     Ok(token)
+}
+
+/// The person's share link token, made when they have none (exports print it as a QR
+/// code). Asking twice gives the same link; a link made before links were kept is replaced.
+pub async fn current_or_new(app: &App, user_id: &str) -> Result<String, StoreError> {
+    let user = user_id.to_string();
+    let fresh = secrets::new_secret(TOKEN_PREFIX);
+    let (digest, now) = (secrets::digest(&fresh), app.clock.now_ms());
+    app.store
+        .write(move |conn| match sharing::token(conn, &user)? {
+            Some(Some(existing)) => Ok(existing),
+            _ => {
+                sharing::replace(conn, &user, &fresh, &digest, now)?;
+                Ok(fresh)
+            }
+        })
+        .await
+}
+
+/// Whose resume a share link opens (no re-check of proofs): `None` for an unknown or ended
+/// link.
+pub async fn owner(app: &App, token: &str) -> Result<Option<String>, StoreError> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let digest = secrets::digest(token);
+    app.store
+        .read(move |conn| sharing::owner(conn, &digest))
+        .await
 }
 
 /// Ends the person's share link; false when there was none.

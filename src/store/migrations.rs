@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0008_name_languages.sql"),
         include_str!("migrations/postgres/0008_name_languages.sql"),
     ),
+    (
+        9,
+        include_str!("migrations/sqlite/0009_export.sql"),
+        include_str!("migrations/postgres/0009_export.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -79,6 +84,7 @@ pub(super) const TABLES: &[&str] = &[
     "find_links",
     "activation_searches",
     "known_devices",
+    "signing_keys",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

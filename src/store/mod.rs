@@ -10,6 +10,7 @@
 pub mod activation;
 pub mod alerts;
 pub mod contexts;
+pub mod export;
 pub mod holding;
 pub mod housekeeping;
 pub mod mapping;
@@ -19,6 +20,7 @@ pub mod partners;
 mod postgres;
 pub mod resume;
 pub mod sharing;
+pub mod signing_keys;
 mod sqlite;
 pub mod users;
 

@@ -3,19 +3,32 @@
 
 use super::{Conn, StoreError, params};
 
-/// Makes `token_hash` the person's share link, replacing (and so ending) any earlier one.
+/// Makes `token` (looked up by its digest `token_hash`) the person's share link,
+/// replacing (and so ending) any earlier one.
 pub fn replace(
     conn: &mut dyn Conn,
     user_id: &str,
+    token: &str,
     token_hash: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     stop(conn, user_id)?;
     conn.execute(
-        "INSERT INTO resume_shares (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
-        params![token_hash, user_id, now],
+        "INSERT INTO resume_shares (token_hash, user_id, created_at, token) VALUES ($1, $2, $3, $4)",
+        params![token_hash, user_id, now, token],
     )?;
     Ok(())
+}
+
+/// The person's current link: `None` when they have none, `Some(None)` for a link made
+/// before links were kept.
+pub fn token(conn: &mut dyn Conn, user_id: &str) -> Result<Option<Option<String>>, StoreError> {
+    conn.query_opt(
+        "SELECT token FROM resume_shares WHERE user_id = $1",
+        params![user_id],
+    )?
+    .map(|row| row.opt_text(0))
+    .transpose()
 }
 
 /// Ends the person's share link; false when there was none.

@@ -93,12 +93,16 @@ pub struct DatabaseGuard(#[allow(dead_code, reason = "held for its drop")] Arc<D
 
 enum Database {
     Sqlite(tempfile::TempDir),
-    Postgres { schema: String },
+    /// `keys` holds the deployment's signing-key file, which lives outside the database.
+    Postgres {
+        schema: String,
+        keys: tempfile::TempDir,
+    },
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
-        if let Database::Postgres { schema } = self {
+        if let Database::Postgres { schema, .. } = self {
             let schema = schema.clone();
             // Dropping happens inside the async runtime: use a thread of its own.
             let _ = std::thread::spawn(move || {
@@ -146,7 +150,8 @@ fn fresh_database(engine: Engine) -> (Location, Database) {
                 "{}{separator}options=-c%20search_path%3D{schema}",
                 postgres_url()
             );
-            (Location::Postgres(url), Database::Postgres { schema })
+            let keys = tempfile::tempdir().expect("temp dir");
+            (Location::Postgres(url), Database::Postgres { schema, keys })
         }
     }
 }
@@ -178,6 +183,9 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let mut config = Config::new(location);
+        if let Database::Postgres { keys, .. } = &database {
+            config.signing_key_file = keys.path().join("signing-key.json");
+        }
         config.bind = address.to_string();
         config.public_url = format!("http://{address}");
         // Tests never reach the internet: the verifier serves only what a test seeds.

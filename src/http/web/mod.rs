@@ -5,8 +5,9 @@
 mod accounts;
 mod activation;
 mod claim;
+mod export;
 pub mod resume;
-mod sharing;
+pub mod sharing;
 pub mod visitor;
 
 use crate::domain::verification::VerificationState;
@@ -63,6 +64,19 @@ pub fn router() -> Router<AppState> {
         .route("/resume/share", post(sharing::create))
         .route("/resume/share/stop", post(sharing::stop))
         .route("/r/{token}", get(sharing::page))
+        .route("/r/{token}/resume.pdf", get(export::shared_pdf))
+        .route("/resume/preview", get(sharing::preview))
+        .route("/resume/export/resume.pdf", get(export::own_pdf))
+        .route(
+            "/resume/export/resume-credential.json",
+            get(export::own_credential),
+        )
+        .route("/resume/export/ler-rs.json", get(export::own_ler_rs))
+        .route(
+            "/resume/export/json-resume.json",
+            get(export::own_json_resume),
+        )
+        .route("/.well-known/did.json", get(export::did_document))
         .fallback(not_found)
         // Pages carry personal data (a resume, a package's recipient, what was typed into a
         // form) and CSRF tokens: no browser or shared cache keeps them. The stylesheet sets

@@ -52,11 +52,15 @@ pub async fn stop(State(state): State<AppState>, visitor: Visitor, form: FormDat
     }
 }
 
+/// The resume as whoever holds its share link sees it (public for the PDF benchmark, which
+/// prints this page with Chromium).
 #[derive(Template)]
 #[template(path = "shared.html")]
-struct SharedPage {
-    nav: Nav,
-    resume: ResumeView,
+pub struct SharedPage {
+    pub nav: Nav,
+    pub resume: ResumeView,
+    /// Where the same resume is downloaded as a PDF.
+    pub pdf_link: Option<String>,
 }
 
 /// `GET /r/{token}`: the resume as an employer sees it.
@@ -71,6 +75,7 @@ pub async fn page(
             let page = SharedPage {
                 nav: Nav::of(&visitor),
                 resume: shared_view(resume),
+                pdf_link: Some(format!("/r/{token}/resume.pdf")),
             };
             private(visitor.finish(render(&page)))
         }
@@ -81,6 +86,26 @@ pub async fn page(
                 "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
             ],
         )),
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /resume/preview`: the person's own resume as employers see it, in the look the
+/// shared page and the PDF have in common.
+pub async fn preview(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_login("/resume/preview");
+    };
+    match crate::services::resume::load(&state.app, &signed_in.user.id).await {
+        Ok(Some(loaded)) => {
+            let page = SharedPage {
+                nav: Nav::of(&visitor),
+                resume: shared_view(loaded),
+                pdf_link: Some("/resume/export/resume.pdf".into()),
+            };
+            private(visitor.finish(render(&page)))
+        }
+        Ok(None) => to_login("/resume/preview"),
         Err(_) => unavailable(),
     }
 }

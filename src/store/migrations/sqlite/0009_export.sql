@@ -1,0 +1,13 @@
+-- The deployment's signing keys for the resume credentials it issues: public halves only.
+-- The private key lives in a file outside the database (CC_SIGNING_KEY_FILE); every key an
+-- instance has signed with stays listed here, and so in /.well-known/did.json, so resumes
+-- signed before a rotation keep verifying.
+CREATE TABLE signing_keys (
+    public_key_multibase TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+);
+
+-- The share link itself, beside its digest: every exported PDF prints it as a QR code, so
+-- the service must be able to give it again. It opens only what its owner chose to share.
+-- Links made before this version have none (an export then makes a new link).
+ALTER TABLE resume_shares ADD COLUMN token TEXT;
