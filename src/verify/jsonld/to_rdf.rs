@@ -180,6 +180,13 @@ fn literal_term(literal: &Literal) -> Result<RdfTerm> {
             language,
         } => {
             check_datatype(datatype)?;
+            if datatype.as_deref() == Some(&format!("{XSD}double")) {
+                // JSON-LD keeps the string as it is; jsonld.js reads it as a number and
+                // writes that number's canonical form (or NaN). Processors disagree: refused.
+                return invalid(format!(
+                    "the string {value:?} typed xsd:double (JSON-LD processors disagree on its form; write it as a JSON number)"
+                ));
+            }
             match (datatype, language) {
                 (None, Some(language)) => RdfTerm::Literal {
                     value: value.clone(),
