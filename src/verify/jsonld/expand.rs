@@ -66,15 +66,17 @@ impl Expander<'_> {
         match element {
             Value::Null => Ok(None),
             Value::Array(items) => {
+                let is_list = term.is_some_and(|t| t.containers.list);
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     match self.expand(active, property, item, from_map, depth + 1)? {
                         None => {}
+                        // In a list, an array (a set object's) is a list of its own.
+                        Some(Expanded::Array(inner)) if is_list => out.push(Expanded::List(inner)),
                         Some(Expanded::Array(inner)) => out.extend(inner),
                         Some(other) => out.push(other),
                     }
                 }
-                let is_list = term.is_some_and(|t| t.containers.list);
                 Ok(Some(if is_list {
                     Expanded::List(out)
                 } else {
@@ -470,7 +472,7 @@ impl Expander<'_> {
             }
             match self.expand(active, property, element, false, depth + 1)? {
                 None => {}
-                Some(Expanded::Array(inner)) => out.extend(inner),
+                Some(Expanded::Array(inner)) => out.push(Expanded::List(inner)),
                 Some(other) => out.push(other),
             }
         }

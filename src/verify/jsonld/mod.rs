@@ -490,4 +490,25 @@ mod tests {
             "{quads:?}"
         );
     }
+
+    /// Found by the fuzz target `jsonld_differential`: a set object inside a list is a list
+    /// of its own (JSON-LD 1.1, jsonld.js), not flattened into the outer list; and jsonld.js
+    /// writes a number like 1e-7 as the integer "0".
+    #[test]
+    fn set_objects_in_lists_are_lists_and_tiny_fractions_are_refused() {
+        let p = processor(&[]);
+        let quads = p
+            .to_quads(&json!({"@id": "https://x/1",
+                "https://v/l": {"@list": [{"@set": ["a", "b"]}]}}))
+            .expect("a list holding a list");
+        let firsts = quads
+            .iter()
+            .filter(|q| q.predicate.ends_with("#first"))
+            .count();
+        assert_eq!(firsts, 3, "{quads:?}");
+        let err = p
+            .to_quads(&json!({"@id": "https://x/1", "https://v/n": 1e-7}))
+            .expect_err("processors disagree");
+        assert!(err.to_string().contains("1e-6"), "{err}");
+    }
 }
