@@ -66,15 +66,17 @@ impl Expander<'_> {
         match element {
             Value::Null => Ok(None),
             Value::Array(items) => {
+                let is_list = term.is_some_and(|t| t.containers.list);
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     match self.expand(active, property, item, from_map, depth + 1)? {
                         None => {}
+                        // In a list, an array (a set object's) is a list of its own.
+                        Some(Expanded::Array(inner)) if is_list => out.push(Expanded::List(inner)),
                         Some(Expanded::Array(inner)) => out.extend(inner),
                         Some(other) => out.push(other),
                     }
                 }
-                let is_list = term.is_some_and(|t| t.containers.list);
                 Ok(Some(if is_list {
                     Expanded::List(out)
                 } else {
@@ -312,11 +314,7 @@ impl Expander<'_> {
                         }
                     },
                     "@list" => {
-                        let expanded = self.expand(&active, property, item, false, depth + 1)?;
-                        list = Some(match expanded {
-                            Some(Expanded::List(items)) => items,
-                            other => into_vec(other),
-                        });
+                        list = Some(self.list_items(&active, property, item, depth + 1)?);
                     }
                     "@set" => {
                         let expanded = self.expand(&active, property, item, false, depth + 1)?;
@@ -329,6 +327,23 @@ impl Expander<'_> {
                 continue;
             }
             let term = active.terms.get(key.as_str());
+            if let Some(definition) = term
+                && let Some(scoped) = &definition.context
+            {
+                // A property-scoped context that gives the property itself another container,
+                // type or language: the specification reads the value with the outer
+                // definition, jsonld.js with the scoped one. Refused rather than guessed.
+                let inner = self.apply_scoped(&active, scoped, true, true)?;
+                if let Some(redefined) = inner.terms.get(key.as_str())
+                    && (redefined.containers != definition.containers
+                        || redefined.type_mapping != definition.type_mapping
+                        || redefined.language != definition.language)
+                {
+                    return Err(JsonLdError::Unsupported(format!(
+                        "the scoped context of term {key:?} redefines {key:?} with another container, type or language"
+                    )));
+                }
+            }
             let containers = term.map(|t| t.containers).unwrap_or_default();
             let expanded = if term.is_some_and(|t| t.type_mapping == Some(TypeMapping::Json)) {
                 Some(Expanded::Value(Literal::Json(item.clone())))
@@ -424,6 +439,44 @@ impl Expander<'_> {
             return invalid("@language outside a value object");
         }
         Ok(Some(Expanded::Node(node)))
+    }
+
+    /// The items of a `@list`: an array inside it is a list of its own (JSON-LD 1.1 lists
+    /// of lists), as for a term with a `@list` container.
+    fn list_items(
+        &mut self,
+        active: &Arc<ActiveContext>,
+        property: Option<&str>,
+        item: &Value,
+        depth: usize,
+    ) -> Result<Vec<Expanded>> {
+        if depth > MAX_NESTING {
+            return invalid("the document nests too deeply");
+        }
+        let Value::Array(elements) = item else {
+            return Ok(match self.expand(active, property, item, false, depth)? {
+                Some(Expanded::List(items)) => vec![Expanded::List(items)],
+                other => into_vec(other),
+            });
+        };
+        let mut out = Vec::with_capacity(elements.len());
+        for element in elements {
+            if element.is_array() {
+                out.push(Expanded::List(self.list_items(
+                    active,
+                    property,
+                    element,
+                    depth + 1,
+                )?));
+                continue;
+            }
+            match self.expand(active, property, element, false, depth + 1)? {
+                None => {}
+                Some(Expanded::Array(inner)) => out.push(Expanded::List(inner)),
+                Some(other) => out.push(other),
+            }
+        }
+        Ok(out)
     }
 
     /// Step 7's test: a value object, or a map with only an `@id`.

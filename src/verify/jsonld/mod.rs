@@ -428,4 +428,87 @@ mod tests {
             "{err}"
         );
     }
+
+    /// Found by the fuzz target `jsonld_differential`: jsonld.js reads a property's value
+    /// with the property's own definition inside its scoped context, the specification with
+    /// the outer one; here a list container in the scoped one.
+    #[test]
+    fn a_property_scoped_context_redefining_its_own_property_is_refused() {
+        let p = processor(&[]);
+        let err = p
+            .to_quads(&json!({"@context": {"p": {"@id": "https://v/p",
+                "@context": {"p": {"@id": "https://v/p", "@container": "@list"}}}},
+                "@id": "https://x/1", "p": [["a", 1], ["b"]]}))
+            .expect_err("ambiguous");
+        assert!(err.to_string().contains("redefines \"p\""), "{err}");
+        // The same definition inside its scope is fine.
+        p.to_quads(&json!({"@context": {"p": {"@id": "https://v/p",
+                "@context": {"p": {"@id": "https://v/p"}}}},
+                "@id": "https://x/1", "p": ["a"]}))
+            .expect("same definition");
+    }
+
+    /// Found by the fuzz target `jsonld_differential`: jsonld.js rewrites a string typed
+    /// xsd:double as a number ("NaN" for text), JSON-LD keeps it.
+    #[test]
+    fn a_string_typed_xsd_double_is_refused() {
+        let p = processor(&[]);
+        let err = p
+            .to_quads(&json!({"@context": {"d": {"@id": "https://v/d",
+                "@type": "http://www.w3.org/2001/XMLSchema#double"}},
+                "@id": "https://x/1", "d": "1.5"}))
+            .expect_err("processors disagree");
+        assert!(err.to_string().contains("xsd:double"), "{err}");
+        let quads = p
+            .to_quads(&json!({"@context": {"d": {"@id": "https://v/d",
+                "@type": "http://www.w3.org/2001/XMLSchema#double"}},
+                "@id": "https://x/1", "d": 1.5}))
+            .expect("a number");
+        assert!(
+            matches!(&quads[0].object, RdfTerm::Literal { value, .. } if value == "1.5E0"),
+            "{quads:?}"
+        );
+    }
+
+    /// Found by the fuzz target `jsonld_differential`: an array inside a `@list` object
+    /// was flattened here, while JSON-LD 1.1 (and jsonld.js) makes a list of lists.
+    #[test]
+    fn arrays_inside_a_list_object_are_lists_of_lists() {
+        let p = processor(&[]);
+        let quads = p
+            .to_quads(&json!({"@id": "https://x/1", "https://v/l": {"@list": [["a"], "b"]}}))
+            .expect("a list of lists");
+        let firsts: Vec<&RdfTerm> = quads
+            .iter()
+            .filter(|q| q.predicate.ends_with("#first"))
+            .map(|q| &q.object)
+            .collect();
+        // Outer list: (inner list, "b"); inner list: ("a").
+        assert_eq!(firsts.len(), 3, "{quads:?}");
+        assert!(
+            firsts.iter().any(|o| matches!(o, RdfTerm::Blank(_))),
+            "{quads:?}"
+        );
+    }
+
+    /// Found by the fuzz target `jsonld_differential`: a set object inside a list is a list
+    /// of its own (JSON-LD 1.1, jsonld.js), not flattened into the outer list; and jsonld.js
+    /// writes a number like 1e-7 as the integer "0".
+    #[test]
+    fn set_objects_in_lists_are_lists_and_tiny_fractions_are_refused() {
+        let p = processor(&[]);
+        let quads = p
+            .to_quads(&json!({"@id": "https://x/1",
+                "https://v/l": {"@list": [{"@set": ["a", "b"]}]}}))
+            .expect("a list holding a list");
+        let firsts = quads
+            .iter()
+            .filter(|q| q.predicate.ends_with("#first"))
+            .count();
+        assert_eq!(firsts, 3, "{quads:?}");
+        let err = p
+            .to_quads(&json!({"@id": "https://x/1", "https://v/n": 1e-7}))
+            .expect_err("processors disagree");
+        assert!(err.to_string().contains("1e-6"), "{err}");
+    }
 }

@@ -180,6 +180,13 @@ fn literal_term(literal: &Literal) -> Result<RdfTerm> {
             language,
         } => {
             check_datatype(datatype)?;
+            if datatype.as_deref() == Some(&format!("{XSD}double")) {
+                // JSON-LD keeps the string as it is; jsonld.js reads it as a number and
+                // writes that number's canonical form (or NaN). Processors disagree: refused.
+                return invalid(format!(
+                    "the string {value:?} typed xsd:double (JSON-LD processors disagree on its form; write it as a JSON number)"
+                ));
+            }
             match (datatype, language) {
                 (None, Some(language)) => RdfTerm::Literal {
                     value: value.clone(),
@@ -217,6 +224,16 @@ fn literal_term(literal: &Literal) -> Result<RdfTerm> {
                         format!("{f:.0}")
                     }
                 });
+            if value
+                .as_f64()
+                .is_some_and(|f| f.fract() != 0.0 && f.abs() < 1e-6)
+            {
+                // JavaScript writes these as `1e-7`, without a '.', and jsonld.js then
+                // takes them for integers ("0"). Processors disagree: refused.
+                return invalid(format!(
+                    "the number {value} is below 1e-6, where JSON-LD processors disagree on its form"
+                ));
+            }
             let integer = if value.is_i64() || value.is_u64() {
                 Some(value.to_string())
             } else {
