@@ -116,14 +116,17 @@ on_both_engines!(
         while app.app.limiters.upload_client.count("127.0.0.1") < 1 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
-        // While its first upload is verified, the same partner's next one waits for its turn
-        // (half a second at most) and is refused; another partner's is served.
-        let light = common::fixture("guide/three-courses.json");
-        let (status, body) = common::imsx_error(app.upload(&token, light.clone()).await).await;
+        // While its first upload is verified, the same partner's next one with a proof waits
+        // for its turn (half a second at most) and is refused; its uploads without proofs,
+        // and another partner's with, are served.
+        let with_proof = proof_carrying_package(500, 1);
+        let (status, body) = common::imsx_error(app.upload(&token, with_proof.clone()).await).await;
         assert_eq!(status, 429, "{body}");
+        let plain = common::fixture("guide/three-courses.json");
+        assert_eq!(app.upload(&token, plain).await.status(), 200);
         let other = app.partner("insty").await;
         let other_token = app.token(&other, None).await;
-        assert_eq!(app.upload(&other_token, light).await.status(), 200);
+        assert_eq!(app.upload(&other_token, with_proof).await.status(), 200);
         assert_eq!(first.join().expect("upload").0, 200);
     }
 );

@@ -1,5 +1,5 @@
-//! Turns at the CPU for one key (a partner): its uploads are parsed, read and verified at
-//! most `per_key` at a time, so one partner sending the most expensive bodies it can, as
+//! Turns at the CPU for one key (a partner): its heavy uploads are parsed, read and verified
+//! at most `per_key` at a time, so one partner sending the most expensive bodies it can, as
 //! fast as its rate limit allows, occupies at most that many cores and the other partners
 //! keep the rest. A request waits for its turn at most `wait` (the admission queue's wait);
 //! then it is refused, to retry.

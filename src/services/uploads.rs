@@ -21,6 +21,9 @@ pub enum UploadError {
     /// The body breaks the rules: every problem, by pointer.
     #[error("the package was not stored: {} problem(s)", .0.len())]
     Invalid(Vec<Problem>),
+    /// The partner's earlier uploads are still being verified (`turns`): retry shortly.
+    #[error("this partner's earlier uploads are still being read and verified")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -91,20 +94,38 @@ async fn rules_for(app: &App, auth: &Authenticated) -> Result<PartnerRules, Stor
 
 /// Reads, validates and stores a package.
 ///
-/// `turn` is the partner's turn at the CPU (`turns`): held while the package is read and
-/// verified, given back before the write.
+/// `turn` is the partner's turn at the CPU (`turns`), taken for a large body: held while the
+/// package is read and verified, given back before the write. A package with proofs to
+/// verify takes one if it has none.
 pub async fn accept(
     app: &App,
     auth: &Authenticated,
     body: Body,
-    turn: Turn,
+    turn: Option<Turn>,
 ) -> Result<Receipt, UploadError> {
     let rules = rules_for(app, auth).await?;
     let strict = rules.strict;
     let package = read(app, body, rules).await?;
+    let turn = turn_to_verify(app, auth, &package, turn).await?;
     let package = verification::verify_package(app, package, strict).await?;
     drop(turn);
     store(app, auth, package).await
+}
+
+/// The partner's turn for verifying `package`, when it has proofs to verify.
+async fn turn_to_verify(
+    app: &App,
+    auth: &Authenticated,
+    package: &Package,
+    turn: Option<Turn>,
+) -> Result<Option<Turn>, UploadError> {
+    if turn.is_some() || !package.records.iter().any(|r| r.needs_verifying()) {
+        return Ok(turn);
+    }
+    match app.limiters.upload_turns.take(&auth.partner.id).await {
+        Some(turn) => Ok(Some(turn)),
+        None => Err(UploadError::Busy),
+    }
 }
 
 /// Reads the package on the blocking pool: reading is linear in the body and stops at the
@@ -124,7 +145,7 @@ pub async fn replace(
     auth: &Authenticated,
     id: &str,
     body: Body,
-    turn: Turn,
+    turn: Option<Turn>,
 ) -> Result<Option<Receipt>, UploadError> {
     let rules = rules_for(app, auth).await?;
     let strict = rules.strict;
@@ -160,6 +181,7 @@ pub async fn replace(
     if exists.is_none() {
         return Ok(None);
     }
+    let turn = turn_to_verify(app, auth, &package, turn).await?;
     let package = verification::verify_package(app, package, strict).await?;
     drop(turn);
     store(app, auth, package).await.map(Some)

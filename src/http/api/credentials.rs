@@ -87,6 +87,10 @@ fn read_body(headers: &HeaderMap, body: Bytes) -> Result<Body, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string(), Vec::new()))
 }
 
+/// Bodies larger than this take a turn to be parsed and read; smaller ones only when they
+/// carry proofs to verify (`uploads`), so a partner's many small plain uploads never wait.
+const TURN_BODY_BYTES: usize = 64 * 1024;
+
 /// This partner's turn at parsing, reading and verifying (`services::turns`), so that one
 /// partner's expensive bodies cannot take every core.
 async fn upload_turn(state: &AppState, partner_id: &str) -> Result<Turn, ApiError> {
@@ -144,7 +148,11 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     within_upload_rates(&state, &partner.partner.id, &client)?;
-    let turn = upload_turn(&state, &partner.partner.id).await?;
+    let turn = if body.len() > TURN_BODY_BYTES {
+        Some(upload_turn(&state, &partner.partner.id).await?)
+    } else {
+        None
+    };
     let body = parse_off_the_workers(headers, body).await?;
     let receipt = uploads::accept(&state.app, &partner, body, turn).await?;
     Ok(axum::Json(receipt).into_response())
@@ -342,7 +350,11 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     partner.require(Scope::Replace)?;
     within_upload_rates(&state, &partner.partner.id, &client)?;
-    let turn = upload_turn(&state, &partner.partner.id).await?;
+    let turn = if body.len() > TURN_BODY_BYTES {
+        Some(upload_turn(&state, &partner.partner.id).await?)
+    } else {
+        None
+    };
     let body = parse_off_the_workers(headers, body).await?;
     let receipt = uploads::replace(&state.app, &partner, &id, body, turn)
         .await?

@@ -209,6 +209,12 @@ impl From<UploadError> for ApiError {
                 };
                 ApiError::bad_request(description, problems)
             }
+            UploadError::Busy => ApiError {
+                header: Some((header::RETRY_AFTER, "1".into())),
+                ..ApiError::too_many_requests(
+                    "this partner's earlier uploads are still being read and verified; send fewer at once and retry",
+                )
+            },
             UploadError::Store(e) => e.into(),
         }
     }
