@@ -183,7 +183,7 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let mut config = Config::new(location);
-        if let Database::Postgres { keys, .. } = &database {
+        if let Database::Postgres { keys, .. } = database.as_ref() {
             config.signing_key_file = keys.path().join("signing-key.json");
         }
         config.bind = address.to_string();
