@@ -7,6 +7,8 @@
 //! run:
 //!
 //!   JSONLD_DIFFERENTIAL_SECONDS=600 cargo test --test jsonld_differential -- --ignored
+//!
+//! (`JSONLD_DIFFERENTIAL_SEED` picks another pseudo-random sequence.)
 
 #[path = "../fuzz/fuzz_targets/jsonld_documents.rs"]
 #[allow(dead_code)]
@@ -55,7 +57,17 @@ fn generated_documents_canonicalize_as_jsonld_js_does() {
         };
         documents += 1;
         match documents::compare(&document) {
-            Ok(true) => both += 1,
+            Ok(true) => {
+                both += 1;
+                // JSONLD_DIFFERENTIAL_KEEP=DIR keeps the inputs both processors turned into
+                // quads (at most 200): the fuzz target's corpus starts from them.
+                if let Ok(dir) = std::env::var("JSONLD_DIFFERENTIAL_KEEP")
+                    && both <= 200
+                {
+                    let path = std::path::Path::new(&dir).join(format!("both-{both}"));
+                    std::fs::write(path, &bytes).expect("keep the input");
+                }
+            }
             Ok(false) => {}
             Err(difference) => differences.push(difference),
         }

@@ -71,8 +71,7 @@ impl Expander<'_> {
                 for item in items {
                     match self.expand(active, property, item, from_map, depth + 1)? {
                         None => {}
-                        // In a list, an array (a set object's) is a list of its own.
-                        Some(Expanded::Array(inner)) if is_list => out.push(Expanded::List(inner)),
+                        Some(Expanded::Array(_)) if is_list => return set_in_list(),
                         Some(Expanded::Array(inner)) => out.extend(inner),
                         Some(other) => out.push(other),
                     }
@@ -472,7 +471,7 @@ impl Expander<'_> {
             }
             match self.expand(active, property, element, false, depth + 1)? {
                 None => {}
-                Some(Expanded::Array(inner)) => out.push(Expanded::List(inner)),
+                Some(Expanded::Array(_)) => return set_in_list(),
                 Some(other) => out.push(other),
             }
         }
@@ -496,6 +495,14 @@ impl Expander<'_> {
         }
         Ok(only_id)
     }
+}
+
+/// A set object inside a list: jsonld.js reads it as a list of its own, or drops it when
+/// empty; processors disagree, so it is refused.
+fn set_in_list<T>() -> Result<T> {
+    Err(JsonLdError::Unsupported(
+        "a @set object inside a list".into(),
+    ))
 }
 
 pub(super) fn into_vec(expanded: Option<Expanded>) -> Vec<Expanded> {

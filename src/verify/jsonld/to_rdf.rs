@@ -266,6 +266,8 @@ fn literal_term(literal: &Literal) -> Result<RdfTerm> {
 
 /// The canonical lexical form of an xsd:double as jsonld.js writes it: `1.5E0`, `1.0E2`.
 pub(super) fn canonical_double(value: f64) -> String {
+    // JavaScript writes -0 as 0 (found by the differential against jsonld.js).
+    let value = if value == 0.0 { 0.0 } else { value };
     let formatted = format!("{value:.15e}");
     let Some((mantissa, exponent)) = formatted.split_once('e') else {
         return formatted;
