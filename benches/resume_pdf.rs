@@ -37,7 +37,9 @@ fn resume() -> Resume {
             verification: Some(["verified", "attested", "none"][i % 3].into()),
             verification_reason: Some("signature verified".into()),
             verification_checked_at: Some(1_764_201_600_000),
+            partner_name: Some("Institution X Registrar".into()),
             revoked: false,
+            name_languages: None,
         })
         .collect();
     let skills = (0..10)
@@ -53,6 +55,8 @@ fn resume() -> Resume {
             evidence_url: None,
             hidden: false,
             revoked: false,
+            carrier_verification: if i % 4 == 0 { "attested" } else { "verified" }.into(),
+            partner_name: "Institution X Registrar".into(),
         })
         .collect();
     Resume {

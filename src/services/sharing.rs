@@ -10,37 +10,106 @@ use crate::store::{StoreError, sharing};
 /// The secret part of share links starts with this, so a leaked one is recognisable.
 const TOKEN_PREFIX: &str = "r_";
 
-/// Makes a new share link for the person (the old one stops working) and returns its token,
-/// which is never stored and so cannot be shown again.
+/// Makes a new share link for the person (the old one stops working) and returns its token.
 pub async fn create(app: &App, user_id: &str) -> Result<String, StoreError> {
-    let token = secrets::new_secret(TOKEN_PREFIX);
-    let (user, link, digest, now) = (
+    let key = link_key(app)?;
+    let nonce = secrets::new_secret("");
+    let token = derive(&key, &nonce);
+    let (user, digest, now) = (
         user_id.to_string(),
-        token.clone(),
         secrets::digest(&token),
         app.clock.now_ms(),
     );
     app.store
-        .write(move |conn| sharing::replace(conn, &user, &link, &digest, now))
+        .write(move |conn| sharing::replace(conn, &user, &nonce, &digest, now))
         .await?;
     Ok(token)
 }
 
 /// The person's share link token, made when they have none (exports print it as a QR
-/// code). Asking twice gives the same link; a link made before links were kept is replaced.
+/// code). Asking twice gives the same link. The token is never stored: the row keeps a
+/// random nonce and the token's digest, and the token is derived again from the nonce with
+/// the deployment's link key, a file beside the signing key, so a copy of the database
+/// alone opens no resume. A link made before links could be derived again (or under
+/// another link key) is replaced.
 pub async fn current_or_new(app: &App, user_id: &str) -> Result<String, StoreError> {
+    let key = link_key(app)?;
     let user = user_id.to_string();
-    let fresh = secrets::new_secret(TOKEN_PREFIX);
-    let (digest, now) = (secrets::digest(&fresh), app.clock.now_ms());
+    let fresh_nonce = secrets::new_secret("");
+    let fresh = derive(&key, &fresh_nonce);
+    let (fresh_digest, now) = (secrets::digest(&fresh), app.clock.now_ms());
     app.store
-        .write(move |conn| match sharing::token(conn, &user)? {
-            Some(Some(existing)) => Ok(existing),
-            _ => {
-                sharing::replace(conn, &user, &fresh, &digest, now)?;
-                Ok(fresh)
+        .write(move |conn| {
+            if let Some((Some(nonce), digest)) = sharing::current(conn, &user)? {
+                let token = derive(&key, &nonce);
+                if secrets::digest(&token) == digest {
+                    return Ok(token);
+                }
             }
+            sharing::replace(conn, &user, &fresh_nonce, &fresh_digest, now)?;
+            Ok(fresh)
         })
         .await
+}
+
+/// A share link's token from its nonce: HMAC-SHA256 under the link key, in base64url.
+fn derive(key: &[u8; 32], nonce: &str) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(nonce.as_bytes());
+    format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// The deployment's key for share links: 256 random bits in a file beside the signing key
+/// (`<signing key file>.share-links`, readable by the owner only), made on first use. Every
+/// instance must see the same file, as it must the signing key.
+fn link_key(app: &App) -> Result<[u8; 32], StoreError> {
+    let mut path = app.signing_key.path().as_os_str().to_owned();
+    path.push(".share-links");
+    let path = std::path::PathBuf::from(path);
+    let unreadable = |e: std::io::Error| {
+        StoreError::Other(format!("the share-link key file {}: {e}", path.display()))
+    };
+    let read = |text: &str| -> Result<[u8; 32], StoreError> {
+        hex::decode(text.trim())
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or_else(|| {
+                StoreError::Other(format!(
+                    "the share-link key file {} does not hold 64 hex digits",
+                    path.display()
+                ))
+            })
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => return read(&text),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(unreadable(e)),
+        Err(_) => {}
+    }
+    let mut key = [0u8; 32];
+    secrets::fill_random(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            use std::io::Write as _;
+            file.write_all(hex::encode(key).as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(unreadable)?;
+            Ok(key)
+        }
+        // Another instance made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            read(&std::fs::read_to_string(&path).map_err(unreadable)?)
+        }
+        Err(e) => Err(unreadable(e)),
+    }
 }
 
 /// Whose resume a share link opens (no re-check of proofs): `None` for an unknown or ended

@@ -3,31 +3,34 @@
 
 use super::{Conn, StoreError, params};
 
-/// Makes `token` (looked up by its digest `token_hash`) the person's share link,
-/// replacing (and so ending) any earlier one.
+/// Makes the link whose token has the digest `token_hash` (and is derived from `nonce`) the
+/// person's share link, replacing (and so ending) any earlier one.
 pub fn replace(
     conn: &mut dyn Conn,
     user_id: &str,
-    token: &str,
+    nonce: &str,
     token_hash: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     stop(conn, user_id)?;
     conn.execute(
-        "INSERT INTO resume_shares (token_hash, user_id, created_at, token) VALUES ($1, $2, $3, $4)",
-        params![token_hash, user_id, now, token],
+        "INSERT INTO resume_shares (token_hash, user_id, created_at, token_nonce) VALUES ($1, $2, $3, $4)",
+        params![token_hash, user_id, now, nonce],
     )?;
     Ok(())
 }
 
-/// The person's current link: `None` when they have none, `Some(None)` for a link made
-/// before links were kept.
-pub fn token(conn: &mut dyn Conn, user_id: &str) -> Result<Option<Option<String>>, StoreError> {
+/// The person's current link as (nonce, token digest): `None` when they have none, a `None`
+/// nonce for a link made before tokens were derived from one.
+pub fn current(
+    conn: &mut dyn Conn,
+    user_id: &str,
+) -> Result<Option<(Option<String>, String)>, StoreError> {
     conn.query_opt(
-        "SELECT token FROM resume_shares WHERE user_id = $1",
+        "SELECT token_nonce, token_hash FROM resume_shares WHERE user_id = $1",
         params![user_id],
     )?
-    .map(|row| row.opt_text(0))
+    .map(|row| Ok((row.opt_text(0)?, row.text(1)?)))
     .transpose()
 }
 

@@ -7,7 +7,8 @@ CREATE TABLE signing_keys (
     created_at INTEGER NOT NULL
 );
 
--- The share link itself, beside its digest: every exported PDF prints it as a QR code, so
--- the service must be able to give it again. It opens only what its owner chose to share.
--- Links made before this version have none (an export then makes a new link).
-ALTER TABLE resume_shares ADD COLUMN token TEXT;
+-- Every exported PDF prints the share link as a QR code, so the service must be able to give
+-- it again without storing it: the token is HMAC-SHA256(link key, nonce), the link key a
+-- file beside the signing key, so the database alone opens no resume. Links made before
+-- this version have no nonce (an export then makes a new link).
+ALTER TABLE resume_shares ADD COLUMN token_nonce TEXT;
