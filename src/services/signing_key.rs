@@ -44,7 +44,7 @@ pub struct DeploymentKey {
 
 #[derive(Clone)]
 struct Loaded {
-    modified: Option<SystemTime>,
+    modified: Option<(SystemTime, u64)>,
     key: SigningKey,
 }
 
@@ -70,7 +70,16 @@ impl DeploymentKey {
     /// The current key: the file's, made first when there is none. Returns whether the key
     /// changed since the last call (so its public half needs registering).
     fn current(&self) -> Result<(SigningKey, bool), SigningError> {
-        let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        // The file's modification time and, on Unix, its inode: a rotation renames a new file
+        // into place, which a timestamp alone can miss when both fall in one clock tick.
+        let modified = |path: &Path| {
+            let metadata = std::fs::metadata(path).ok()?;
+            #[cfg(unix)]
+            let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+            #[cfg(not(unix))]
+            let inode = 0;
+            Some((metadata.modified().ok()?, inode))
+        };
         let mut loaded = self
             .loaded
             .lock()
