@@ -41,13 +41,14 @@ fn pdf_text(dir: &Path, pdf: &[u8]) -> String {
     run("pdftotext", &["-enc", "UTF-8", &file, "-"])
 }
 
-/// What the QR code on the first page says.
+/// What the QR code on the first page says, read from the page rasterized at 300 dpi, as
+/// printed (at 150 dpi its modules are about 3 pixels wide and some codes do not decode).
 fn qr_code(dir: &Path, pdf: &[u8]) -> String {
     let file = write(dir, "qr.pdf", pdf);
     let prefix = dir.join("page").display().to_string();
     run(
         "pdftoppm",
-        &["-r", "150", "-f", "1", "-l", "1", "-png", &file, &prefix],
+        &["-r", "300", "-f", "1", "-l", "1", "-png", &file, &prefix],
     );
     let image = std::fs::read_dir(dir)
         .expect("dir")
