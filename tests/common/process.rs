@@ -43,7 +43,9 @@ pub struct Served {
 
 impl Served {
     /// Starts a server on `port` with `env` added (verification offline, quiet logs unless
-    /// `env` says otherwise; stderr to `log` if given) and waits until it answers.
+    /// `env` says otherwise; stderr to `log` if given) and waits until it answers. Servers on
+    /// one database share one signing key, kept in the temporary folder: on PostgreSQL the
+    /// default would be a file in the working directory, the repository.
     pub async fn start(
         database: &str,
         port: u16,
@@ -57,6 +59,7 @@ impl Served {
             .env("CC_BIND", format!("127.0.0.1:{port}"))
             .env("CC_VERIFY_NETWORK", "0")
             .env("RUST_LOG", "warn")
+            .env("CC_SIGNING_KEY_FILE", signing_key_file(database))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log.map_or_else(Stdio::null, Stdio::from));
@@ -92,6 +95,17 @@ impl Drop for Served {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Where servers on `database` keep their signing key during the tests.
+fn signing_key_file(database: &str) -> std::path::PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    database.hash(&mut hasher);
+    std::env::temp_dir().join(format!(
+        "credentialconnect-test-{:016x}.signing-key.json",
+        hasher.finish()
+    ))
 }
 
 /// A partner token from a running server.
