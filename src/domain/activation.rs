@@ -1,5 +1,6 @@
-//! Finding a package on the partner's activation page (API.md §4, "Findable"): how names,
-//! email addresses and student ids are compared, and the lookup keys a package is found by.
+//! Finding a package on the partner's activation page (a package is findable when its
+//! recipient has an id, both names, and an email or student id): how names, email addresses
+//! and student ids are compared, and the lookup keys a package is found by.
 //!
 //! A key is a SHA-256 digest of the partner and the normalised names and email (or student
 //! id), so packages can be found by one index probe without storing the person's details a

@@ -1,4 +1,4 @@
-//! OAuth scopes of the partner API (API.md §1): `readonly`, `replace`, `delete`.
+//! OAuth scopes of the partner API: `readonly`, `replace`, `delete`.
 
 use std::fmt;
 

@@ -1,5 +1,6 @@
-//! SkillSync (API.md §2): skills carried by a `SkillsAndAbilities` credential's alignments.
-//! Names are at most 40 characters; level and category come from fixed vocabularies.
+//! SkillSync (docs/partner-api.md, "SkillSync"): skills carried by a `SkillsAndAbilities`
+//! credential's alignments. Names are at most 40 characters; level and category come from fixed
+//! vocabularies.
 
 use serde::Serialize;
 use std::fmt;

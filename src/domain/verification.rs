@@ -1,6 +1,6 @@
-//! Verification states of an imported credential (API.md §9) and the rules that pick one:
-//! the partner's `strict` setting applied to the verifier's outcome, and the placeholder
-//! state of a proof not yet checked. Cryptographic checking is the verifier's job
+//! Verification states of an imported credential (docs/partner-api.md, "Verification") and the
+//! rules that pick one: the partner's `strict` setting applied to the verifier's outcome, and the
+//! placeholder state of a proof not yet checked. Cryptographic checking is the verifier's job
 //! (`crate::verify`); this module only names the outcomes.
 
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ impl VerificationState {
         .find(|state| state.as_str() == s)
     }
 
-    /// Whether skills carried under this state count as verified (API.md §2, SkillSync).
+    /// Whether skills carried under this state count as verified (SkillSync).
     pub fn vouches(self) -> bool {
         matches!(
             self,
@@ -73,7 +73,7 @@ pub enum ProofCarried {
 }
 
 /// The stored outcome for the verifier's `state` and `reason`: a `strict` partner's proof
-/// that could not be checked is `failed`, not `attested` (API.md §9).
+/// that could not be checked is `failed`, not `attested`.
 pub fn decide(state: VerificationState, reason: String, strict: bool) -> Verification {
     if strict && state == VerificationState::Attested {
         Verification {

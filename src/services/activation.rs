@@ -1,6 +1,6 @@
-//! The partner's activation page (API.md §4, use case 2 option 2): a person the partner did
-//! not send a claim link finds their package by names and email or student id, and gets a
-//! one-time link to its claim page at the email address the partner has on record.
+//! The partner's activation page: a person the partner did not send a claim link finds their
+//! package by names and email or student id, and gets a one-time link to its claim page at the
+//! email address the partner has on record.
 //!
 //! A search never tells whether anything matched: the answer, and the work done before it,
 //! are the same either way (one index probe, one write); the mail goes through the outbox.

@@ -1,5 +1,5 @@
-//! Partner authentication (API.md §1): OAuth 2.0 client credentials in, opaque bearer
-//! tokens out. Tokens expire after an idle period (each accepted request slides it) and at
+//! Partner authentication (docs/partner-api.md, "Tokens"): OAuth 2.0 client credentials in, opaque
+//! bearer tokens out. Tokens expire after an idle period (each accepted request slides it) and at
 //! an absolute cap. Only digests of secrets and tokens are stored.
 
 use super::{App, millis};

@@ -1,4 +1,4 @@
-//! Claiming a package (API.md §4): the link a partner sends, and the import inbox. The
+//! Claiming a package: the link a partner sends, and the import inbox. The
 //! chosen credentials and skills go on the person's resume; one assertion has one owner.
 
 use super::{App, activation};

@@ -1,5 +1,5 @@
-//! Uploads into the holding area (API.md §2) and the partner's own reads, replaces and
-//! deletes (§3). Every record's proof is verified before the write; each upload is then one
+//! Uploads into the holding area (docs/partner-api.md, "Uploads") and the partner's own reads,
+//! replaces and deletes. Every record's proof is verified before the write; each upload is then one
 //! write transaction: all of it is stored, or none.
 
 use super::auth::Authenticated;
@@ -28,7 +28,7 @@ pub enum UploadError {
     Store(#[from] StoreError),
 }
 
-/// The 200 body of an upload (API.md §2).
+/// The 200 body of an upload (docs/partner-api.md, "Uploads", Response).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {

@@ -193,7 +193,8 @@ async fn verify_one(
         );
     };
     // A proofValue that is not even an encoded signature cannot be checked: the partner
-    // guide's examples carry such illustrative proofs, which API.md §9 makes `attested`.
+    // guide's examples carry such illustrative proofs, which are `attested` (verified by
+    // the partner).
     let signature = match signature(proof_value) {
         Ok(signature) => signature,
         Err(why) => {

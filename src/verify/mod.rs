@@ -1,7 +1,8 @@
-//! Verifying credentials (issue #3, API.md §9): embedded Data Integrity proofs and VC-JWT
-//! signatures, the key's tie to the issuer, validity dates and revocation. A [`Verifier`]
-//! turns one credential into a [`Report`]: every check made with its outcome, and the
-//! resulting state (`none`, `verified`, `failed`, `attested`).
+//! Verifying credentials (the states are described for partners in docs/partner-api.md,
+//! "Verification"): embedded Data Integrity proofs and VC-JWT signatures, the key's tie to the
+//! issuer, validity dates and revocation. A [`Verifier`] turns one credential into a [`Report`]:
+//! every check made with its outcome, and the resulting state (`none`, `verified`, `failed`,
+//! `attested`).
 //!
 //! The only I/O is the SSRF-safe [`fetch`] client (DID documents, key documents, status
 //! lists); JSON-LD contexts are never fetched.

@@ -1,5 +1,5 @@
-//! Errors of the partner API as 1EdTech `Imsx_StatusInfo` bodies (API.md §7), with our
-//! `errors` array of JSON pointers. Internal failures are logged once, never sent.
+//! Errors of the partner API as 1EdTech `Imsx_StatusInfo` bodies (docs/partner-api.md, "Errors"),
+//! with our `errors` array of JSON pointers. Internal failures are logged once, never sent.
 
 use crate::domain::package::{MAX_LISTED_PROBLEMS, Problem};
 use crate::services::auth::AuthError;

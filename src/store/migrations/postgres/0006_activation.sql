@@ -1,5 +1,6 @@
--- The partner's activation page (API.md §4, "Findable"): a person finds their package by
--- names and email or student id, and gets a one-time link to it by email.
+-- The partner's activation page: a person finds their package by names and email or student
+-- id, and gets a one-time link to it by email. A package is findable when its recipient has
+-- an id, both names, and an email or student id.
 
 -- Lookup keys (domain::activation): SHA-256 digests of partner + normalised names + email or
 -- student id, so the person's details are not stored a second time in plain text and a
