@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Every response's Content-Security-Policy, unless its handler set one (a partner's
@@ -84,11 +85,12 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    router
+    let router = router
         .layer(axum::middleware::from_fn(move |request, next| {
             shed_load(admission.clone(), request, next)
         }))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn(log_request));
+    with_request_ids(router)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -107,6 +109,20 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .with_state(state)
+}
+
+/// Gives every request an id (`x-request-id`, kept from a proxy in front when it looks like
+/// one), returned on its response: logs and error pages name it, so a person can quote it.
+pub fn with_request_ids<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(PropagateRequestIdLayer::new(web::error::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            web::error::REQUEST_ID,
+            web::error::MakeRequestId,
+        ))
+        .layer(axum::middleware::from_fn(
+            web::error::keep_plain_request_ids,
+        ))
 }
 
 /// Makes every failure of the partner API an Imsx body: a panic becomes a 500, and the
@@ -196,9 +212,15 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "(unmatched)".to_string(), |p| p.as_str().to_string());
+    let request_id = request
+        .headers()
+        .get(&web::error::REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    tracing::info!(%method, %route, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    tracing::info!(%method, %route, request_id, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     response
 }
 

@@ -1,7 +1,8 @@
 //! Sign-up, email verification, log-in, log-out and password reset pages.
 
+use super::error::PageError;
 use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message_for, render, unavailable};
+use super::{Nav, csrf_refused, message_for, render};
 use crate::http::AppState;
 use crate::services::accounts::{self, AccountError, Confirmed, FieldError, LogIn, Proof, SignUp};
 use crate::store::users::Profile;
@@ -206,7 +207,7 @@ pub async fn signup(State(state): State<AppState>, visitor: Visitor, form: FormD
             visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Err(error @ AccountError::Store(_)) => PageError::from(error).into_response(),
     }
 }
 
@@ -322,7 +323,7 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, form: FormDa
             ],
             Some(("/reset", "Reset my password")),
         ),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -331,11 +332,9 @@ pub async fn logout(State(state): State<AppState>, visitor: Visitor, form: FormD
         return csrf_refused(&visitor);
     }
     if let Some(signed_in) = &visitor.signed_in
-        && accounts::end_session(&state.app, &signed_in.cookie)
-            .await
-            .is_err()
+        && let Err(error) = accounts::end_session(&state.app, &signed_in.cookie).await
     {
-        return unavailable();
+        return PageError::from(error).into_response();
     }
     visitor.sign_out(Redirect::to("/").into_response())
 }
@@ -400,7 +399,7 @@ pub async fn verify_page(
     match accounts::confirmation(&state.app, &token).await {
         Ok(Some(confirmation)) => confirm_page(&visitor, StatusCode::OK, token, confirmation, None),
         Ok(None) => dead_confirmation_link(&visitor),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -419,7 +418,7 @@ pub async fn verify(
     let confirmation = match accounts::confirmation(&state.app, &token).await {
         Ok(Some(confirmation)) => confirmation,
         Ok(None) => return dead_confirmation_link(&visitor),
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     if let Some(other) = visitor
         .user()
@@ -472,7 +471,7 @@ pub async fn verify(
             )
         }
         Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Err(error @ AccountError::Store(_)) => PageError::from(error).into_response(),
     }
 }
 
@@ -492,7 +491,7 @@ async fn signed_in_as(
         (Ok((cookie, _)), Ok(device)) => {
             visitor.remember_device(visitor.sign_in(response, &cookie), &device)
         }
-        _ => unavailable(),
+        (Err(error), _) | (_, Err(error)) => PageError::from(error).into_response(),
     }
 }
 
@@ -546,7 +545,7 @@ pub async fn reset_request(
             )
         }
         Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Err(error @ AccountError::Store(_)) => PageError::from(error).into_response(),
     }
 }
 
@@ -603,7 +602,7 @@ pub async fn reset_form(
     match accounts::reset_link(&state.app, &token).await {
         Ok(Some(account)) => reset_page_for(&visitor, StatusCode::OK, token, account, None),
         Ok(None) => dead_reset_link(&visitor),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -619,7 +618,7 @@ pub async fn reset(
     let account = match accounts::reset_link(&state.app, &token).await {
         Ok(Some(account)) => account,
         Ok(None) => return dead_reset_link(&visitor),
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     // Saving signs the browser in to the link's account: someone else signed in here must
     // have chosen to switch (a link sent by someone else must not move them silently).
@@ -651,6 +650,6 @@ pub async fn reset(
             )
         }
         Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Err(error @ AccountError::Store(_)) => PageError::from(error).into_response(),
     }
 }

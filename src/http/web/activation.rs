@@ -3,8 +3,9 @@
 //! mailed opens the claim page (`claim.rs`).
 
 use super::accounts::FieldView;
+use super::error::PageError;
 use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message_for, render, unavailable};
+use super::{Nav, csrf_refused, message_for, render};
 use crate::http::{AppState, CONTENT_SECURITY_POLICY};
 use crate::services::accounts::FieldError;
 use crate::services::activation::{self, SearchError, SearchForm};
@@ -119,7 +120,7 @@ async fn partner_or_answer(
     match activation::partner(&state.app, slug).await {
         Ok(Some(partner)) => Ok(partner),
         Ok(None) => Err(no_such_partner(visitor)),
-        Err(_) => Err(unavailable()),
+        Err(error) => Err(PageError::from(error).into_response()),
     }
 }
 
@@ -199,6 +200,6 @@ pub async fn search(
             ),
             None,
         ),
-        Err(SearchError::Store(_)) => unavailable(),
+        Err(error @ SearchError::Store(_)) => PageError::from(error).into_response(),
     }
 }

@@ -2,10 +2,9 @@
 //! activation page mails) and the import inbox.
 
 use super::accounts::{SignupForm, SignupValues, login_href};
+use super::error::PageError;
 use super::visitor::{FormData, Visitor};
-use super::{
-    Nav, csrf_refused, message_for, render, sent_by, to_login, unavailable, verification_badge,
-};
+use super::{Nav, csrf_refused, message_for, render, sent_by, to_login, verification_badge};
 use crate::clock;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
@@ -162,7 +161,7 @@ pub async fn page(
     claims::recheck(&state.app, &token).await;
     let opened = match claims::open(&state.app, &token, viewer.as_deref()).await {
         Ok(opened) => opened,
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     let (contents, one_time) = match opened {
         ClaimPage::NotFound => return link_not_valid(&visitor),
@@ -243,7 +242,7 @@ pub async fn claim(
     .await
     {
         Ok(outcome) => claimed(&visitor, outcome),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -261,7 +260,7 @@ pub async fn inbox(State(state): State<AppState>, visitor: Visitor) -> Response 
     };
     let packages = match claims::inbox(&state.app, &signed_in.user.id).await {
         Ok(packages) => packages,
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     let mut nav = Nav::of(&visitor);
     nav.inbox = packages.len();
@@ -305,7 +304,7 @@ pub async fn inbox_claim(
             Some(("/inbox", "Back to the inbox")),
         ),
         Ok(outcome) => claimed(&visitor, outcome),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -323,6 +322,6 @@ pub async fn inbox_dismiss(
     }
     match claims::dismiss(&state.app, &package, &signed_in.user.id).await {
         Ok(_) => Redirect::to("/inbox").into_response(),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }

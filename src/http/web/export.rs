@@ -4,8 +4,9 @@
 //!
 //! Every export carries the person's details: none may be kept by a cache.
 
+use super::error::PageError;
 use super::visitor::Visitor;
-use super::{message, message_for, to_login, unavailable};
+use super::{message, message_for, to_login};
 use crate::export::{self, ExportError, ResumeDocument, Whose, pdf::Paper};
 use crate::http::AppState;
 use crate::services::{sharing, signing_key};
@@ -56,20 +57,8 @@ fn json_download(file_name: &str, value: &serde_json::Value) -> Response {
     download("application/json", file_name, body)
 }
 
-fn failed(error: &ExportError) -> Response {
-    match error {
-        ExportError::Store(_) => unavailable(),
-        other => {
-            tracing::error!(error = %other, "an export failed");
-            message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The export could not be made",
-                &[
-                    "Something went wrong on our side while making it. Nothing was changed; please try again later.",
-                ],
-            )
-        }
-    }
+fn failed(error: ExportError) -> Response {
+    PageError::from(error).into_response()
 }
 
 /// The signed-in person's resume document (their share link made if they have none).
@@ -80,7 +69,7 @@ async fn own_document(state: &AppState, visitor: &Visitor) -> Result<ResumeDocum
     match export::load(&state.app, Whose::Owner(&signed_in.user.id)).await {
         Ok(Some(document)) => Ok(document),
         Ok(None) => Err(to_login("/resume")),
-        Err(_) => Err(unavailable()),
+        Err(error) => Err(PageError::from(error).into_response()),
     }
 }
 
@@ -126,7 +115,7 @@ pub async fn own_pdf(
             &format!("{}.pdf", file_stem(&document)),
             bytes,
         ),
-        Err(error) => failed(&error),
+        Err(error) => failed(error),
     }
 }
 
@@ -138,7 +127,7 @@ pub async fn own_credential(State(state): State<AppState>, visitor: Visitor) -> 
     };
     match export::signed_credential(&state.app, &document, Paper::A4).await {
         Ok(credential) => json_download("resume-credential.json", &credential),
-        Err(error) => failed(&error),
+        Err(error) => failed(error),
     }
 }
 
@@ -188,7 +177,7 @@ pub async fn shared_pdf(
     let owner = match sharing::owner(&state.app, &token).await {
         Ok(Some(owner)) => owner,
         Ok(None) => return not_found(),
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     // As the online resume does: proofs whose last check is stale are checked again.
     if let Err(error) = crate::services::verification::recheck_owned(&state.app, &owner).await {
@@ -205,7 +194,7 @@ pub async fn shared_pdf(
     {
         Ok(Some(document)) => document,
         Ok(None) => return not_found(),
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     match export::pdf_with_attachments(&state.app, &document, paper).await {
         Ok(bytes) => download(
@@ -213,7 +202,7 @@ pub async fn shared_pdf(
             &format!("{}.pdf", file_stem(&document)),
             bytes,
         ),
-        Err(error) => failed(&error),
+        Err(error) => failed(error),
     }
 }
 
@@ -229,14 +218,6 @@ pub async fn did_document(State(state): State<AppState>) -> Response {
             serde_json::to_vec_pretty(&document).unwrap_or_default(),
         )
             .into_response(),
-        Err(signing_key::SigningError::Store(_)) => unavailable(),
-        Err(error) => {
-            tracing::error!(%error, "the DID document could not be made");
-            message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The DID document is unavailable",
-                &["The service's signing key could not be read."],
-            )
-        }
+        Err(error) => PageError::from(error).into_response(),
     }
 }

@@ -1,9 +1,9 @@
 //! The resume builder page and its forms.
 
+use super::error::PageError;
 use super::visitor::{FormData, Visitor};
 use super::{
-    Nav, csrf_refused, message_for, render, sent_by, to_login, unavailable, verification_badge,
-    web_link,
+    Nav, csrf_refused, message_for, render, sent_by, to_login, verification_badge, web_link,
 };
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
@@ -269,7 +269,7 @@ pub async fn page(
     let mut loaded = match resume::load(&state.app, &signed_in.user.id).await {
         Ok(Some(loaded)) => loaded,
         Ok(None) => return to_login("/resume"),
-        Err(_) => return unavailable(),
+        Err(error) => return PageError::from(error).into_response(),
     };
     localize(&mut loaded.entries, &visitor.languages);
     let mut nav = Nav::of(&visitor);
@@ -308,7 +308,7 @@ pub async fn contact(State(state): State<AppState>, visitor: Visitor, form: Form
     };
     match resume::update_profile(&state.app, &signed_in.user.id, profile).await {
         Ok(()) => Redirect::to("/resume?done=saved").into_response(),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -348,7 +348,7 @@ pub async fn add_entry(
     };
     match resume::add_own_entry(&state.app, &signed_in.user.id, entry).await {
         Ok(()) => Redirect::to("/resume?done=added").into_response(),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -386,7 +386,7 @@ pub async fn entry_action(
         }
         Ok(true) => Redirect::to(&format!("/resume?done={done}#entry-{id}")).into_response(),
         Ok(false) => not_yours(&visitor),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -427,7 +427,7 @@ pub async fn confirm_delete(
             from_partner: entry.from_partner,
         })),
         Ok(None) => not_yours(&visitor),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -486,6 +486,6 @@ pub async fn skill_action(
             ],
             Some(("/resume", "Back to my resume")),
         ),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }

@@ -1,9 +1,10 @@
 //! Sharing the resume: making, replacing and ending the link, and the page an employer sees
 //! when they open it.
 
+use super::error::PageError;
 use super::resume::{ResumeView, shared_view};
 use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message, render, to_login, unavailable};
+use super::{Nav, csrf_refused, message, render, to_login};
 use crate::http::AppState;
 use crate::services::sharing;
 use askama::Template;
@@ -34,7 +35,7 @@ pub async fn create(State(state): State<AppState>, visitor: Visitor, form: FormD
             };
             private(visitor.finish(render(&page)))
         }
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -48,7 +49,7 @@ pub async fn stop(State(state): State<AppState>, visitor: Visitor, form: FormDat
     }
     match sharing::stop(&state.app, &signed_in.user.id).await {
         Ok(_) => Redirect::to("/resume?done=unshared#share-heading").into_response(),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -86,7 +87,7 @@ pub async fn page(
                 "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
             ],
         )),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 
@@ -106,7 +107,7 @@ pub async fn preview(State(state): State<AppState>, visitor: Visitor) -> Respons
             private(visitor.finish(render(&page)))
         }
         Ok(None) => to_login("/resume/preview"),
-        Err(_) => unavailable(),
+        Err(error) => PageError::from(error).into_response(),
     }
 }
 

@@ -66,14 +66,14 @@ impl FromRequestParts<AppState> for Visitor {
         if let Some(value) = cookie(&parts.headers, SESSION_COOKIE) {
             let session = accounts::session(app, value)
                 .await
-                .map_err(|_| super::unavailable())?;
+                .map_err(|error| super::error::PageError::from(error).into_response())?;
             if let Some(session) = session {
                 let user_id = session.user_id.clone();
                 let user = app
                     .store
                     .read(move |conn| users::by_id(conn, &user_id))
                     .await
-                    .map_err(|_| super::unavailable())?;
+                    .map_err(|error| super::error::PageError::from(error).into_response())?;
                 if let Some(user) = user {
                     signed_in = Some(SignedIn {
                         user,
