@@ -121,8 +121,12 @@ pub async fn render_failures(
     } else {
         tracing::error!(request_id, cause = %error.cause, "a page failed");
     }
-    let reference = format!("If you tell us about it, quote this reference: {request_id}.");
-    let (title, first) = if error.outage {
+    error_page(&error, &request_id)
+}
+
+/// The page a person sees: what happened in their terms, and the id to quote.
+fn error_page(error: &PageError, request_id: &str) -> Response {
+    let (title, what) = if error.outage {
         (
             "Please try again",
             "The service is briefly unavailable. Nothing was changed; try again in a moment.",
@@ -133,12 +137,13 @@ pub async fn render_failures(
             "Something went wrong on our side and the page could not be shown. Please try again later.",
         )
     };
-    let mut paragraphs = vec![first];
+    let reference = format!("If you tell us about it, quote this reference: {request_id}.");
+    let mut paragraphs = vec![what];
     if !request_id.is_empty() {
         paragraphs.push(&reference);
     }
     let mut page = super::message(error.status(), title, &paragraphs);
-    if let Ok(id) = HeaderValue::from_str(&request_id) {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
         page.headers_mut().insert(REQUEST_ID, id);
     }
     page
