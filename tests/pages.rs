@@ -391,3 +391,20 @@ on_both_engines!(
         assert!(response.text().await.expect("html").contains("proxy-7f3a"));
     }
 );
+
+#[tokio::test]
+async fn the_api_reference_renders_code_spans_not_backticks() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let _database = app.database_guard();
+    let html = common::client()
+        .get(app.url("/api/v1/docs"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("html");
+    assert!(!html.contains('`'), "Markdown backticks shown literally");
+    assert!(html.contains("<code>"), "{html}");
+    assert!(html.contains("<title>API reference — CredentialConnect</title>"));
+}

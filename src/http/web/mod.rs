@@ -261,31 +261,6 @@ pub fn web_link(url: &str) -> Option<String> {
     matches!(parsed.scheme(), "https" | "http").then(|| parsed.to_string())
 }
 
-/// HTML-escapes text for element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A whole page around `body` (already escaped HTML), for generated documents such as the
-/// API reference.
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — CredentialConnect</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><header class=\"site\"><a class=\"brand\" href=\"/\">CredentialConnect</a></header><main id=\"main\">{body}</main></body></html>",
-        escape(title)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
