@@ -348,3 +348,63 @@ with_mail_on_both_engines!(
         assert_no_store("POST /signup", invalid.headers());
     }
 );
+
+on_both_engines!(
+    a_page_whose_store_fails_with_a_bug_answers_500_with_the_request_id_not_briefly_unavailable,
+    |app: TestApp| async move {
+        // A table gone missing is a bug (or a corrupt database), not an outage.
+        app.app
+            .store
+            .write(|conn| conn.batch("ALTER TABLE resume_shares RENAME TO resume_shares_gone"))
+            .await
+            .expect("rename");
+        let response = common::client()
+            .get(app.url("/r/r_some_link"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), 500);
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("a request id")
+            .to_string();
+        assert!(!id.is_empty());
+        let html = response.text().await.expect("html");
+        assert!(!html.contains("briefly unavailable"), "{html}");
+        assert!(html.contains("went wrong"), "{html}");
+        assert!(html.contains(&id), "the page shows the id to quote: {html}");
+        assert!(
+            !html.contains("resume_shares"),
+            "no internal detail: {html}"
+        );
+        // An id a proxy in front set is kept, in the header and on the page.
+        let response = common::client()
+            .get(app.url("/r/r_some_link"))
+            .header("x-request-id", "proxy-7f3a")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.headers()["x-request-id"], "proxy-7f3a");
+        assert!(response.text().await.expect("html").contains("proxy-7f3a"));
+    }
+);
+
+#[tokio::test]
+async fn the_api_reference_renders_code_spans_not_backticks() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let _database = app.database_guard();
+    let html = common::client()
+        .get(app.url("/api/v1/docs"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("html");
+    assert!(!html.contains('`'), "Markdown backticks shown literally");
+    assert!(html.contains("<code>"), "{html}");
+    assert!(html.contains("<title>API reference — CredentialConnect</title>"));
+}

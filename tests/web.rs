@@ -298,6 +298,11 @@ with_mail_on_both_engines!(
         upload(&app, "instx", later.to_string()).await;
         let inbox = person.get("/inbox").await;
         assert!(inbox.has("Linear Algebra"), "{}", inbox.html);
+        assert!(
+            inbox.has("Import inbox <span class=\"count\">1 delivery to review</span>"),
+            "the header says what its number counts: {}",
+            inbox.html
+        );
         let action = inbox
             .html
             .split("action=\"/inbox/")

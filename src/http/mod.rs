@@ -1,12 +1,25 @@
 //! The HTTP edge: the partner API (`/api/v1`, Imsx errors) and the web pages, with the
 //! middleware every response passes through (panics, body limit, security headers).
 //!
-//! Route map:
+//! Route map (a test checks it against the routers):
 //! - `POST /api/v1/token` — OAuth client credentials
 //! - `POST|GET /api/v1/credentials`, `GET|PUT|DELETE /api/v1/credentials/{id}`
 //! - `GET /api/v1/openapi.json`, `GET /api/v1/docs`
-//! - `GET /`, `GET /createmyresume/{token}`, `GET|POST /find/{partner}`, `GET /healthz`
-
+//! - `GET /` — the start page; `GET /healthz`; `GET /static/style.css`
+//! - `GET|POST /signup`, `GET|POST /login`, `POST /logout`
+//! - `GET|POST /verify/{token}` — the email confirmation link
+//! - `GET|POST /reset`, `GET|POST /reset/{token}` — password reset
+//! - `GET|POST /createmyresume/{token}` — the claim link
+//! - `GET|POST /find/{partner}` — the partner's activation page
+//! - `GET /inbox`, `POST /inbox/{package}`, `POST /inbox/{package}/dismiss` — the import inbox
+//! - `GET /resume`, `POST /resume/contact`, `POST /resume/entries`,
+//!   `POST /resume/entries/{id}/{action}`, `GET|POST /resume/entries/{id}/delete`,
+//!   `POST /resume/skills/{id}/{action}` — the resume builder
+//! - `POST /resume/share`, `POST /resume/share/stop`, `GET /resume/preview` — sharing
+//! - `GET /r/{token}`, `GET /r/{token}/resume.pdf` — a shared resume
+//! - `GET /resume/export/resume.pdf`, `GET /resume/export/resume-credential.json`,
+//!   `GET /resume/export/ler-rs.json`, `GET /resume/export/json-resume.json` — exports
+//! - `GET /.well-known/did.json` — this deployment's DID document
 pub mod api;
 pub mod web;
 
@@ -18,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Every response's Content-Security-Policy, unless its handler set one (a partner's
@@ -84,11 +98,12 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    router
+    let router = router
         .layer(axum::middleware::from_fn(move |request, next| {
             shed_load(admission.clone(), request, next)
         }))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn(log_request));
+    let routed = with_request_ids(router)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -106,7 +121,26 @@ pub fn router(app: App) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
-        .with_state(state)
+        .with_state(state);
+    // The framework adds `Allow` to a 405 outside every layer of the routes: what needs it
+    // wraps the routed service.
+    Router::new()
+        .fallback_service(routed)
+        .layer(axum::middleware::from_fn(list_allowed_methods))
+}
+
+/// Gives every request an id (`x-request-id`, kept from a proxy in front when it looks like
+/// one), returned on its response: logs and error pages name it, so a person can quote it.
+pub fn with_request_ids<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(PropagateRequestIdLayer::new(web::error::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            web::error::REQUEST_ID,
+            web::error::MakeRequestId,
+        ))
+        .layer(axum::middleware::from_fn(
+            web::error::keep_plain_request_ids,
+        ))
 }
 
 /// Makes every failure of the partner API an Imsx body: a panic becomes a 500, and the
@@ -122,6 +156,40 @@ pub fn with_api_errors<S: Clone + Send + Sync + 'static>(
                 api::imsx::rewrite_framework_rejection(response, max_body)
             },
         ))
+}
+
+/// A 405 from the partner API names the methods the path allows, in its body as in `Allow`.
+/// (The framework adds `Allow` outside the layers of a route, so the Imsx rewrite inside
+/// them cannot see it: this wraps the whole router.)
+async fn list_allowed_methods(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !api || response.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let Some(allow) = response.headers().get(header::ALLOW).cloned() else {
+        return response;
+    };
+    let description = format!(
+        "this method is not allowed here; allowed: {}",
+        allow.to_str().unwrap_or("")
+    );
+    let listed = api::imsx::ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, description)
+        .into_response();
+    // The new body, with every header the response had (Allow, the security headers, the
+    // request id) but those that describe the old body.
+    let (mut parts, _) = response.into_parts();
+    let (listed, body) = listed.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if let Some(content_type) = listed.headers.get(header::CONTENT_TYPE) {
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, content_type.clone());
+    }
+    Response::from_parts(parts, body)
 }
 
 /// Admission control: at most `permits` requests are handled at once; the others wait for a
@@ -196,9 +264,15 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "(unmatched)".to_string(), |p| p.as_str().to_string());
+    let request_id = request
+        .headers()
+        .get(&web::error::REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    tracing::info!(%method, %route, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    tracing::info!(%method, %route, request_id, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     response
 }
 
@@ -304,6 +378,39 @@ mod tests {
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         assert!(waited >= Duration::from_millis(200), "waited {waited:?}");
         assert!(waited < Duration::from_secs(2), "waited {waited:?}");
+    }
+
+    /// The paths in the route map above: every `/...` inside backticks.
+    fn mapped_paths() -> std::collections::BTreeSet<String> {
+        let map = include_str!("mod.rs")
+            .lines()
+            .take_while(|line| line.starts_with("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        map.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter_map(|route| route.split_once(' '))
+            .map(|(_, path)| path.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_route_map_lists_every_route() {
+        let mapped = mapped_paths();
+        let (_, openapi) = api::router();
+        let api: Vec<String> = openapi.paths.paths.keys().cloned().collect();
+        // Every `.route("/path", ...)` of the pages' router, however it is wrapped.
+        let pages: Vec<String> = include_str!("web/mod.rs")
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start().strip_prefix('"'))
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_string)
+            .collect();
+        assert!(pages.len() >= 25, "{pages:?}");
+        let routed: std::collections::BTreeSet<String> = api.into_iter().chain(pages).collect();
+        assert_eq!(mapped, routed);
     }
 
     #[tokio::test]

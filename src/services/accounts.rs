@@ -5,7 +5,7 @@
 use super::{App, millis};
 use crate::secrets;
 use crate::store::outbox::{self, Link};
-use crate::store::users::{self, LinkPurpose, Profile, Session};
+use crate::store::users::{self, LinkPurpose, Profile, Session, User};
 use crate::store::{StoreError, resume};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -560,6 +560,19 @@ pub async fn session(app: &App, cookie: &str) -> Result<Option<Session>, StoreEr
             .await?;
     }
     Ok(Some(session))
+}
+
+/// The session a cookie names and its person, if both are live.
+pub async fn signed_in(app: &App, cookie: &str) -> Result<Option<(Session, User)>, StoreError> {
+    let Some(session) = session(app, cookie).await? else {
+        return Ok(None);
+    };
+    let user_id = session.user_id.clone();
+    let user = app
+        .store
+        .read(move |conn| users::by_id(conn, &user_id))
+        .await?;
+    Ok(user.map(|user| (session, user)))
 }
 
 pub async fn end_session(app: &App, cookie: &str) -> Result<(), StoreError> {

@@ -1,9 +1,12 @@
 //! Sign-up, email verification, log-in, log-out and password reset pages.
 
-use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message_for, render, unavailable};
+use super::error::PageError;
+use super::visitor::{CsrfForm, Visitor, text};
+use super::{Nav, message_for, render};
 use crate::http::AppState;
-use crate::services::accounts::{self, AccountError, Confirmed, FieldError, LogIn, Proof, SignUp};
+use crate::services::accounts::{
+    self, AccountError, Confirmation, Confirmed, FieldError, LogIn, Proof, SignUp,
+};
 use crate::store::users::Profile;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -162,51 +165,95 @@ struct CheckEmailPage {
     claim: bool,
 }
 
-pub async fn signup(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let values = SignupValues {
-        given_name: form.text("given_name").unwrap_or_default(),
-        family_name: form.text("family_name").unwrap_or_default(),
-        additional_name: form.text("additional_name").unwrap_or_default(),
-        email: form.text("email").unwrap_or_default(),
-        phone: form.text("phone").unwrap_or_default(),
-        address: form.text("address").unwrap_or_default(),
-    };
-    let claim = form.text("claim").filter(|c| c.len() <= 200);
-    let request = SignUp {
-        email: values.email.clone(),
-        password: form.get("password").unwrap_or("").to_string(),
-        profile: Profile {
-            given_name: form.text("given_name"),
-            family_name: form.text("family_name"),
-            additional_name: form.text("additional_name"),
-            phone: form.text("phone"),
-            address: form.text("address"),
-            headline: None,
-            summary: None,
-        },
-        claim_token: claim.clone(),
-    };
-    match accounts::sign_up(&state.app, request, &visitor.client).await {
-        Ok(()) => visitor.finish(render(&CheckEmailPage {
-            nav: Nav::of(&visitor),
-            email: values.email.trim().to_lowercase(),
-            claim: claim.is_some(),
-        })),
-        Err(AccountError::Invalid(errors)) => {
-            let login_href = login_href(claim.as_deref());
-            let page = SignupPage {
-                nav: Nav::of(&visitor),
-                notice: Some("Please correct the fields marked below.".into()),
-                form: SignupForm::new(visitor.csrf(), claim, &values, &errors),
-                login_href,
-            };
-            visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+/// The sign-up form as sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignupFields {
+    given_name: String,
+    family_name: String,
+    additional_name: String,
+    email: String,
+    phone: String,
+    address: String,
+    password: String,
+    claim: String,
+}
+
+impl SignupFields {
+    /// What the form shows again when something was wrong (trimmed, as sent otherwise).
+    fn values(&self) -> SignupValues {
+        let value = |v: &str| text(v).unwrap_or_default();
+        SignupValues {
+            given_name: value(&self.given_name),
+            family_name: value(&self.family_name),
+            additional_name: value(&self.additional_name),
+            email: value(&self.email),
+            phone: value(&self.phone),
+            address: value(&self.address),
         }
-        Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+    }
+
+    /// The claim link the form was sent from (a token is short: anything longer is not one).
+    fn claim(&self) -> Option<String> {
+        text(&self.claim).filter(|c| c.len() <= 200)
+    }
+
+    fn request(self) -> SignUp {
+        SignUp {
+            email: text(&self.email).unwrap_or_default(),
+            profile: Profile {
+                given_name: text(&self.given_name),
+                family_name: text(&self.family_name),
+                additional_name: text(&self.additional_name),
+                phone: text(&self.phone),
+                address: text(&self.address),
+                headline: None,
+                summary: None,
+            },
+            claim_token: self.claim(),
+            password: self.password,
+        }
+    }
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<SignupFields>,
+) -> Result<Response, PageError> {
+    let (values, claim) = (form.values(), form.claim());
+    match accounts::sign_up(&state.app, form.request(), &visitor.client).await {
+        Ok(()) => Ok(visitor.finish(render(&CheckEmailPage {
+            nav: Nav::of(&visitor),
+            email: values.email.to_lowercase(),
+            claim: claim.is_some(),
+        }))),
+        Err(AccountError::Invalid(errors)) => Ok(signup_again(&visitor, claim, &values, &errors)),
+        Err(error) => refused(&visitor, error),
+    }
+}
+
+/// The sign-up form again, with what was wrong.
+fn signup_again(
+    visitor: &Visitor,
+    claim: Option<String>,
+    values: &SignupValues,
+    errors: &[FieldError],
+) -> Response {
+    let page = SignupPage {
+        nav: Nav::of(visitor),
+        notice: Some("Please correct the fields marked below.".into()),
+        login_href: login_href(claim.as_deref()),
+        form: SignupForm::new(visitor.csrf(), claim, values, errors),
+    };
+    visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// An account error a form does not answer itself: too many attempts, or a failure.
+fn refused(visitor: &Visitor, error: AccountError) -> Result<Response, PageError> {
+    match error {
+        AccountError::RateLimited => Ok(too_many(visitor)),
+        other => Err(other.into()),
     }
 }
 
@@ -256,88 +303,134 @@ fn login_view(visitor: &Visitor, next: &str, email: &str, notice: Option<&str>) 
     }
 }
 
+/// Where a log-in leads: a path on this site, or the resume.
+fn next_page(next: Option<String>) -> String {
+    next.filter(|n| accounts::is_local_path(n))
+        .unwrap_or_else(|| "/resume".into())
+}
+
 pub async fn login_page(visitor: Visitor, Query(query): Query<NextQuery>) -> Response {
-    let next = query
-        .next
-        .filter(|n| accounts::is_local_path(n))
-        .unwrap_or_else(|| "/resume".into());
+    let next = next_page(query.next);
     if visitor.signed_in.is_some() {
         return Redirect::to(&next).into_response();
     }
     visitor.finish(render(&login_view(&visitor, &next, "", None)))
 }
 
-pub async fn login(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let next = form
-        .text("next")
-        .filter(|n| accounts::is_local_path(n))
-        .unwrap_or_else(|| "/resume".into());
-    let email = form.text("email").unwrap_or_default();
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginFields {
+    next: String,
+    email: String,
+    password: String,
+}
+
+const LOCKED_OUT: [&str; 2] = [
+    "There have been too many failed attempts to log in to this account. Please wait a while before trying again.",
+    "If it is your account, the browser you usually log in with still can; or reset your password: the link we email you signs you in.",
+];
+
+pub async fn login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<LoginFields>,
+) -> Result<Response, PageError> {
+    let next = next_page(text(&form.next));
+    let email = text(&form.email).unwrap_or_default();
     let refused = |status: StatusCode, notice: &str| {
-        visitor.finish(
-            (
-                status,
-                render(&login_view(&visitor, &next, &email, Some(notice))),
-            )
-                .into_response(),
-        )
+        let page = render(&login_view(&visitor, &next, &email, Some(notice)));
+        Ok(visitor.finish((status, page).into_response()))
     };
-    match accounts::log_in(
-        &state.app,
-        &email,
-        form.get("password").unwrap_or(""),
-        &visitor.client,
-        visitor.device.as_deref(),
-    )
-    .await
-    {
+    let device = visitor.device.as_deref();
+    match accounts::log_in(&state.app, &email, &form.password, &visitor.client, device).await {
         // A new session id at every log-in; the old one ends.
-        Ok(LogIn::Ok(user_id)) => {
-            signed_in_as(
-                &state,
-                &visitor,
-                &user_id,
-                Redirect::to(&next).into_response(),
-            )
-            .await
-        }
-        Ok(LogIn::Refused) => refused(
-            StatusCode::UNAUTHORIZED,
-            "The email or password is not right.",
-        ),
-        Ok(LogIn::Unverified) => refused(
-            StatusCode::FORBIDDEN,
-            "Confirm your email address first, with the link we have emailed you (a new one comes with your first attempts to log in, a few an hour at most).",
-        ),
-        Err(AccountError::RateLimited) => message_for(
-            &visitor,
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            &[
-                "There have been too many failed attempts to log in to this account. Please wait a while before trying again.",
-                "If it is your account, the browser you usually log in with still can; or reset your password: the link we email you signs you in.",
-            ],
-            Some(("/reset", "Reset my password")),
-        ),
-        Err(_) => unavailable(),
+        Ok(LogIn::Ok(user_id)) => signed_in_as(&state, &visitor, &user_id, &next).await,
+        Ok(LogIn::Refused) => refused(StatusCode::UNAUTHORIZED, WRONG_PASSWORD),
+        Ok(LogIn::Unverified) => refused(StatusCode::FORBIDDEN, UNVERIFIED),
+        Err(AccountError::RateLimited) => Ok(locked_out(&visitor)),
+        Err(error) => Err(error.into()),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
+const WRONG_PASSWORD: &str = "The email or password is not right.";
+const UNVERIFIED: &str = "Confirm your email address first, with the link we have emailed you (a new one comes with your first attempts to log in, a few an hour at most).";
+
+fn locked_out(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &LOCKED_OUT,
+        Some(("/reset", "Reset my password")),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    if let Some(signed_in) = &visitor.signed_in {
+        accounts::end_session(&state.app, &signed_in.cookie).await?;
     }
-    if let Some(signed_in) = &visitor.signed_in
-        && accounts::end_session(&state.app, &signed_in.cookie)
-            .await
-            .is_err()
-    {
-        return unavailable();
+    Ok(visitor.sign_out(Redirect::to("/").into_response()))
+}
+
+/// Someone else is signed in in this browser while a link for another account is open
+/// (a confirmation or a reset): who, and the id the form must carry to say they chose to
+/// switch, since following the link signs the browser in to the link's account.
+pub struct OtherAccount {
+    pub email: String,
+    pub id: String,
+}
+
+impl OtherAccount {
+    fn of(visitor: &Visitor, link_account: &str) -> Option<OtherAccount> {
+        visitor
+            .user()
+            .filter(|user| user.id != link_account)
+            .map(|user| OtherAccount {
+                email: user.email.clone(),
+                id: user.id.clone(),
+            })
     }
-    visitor.sign_out(Redirect::to("/").into_response())
+
+    /// Whether the form says the person chose to switch away from this account.
+    fn chosen(&self, switch_from: &str) -> bool {
+        switch_from == self.id
+    }
+}
+
+/// The answer when someone else is signed in and the form does not say they chose to switch.
+const CHOOSE_TO_SWITCH: &str = "Nothing was changed: choose whether to switch accounts.";
+
+/// The form shared by the confirmation and reset pages.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LinkFields {
+    switch_from: String,
+    password: String,
+    new_password: String,
+}
+
+impl LinkFields {
+    /// Whether sending it may sign the browser in to the link's account: nobody else is
+    /// signed in here, or the form says they chose to switch.
+    fn may_sign_in(&self, visitor: &Visitor, account: &Confirmation) -> bool {
+        OtherAccount::of(visitor, &account.user_id).is_none_or(|o| o.chosen(&self.switch_from))
+    }
+
+    /// A confirmation's proof: a new password when one was typed, else the sign-up one.
+    fn proof(self) -> Proof {
+        if self.new_password.is_empty() {
+            Proof::Password(self.password)
+        } else {
+            Proof::NewPassword(self.new_password)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -349,10 +442,7 @@ struct ConfirmPage {
     token: String,
     /// The address of the account the link confirms.
     email: String,
-    /// Someone else signed in in this browser: who, and the id their form must carry to
-    /// say they chose to switch.
-    signed_in_as: Option<String>,
-    switch_from: Option<String>,
+    other: Option<OtherAccount>,
 }
 
 fn dead_confirmation_link(visitor: &Visitor) -> Response {
@@ -367,24 +457,21 @@ fn dead_confirmation_link(visitor: &Visitor) -> Response {
     )
 }
 
+/// The confirmation page; `notice` (if not empty) says why it is shown again.
 fn confirm_page(
     visitor: &Visitor,
     status: StatusCode,
-    token: String,
-    confirmation: accounts::Confirmation,
-    notice: Option<&str>,
+    token: &str,
+    confirmation: &Confirmation,
+    notice: &str,
 ) -> Response {
-    let other = visitor
-        .user()
-        .filter(|user| user.id != confirmation.user_id);
     let page = ConfirmPage {
         nav: Nav::of(visitor),
-        notice: notice.map(str::to_string),
+        notice: text(notice),
         csrf: visitor.csrf(),
-        token,
-        email: confirmation.email,
-        signed_in_as: other.map(|user| user.email.clone()),
-        switch_from: other.map(|user| user.id.clone()),
+        token: token.to_string(),
+        other: OtherAccount::of(visitor, &confirmation.user_id),
+        email: confirmation.email.clone(),
     };
     visitor.finish((status, render(&page)).into_response())
 }
@@ -396,13 +483,14 @@ pub async fn verify_page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-) -> Response {
-    match accounts::confirmation(&state.app, &token).await {
-        Ok(Some(confirmation)) => confirm_page(&visitor, StatusCode::OK, token, confirmation, None),
-        Ok(None) => dead_confirmation_link(&visitor),
-        Err(_) => unavailable(),
-    }
+) -> Result<Response, PageError> {
+    Ok(match accounts::confirmation(&state.app, &token).await? {
+        Some(confirmation) => confirm_page(&visitor, StatusCode::OK, &token, &confirmation, ""),
+        None => dead_confirmation_link(&visitor),
+    })
 }
+
+const NOT_THE_SIGN_UP_PASSWORD: &str = "That is not the password this account was created with. If you did not create it, or do not remember the password, choose a new one below.";
 
 /// `POST /verify/{token}`: confirms with the password chosen at sign-up, or with a new one,
 /// and signs the browser in, replacing whoever was signed in only when the form says they
@@ -411,89 +499,58 @@ pub async fn verify(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-    form: FormData,
-) -> Response {
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let confirmation = match accounts::confirmation(&state.app, &token).await {
-        Ok(Some(confirmation)) => confirmation,
-        Ok(None) => return dead_confirmation_link(&visitor),
-        Err(_) => return unavailable(),
+    CsrfForm(form): CsrfForm<LinkFields>,
+) -> Result<Response, PageError> {
+    let Some(account) = accounts::confirmation(&state.app, &token).await? else {
+        return Ok(dead_confirmation_link(&visitor));
     };
-    if let Some(other) = visitor
-        .user()
-        .filter(|user| user.id != confirmation.user_id)
-        && form.get("switch_from") != Some(other.id.as_str())
-    {
-        let notice = "Nothing was changed: choose whether to switch accounts.";
-        return confirm_page(
-            &visitor,
-            StatusCode::CONFLICT,
-            token,
-            confirmation,
-            Some(notice),
-        );
+    let again = |status, notice: &str| Ok(confirm_page(&visitor, status, &token, &account, notice));
+    if !form.may_sign_in(&visitor, &account) {
+        return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH);
     }
-    let proof = match form.get("new_password").filter(|p| !p.is_empty()) {
-        Some(new_password) => Proof::NewPassword(new_password.to_string()),
-        None => Proof::Password(form.get("password").unwrap_or("").to_string()),
-    };
-    match accounts::confirm_email(&state.app, &token, proof, &visitor.client).await {
+    let outcome = accounts::confirm_email(&state.app, &token, form.proof(), &visitor.client).await;
+    match outcome {
         Ok(Confirmed::Done { user_id, next }) => {
-            signed_in_as(
-                &state,
-                &visitor,
-                &user_id,
-                Redirect::to(&next).into_response(),
-            )
-            .await
+            signed_in_as(&state, &visitor, &user_id, &next).await
         }
-        Ok(Confirmed::WrongPassword) => confirm_page(
-            &visitor,
-            StatusCode::UNAUTHORIZED,
-            token,
-            confirmation,
-            Some(
-                "That is not the password this account was created with. If you did not create it, or do not remember the password, choose a new one below.",
-            ),
-        ),
-        Ok(Confirmed::DeadLink) => dead_confirmation_link(&visitor),
-        Err(AccountError::Invalid(errors)) => {
-            let notice = errors
-                .first()
-                .map(|e| format!("New password: {}.", e.message));
-            confirm_page(
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                token,
-                confirmation,
-                notice.as_deref(),
-            )
-        }
-        Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Ok(Confirmed::WrongPassword) => again(StatusCode::UNAUTHORIZED, NOT_THE_SIGN_UP_PASSWORD),
+        Ok(Confirmed::DeadLink) => Ok(dead_confirmation_link(&visitor)),
+        Err(AccountError::Invalid(e)) => again(StatusCode::UNPROCESSABLE_ENTITY, &new_password(&e)),
+        Err(error) => refused(&visitor, error),
     }
 }
 
+/// What is wrong with a new password, as the confirmation page says it.
+fn new_password(errors: &[FieldError]) -> String {
+    errors
+        .first()
+        .map(|e| format!("New password: {}.", e.message))
+        .unwrap_or_default()
+}
+
+/// The first problem of a form with one field.
+fn first_problem(errors: &[FieldError]) -> String {
+    errors
+        .first()
+        .map(|e| e.message.clone())
+        .unwrap_or_default()
+}
+
 /// Signs the browser in as `user_id` with a new session (the one it had ends) and
-/// remembers it as a browser of that account, answering with `response`.
+/// remembers it as a browser of that account, then sends it to `next`.
 async fn signed_in_as(
     state: &AppState,
     visitor: &Visitor,
     user_id: &str,
-    response: Response,
-) -> Response {
+    next: &str,
+) -> Result<Response, PageError> {
     if let Some(old) = &visitor.signed_in {
         let _ = accounts::end_session(&state.app, &old.cookie).await;
     }
     let device = accounts::remember_device(&state.app, user_id, visitor.device.as_deref()).await;
-    match (accounts::start_session(&state.app, user_id).await, device) {
-        (Ok((cookie, _)), Ok(device)) => {
-            visitor.remember_device(visitor.sign_in(response, &cookie), &device)
-        }
-        _ => unavailable(),
-    }
+    let (cookie, _) = accounts::start_session(&state.app, user_id).await?;
+    let response = visitor.sign_in(Redirect::to(next).into_response(), &cookie);
+    Ok(visitor.remember_device(response, &device?))
 }
 
 #[derive(Template)]
@@ -512,42 +569,43 @@ pub async fn reset_page(visitor: Visitor) -> Response {
     }))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetRequestFields {
+    email: String,
+}
+
 pub async fn reset_request(
     State(state): State<AppState>,
     visitor: Visitor,
-    form: FormData,
-) -> Response {
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let email = form.text("email").unwrap_or_default();
+    CsrfForm(form): CsrfForm<ResetRequestFields>,
+) -> Result<Response, PageError> {
+    let email = text(&form.email).unwrap_or_default();
     match accounts::request_reset(&state.app, &email, &visitor.client).await {
-        Ok(()) => message_for(
-            &visitor,
-            StatusCode::OK,
-            "Check your email",
-            &[
-                "If an account uses this address, we have sent it a link to choose a new password. The link works for one hour.",
-            ],
-            None,
-        ),
+        Ok(()) => Ok(reset_sent(&visitor)),
         Err(AccountError::Invalid(errors)) => {
-            let notice = errors.first().map(|e| e.message.clone());
-            visitor.finish(
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    render(&ResetRequestPage {
-                        nav: Nav::of(&visitor),
-                        notice,
-                        csrf: visitor.csrf(),
-                    }),
-                )
-                    .into_response(),
-            )
+            let page = ResetRequestPage {
+                nav: Nav::of(&visitor),
+                notice: text(&first_problem(&errors)),
+                csrf: visitor.csrf(),
+            };
+            Ok(visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()))
         }
-        Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Err(error) => refused(&visitor, error),
     }
+}
+
+/// The one answer to a reset request, whether or not the address has an account.
+fn reset_sent(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::OK,
+        "Check your email",
+        &[
+            "If an account uses this address, we have sent it a link to choose a new password. The link works for one hour.",
+        ],
+        None,
+    )
 }
 
 #[derive(Template)]
@@ -559,28 +617,24 @@ struct ResetFormPage {
     token: String,
     /// Whose password the link sets.
     email: String,
-    /// Someone else signed in in this browser: who, and the id the form must carry to say
-    /// they chose to switch (saving signs the browser in to the link's account).
-    signed_in_as: Option<String>,
-    switch_from: Option<String>,
+    other: Option<OtherAccount>,
 }
 
+/// The new-password page; `notice` (if not empty) says why it is shown again.
 fn reset_page_for(
     visitor: &Visitor,
     status: StatusCode,
-    token: String,
-    account: accounts::Confirmation,
-    notice: Option<String>,
+    token: &str,
+    account: &Confirmation,
+    notice: &str,
 ) -> Response {
-    let other = visitor.user().filter(|user| user.id != account.user_id);
     let page = ResetFormPage {
         nav: Nav::of(visitor),
-        notice,
+        notice: text(notice),
         csrf: visitor.csrf(),
-        token,
-        email: account.email,
-        signed_in_as: other.map(|user| user.email.clone()),
-        switch_from: other.map(|user| user.id.clone()),
+        token: token.to_string(),
+        other: OtherAccount::of(visitor, &account.user_id),
+        email: account.email.clone(),
     };
     visitor.finish((status, render(&page)).into_response())
 }
@@ -599,58 +653,33 @@ pub async fn reset_form(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-) -> Response {
-    match accounts::reset_link(&state.app, &token).await {
-        Ok(Some(account)) => reset_page_for(&visitor, StatusCode::OK, token, account, None),
-        Ok(None) => dead_reset_link(&visitor),
-        Err(_) => unavailable(),
-    }
+) -> Result<Response, PageError> {
+    Ok(match accounts::reset_link(&state.app, &token).await? {
+        Some(account) => reset_page_for(&visitor, StatusCode::OK, &token, &account, ""),
+        None => dead_reset_link(&visitor),
+    })
 }
 
 pub async fn reset(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-    form: FormData,
-) -> Response {
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let account = match accounts::reset_link(&state.app, &token).await {
-        Ok(Some(account)) => account,
-        Ok(None) => return dead_reset_link(&visitor),
-        Err(_) => return unavailable(),
+    CsrfForm(form): CsrfForm<LinkFields>,
+) -> Result<Response, PageError> {
+    let Some(account) = accounts::reset_link(&state.app, &token).await? else {
+        return Ok(dead_reset_link(&visitor));
     };
-    // Saving signs the browser in to the link's account: someone else signed in here must
-    // have chosen to switch (a link sent by someone else must not move them silently).
-    if let Some(other) = visitor.user().filter(|user| user.id != account.user_id)
-        && form.get("switch_from") != Some(other.id.as_str())
-    {
-        let notice = "Nothing was changed: choose whether to switch accounts.".to_string();
-        return reset_page_for(&visitor, StatusCode::CONFLICT, token, account, Some(notice));
+    let again =
+        |status, notice: &str| Ok(reset_page_for(&visitor, status, &token, &account, notice));
+    if !form.may_sign_in(&visitor, &account) {
+        return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH);
     }
-    match accounts::reset_password(&state.app, &token, form.get("password").unwrap_or("")).await {
-        Ok(Some(user_id)) => {
-            signed_in_as(
-                &state,
-                &visitor,
-                &user_id,
-                Redirect::to("/resume").into_response(),
-            )
-            .await
+    match accounts::reset_password(&state.app, &token, &form.password).await {
+        Ok(Some(user_id)) => signed_in_as(&state, &visitor, &user_id, "/resume").await,
+        Ok(None) => Ok(dead_reset_link(&visitor)),
+        Err(AccountError::Invalid(e)) => {
+            again(StatusCode::UNPROCESSABLE_ENTITY, &first_problem(&e))
         }
-        Ok(None) => dead_reset_link(&visitor),
-        Err(AccountError::Invalid(errors)) => {
-            let notice = errors.first().map(|e| e.message.clone());
-            reset_page_for(
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                token,
-                account,
-                notice,
-            )
-        }
-        Err(AccountError::RateLimited) => too_many(&visitor),
-        Err(AccountError::Store(_)) => unavailable(),
+        Err(error) => refused(&visitor, error),
     }
 }

@@ -3,16 +3,19 @@
 //! mailed opens the claim page (`claim.rs`).
 
 use super::accounts::FieldView;
-use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message_for, render, unavailable};
+use super::error::PageError;
+use super::visitor::{CsrfForm, Visitor};
+use super::{Nav, message_for, render};
 use crate::http::{AppState, CONTENT_SECURITY_POLICY};
 use crate::services::accounts::FieldError;
 use crate::services::activation::{self, SearchError, SearchForm};
 use crate::store::partners::Partner;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "find.html")]
@@ -110,95 +113,115 @@ fn no_such_partner(visitor: &Visitor) -> Response {
     )
 }
 
-/// The partner, or the page to answer with (unknown or disabled: 404).
-async fn partner_or_answer(
-    state: &AppState,
-    visitor: &Visitor,
-    slug: &str,
-) -> Result<Partner, Response> {
-    match activation::partner(&state.app, slug).await {
-        Ok(Some(partner)) => Ok(partner),
-        Ok(None) => Err(no_such_partner(visitor)),
-        Err(_) => Err(unavailable()),
+/// The partner whose activation page a request is for: an unknown or disabled one has none
+/// (404, before any form is read).
+pub struct PagePartner(Partner);
+
+impl FromRequestParts<AppState> for PagePartner {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(slug) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        match activation::partner(&state.app, &slug).await {
+            Ok(Some(partner)) => Ok(PagePartner(partner)),
+            Ok(None) => Err(no_such_partner(&visitor)),
+            Err(error) => Err(PageError::from(error).into_response()),
+        }
     }
 }
 
 /// `GET /find/{partner}`: the search form.
-pub async fn page(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(slug): Path<String>,
-) -> Response {
-    let partner = match partner_or_answer(&state, &visitor, &slug).await {
-        Ok(partner) => partner,
-        Err(answer) => return answer,
-    };
+pub async fn page(visitor: Visitor, PagePartner(partner): PagePartner) -> Response {
     let page = FindPage::new(&visitor, &partner, &SearchForm::default(), &[]);
     private(visitor.finish(render(&page)), partner.logo_url.as_deref())
+}
+
+/// The search form as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SearchFields {
+    given_name: String,
+    family_name: String,
+    email: String,
+    student_id: String,
+}
+
+impl SearchFields {
+    fn typed(self) -> SearchForm {
+        SearchForm {
+            given_name: self.given_name,
+            family_name: self.family_name,
+            email: self.email,
+            student_id: self.student_id,
+        }
+    }
 }
 
 /// `POST /find/{partner}`: the same answer whether or not anything matched.
 pub async fn search(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(slug): Path<String>,
-    form: FormData,
-) -> Response {
-    let partner = match partner_or_answer(&state, &visitor, &slug).await {
-        Ok(partner) => partner,
-        Err(answer) => return answer,
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let typed = SearchForm {
-        given_name: form.get("given_name").unwrap_or("").to_string(),
-        family_name: form.get("family_name").unwrap_or("").to_string(),
-        email: form.get("email").unwrap_or("").to_string(),
-        student_id: form.get("student_id").unwrap_or("").to_string(),
-    };
+    PagePartner(partner): PagePartner,
+    CsrfForm(form): CsrfForm<SearchFields>,
+) -> Result<Response, PageError> {
+    let typed = form.typed();
     let search = match typed.parse() {
         Ok(search) => search,
-        Err(errors) => {
-            let page = FindPage::new(&visitor, &partner, &typed, &errors);
-            return private(
-                visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()),
-                partner.logo_url.as_deref(),
-            );
-        }
+        Err(errors) => return Ok(search_again(&visitor, &partner, &typed, &errors)),
     };
-    match activation::search(&state.app, &partner, &search, &visitor.client).await {
-        Ok(()) => private(
-            message_for(
-                &visitor,
-                StatusCode::OK,
-                "Check your email",
-                &[
-                    &format!(
-                        "If {name} has sent us credentials for you, we have emailed a link to them to the address {name} has on record for you. The link works once, for 24 hours.",
-                        name = partner.name
-                    ),
-                    &format!(
-                        "Nothing after a few minutes? Look in your spam folder, check that your name is spelled as {name} has it, or ask {name} for the link to your credentials.",
-                        name = partner.name
-                    ),
-                ],
-                Some((&format!("/find/{}", partner.slug), "Search again")),
+    let answer = match activation::search(&state.app, &partner, &search, &visitor.client).await {
+        Ok(()) => searched(&visitor, &partner),
+        Err(SearchError::RateLimited) => too_many_searches(&visitor),
+        Err(error) => return Err(error.into()),
+    };
+    Ok(private(answer, None))
+}
+
+/// The form again, with what was wrong.
+fn search_again(
+    visitor: &Visitor,
+    partner: &Partner,
+    typed: &SearchForm,
+    errors: &[FieldError],
+) -> Response {
+    let page = FindPage::new(visitor, partner, typed, errors);
+    let page = (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+    private(visitor.finish(page), partner.logo_url.as_deref())
+}
+
+fn too_many_searches(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many searches",
+        &[
+            "Please wait a while before searching again. If you have already searched, check your email (and its spam folder) for our message first.",
+        ],
+        None,
+    )
+}
+
+/// The one answer to a search, whatever it found.
+fn searched(visitor: &Visitor, partner: &Partner) -> Response {
+    let name = &partner.name;
+    message_for(
+        visitor,
+        StatusCode::OK,
+        "Check your email",
+        &[
+            &format!(
+                "If {name} has sent us credentials for you, we have emailed a link to them to the address {name} has on record for you. The link works once, for 24 hours."
             ),
-            None,
-        ),
-        Err(SearchError::RateLimited) => private(
-            message_for(
-                &visitor,
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many searches",
-                &[
-                    "Please wait a while before searching again. If you have already searched, check your email (and its spam folder) for our message first.",
-                ],
-                None,
+            &format!(
+                "Nothing after a few minutes? Look in your spam folder, check that your name is spelled as {name} has it, or ask {name} for the link to your credentials."
             ),
-            None,
-        ),
-        Err(SearchError::Store(_)) => unavailable(),
-    }
+        ],
+        Some((&format!("/find/{}", partner.slug), "Search again")),
+    )
 }

@@ -1,11 +1,10 @@
 //! The claim link (`/createmyresume/{token}`, also opened by the one-time links the
 //! activation page mails) and the import inbox.
 
-use super::accounts::{SignupForm, SignupValues, login_href};
-use super::visitor::{FormData, Visitor};
-use super::{
-    Nav, csrf_refused, message_for, render, sent_by, to_login, unavailable, verification_badge,
-};
+use super::accounts::{NoFields, SignupForm, SignupValues, login_href};
+use super::error::PageError;
+use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
+use super::{Nav, message_for, render, sent_by, verification_badge};
 use crate::clock;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
@@ -14,6 +13,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 pub struct OfferedCredentialView {
     pub id: String,
@@ -39,9 +39,35 @@ pub struct OfferView {
     pub expires: String,
     pub selectable: bool,
     pub credentials: Vec<OfferedCredentialView>,
-    /// (Beside a skill's `verified_by`, the page names `partner` unless the carrier's
-    /// proof was checked, as [`sent_by`] decides for credentials.)
-    pub skills: Vec<OfferedSkill>,
+    pub skills: Vec<OfferedSkillView>,
+}
+
+pub struct OfferedSkillView {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub level: Option<String>,
+    pub verified: bool,
+    pub verified_by: Option<String>,
+    /// The partner that sent it, when the carrier's proof does not establish `verified_by`
+    /// (as [`sent_by`] decides for credentials).
+    pub sent_by: Option<String>,
+    pub taken: bool,
+}
+
+impl OfferedSkillView {
+    fn of(skill: OfferedSkill, partner: &str) -> OfferedSkillView {
+        OfferedSkillView {
+            sent_by: sent_by(&skill.carrier_verification, partner),
+            id: skill.id,
+            name: skill.name,
+            category: skill.category,
+            level: skill.level,
+            verified: skill.verified,
+            verified_by: skill.verified_by,
+            taken: skill.taken,
+        }
+    }
 }
 
 impl OfferView {
@@ -75,7 +101,11 @@ impl OfferView {
                     }
                 })
                 .collect(),
-            skills: contents.skills,
+            skills: contents
+                .skills
+                .into_iter()
+                .map(|skill| OfferedSkillView::of(skill, &partner))
+                .collect(),
             partner,
         }
     }
@@ -157,44 +187,54 @@ pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let viewer = visitor.user().map(|u| u.id.clone());
     claims::recheck(&state.app, &token).await;
-    let opened = match claims::open(&state.app, &token, viewer.as_deref()).await {
-        Ok(opened) => opened,
-        Err(_) => return unavailable(),
-    };
-    let (contents, one_time) = match opened {
-        ClaimPage::NotFound => return link_not_valid(&visitor),
-        ClaimPage::TakenByOther => return taken_by_other(&visitor),
-        ClaimPage::Yours => return Redirect::to("/resume").into_response(),
+    let (mut contents, one_time) = match claims::open(&state.app, &token, viewer.as_deref()).await?
+    {
+        ClaimPage::NotFound => return Ok(link_not_valid(&visitor)),
+        ClaimPage::TakenByOther => return Ok(taken_by_other(&visitor)),
+        ClaimPage::Yours => return Ok(Redirect::to("/resume").into_response()),
         ClaimPage::Open { contents, one_time } => (*contents, one_time),
     };
-    let mut contents = contents;
+    localize(&mut contents, &visitor.languages);
+    Ok(visitor.finish(render(&ClaimTemplate::new(
+        &visitor, &token, contents, one_time,
+    ))))
+}
+
+impl ClaimTemplate {
+    /// The claim page: the sign-up form, pre-filled from the package, for a visitor; the
+    /// list to choose from for a signed-in person.
+    fn new(visitor: &Visitor, token: &str, contents: PackageContents, one_time: bool) -> Self {
+        let signed_in = visitor.signed_in.is_some();
+        let signup = (!signed_in).then(|| {
+            let values = recipient_values(&contents.recipient);
+            SignupForm::new(visitor.csrf(), Some(token.to_string()), &values, &[])
+        });
+        ClaimTemplate {
+            nav: Nav::of(visitor),
+            offer: OfferView::of(contents, signed_in),
+            signup,
+            login_href: login_href(Some(token)),
+            csrf: visitor.csrf(),
+            action: format!("/createmyresume/{token}"),
+            one_time,
+        }
+    }
+}
+
+/// Names the issuer gave in several languages, in the first of `languages` they have.
+fn localize(contents: &mut PackageContents, languages: &[String]) {
     for credential in &mut contents.credentials {
         if credential.name_languages.is_some() {
             credential.name = crate::domain::language_tagged::choose(
                 &credential.name,
                 credential.name_languages.as_deref(),
-                &visitor.languages,
+                languages,
             );
         }
     }
-    let signed_in = visitor.signed_in.is_some();
-    let signup = (!signed_in).then(|| {
-        let values = recipient_values(&contents.recipient);
-        SignupForm::new(visitor.csrf(), Some(token.clone()), &values, &[])
-    });
-    let page = ClaimTemplate {
-        nav: Nav::of(&visitor),
-        offer: OfferView::of(contents, signed_in),
-        signup,
-        login_href: login_href(Some(&token)),
-        csrf: visitor.csrf(),
-        action: format!("/createmyresume/{token}"),
-        one_time,
-    };
-    visitor.finish(render(&page))
 }
 
 fn claimed(visitor: &Visitor, outcome: Result<Claimed, ClaimRefusal>) -> Response {
@@ -221,30 +261,29 @@ fn claimed(visitor: &Visitor, outcome: Result<Claimed, ClaimRefusal>) -> Respons
     }
 }
 
+/// What a person ticked on a package's list.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Choice {
+    credential: Vec<String>,
+    skill: Vec<String>,
+}
+
 pub async fn claim(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Path(token): Path<String>,
-    form: FormData,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login(&format!("/createmyresume/{token}"));
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    match claims::claim_link(
+    CsrfForm(choice): CsrfForm<Choice>,
+) -> Result<Response, PageError> {
+    let outcome = claims::claim_link(
         &state.app,
         &token,
-        &signed_in.user.id,
-        form.all("credential"),
-        form.all("skill"),
+        &user.id,
+        choice.credential,
+        choice.skill,
     )
-    .await
-    {
-        Ok(outcome) => claimed(&visitor, outcome),
-        Err(_) => unavailable(),
-    }
+    .await?;
+    Ok(claimed(&visitor, outcome))
 }
 
 #[derive(Template)]
@@ -255,14 +294,11 @@ struct InboxTemplate {
     packages: Vec<OfferView>,
 }
 
-pub async fn inbox(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/inbox");
-    };
-    let packages = match claims::inbox(&state.app, &signed_in.user.id).await {
-        Ok(packages) => packages,
-        Err(_) => return unavailable(),
-    };
+pub async fn inbox(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+) -> Result<Response, PageError> {
+    let packages = claims::inbox(&state.app, &user.id).await?;
     let mut nav = Nav::of(&visitor);
     nav.inbox = packages.len();
     let page = InboxTemplate {
@@ -273,56 +309,40 @@ pub async fn inbox(State(state): State<AppState>, visitor: Visitor) -> Response 
             .map(|p| OfferView::of(p, true))
             .collect(),
     };
-    visitor.finish(render(&page))
+    Ok(visitor.finish(render(&page)))
 }
 
 pub async fn inbox_claim(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Path(package): Path<String>,
-    form: FormData,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/inbox");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    match claims::claim_from_inbox(
-        &state.app,
-        &package,
-        &signed_in.user.id,
-        form.all("credential"),
-        form.all("skill"),
+    CsrfForm(choice): CsrfForm<Choice>,
+) -> Result<Response, PageError> {
+    let (credentials, skills) = (choice.credential, choice.skill);
+    let outcome =
+        claims::claim_from_inbox(&state.app, &package, &user.id, credentials, skills).await?;
+    Ok(match outcome {
+        Err(ClaimRefusal::NotYours) => not_in_inbox(&visitor),
+        outcome => claimed(&visitor, outcome),
+    })
+}
+
+fn not_in_inbox(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "Nothing to add",
+        &["This delivery is not in your inbox any more."],
+        Some(("/inbox", "Back to the inbox")),
     )
-    .await
-    {
-        Ok(Err(ClaimRefusal::NotYours)) => message_for(
-            &visitor,
-            StatusCode::NOT_FOUND,
-            "Nothing to add",
-            &["This delivery is not in your inbox any more."],
-            Some(("/inbox", "Back to the inbox")),
-        ),
-        Ok(outcome) => claimed(&visitor, outcome),
-        Err(_) => unavailable(),
-    }
 }
 
 pub async fn inbox_dismiss(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(_, user): SignedInVisitor,
     Path(package): Path<String>,
-    form: FormData,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/inbox");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    match claims::dismiss(&state.app, &package, &signed_in.user.id).await {
-        Ok(_) => Redirect::to("/inbox").into_response(),
-        Err(_) => unavailable(),
-    }
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    claims::dismiss(&state.app, &package, &user.id).await?;
+    Ok(Redirect::to("/inbox").into_response())
 }

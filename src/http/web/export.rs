@@ -4,11 +4,13 @@
 //!
 //! Every export carries the person's details: none may be kept by a cache.
 
-use super::visitor::Visitor;
-use super::{message, message_for, to_login, unavailable};
+use super::error::PageError;
+use super::visitor::SignedInVisitor;
+use super::{message, message_for, to_login};
 use crate::export::{self, ExportError, ResumeDocument, Whose, pdf::Paper};
 use crate::http::AppState;
 use crate::services::{sharing, signing_key};
+use crate::store::users::User;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -56,31 +58,16 @@ fn json_download(file_name: &str, value: &serde_json::Value) -> Response {
     download("application/json", file_name, body)
 }
 
-fn failed(error: &ExportError) -> Response {
-    match error {
-        ExportError::Store(_) => unavailable(),
-        other => {
-            tracing::error!(error = %other, "an export failed");
-            message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The export could not be made",
-                &[
-                    "Something went wrong on our side while making it. Nothing was changed; please try again later.",
-                ],
-            )
-        }
-    }
+fn failed(error: ExportError) -> Response {
+    PageError::from(error).into_response()
 }
 
 /// The signed-in person's resume document (their share link made if they have none).
-async fn own_document(state: &AppState, visitor: &Visitor) -> Result<ResumeDocument, Response> {
-    let Some(signed_in) = &visitor.signed_in else {
-        return Err(to_login("/resume"));
-    };
-    match export::load(&state.app, Whose::Owner(&signed_in.user.id)).await {
+async fn own_document(state: &AppState, user: &User) -> Result<ResumeDocument, Response> {
+    match export::load(&state.app, Whose::Owner(&user.id)).await {
         Ok(Some(document)) => Ok(document),
         Ok(None) => Err(to_login("/resume")),
-        Err(_) => Err(unavailable()),
+        Err(error) => Err(PageError::from(error).into_response()),
     }
 }
 
@@ -101,61 +88,63 @@ fn file_stem(document: &ResumeDocument) -> String {
 /// `GET /resume/export/resume.pdf?paper=a4|letter`
 pub async fn own_pdf(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Query(query): Query<PaperQuery>,
-) -> Response {
-    let paper = match paper_of(&query) {
-        Ok(paper) => paper,
-        Err(why) => {
-            return message_for(
-                &visitor,
-                StatusCode::BAD_REQUEST,
-                "That paper size is not offered",
-                &[&why],
-                Some(("/resume", "Back to my resume")),
-            );
-        }
-    };
-    let document = match own_document(&state, &visitor).await {
-        Ok(document) => document,
-        Err(response) => return response,
-    };
-    match export::pdf_with_attachments(&state.app, &document, paper).await {
-        Ok(bytes) => download(
-            "application/pdf",
-            &format!("{}.pdf", file_stem(&document)),
-            bytes,
-        ),
-        Err(error) => failed(&error),
-    }
+) -> Result<Response, Response> {
+    let paper = paper_of(&query).map_err(|why| {
+        message_for(
+            &visitor,
+            StatusCode::BAD_REQUEST,
+            "That paper size is not offered",
+            &[&why],
+            Some(("/resume", "Back to my resume")),
+        )
+    })?;
+    let document = own_document(&state, &user).await?;
+    let bytes = export::pdf_with_attachments(&state.app, &document, paper)
+        .await
+        .map_err(failed)?;
+    Ok(download(
+        "application/pdf",
+        &format!("{}.pdf", file_stem(&document)),
+        bytes,
+    ))
 }
 
 /// `GET /resume/export/resume-credential.json`
-pub async fn own_credential(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let document = match own_document(&state, &visitor).await {
-        Ok(document) => document,
-        Err(response) => return response,
-    };
-    match export::signed_credential(&state.app, &document, Paper::A4).await {
-        Ok(credential) => json_download("resume-credential.json", &credential),
-        Err(error) => failed(&error),
-    }
+pub async fn own_credential(
+    State(state): State<AppState>,
+    SignedInVisitor(_, user): SignedInVisitor,
+) -> Result<Response, Response> {
+    let document = own_document(&state, &user).await?;
+    let credential = export::signed_credential(&state.app, &document, Paper::A4)
+        .await
+        .map_err(failed)?;
+    Ok(json_download("resume-credential.json", &credential))
 }
 
 /// `GET /resume/export/ler-rs.json`
-pub async fn own_ler_rs(State(state): State<AppState>, visitor: Visitor) -> Response {
-    match own_document(&state, &visitor).await {
-        Ok(document) => json_download("ler-rs.json", &export::ler_rs::build(&document)),
-        Err(response) => response,
-    }
+pub async fn own_ler_rs(
+    State(state): State<AppState>,
+    SignedInVisitor(_, user): SignedInVisitor,
+) -> Result<Response, Response> {
+    let document = own_document(&state, &user).await?;
+    Ok(json_download(
+        "ler-rs.json",
+        &export::ler_rs::build(&document),
+    ))
 }
 
 /// `GET /resume/export/json-resume.json`
-pub async fn own_json_resume(State(state): State<AppState>, visitor: Visitor) -> Response {
-    match own_document(&state, &visitor).await {
-        Ok(document) => json_download("json-resume.json", &export::json_resume::build(&document)),
-        Err(response) => response,
-    }
+pub async fn own_json_resume(
+    State(state): State<AppState>,
+    SignedInVisitor(_, user): SignedInVisitor,
+) -> Result<Response, Response> {
+    let document = own_document(&state, &user).await?;
+    Ok(json_download(
+        "json-resume.json",
+        &export::json_resume::build(&document),
+    ))
 }
 
 /// `GET /r/{token}/resume.pdf`: the PDF of a shared resume, for whoever holds the link;
@@ -164,57 +153,57 @@ pub async fn shared_pdf(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(query): Query<PaperQuery>,
-) -> Response {
-    let not_found = || {
-        let mut response = message(
-            StatusCode::NOT_FOUND,
-            "This link does not open a resume",
-            &[
-                "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
-            ],
-        );
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
-    };
+) -> Result<Response, PageError> {
     let Ok(paper) = paper_of(&query) else {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "That paper size is not offered",
-            &["paper must be a4 or letter."],
-        );
+        return Ok(no_such_paper());
     };
-    let owner = match sharing::owner(&state.app, &token).await {
-        Ok(Some(owner)) => owner,
-        Ok(None) => return not_found(),
-        Err(_) => return unavailable(),
+    let Some(document) = shared_document(&state, &token).await? else {
+        return Ok(link_not_found());
     };
-    // As the online resume does: proofs whose last check is stale are checked again.
+    let bytes = export::pdf_with_attachments(&state.app, &document, paper).await?;
+    Ok(download(
+        "application/pdf",
+        &format!("{}.pdf", file_stem(&document)),
+        bytes,
+    ))
+}
+
+/// The resume a share link opens, its stale proofs checked again first (as the online
+/// resume does); `None` when the link does not open one.
+async fn shared_document(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<ResumeDocument>, PageError> {
+    let Some(owner) = sharing::owner(&state.app, token).await? else {
+        return Ok(None);
+    };
     if let Err(error) = crate::services::verification::recheck_owned(&state.app, &owner).await {
         tracing::warn!(%error, "re-checking a shared resume's credentials failed");
     }
-    let document = match export::load(
-        &state.app,
-        Whose::Shared {
-            owner: &owner,
-            token: &token,
-        },
+    let owner = &owner;
+    Ok(export::load(&state.app, Whose::Shared { owner, token }).await?)
+}
+
+fn no_such_paper() -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        "That paper size is not offered",
+        &["paper must be a4 or letter."],
     )
-    .await
-    {
-        Ok(Some(document)) => document,
-        Ok(None) => return not_found(),
-        Err(_) => return unavailable(),
-    };
-    match export::pdf_with_attachments(&state.app, &document, paper).await {
-        Ok(bytes) => download(
-            "application/pdf",
-            &format!("{}.pdf", file_stem(&document)),
-            bytes,
-        ),
-        Err(error) => failed(&error),
-    }
+}
+
+fn link_not_found() -> Response {
+    let mut response = message(
+        StatusCode::NOT_FOUND,
+        "This link does not open a resume",
+        &[
+            "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
+        ],
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `GET /.well-known/did.json`: this deployment's DID document, every key it has signed
@@ -229,14 +218,6 @@ pub async fn did_document(State(state): State<AppState>) -> Response {
             serde_json::to_vec_pretty(&document).unwrap_or_default(),
         )
             .into_response(),
-        Err(signing_key::SigningError::Store(_)) => unavailable(),
-        Err(error) => {
-            tracing::error!(%error, "the DID document could not be made");
-            message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The DID document is unavailable",
-                &["The service's signing key could not be read."],
-            )
-        }
+        Err(error) => PageError::from(error).into_response(),
     }
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod activation;
 mod claim;
+pub mod error;
 mod export;
 pub mod resume;
 pub mod sharing;
@@ -18,11 +19,12 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use visitor::Visitor;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(home))
         .route("/healthz", get(health))
         .route("/static/style.css", get(style))
@@ -77,7 +79,8 @@ pub fn router() -> Router<AppState> {
             get(export::own_json_resume),
         )
         .route("/.well-known/did.json", get(export::did_document))
-        .fallback(not_found)
+        .fallback(not_found);
+    with_page_errors(routes)
         // Pages carry personal data (a resume, a package's recipient, what was typed into a
         // form) and CSRF tokens: no browser or shared cache keeps them. The stylesheet sets
         // its own caching.
@@ -85,6 +88,13 @@ pub fn router() -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+}
+
+/// Every failure of a page, a panic included, answered by the error page (see [`error`]).
+pub fn with_page_errors<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(CatchPanicLayer::custom(error::panicked))
+        .layer(axum::middleware::from_fn(error::render_failures))
 }
 
 /// What the header shows.
@@ -117,14 +127,7 @@ struct MessagePage<'a> {
 pub fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "rendering a page");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be shown.",
-            )
-                .into_response()
-        }
+        Err(error) => error::PageError::bug(format!("rendering a page: {error}")).into_response(),
     }
 }
 
@@ -158,14 +161,6 @@ pub fn message_for(
         link,
     };
     visitor.finish((status, render(&page)).into_response())
-}
-
-pub fn unavailable() -> Response {
-    message(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Please try again",
-        &["The service is briefly unavailable. Nothing was changed; try again in a moment."],
-    )
 }
 
 /// The answer to a form whose CSRF token is missing or wrong: nothing changes.
@@ -264,31 +259,6 @@ async fn style() -> Response {
 pub fn web_link(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url.trim()).ok()?;
     matches!(parsed.scheme(), "https" | "http").then(|| parsed.to_string())
-}
-
-/// HTML-escapes text for element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A whole page around `body` (already escaped HTML), for generated documents such as the
-/// API reference.
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — CredentialConnect</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><header class=\"site\"><a class=\"brand\" href=\"/\">CredentialConnect</a></header><main id=\"main\">{body}</main></body></html>",
-        escape(title)
-    )
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! The resume builder page and its forms.
 
-use super::visitor::{FormData, Visitor};
-use super::{
-    Nav, csrf_refused, message_for, render, sent_by, to_login, unavailable, verification_badge,
-    web_link,
-};
+use super::accounts::NoFields;
+use super::error::PageError;
+use super::visitor::{CsrfForm, SignedInVisitor, Visitor, bounded, text};
+use super::{Nav, message_for, render, sent_by, to_login, verification_badge, web_link};
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
 use crate::http::AppState;
@@ -260,16 +259,11 @@ fn notice_text(notice: &Notice) -> Option<String> {
 
 pub async fn page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Query(notice): Query<Notice>,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    let mut loaded = match resume::load(&state.app, &signed_in.user.id).await {
-        Ok(Some(loaded)) => loaded,
-        Ok(None) => return to_login("/resume"),
-        Err(_) => return unavailable(),
+) -> Result<Response, PageError> {
+    let Some(mut loaded) = resume::load(&state.app, &user.id).await? else {
+        return Ok(to_login("/resume"));
     };
     localize(&mut loaded.entries, &visitor.languages);
     let mut nav = Nav::of(&visitor);
@@ -282,121 +276,136 @@ pub async fn page(
         levels: SkillLevel::ALL.iter().map(|l| l.as_str()).collect(),
         placeable: placeable_titles(),
     };
-    visitor.finish(render(&page))
+    Ok(visitor.finish(render(&page)))
 }
 
-/// Keeps what people type within sensible bounds.
-fn bounded(form: &FormData, name: &str, max: usize) -> Option<String> {
-    form.text(name).map(|v| v.chars().take(max).collect())
+/// The contact details and summary form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactFields {
+    given_name: String,
+    family_name: String,
+    additional_name: String,
+    phone: String,
+    address: String,
+    headline: String,
+    summary: String,
 }
 
-pub async fn contact(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
+pub async fn contact(
+    State(state): State<AppState>,
+    SignedInVisitor(_, user): SignedInVisitor,
+    CsrfForm(form): CsrfForm<ContactFields>,
+) -> Result<Response, PageError> {
     let profile = Profile {
-        given_name: bounded(&form, "given_name", 100),
-        family_name: bounded(&form, "family_name", 100),
-        additional_name: bounded(&form, "additional_name", 100),
-        phone: bounded(&form, "phone", 40),
-        address: bounded(&form, "address", 300),
-        headline: bounded(&form, "headline", 120),
-        summary: bounded(&form, "summary", 2000),
+        given_name: bounded(&form.given_name, 100),
+        family_name: bounded(&form.family_name, 100),
+        additional_name: bounded(&form.additional_name, 100),
+        phone: bounded(&form.phone, 40),
+        address: bounded(&form.address, 300),
+        headline: bounded(&form.headline, 120),
+        summary: bounded(&form.summary, 2000),
     };
-    match resume::update_profile(&state.app, &signed_in.user.id, profile).await {
-        Ok(()) => Redirect::to("/resume?done=saved").into_response(),
-        Err(_) => unavailable(),
-    }
+    resume::update_profile(&state.app, &user.id, profile).await?;
+    Ok(Redirect::to("/resume?done=saved").into_response())
+}
+
+/// A self-reported entry, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EntryFields {
+    section: String,
+    title: String,
+    organisation: String,
+    start: String,
+    end: String,
+    description: String,
 }
 
 pub async fn add_entry(
     State(state): State<AppState>,
-    visitor: Visitor,
-    form: FormData,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let (section, title) = match resume::check_own_entry(
-        form.get("section").unwrap_or(""),
-        bounded(&form, "title", 201),
-    ) {
-        Ok(checked) => checked,
-        Err(why) => {
-            return message_for(
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The entry was not added",
-                &[&why],
-                Some(("/resume", "Back to my resume")),
-            );
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    CsrfForm(form): CsrfForm<EntryFields>,
+) -> Result<Response, PageError> {
+    match form.entry() {
+        Ok(entry) => {
+            resume::add_own_entry(&state.app, &user.id, entry).await?;
+            Ok(Redirect::to("/resume?done=added").into_response())
         }
-    };
-    let entry = OwnEntry {
-        section,
-        title,
-        organisation: bounded(&form, "organisation", 200),
-        start: bounded(&form, "start", 40),
-        end: bounded(&form, "end", 40),
-        description: bounded(&form, "description", 4000),
-    };
-    match resume::add_own_entry(&state.app, &signed_in.user.id, entry).await {
-        Ok(()) => Redirect::to("/resume?done=added").into_response(),
-        Err(_) => unavailable(),
+        Err(why) => {
+            let title = "The entry was not added";
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(back_to_resume(&visitor, status, title, &why))
+        }
     }
 }
 
-fn not_yours(visitor: &Visitor) -> Response {
+impl EntryFields {
+    /// The entry, within bounds, or why it cannot be added.
+    fn entry(&self) -> Result<OwnEntry, String> {
+        let (section, title) = resume::check_own_entry(&self.section, bounded(&self.title, 201))?;
+        Ok(OwnEntry {
+            section,
+            title,
+            organisation: bounded(&self.organisation, 200),
+            start: bounded(&self.start, 40),
+            end: bounded(&self.end, 40),
+            description: bounded(&self.description, 4000),
+        })
+    }
+}
+
+/// A message with the way back to the resume.
+fn back_to_resume(visitor: &Visitor, status: StatusCode, title: &str, why: &str) -> Response {
     message_for(
+        visitor,
+        status,
+        title,
+        &[why],
+        Some(("/resume", "Back to my resume")),
+    )
+}
+
+fn not_yours(visitor: &Visitor) -> Response {
+    back_to_resume(
         visitor,
         StatusCode::NOT_FOUND,
         "That is not on your resume",
-        &["Nothing was changed."],
-        Some(("/resume", "Back to my resume")),
+        "Nothing was changed.",
     )
 }
 
 pub async fn entry_action(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Path((id, action)): Path<(String, String)>,
-    form: FormData,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
     let (action, done) = match action.as_str() {
         "hide" => (EntryAction::Hide, "hidden"),
         "unhide" => (EntryAction::Show, "shown"),
         "delete" => (EntryAction::Delete, "deleted"),
-        _ => return not_yours(&visitor),
+        _ => return Ok(not_yours(&visitor)),
     };
-    match resume::entry_action(&state.app, &signed_in.user.id, &id, action).await {
-        Ok(true) if action == EntryAction::Delete => {
-            Redirect::to(&format!("/resume?done={done}")).into_response()
-        }
-        Ok(true) => Redirect::to(&format!("/resume?done={done}#entry-{id}")).into_response(),
-        Ok(false) => not_yours(&visitor),
-        Err(_) => unavailable(),
+    if !resume::entry_action(&state.app, &user.id, &id, action).await? {
+        return Ok(not_yours(&visitor));
     }
+    // A deleted entry has no place on the page to come back to.
+    let anchor = if action == EntryAction::Delete {
+        String::new()
+    } else {
+        format!("#entry-{id}")
+    };
+    Ok(Redirect::to(&format!("/resume?done={done}{anchor}")).into_response())
 }
 
 /// `POST /resume/entries/{id}/delete` (the confirmation page's form).
 pub async fn delete_entry(
     state: State<AppState>,
-    visitor: Visitor,
+    visitor: SignedInVisitor,
     Path(id): Path<String>,
-    form: FormData,
-) -> Response {
+    form: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
     entry_action(state, visitor, Path((id, "delete".to_string())), form).await
 }
 
@@ -412,80 +421,81 @@ struct ConfirmDelete {
 
 pub async fn confirm_delete(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Path(id): Path<String>,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    match resume::entry(&state.app, &signed_in.user.id, &id).await {
-        Ok(Some(entry)) => visitor.finish(render(&ConfirmDelete {
+) -> Result<Response, PageError> {
+    Ok(match resume::entry(&state.app, &user.id, &id).await? {
+        Some(entry) => visitor.finish(render(&ConfirmDelete {
             nav: Nav::of(&visitor),
             csrf: visitor.csrf(),
             id: entry.id,
             title: entry.title,
             from_partner: entry.from_partner,
         })),
-        Ok(None) => not_yours(&visitor),
-        Err(_) => unavailable(),
-    }
+        None => not_yours(&visitor),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LevelField {
+    level: String,
 }
 
 pub async fn skill_action(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedInVisitor(visitor, user): SignedInVisitor,
     Path((id, action)): Path<(String, String)>,
-    form: FormData,
-) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    let user = &signed_in.user.id;
+    CsrfForm(form): CsrfForm<LevelField>,
+) -> Result<Response, PageError> {
+    let (app, user) = (&state.app, &user.id);
     let outcome = match action.as_str() {
-        "hide" | "unhide" => resume::set_skill_hidden(&state.app, user, &id, action == "hide")
-            .await
-            .map(|ok| {
-                if ok {
-                    Ok(if action == "hide" { "hidden" } else { "shown" })
-                } else {
-                    Err(SkillEditRefusal::NotFound)
-                }
-            }),
-        "level" => {
-            let level = match form.text("level").map(|l| SkillLevel::parse(&l)) {
-                None => None,
-                Some(Ok(level)) => Some(level),
-                Some(Err(why)) => {
-                    return message_for(
-                        &visitor,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "The level was not saved",
-                        &[&why],
-                        Some(("/resume", "Back to my resume")),
-                    );
-                }
-            };
-            resume::set_skill_level(&state.app, user, &id, level)
-                .await
-                .map(|r| r.map(|()| "level"))
-        }
-        _ => Ok(Err(SkillEditRefusal::NotFound)),
+        "hide" | "unhide" => set_hidden(app, user, &id, action == "hide").await?,
+        "level" => match form.level() {
+            Ok(level) => resume::set_skill_level(app, user, &id, level)
+                .await?
+                .map(|()| "level"),
+            Err(why) => return Ok(level_refused(&visitor, &why)),
+        },
+        _ => Err(SkillEditRefusal::NotFound),
     };
-    match outcome {
-        Ok(Ok(done)) => Redirect::to(&format!("/resume?done={done}#skill-{id}")).into_response(),
-        Ok(Err(SkillEditRefusal::NotFound)) => not_yours(&visitor),
-        Ok(Err(SkillEditRefusal::Verified)) => message_for(
-            &visitor,
-            StatusCode::FORBIDDEN,
-            "Verified skills cannot be edited",
-            &[
-                "This skill was verified by its issuer, so nothing about it can be changed. You can hide it from your resume.",
-            ],
-            Some(("/resume", "Back to my resume")),
-        ),
-        Err(_) => unavailable(),
+    Ok(match outcome {
+        Ok(done) => Redirect::to(&format!("/resume?done={done}#skill-{id}")).into_response(),
+        Err(SkillEditRefusal::NotFound) => not_yours(&visitor),
+        Err(SkillEditRefusal::Verified) => verified_skill(&visitor),
+    })
+}
+
+impl LevelField {
+    /// The level chosen; none clears it.
+    fn level(&self) -> Result<Option<SkillLevel>, String> {
+        text(&self.level).map(|l| SkillLevel::parse(&l)).transpose()
     }
+}
+
+fn level_refused(visitor: &Visitor, why: &str) -> Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    back_to_resume(visitor, status, "The level was not saved", why)
+}
+
+fn verified_skill(visitor: &Visitor) -> Response {
+    back_to_resume(
+        visitor,
+        StatusCode::FORBIDDEN,
+        "Verified skills cannot be edited",
+        "This skill was verified by its issuer, so nothing about it can be changed. You can hide it from your resume.",
+    )
+}
+
+/// Hides or shows a skill: done, or the skill is not the person's.
+async fn set_hidden(
+    app: &crate::services::App,
+    user: &str,
+    id: &str,
+    hide: bool,
+) -> Result<Result<&'static str, SkillEditRefusal>, crate::store::StoreError> {
+    if !resume::set_skill_hidden(app, user, id, hide).await? {
+        return Ok(Err(SkillEditRefusal::NotFound));
+    }
+    Ok(Ok(if hide { "hidden" } else { "shown" }))
 }

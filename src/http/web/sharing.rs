@@ -1,9 +1,11 @@
 //! Sharing the resume: making, replacing and ending the link, and the page an employer sees
 //! when they open it.
 
+use super::accounts::NoFields;
+use super::error::PageError;
 use super::resume::{ResumeView, shared_view};
-use super::visitor::{FormData, Visitor};
-use super::{Nav, csrf_refused, message, render, to_login, unavailable};
+use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
+use super::{Nav, message, render, to_login};
 use crate::http::AppState;
 use crate::services::sharing;
 use askama::Template;
@@ -19,37 +21,27 @@ struct ShareCreated {
 }
 
 /// `POST /resume/share`: a new link, shown once (only its digest is kept).
-pub async fn create(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
+pub async fn create(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let token = sharing::create(&state.app, &user.id).await?;
+    let page = ShareCreated {
+        nav: Nav::of(&visitor),
+        link: format!("{}/r/{token}", state.app.config.public_url),
     };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    match sharing::create(&state.app, &signed_in.user.id).await {
-        Ok(token) => {
-            let page = ShareCreated {
-                nav: Nav::of(&visitor),
-                link: format!("{}/r/{token}", state.app.config.public_url),
-            };
-            private(visitor.finish(render(&page)))
-        }
-        Err(_) => unavailable(),
-    }
+    Ok(private(visitor.finish(render(&page))))
 }
 
 /// `POST /resume/share/stop`: the link stops working at once.
-pub async fn stop(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume");
-    };
-    if !visitor.csrf_ok(&form) {
-        return csrf_refused(&visitor);
-    }
-    match sharing::stop(&state.app, &signed_in.user.id).await {
-        Ok(_) => Redirect::to("/resume?done=unshared#share-heading").into_response(),
-        Err(_) => unavailable(),
-    }
+pub async fn stop(
+    State(state): State<AppState>,
+    SignedInVisitor(_, user): SignedInVisitor,
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    sharing::stop(&state.app, &user.id).await?;
+    Ok(Redirect::to("/resume?done=unshared#share-heading").into_response())
 }
 
 /// The resume as whoever holds its share link sees it (public for the PDF benchmark, which
@@ -68,46 +60,40 @@ pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-) -> Response {
-    match sharing::open(&state.app, &token).await {
-        Ok(Some(mut resume)) => {
-            super::resume::localize(&mut resume.entries, &visitor.languages);
-            let page = SharedPage {
-                nav: Nav::of(&visitor),
-                resume: shared_view(resume),
-                pdf_link: Some(format!("/r/{token}/resume.pdf")),
-            };
-            private(visitor.finish(render(&page)))
-        }
-        Ok(None) => private(message(
+) -> Result<Response, PageError> {
+    let Some(mut resume) = sharing::open(&state.app, &token).await? else {
+        return Ok(private(message(
             StatusCode::NOT_FOUND,
             "This link does not open a resume",
             &[
                 "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
             ],
-        )),
-        Err(_) => unavailable(),
-    }
+        )));
+    };
+    super::resume::localize(&mut resume.entries, &visitor.languages);
+    let page = SharedPage {
+        nav: Nav::of(&visitor),
+        resume: shared_view(resume),
+        pdf_link: Some(format!("/r/{token}/resume.pdf")),
+    };
+    Ok(private(visitor.finish(render(&page))))
 }
 
 /// `GET /resume/preview`: the person's own resume as employers see it, in the look the
 /// shared page and the PDF have in common.
-pub async fn preview(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let Some(signed_in) = &visitor.signed_in else {
-        return to_login("/resume/preview");
+pub async fn preview(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+) -> Result<Response, PageError> {
+    let Some(loaded) = crate::services::resume::load(&state.app, &user.id).await? else {
+        return Ok(to_login("/resume/preview"));
     };
-    match crate::services::resume::load(&state.app, &signed_in.user.id).await {
-        Ok(Some(loaded)) => {
-            let page = SharedPage {
-                nav: Nav::of(&visitor),
-                resume: shared_view(loaded),
-                pdf_link: Some("/resume/export/resume.pdf".into()),
-            };
-            private(visitor.finish(render(&page)))
-        }
-        Ok(None) => to_login("/resume/preview"),
-        Err(_) => unavailable(),
-    }
+    let page = SharedPage {
+        nav: Nav::of(&visitor),
+        resume: shared_view(loaded),
+        pdf_link: Some("/resume/export/resume.pdf".into()),
+    };
+    Ok(private(visitor.finish(render(&page))))
 }
 
 /// Share pages hold a person's details and, on creation, the link itself: no cache keeps

@@ -1,14 +1,20 @@
 //! Who is asking: the session cookie, the CSRF token forms must carry, and the client
-//! address rate limits count by. Also the form body reader (repeated fields allowed).
+//! address rate limits count by; and the extractors pages open with: the signed-in person
+//! ([`SignedInVisitor`]) and a CSRF-checked form ([`CsrfForm`]).
 
+use super::error::PageError;
 use crate::http::AppState;
 use crate::secrets;
 use crate::services::accounts;
-use crate::store::users::{self, Session, User};
+use crate::store::users::{Session, User};
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "cc_session";
@@ -42,58 +48,42 @@ pub struct SignedIn {
     pub cookie: String,
 }
 
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = Response;
 
+    /// Read once per request (the sign-in and form extractors ask again): kept in the
+    /// request's extensions.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let app = &state.app;
-        let client = crate::http::client_address(&parts.extensions);
-        let mut signed_in = None;
-        if let Some(value) = cookie(&parts.headers, SESSION_COOKIE) {
-            let session = accounts::session(app, value)
-                .await
-                .map_err(|_| super::unavailable())?;
-            if let Some(session) = session {
-                let user_id = session.user_id.clone();
-                let user = app
-                    .store
-                    .read(move |conn| users::by_id(conn, &user_id))
-                    .await
-                    .map_err(|_| super::unavailable())?;
-                if let Some(user) = user {
-                    signed_in = Some(SignedIn {
-                        user,
-                        session,
-                        cookie: value.to_string(),
-                    });
-                }
-            }
+        if let Some(visitor) = parts.extensions.get::<Visitor>() {
+            return Ok(visitor.clone());
         }
-        let csrf_cookie = cookie(&parts.headers, CSRF_COOKIE).map(str::to_string);
+        let app = &state.app;
+        let cookies = CookieJar::from_headers(&parts.headers);
+        let mut signed_in = None;
+        if let Some(value) = cookies.get(SESSION_COOKIE).map(Cookie::value) {
+            let found = accounts::signed_in(app, value)
+                .await
+                .map_err(|error| PageError::from(error).into_response())?;
+            signed_in = found.map(|(session, user)| SignedIn {
+                user,
+                session,
+                cookie: value.to_string(),
+            });
+        }
+        let csrf_cookie = cookies.get(CSRF_COOKIE).map(|c| c.value().to_string());
         let new_csrf_cookie = match (&signed_in, &csrf_cookie) {
             (None, None) => Some(secrets::new_secret("")),
             _ => None,
         };
-        Ok(Visitor {
+        let visitor = Visitor {
             signed_in,
             csrf_cookie,
             new_csrf_cookie,
-            device: cookie(&parts.headers, DEVICE_COOKIE).map(str::to_string),
-            client,
+            device: cookies.get(DEVICE_COOKIE).map(|c| c.value().to_string()),
+            client: crate::http::client_address(&parts.extensions),
             secure: app.config.public_url.starts_with("https://"),
             languages: parts
                 .headers
@@ -101,7 +91,9 @@ impl FromRequestParts<AppState> for Visitor {
                 .and_then(|v| v.to_str().ok())
                 .map(crate::domain::language_tagged::wanted)
                 .unwrap_or_default(),
-        })
+        };
+        parts.extensions.insert(visitor.clone());
+        Ok(visitor)
     }
 }
 
@@ -116,14 +108,13 @@ impl Visitor {
         }
     }
 
-    /// Whether a submitted form carries this visitor's token (constant-time comparison).
-    pub fn csrf_ok(&self, form: &FormData) -> bool {
+    /// Whether a submitted form's token is this visitor's (constant-time comparison).
+    fn csrf_matches(&self, sent: &str) -> bool {
         let expected = match (&self.signed_in, &self.csrf_cookie) {
             (Some(s), _) => s.session.csrf_token.as_str(),
             (None, Some(cookie)) => cookie.as_str(),
             (None, None) => return false,
         };
-        let sent = form.get("csrf").unwrap_or("");
         !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
     }
 
@@ -131,103 +122,153 @@ impl Visitor {
         self.signed_in.as_ref().map(|s| &s.user)
     }
 
-    fn cookie_attributes(&self) -> &'static str {
-        if self.secure {
-            "; Path=/; HttpOnly; SameSite=Lax; Secure"
-        } else {
-            "; Path=/; HttpOnly; SameSite=Lax"
+    /// A cookie as this service sets them all: the whole site, never read by scripts, sent
+    /// on top-level navigation from elsewhere (a link in an email) but not on cross-site
+    /// posts, and only over https when the service is served so.
+    fn cookie(&self, name: &'static str, value: &str, max_age_seconds: Option<i64>) -> HeaderValue {
+        let mut cookie = Cookie::build((name, value.to_string()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure);
+        if let Some(seconds) = max_age_seconds {
+            cookie = cookie.max_age(cookie::time::Duration::seconds(seconds));
         }
+        // Names and values are ours (fixed names, random tokens): always a valid header.
+        HeaderValue::from_str(&cookie.build().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    fn set_cookie(
+        &self,
+        mut response: Response,
+        name: &'static str,
+        value: &str,
+        max_age_seconds: Option<i64>,
+    ) -> Response {
+        let cookie = self.cookie(name, value, max_age_seconds);
+        if !cookie.is_empty() {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        response
     }
 
     /// Adds the Set-Cookie headers this visitor needs (a first CSRF cookie).
-    pub fn finish(&self, mut response: Response) -> Response {
-        if let Some(token) = &self.new_csrf_cookie {
-            let value = format!("{CSRF_COOKIE}={token}{}", self.cookie_attributes());
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
+    pub fn finish(&self, response: Response) -> Response {
+        match &self.new_csrf_cookie {
+            Some(token) => self.set_cookie(response, CSRF_COOKIE, token, None),
+            None => response,
         }
-        response
     }
 
-    /// A response that signs the browser in with a new session cookie.
-    pub fn sign_in(&self, mut response: Response, session_cookie: &str) -> Response {
-        let value = format!(
-            "{SESSION_COOKIE}={session_cookie}{}; Max-Age=2592000",
-            self.cookie_attributes()
-        );
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-        response
+    /// A response that signs the browser in with a new session cookie (30 days).
+    pub fn sign_in(&self, response: Response, session_cookie: &str) -> Response {
+        self.set_cookie(response, SESSION_COOKIE, session_cookie, Some(2_592_000))
     }
 
     /// Sets (or renews for a year) the browser's device cookie.
-    pub fn remember_device(&self, mut response: Response, token: &str) -> Response {
-        let value = format!(
-            "{DEVICE_COOKIE}={token}{}; Max-Age=31536000",
-            self.cookie_attributes()
-        );
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-        response
+    pub fn remember_device(&self, response: Response, token: &str) -> Response {
+        self.set_cookie(response, DEVICE_COOKIE, token, Some(31_536_000))
     }
 
     /// A response that forgets the session cookie.
-    pub fn sign_out(&self, mut response: Response) -> Response {
-        let value = format!("{SESSION_COOKIE}={}; Max-Age=0", self.cookie_attributes());
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-        response
+    pub fn sign_out(&self, response: Response) -> Response {
+        self.set_cookie(response, SESSION_COOKIE, "", Some(0))
     }
 }
 
-/// A urlencoded form body; a field may repeat (checkbox lists).
-pub struct FormData(Vec<(String, String)>);
+/// The largest form body a page accepts.
+const MAX_FORM_BYTES: usize = 256 * 1024;
 
-impl FormData {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
+/// A signed-in person's request, and the person. Anyone else is sent to log in, and back
+/// afterwards to the page they were on (see [`back_after_login`]).
+pub struct SignedInVisitor(pub Visitor, pub User);
 
-    /// A trimmed text field; empty means absent.
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    }
-
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
-
-impl FromRequest<AppState> for FormData {
+impl FromRequestParts<AppState> for SignedInVisitor {
     type Rejection = Response;
 
-    async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::to_bytes(request.into_body(), 256 * 1024)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        match visitor.user().cloned() {
+            Some(user) => Ok(SignedInVisitor(visitor, user)),
+            None => Err(super::to_login(&back_after_login(parts.uri.path()))),
+        }
+    }
+}
+
+/// Where log-in leads back to: a claim link to itself, the preview to itself, the inbox's
+/// forms to the inbox, and everything else about the resume (its forms, its downloads) to
+/// the resume page.
+pub fn back_after_login(path: &str) -> String {
+    if path.starts_with("/createmyresume/") || path == "/resume/preview" {
+        path.to_string()
+    } else if path.starts_with("/inbox") {
+        "/inbox".to_string()
+    } else {
+        "/resume".to_string()
+    }
+}
+
+/// A form that carries this visitor's CSRF token, deserialised into `T` (a field may repeat
+/// into a `Vec`: checkbox lists). A form without the token is refused before `T` is read.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The body as `T` by `axum_extra`'s form reader.
+async fn read_form<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+    let request = Request::post("/")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(bytes.clone()))
+        .map_err(|error| PageError::bug(error).into_response())?;
+    match Form::<T>::from_request(request, &()).await {
+        Ok(Form(value)) => Ok(value),
+        Err(_) => Err(super::message(
+            StatusCode::BAD_REQUEST,
+            "The form could not be read",
+            &["Nothing was changed: go back, reload the page and try again."],
+        )),
+    }
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let visitor = Visitor::from_request_parts(&mut parts, state).await?;
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|_| {
                 super::message(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    StatusCode::PAYLOAD_TOO_LARGE,
                     "Too much text",
                     &["The form was larger than we accept. Shorten it and try again."],
                 )
-                .into_response()
             })?;
-        Ok(FormData(
-            url::form_urlencoded::parse(&bytes).into_owned().collect(),
-        ))
+        let CsrfField { csrf } = read_form(&bytes).await?;
+        if !visitor.csrf_matches(&csrf) {
+            return Err(super::csrf_refused(&visitor));
+        }
+        Ok(CsrfForm(read_form(&bytes).await?))
     }
+}
+
+/// A trimmed text field; empty means absent.
+pub fn text(value: &str) -> Option<String> {
+    Some(value.trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// A text field cut to `max` characters: what people type is kept within sensible bounds.
+pub fn bounded(value: &str, max: usize) -> Option<String> {
+    text(value).map(|v| v.chars().take(max).collect())
 }
