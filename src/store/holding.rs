@@ -2,6 +2,7 @@
 //! identity rule that makes a re-sent assertion an update (API.md §2, "Identity").
 
 use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
+use crate::domain::claim_token::ClaimToken;
 use crate::domain::package::{Package, Record};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
@@ -500,23 +501,45 @@ pub fn delete(
     Ok(true)
 }
 
-/// The package a claim token opens: its id, if the token is genuine and unexpired.
-pub fn package_for_claim_token(
+/// The package a claim page's token opens, while the token works: (package id, when a
+/// one-time link stops working). A partner's claim token works until its package expires; a
+/// one-time link until it is used or expires.
+pub fn package_opened_by(
     conn: &mut dyn Conn,
-    claim_token: &str,
+    token: &ClaimToken<'_>,
     now: i64,
-) -> Result<Option<String>, StoreError> {
-    let Some((id, secret)) = crate::secrets::split_claim_token(claim_token) else {
-        return Ok(None);
-    };
-    let Some(row) = conn.query_opt(
-        "SELECT token_hash FROM packages WHERE id = $1 AND expires_at > $2",
-        params![id, now],
-    )?
-    else {
-        return Ok(None);
-    };
-    Ok(crate::secrets::matches(secret, &row.text(0)?).then(|| id.to_string()))
+) -> Result<Option<(String, Option<i64>)>, StoreError> {
+    match token {
+        ClaimToken::Partner { package_id, secret } => {
+            let Some(row) = conn.query_opt(
+                "SELECT token_hash FROM packages WHERE id = $1 AND expires_at > $2",
+                params![*package_id, now],
+            )?
+            else {
+                return Ok(None);
+            };
+            Ok(crate::secrets::matches(secret, &row.text(0)?)
+                .then(|| (package_id.to_string(), None)))
+        }
+        ClaimToken::OneTimeLink { digest } => {
+            Ok(super::activation::link_package(conn, digest, now)?
+                .map(|(package, expires)| (package, Some(expires))))
+        }
+        ClaimToken::Malformed => Ok(None),
+    }
+}
+
+/// Uses up a one-time link once it has done its work (a claim, or a sign-up that will deliver
+/// its package). A partner's claim token is not used up: it stays valid until it expires.
+pub fn spend_claim_token(
+    conn: &mut dyn Conn,
+    token: &ClaimToken<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if let ClaimToken::OneTimeLink { digest } = token {
+        super::activation::use_link(conn, digest, now)?;
+    }
+    Ok(())
 }
 
 /// A stored credential whose verification is due to be checked again.

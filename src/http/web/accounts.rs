@@ -2,8 +2,9 @@
 
 use super::visitor::{FormData, Visitor};
 use super::{Nav, csrf_refused, message_for, render, unavailable};
+use crate::forms::FieldError;
 use crate::http::AppState;
-use crate::services::accounts::{self, AccountError, Confirmed, FieldError, LogIn, Proof, SignUp};
+use crate::services::accounts::{self, AccountError, Confirmed, LogIn, Proof, SignUp};
 use crate::store::users::Profile;
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -5,8 +5,8 @@
 use super::accounts::FieldView;
 use super::visitor::{FormData, Visitor};
 use super::{Nav, csrf_refused, message_for, render, unavailable};
+use crate::forms::FieldError;
 use crate::http::{AppState, CONTENT_SECURITY_POLICY};
-use crate::services::accounts::FieldError;
 use crate::services::activation::{self, SearchError, SearchForm};
 use crate::store::partners::Partner;
 use askama::Template;
