@@ -11,7 +11,7 @@ use crate::domain::language_tagged;
 use crate::domain::sections::{self, DEFAULT_SECTION, MappingRule, Section};
 use crate::domain::skills::{Skill, SkillCategory, SkillLevel, SkillName};
 use crate::domain::verification::{self, ProofCarried, Verification};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -68,8 +68,9 @@ pub struct PartnerRules {
 }
 
 /// The person the package is about (all optional; used to pre-fill the sign-up form and to
-/// match later packages).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// match later packages). Stored as JSON in these field names (see `store::holding`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Recipient {
     pub id: Option<String>,
     pub given_name: Option<String>,

@@ -230,9 +230,8 @@ fn mail_matches(
 }
 
 /// The package's recipient email, when it is one we can send to.
-fn email_on_record(recipient_json: &str) -> Option<EmailAddress> {
-    let recipient: serde_json::Value = serde_json::from_str(recipient_json).ok()?;
-    EmailAddress::parse(recipient.get("email")?.as_str()?).ok()
+fn email_on_record(recipient: &Recipient) -> Option<EmailAddress> {
+    EmailAddress::parse(recipient.email.as_deref()?).ok()
 }
 
 /// Gives packages stored before lookup keys existed their keys (the start-up step after the
@@ -248,9 +247,8 @@ pub async fn index_existing(app: &App) -> Result<usize, StoreError> {
         let keyed: Vec<(String, Option<String>, Option<String>)> = batch
             .into_iter()
             .map(|package| {
-                let recipient = stored_recipient(&package.recipient);
                 let (email, student_id) =
-                    activation::recipient_keys(&package.partner_id, &recipient);
+                    activation::recipient_keys(&package.partner_id, &package.recipient);
                 (package.package_id, email, student_id)
             })
             .collect();
@@ -262,25 +260,6 @@ pub async fn index_existing(app: &App) -> Result<usize, StoreError> {
                 Ok(())
             })
             .await?;
-    }
-}
-
-/// A recipient as `packages.recipient` stores it (the `Recipient` fields, snake case).
-fn stored_recipient(json: &str) -> Recipient {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let text = |key: &str| {
-        value
-            .get(key)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-    };
-    Recipient {
-        id: text("id"),
-        given_name: text("given_name"),
-        family_name: text("family_name"),
-        email: text("email"),
-        student_id: text("student_id"),
-        ..Recipient::default()
     }
 }
 
@@ -337,13 +316,18 @@ mod tests {
 
     #[test]
     fn the_address_on_record_must_be_one_we_can_send_to() {
+        let with_email = |email: Option<&str>| Recipient {
+            email: email.map(str::to_string),
+            student_id: Some("S-1".into()),
+            ..Recipient::default()
+        };
         assert_eq!(
-            email_on_record(r#"{"email": " JSmith@InstitutionX.edu "}"#)
+            email_on_record(&with_email(Some(" JSmith@InstitutionX.edu ")))
                 .as_ref()
                 .map(EmailAddress::as_str),
             Some("jsmith@institutionx.edu")
         );
-        assert_eq!(email_on_record(r#"{"email": "not an address"}"#), None);
-        assert_eq!(email_on_record(r#"{"student_id": "S-1"}"#), None);
+        assert_eq!(email_on_record(&with_email(Some("not an address"))), None);
+        assert_eq!(email_on_record(&with_email(None)), None);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
 use crate::domain::claim_token::ClaimToken;
-use crate::domain::package::{Package, Record};
+use crate::domain::package::{Package, Recipient, Record};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use serde::Serialize;
@@ -501,6 +501,16 @@ pub fn delete(
     Ok(true)
 }
 
+/// A package's recipient as `packages.recipient` stores it (the JSON of [`Recipient`]).
+/// A row that does not read as one is a bug, not the person's fault: it is logged, and the
+/// package is treated as having no details on record.
+pub(crate) fn stored_recipient(json: &str) -> Recipient {
+    serde_json::from_str(json).unwrap_or_else(|error| {
+        tracing::error!(%error, "a stored recipient is not a recipient's JSON");
+        Recipient::default()
+    })
+}
+
 /// The package a claim page's token opens, while the token works: (package id, when a
 /// one-time link stops working). A partner's claim token works until its package expires; a
 /// one-time link until it is used or expires.
@@ -677,4 +687,29 @@ pub fn purge_expired_recipient_tokens(conn: &mut dyn Conn, now: i64) -> Result<u
         "DELETE FROM recipient_tokens WHERE expires_at <= $1",
         params![now],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_recipient_reads_back_as_it_was_written() {
+        let recipient = Recipient {
+            id: Some("474989023199323".into()),
+            given_name: Some("José".into()),
+            family_name: Some("Smith".into()),
+            email: Some("jsmith@institutionx.edu".into()),
+            address: Some(serde_json::json!({"streetAddress": "1 Main St", "postalCode": "1234"})),
+            ..Recipient::default()
+        };
+        let stored = serde_json::to_string(&recipient).expect("JSON");
+        assert_eq!(stored_recipient(&stored), recipient);
+        // Rows written with only some fields (and a string address) read too.
+        let partial = stored_recipient(r#"{"student_id": "S-1", "address": "1 Main St"}"#);
+        assert_eq!(partial.student_id.as_deref(), Some("S-1"));
+        assert_eq!(partial.address, Some(serde_json::json!("1 Main St")));
+        assert_eq!(partial.email, None);
+        assert_eq!(stored_recipient("not JSON"), Recipient::default());
+    }
 }

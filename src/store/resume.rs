@@ -5,6 +5,7 @@
 //! two people claiming the same credential at once exactly one succeeds.
 
 use super::{Conn, StoreError, alerts, new_id, params};
+use crate::domain::package::Recipient;
 use crate::domain::sections::Section;
 
 /// A package as a person choosing from it sees it.
@@ -12,7 +13,7 @@ use crate::domain::sections::Section;
 pub struct PackageContents {
     pub id: String,
     pub partner_name: String,
-    pub recipient: serde_json::Value,
+    pub recipient: Recipient,
     pub expires_at: i64,
     /// Who took it (`None`: nobody yet).
     pub claimed_by: Option<String>,
@@ -86,7 +87,7 @@ pub fn package_contents(
     Ok(Some(PackageContents {
         id: package.text(0)?,
         partner_name: package.text(1)?,
-        recipient: serde_json::from_str(&package.text(2)?).unwrap_or_default(),
+        recipient: super::holding::stored_recipient(&package.text(2)?),
         expires_at: package.int(3)?,
         claimed_by: package.opt_text(4)?,
         inbox_user_id: package.opt_text(5)?,
