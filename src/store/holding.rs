@@ -255,7 +255,7 @@ fn save_record(
         }
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
-    let section = record.section.map(|s| format!("{s:?}"));
+    let section = record.section.map(Section::key);
     let fields = params![
         record.assertion_id.as_deref(),
         record.kind.as_str(),

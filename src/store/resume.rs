@@ -128,9 +128,12 @@ pub fn package_contents(
     }))
 }
 
+/// The section stored under a key (see `Section::key`); none, or one this version does not
+/// know, waits as Unassigned.
 fn section_of(stored: Option<String>) -> Section {
     stored
-        .and_then(|s| s.parse().ok())
+        .as_deref()
+        .and_then(Section::from_key)
         .unwrap_or(Section::Unassigned)
 }
 
@@ -476,7 +479,7 @@ pub fn add_own_entry(
         params![
             new_id(),
             user_id,
-            format!("{:?}", entry.section),
+            entry.section.key(),
             &entry.title,
             entry.organisation.as_deref(),
             entry.start.as_deref(),
