@@ -269,6 +269,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn debug_output_shows_no_password() {
+        let mut config = Config::new(Location::Postgres(
+            "postgres://cc:db-secret-1@db.example:5432/cc".into(),
+        ));
+        config.mail.smtp_url = Some("smtps://mailer:smtp-secret-2@mail.example:465".into());
+        let shown = format!("{config:?}");
+        assert!(shown.contains("postgres://…"), "{shown}");
+        assert!(shown.contains("configured"), "{shown}");
+        for secret in ["db-secret-1", "smtp-secret-2", "mailer", "db.example"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+    }
+
+    #[test]
     fn test_mode_lets_only_whitelisted_addresses_and_domains_through() {
         let mail = MailConfig {
             test_mode: true,

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod export;
+pub mod forms;
 pub mod http;
 pub mod secrets;
 pub mod services;

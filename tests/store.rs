@@ -1,6 +1,6 @@
 //! The store itself, on both engines: a job that panics is rolled back alone and the store
-//! keeps serving, constraint violations mean the same on both engines, and the two engines'
-//! migrations define the same schema.
+//! keeps serving, constraint violations mean the same on both engines, the two engines'
+//! migrations define the same schema, and rows written before a migration read back after it.
 
 mod common;
 
@@ -474,3 +474,122 @@ async fn names_of_partners(store: &Store) -> Result<usize, StoreError> {
         .read(|conn| Ok(conn.query("SELECT slug FROM partners", &[])?.len()))
         .await
 }
+
+on_both_engines!(
+    sections_stored_before_they_had_keys_read_back_after_the_migration,
+    |app: TestApp| async move {
+        use credentialconnect::domain::sections::Section;
+        use credentialconnect::store::{mapping, resume, users};
+
+        let partner = app.partner("school").await;
+        let token = app.token(&partner, None).await;
+        let uploaded = app
+            .upload(&token, common::fixture("guide/three-courses.json"))
+            .await;
+        assert!(uploaded.status().is_success(), "the upload");
+        let now = app.app.clock.now_ms();
+        let store = app.app.store.clone();
+        let user_id = store
+            .write(move |conn| {
+                let user_id = users::insert(
+                    conn,
+                    "jamie@example.com",
+                    "not a hash",
+                    &users::Profile::default(),
+                    now,
+                )?;
+                let entry = resume::OwnEntry {
+                    section: Section::RelevantCoursework,
+                    title: "Night classes".into(),
+                    organisation: None,
+                    start: None,
+                    end: None,
+                    description: None,
+                };
+                resume::add_own_entry(conn, &user_id, &entry, now)?;
+                mapping::assign(conn, "", "Hobby", Section::SkillsAndAbilities, now)?;
+                Ok(user_id)
+            })
+            .await
+            .expect("the rows");
+
+        // What this version reads back.
+        let read = |store: Store, user_id: String| async move {
+            store
+                .read(move |conn| {
+                    let package = conn.query("SELECT id FROM packages", &[])?[0].text(0)?;
+                    let offered = resume::package_contents(conn, &package, None)?
+                        .expect("the package")
+                        .credentials
+                        .iter()
+                        .map(|credential| credential.section)
+                        .collect::<Vec<_>>();
+                    let own = resume::entries(conn, &user_id)?
+                        .iter()
+                        .map(|entry| entry.section)
+                        .collect::<Vec<_>>();
+                    let rules = mapping::rules_for(conn, "")?
+                        .iter()
+                        .map(|rule| rule.section)
+                        .collect::<Vec<_>>();
+                    Ok((offered, own, rules))
+                })
+                .await
+                .expect("read back")
+        };
+        let before = read(store.clone(), user_id.clone()).await;
+        assert_eq!(before.1, [Section::RelevantCoursework]);
+        assert_eq!(before.2, [Section::SkillsAndAbilities]);
+        assert!(!before.0.is_empty());
+
+        // The rows as versions before the keys wrote them (the variant's Debug text), and
+        // the database as it was before the migration that converts them.
+        store
+            .write(|conn| {
+                for table in ["credentials", "mapping_rules", "resume_entries"] {
+                    for section in Section::PLACEABLE.into_iter().chain([Section::Unassigned]) {
+                        conn.execute(
+                            &format!("UPDATE {table} SET section = $1 WHERE section = $2"),
+                            &[
+                                Value::from(format!("{section:?}").as_str()),
+                                Value::from(section.key()),
+                            ],
+                        )?;
+                    }
+                }
+                let old: i64 = conn.query(
+                    "SELECT COUNT(*) FROM resume_entries WHERE section = 'RelevantCoursework'",
+                    &[],
+                )?[0]
+                    .int(0)?;
+                assert_eq!(old, 1, "the old spelling is in place");
+                conn.execute("DELETE FROM schema_migrations WHERE version = 10", &[])
+            })
+            .await
+            .expect("the old rows");
+
+        let migrated = Store::open(&app.app.config.database)
+            .await
+            .expect("the store opens and migrates");
+        assert_eq!(read(migrated.clone(), user_id).await, before);
+        let stored = migrated
+            .read(|conn| {
+                conn.query(
+                    "SELECT section FROM credentials UNION SELECT section FROM mapping_rules
+                     UNION SELECT section FROM resume_entries",
+                    &[],
+                )?
+                .iter()
+                .map(|row| row.text(0))
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .expect("stored sections");
+        for key in stored {
+            assert!(
+                Section::from_key(&key).is_some(),
+                "{key:?} is a section key"
+            );
+        }
+    }
+);

@@ -24,11 +24,6 @@ pub fn normalise_name(name: &str) -> String {
         .to_lowercase()
 }
 
-/// An email address as compared: trimmed and lowercase.
-pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// A student id as compared: trimmed, otherwise exact.
 pub fn normalise_student_id(student_id: &str) -> String {
     student_id.trim().to_string()
@@ -45,7 +40,7 @@ pub enum Identifier<'a> {
 /// length-prefixed, so no choice of names can make two different people's keys equal.
 pub fn key(partner_id: &str, given_name: &str, family_name: &str, id: Identifier<'_>) -> String {
     let (kind, value) = match id {
-        Identifier::Email(email) => ("email", normalise_email(email)),
+        Identifier::Email(email) => ("email", super::email::normalise(email)),
         Identifier::StudentId(student_id) => ("studentId", normalise_student_id(student_id)),
     };
     let mut hasher = Sha256::new();

@@ -1,9 +1,11 @@
 //! Pure types and rules: the package reader, sections, SkillSync, dates, verification
-//! states, the activation page's lookup keys. Nothing here does I/O or imports the web,
-//! database or runtime crates.
+//! states, the activation page's lookup keys, email addresses and the tokens that open a
+//! claim page. Nothing here does I/O or imports the web, database or runtime crates.
 
 pub mod activation;
+pub mod claim_token;
 pub mod dates;
+pub mod email;
 pub mod json_tree;
 pub mod jws;
 pub mod language_tagged;

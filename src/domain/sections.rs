@@ -52,6 +52,33 @@ impl Section {
     }
 }
 
+impl Section {
+    /// The key the database stores the section under. Stable: renaming a variant or a
+    /// title must not change it (a change here needs a migration of the stored rows).
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Education => "education",
+            Section::Certification => "certification",
+            Section::Credentials => "credentials",
+            Section::Experience => "experience",
+            Section::SkillsAndAbilities => "skills_and_abilities",
+            Section::RelevantCoursework => "relevant_coursework",
+            Section::Activities => "activities",
+            Section::Licenses => "licenses",
+            Section::ProfessionalAffiliations => "professional_affiliations",
+            Section::Unassigned => "unassigned",
+        }
+    }
+
+    /// The section stored under `key`, if it is one of ours.
+    pub fn from_key(key: &str) -> Option<Section> {
+        Section::PLACEABLE
+            .into_iter()
+            .chain([Section::Unassigned])
+            .find(|section| section.key() == key)
+    }
+}
+
 impl fmt::Display for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.title())
@@ -75,7 +102,10 @@ impl FromStr for Section {
         Section::PLACEABLE
             .into_iter()
             .chain([Section::Unassigned])
-            .find(|section| format!("{section:?}").eq_ignore_ascii_case(&wanted))
+            .find(|section| {
+                let title: String = section.title().split_whitespace().collect();
+                title.eq_ignore_ascii_case(&wanted)
+            })
             .ok_or_else(|| UnknownSection(s.to_string()))
     }
 }
@@ -354,5 +384,20 @@ mod tests {
             Ok(Section::ProfessionalAffiliations)
         );
         assert!("Hobbies".parse::<Section>().is_err());
+    }
+
+    #[test]
+    fn every_section_has_its_own_stored_key_and_reads_back_from_it() {
+        let all: Vec<Section> = Section::PLACEABLE
+            .into_iter()
+            .chain([Section::Unassigned])
+            .collect();
+        let keys: std::collections::HashSet<&str> = all.iter().map(|s| s.key()).collect();
+        assert_eq!(keys.len(), all.len());
+        for section in all {
+            assert_eq!(Section::from_key(section.key()), Some(section));
+        }
+        assert_eq!(Section::SkillsAndAbilities.key(), "skills_and_abilities");
+        assert_eq!(Section::from_key("SkillsAndAbilities"), None);
     }
 }

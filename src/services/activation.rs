@@ -6,20 +6,15 @@
 //! are the same either way (one index probe, one write); the mail goes through the outbox.
 
 use super::App;
-use super::accounts::{FieldError, parse_email};
 use crate::domain::activation::{self, Identifier};
+use crate::domain::email::EmailAddress;
 use crate::domain::package::Recipient;
+use crate::forms::FieldError;
 use crate::secrets;
 use crate::store::activation::{self as found, KeyKind};
 use crate::store::outbox::{self, Link};
 use crate::store::partners::{self, Partner};
 use crate::store::{Conn, StoreError};
-
-/// One-time link tokens start with this (claim tokens start with a package id in hex).
-pub const LINK_PREFIX: &str = "f_";
-
-/// A link works for a day, or until its package expires if that is sooner.
-pub const LINK_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 /// At most this many packages are mailed for one search (one message each, newest first).
 pub const MAX_MESSAGES: usize = 3;
@@ -51,7 +46,7 @@ pub struct SearchForm {
 pub struct Search {
     given_name: String,
     family_name: String,
-    email: Option<String>,
+    email: Option<EmailAddress>,
     student_id: Option<String>,
 }
 
@@ -62,15 +57,12 @@ impl SearchForm {
         let mut text = |field: &'static str, value: &str, missing: &str| {
             let value = value.trim();
             if value.is_empty() {
-                problems.push(FieldError {
-                    field,
-                    message: missing.to_string(),
-                });
+                problems.push(FieldError::new(field, missing));
             } else if value.chars().count() > MAX_FIELD_CHARS {
-                problems.push(FieldError {
+                problems.push(FieldError::new(
                     field,
-                    message: format!("use at most {MAX_FIELD_CHARS} characters"),
-                });
+                    format!("use at most {MAX_FIELD_CHARS} characters"),
+                ));
             }
             value.to_string()
         };
@@ -78,24 +70,17 @@ impl SearchForm {
         let family_name = text("family_name", &self.family_name, "enter your last name");
         let email = match self.email.trim() {
             "" => None,
-            raw => match parse_email(raw) {
-                Ok(email) => Some(email),
-                Err(message) => {
-                    problems.push(FieldError {
-                        field: "email",
-                        message,
-                    });
-                    None
-                }
-            },
+            raw => EmailAddress::parse(raw)
+                .map_err(|invalid| problems.push(FieldError::new("email", invalid.to_string())))
+                .ok(),
         };
         let student_id = match self.student_id.trim() {
             "" => None,
             id if id.chars().count() > MAX_FIELD_CHARS => {
-                problems.push(FieldError {
-                    field: "student_id",
-                    message: format!("use at most {MAX_FIELD_CHARS} characters"),
-                });
+                problems.push(FieldError::new(
+                    "student_id",
+                    format!("use at most {MAX_FIELD_CHARS} characters"),
+                ));
                 None
             }
             id => Some(id.to_string()),
@@ -105,10 +90,10 @@ impl SearchForm {
             && problems.iter().all(|p| p.field != "student_id")
         {
             for field in ["email", "student_id"] {
-                problems.push(FieldError {
+                problems.push(FieldError::new(
                     field,
-                    message: "enter your email address or your student id".into(),
-                });
+                    "enter your email address or your student id",
+                ));
             }
         }
         if problems.is_empty() {
@@ -138,7 +123,7 @@ impl Search {
         let key = |id| activation::key(partner_id, &self.given_name, &self.family_name, id);
         let mut keys = Vec::new();
         if let Some(email) = &self.email {
-            keys.push((KeyKind::Email, key(Identifier::Email(email))));
+            keys.push((KeyKind::Email, key(Identifier::Email(email.as_str()))));
         }
         if let Some(student_id) = &self.student_id {
             keys.push((KeyKind::StudentId, key(Identifier::StudentId(student_id))));
@@ -148,12 +133,11 @@ impl Search {
 
     /// What the identity rate limit counts: the partner and each identifier, digested.
     fn identities(&self, partner_id: &str) -> Vec<String> {
-        let email = self.email.as_deref().map(|e| {
-            format!(
-                "{partner_id}\u{0}email\u{0}{}",
-                activation::normalise_email(e)
-            )
-        });
+        // (an `EmailAddress` is already in the form addresses are compared in)
+        let email = self
+            .email
+            .as_ref()
+            .map(|email| format!("{partner_id}\u{0}email\u{0}{email}"));
         let student_id = self.student_id.as_deref().map(|s| {
             format!(
                 "{partner_id}\u{0}studentId\u{0}{}",
@@ -228,7 +212,7 @@ fn mail_matches(
         };
         outbox::enqueue(
             conn,
-            &to,
+            to.as_str(),
             &format!("Your credentials from {partner_name}"),
             &format!(
                 "Someone (we hope you) looked for credentials from {partner_name} on CredentialConnect with your name.\n\nOpen this link to see them and add them to a free SmartResume:\n{{link}}\n\nThe link works once, for 24 hours. If it was not you, ignore this message: nothing happens without the link."
@@ -246,16 +230,8 @@ fn mail_matches(
 }
 
 /// The package's recipient email, when it is one we can send to.
-fn email_on_record(recipient_json: &str) -> Option<String> {
-    let recipient: serde_json::Value = serde_json::from_str(recipient_json).ok()?;
-    parse_email(recipient.get("email")?.as_str()?).ok()
-}
-
-/// The digest a one-time link is stored under, when `token` is one.
-pub fn link_digest(token: &str) -> Option<String> {
-    token
-        .starts_with(LINK_PREFIX)
-        .then(|| secrets::digest(token))
+fn email_on_record(recipient: &Recipient) -> Option<EmailAddress> {
+    EmailAddress::parse(recipient.email.as_deref()?).ok()
 }
 
 /// Gives packages stored before lookup keys existed their keys (the start-up step after the
@@ -271,9 +247,8 @@ pub async fn index_existing(app: &App) -> Result<usize, StoreError> {
         let keyed: Vec<(String, Option<String>, Option<String>)> = batch
             .into_iter()
             .map(|package| {
-                let recipient = stored_recipient(&package.recipient);
                 let (email, student_id) =
-                    activation::recipient_keys(&package.partner_id, &recipient);
+                    activation::recipient_keys(&package.partner_id, &package.recipient);
                 (package.package_id, email, student_id)
             })
             .collect();
@@ -285,25 +260,6 @@ pub async fn index_existing(app: &App) -> Result<usize, StoreError> {
                 Ok(())
             })
             .await?;
-    }
-}
-
-/// A recipient as `packages.recipient` stores it (the `Recipient` fields, snake case).
-fn stored_recipient(json: &str) -> Recipient {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let text = |key: &str| {
-        value
-            .get(key)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-    };
-    Recipient {
-        id: text("id"),
-        given_name: text("given_name"),
-        family_name: text("family_name"),
-        email: text("email"),
-        student_id: text("student_id"),
-        ..Recipient::default()
     }
 }
 
@@ -359,18 +315,19 @@ mod tests {
     }
 
     #[test]
-    fn only_link_tokens_have_a_link_digest() {
-        assert!(link_digest("f_abc").is_some());
-        assert!(link_digest("0123456789abcdef0123456789abcdefsecret").is_none());
-    }
-
-    #[test]
     fn the_address_on_record_must_be_one_we_can_send_to() {
+        let with_email = |email: Option<&str>| Recipient {
+            email: email.map(str::to_string),
+            student_id: Some("S-1".into()),
+            ..Recipient::default()
+        };
         assert_eq!(
-            email_on_record(r#"{"email": " JSmith@InstitutionX.edu "}"#).as_deref(),
+            email_on_record(&with_email(Some(" JSmith@InstitutionX.edu ")))
+                .as_ref()
+                .map(EmailAddress::as_str),
             Some("jsmith@institutionx.edu")
         );
-        assert_eq!(email_on_record(r#"{"email": "not an address"}"#), None);
-        assert_eq!(email_on_record(r#"{"student_id": "S-1"}"#), None);
+        assert_eq!(email_on_record(&with_email(Some("not an address"))), None);
+        assert_eq!(email_on_record(&with_email(None)), None);
     }
 }

@@ -1,9 +1,10 @@
 //! Claiming a package: the link a partner sends, and the import inbox. The
 //! chosen credentials and skills go on the person's resume; one assertion has one owner.
 
-use super::{App, activation};
+use super::App;
+use crate::domain::claim_token::ClaimToken;
 use crate::store::resume::{self, ClaimRefusal, Claimed, PackageContents};
-use crate::store::{Conn, StoreError, holding};
+use crate::store::{StoreError, holding};
 
 /// What a claim link shows to whoever opens it.
 #[derive(Debug)]
@@ -22,30 +23,6 @@ pub enum ClaimPage {
     },
 }
 
-/// The package a claim page's token opens: the partner's claim token, or a one-time link
-/// from the activation page while it is unused and unexpired. Returns (package id, when a
-/// one-time link expires).
-pub(crate) fn package_for_token(
-    conn: &mut dyn Conn,
-    token: &str,
-    now: i64,
-) -> Result<Option<(String, Option<i64>)>, StoreError> {
-    match activation::link_digest(token) {
-        Some(digest) => Ok(crate::store::activation::link_package(conn, &digest, now)?
-            .map(|(package, expires)| (package, Some(expires)))),
-        None => Ok(holding::package_for_claim_token(conn, token, now)?.map(|p| (p, None))),
-    }
-}
-
-/// Uses up a one-time link once it has done its work (a claim, or a sign-up that will deliver
-/// its package). A partner's claim token is not used up: it stays valid until it expires.
-pub(crate) fn spend_token(conn: &mut dyn Conn, token: &str, now: i64) -> Result<(), StoreError> {
-    if let Some(digest) = activation::link_digest(token) {
-        crate::store::activation::use_link(conn, &digest, now)?;
-    }
-    Ok(())
-}
-
 /// Checks the package's proofs again when their last check is older than the configured TTL,
 /// so a revocation since upload shows; a failure to re-check keeps the stored state.
 pub async fn recheck(app: &App, claim_token: &str) {
@@ -53,7 +30,7 @@ pub async fn recheck(app: &App, claim_token: &str) {
     let token = claim_token.to_string();
     let package = app
         .store
-        .read(move |conn| package_for_token(conn, &token, now))
+        .read(move |conn| holding::package_opened_by(conn, &ClaimToken::parse(&token), now))
         .await;
     if let Ok(Some((package, _))) = package
         && let Err(error) = super::verification::recheck_package(app, &package).await
@@ -71,7 +48,9 @@ pub async fn open(
     let (token, viewer) = (claim_token.to_string(), viewer.map(str::to_string));
     app.store
         .read(move |conn| {
-            let Some((package_id, link_expires)) = package_for_token(conn, &token, now)? else {
+            let token = ClaimToken::parse(&token);
+            let Some((package_id, link_expires)) = holding::package_opened_by(conn, &token, now)?
+            else {
                 return Ok(ClaimPage::NotFound);
             };
             let Some(mut contents) =
@@ -109,12 +88,13 @@ pub async fn claim_link(
     let (token, user) = (claim_token.to_string(), user_id.to_string());
     app.store
         .write(move |conn| {
-            let Some((package_id, _)) = package_for_token(conn, &token, now)? else {
+            let token = ClaimToken::parse(&token);
+            let Some((package_id, _)) = holding::package_opened_by(conn, &token, now)? else {
                 return Ok(Err(ClaimRefusal::Expired));
             };
             let outcome = resume::claim(conn, &package_id, &user, &credentials, &skills, now)?;
             if outcome.is_ok() {
-                spend_token(conn, &token, now)?;
+                holding::spend_claim_token(conn, &token, now)?;
             }
             Ok(outcome)
         })

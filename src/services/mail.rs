@@ -3,7 +3,7 @@
 //! get mail; the rest is recorded as suppressed (and logged, without its body).
 
 use super::App;
-use super::activation::{LINK_LIFETIME_MS, LINK_PREFIX};
+use crate::domain::claim_token;
 use crate::store::activation as find_links;
 use crate::store::outbox::{self, Link, Mail};
 use crate::store::users::{self, LinkPurpose};
@@ -59,11 +59,11 @@ async fn compose(app: &App, mail: &Mail, now: i64) -> Result<String, StoreError>
             format!("{base}/{path}/{token}")
         }
         Link::Package { package_id } => {
-            let token = crate::secrets::new_secret(LINK_PREFIX);
-            let digest = crate::secrets::digest(&token);
+            let (token, digest) = claim_token::new_one_time_link();
+            let expires = claim_token::one_time_link_expiry(now);
             app.store
                 .write(move |conn| {
-                    find_links::insert_link(conn, &digest, &package_id, now, now + LINK_LIFETIME_MS)
+                    find_links::insert_link(conn, &digest, &package_id, now, expires)
                 })
                 .await?;
             // The claim page itself: the link is one more way to open it.

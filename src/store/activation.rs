@@ -2,14 +2,16 @@
 //! mailed to a package's recipient, the record of searches, and the start-up step that
 //! gives packages stored before the keys existed theirs.
 
+use super::holding::stored_recipient;
 use super::{Conn, StoreError, new_id, params};
+use crate::domain::package::Recipient;
 
 /// A package a search found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Found {
     pub package_id: String,
-    /// The recipient as stored (JSON), for the email address on record.
-    pub recipient: String,
+    /// The recipient, for the email address on record.
+    pub recipient: Recipient,
 }
 
 /// Which of a package's lookup keys a search probes.
@@ -46,7 +48,7 @@ pub fn find(
     .map(|row| {
         Ok(Found {
             package_id: row.text(0)?,
-            recipient: row.text(1)?,
+            recipient: stored_recipient(&row.text(1)?),
         })
     })
     .collect()
@@ -111,7 +113,7 @@ pub fn use_link(conn: &mut dyn Conn, token_hash: &str, now: i64) -> Result<bool,
 pub struct Unindexed {
     pub package_id: String,
     pub partner_id: String,
-    pub recipient: String,
+    pub recipient: Recipient,
 }
 
 /// Up to `limit` packages waiting for their keys.
@@ -126,7 +128,7 @@ pub fn unindexed(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Unindexed>, Stor
         Ok(Unindexed {
             package_id: row.text(0)?,
             partner_id: row.text(1)?,
-            recipient: row.text(2)?,
+            recipient: stored_recipient(&row.text(2)?),
         })
     })
     .collect()

@@ -2,7 +2,8 @@
 //! identity rule that makes a re-sent assertion an update (API.md §2, "Identity").
 
 use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
-use crate::domain::package::{Package, Record};
+use crate::domain::claim_token::ClaimToken;
+use crate::domain::package::{Package, Recipient, Record};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use serde::Serialize;
@@ -254,7 +255,7 @@ fn save_record(
         }
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
-    let section = record.section.map(|s| format!("{s:?}"));
+    let section = record.section.map(Section::key);
     let fields = params![
         record.assertion_id.as_deref(),
         record.kind.as_str(),
@@ -500,23 +501,55 @@ pub fn delete(
     Ok(true)
 }
 
-/// The package a claim token opens: its id, if the token is genuine and unexpired.
-pub fn package_for_claim_token(
+/// A package's recipient as `packages.recipient` stores it (the JSON of [`Recipient`]).
+/// A row that does not read as one is a bug, not the person's fault: it is logged, and the
+/// package is treated as having no details on record.
+pub(crate) fn stored_recipient(json: &str) -> Recipient {
+    serde_json::from_str(json).unwrap_or_else(|error| {
+        tracing::error!(%error, "a stored recipient is not a recipient's JSON");
+        Recipient::default()
+    })
+}
+
+/// The package a claim page's token opens, while the token works: (package id, when a
+/// one-time link stops working). A partner's claim token works until its package expires; a
+/// one-time link until it is used or expires.
+pub fn package_opened_by(
     conn: &mut dyn Conn,
-    claim_token: &str,
+    token: &ClaimToken<'_>,
     now: i64,
-) -> Result<Option<String>, StoreError> {
-    let Some((id, secret)) = crate::secrets::split_claim_token(claim_token) else {
-        return Ok(None);
-    };
-    let Some(row) = conn.query_opt(
-        "SELECT token_hash FROM packages WHERE id = $1 AND expires_at > $2",
-        params![id, now],
-    )?
-    else {
-        return Ok(None);
-    };
-    Ok(crate::secrets::matches(secret, &row.text(0)?).then(|| id.to_string()))
+) -> Result<Option<(String, Option<i64>)>, StoreError> {
+    match token {
+        ClaimToken::Partner { package_id, secret } => {
+            let Some(row) = conn.query_opt(
+                "SELECT token_hash FROM packages WHERE id = $1 AND expires_at > $2",
+                params![*package_id, now],
+            )?
+            else {
+                return Ok(None);
+            };
+            Ok(crate::secrets::matches(secret, &row.text(0)?)
+                .then(|| (package_id.to_string(), None)))
+        }
+        ClaimToken::OneTimeLink { digest } => {
+            Ok(super::activation::link_package(conn, digest, now)?
+                .map(|(package, expires)| (package, Some(expires))))
+        }
+        ClaimToken::Malformed => Ok(None),
+    }
+}
+
+/// Uses up a one-time link once it has done its work (a claim, or a sign-up that will deliver
+/// its package). A partner's claim token is not used up: it stays valid until it expires.
+pub fn spend_claim_token(
+    conn: &mut dyn Conn,
+    token: &ClaimToken<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if let ClaimToken::OneTimeLink { digest } = token {
+        super::activation::use_link(conn, digest, now)?;
+    }
+    Ok(())
 }
 
 /// A stored credential whose verification is due to be checked again.
@@ -654,4 +687,29 @@ pub fn purge_expired_recipient_tokens(conn: &mut dyn Conn, now: i64) -> Result<u
         "DELETE FROM recipient_tokens WHERE expires_at <= $1",
         params![now],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_recipient_reads_back_as_it_was_written() {
+        let recipient = Recipient {
+            id: Some("474989023199323".into()),
+            given_name: Some("José".into()),
+            family_name: Some("Smith".into()),
+            email: Some("jsmith@institutionx.edu".into()),
+            address: Some(serde_json::json!({"streetAddress": "1 Main St", "postalCode": "1234"})),
+            ..Recipient::default()
+        };
+        let stored = serde_json::to_string(&recipient).expect("JSON");
+        assert_eq!(stored_recipient(&stored), recipient);
+        // Rows written with only some fields (and a string address) read too.
+        let partial = stored_recipient(r#"{"student_id": "S-1", "address": "1 Main St"}"#);
+        assert_eq!(partial.student_id.as_deref(), Some("S-1"));
+        assert_eq!(partial.address, Some(serde_json::json!("1 Main St")));
+        assert_eq!(partial.email, None);
+        assert_eq!(stored_recipient("not JSON"), Recipient::default());
+    }
 }

@@ -14,12 +14,12 @@ pub fn rules_for(conn: &mut dyn Conn, partner_id: &str) -> Result<Vec<MappingRul
     )?;
     rows.iter()
         .map(|row| {
-            let section: Section =
-                row.text(1)?
-                    .parse()
-                    .map_err(|e: crate::domain::sections::UnknownSection| {
-                        StoreError::Other(e.to_string())
-                    })?;
+            let stored = row.text(1)?;
+            let section = Section::from_key(&stored).ok_or_else(|| {
+                StoreError::Other(format!(
+                    "a mapping rule's section {stored:?} is not a section key"
+                ))
+            })?;
             Ok(MappingRule {
                 achievement_type: row.text(0)?,
                 section,
@@ -40,12 +40,12 @@ pub fn assign(
     conn.execute(
         "INSERT INTO mapping_rules (partner_id, achievement_type, section, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (partner_id, achievement_type) DO UPDATE SET section = excluded.section",
-        params![partner_id, achievement_type, format!("{section:?}"), now],
+        params![partner_id, achievement_type, section.key(), now],
     )?;
     let moved = conn.execute(
         "UPDATE credentials SET section = $1, updated_at = $2
-         WHERE section = 'Unassigned' AND LOWER(achievement_type) = LOWER($3) AND ($4 = '' OR partner_id = $4)",
-        params![format!("{section:?}"), now, achievement_type, partner_id],
+         WHERE section = 'unassigned' AND LOWER(achievement_type) = LOWER($3) AND ($4 = '' OR partner_id = $4)",
+        params![section.key(), now, achievement_type, partner_id],
     )?;
     conn.execute(
         "UPDATE alerts SET resolved_at = $1 WHERE kind = 'unknown_achievement_type' AND resolved_at IS NULL

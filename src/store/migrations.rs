@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0009_export.sql"),
         include_str!("migrations/postgres/0009_export.sql"),
     ),
+    (
+        10,
+        include_str!("migrations/sqlite/0010_section_keys.sql"),
+        include_str!("migrations/postgres/0010_section_keys.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.

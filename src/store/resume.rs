@@ -5,6 +5,7 @@
 //! two people claiming the same credential at once exactly one succeeds.
 
 use super::{Conn, StoreError, alerts, new_id, params};
+use crate::domain::package::Recipient;
 use crate::domain::sections::Section;
 
 /// A package as a person choosing from it sees it.
@@ -12,7 +13,7 @@ use crate::domain::sections::Section;
 pub struct PackageContents {
     pub id: String,
     pub partner_name: String,
-    pub recipient: serde_json::Value,
+    pub recipient: Recipient,
     pub expires_at: i64,
     /// Who took it (`None`: nobody yet).
     pub claimed_by: Option<String>,
@@ -86,7 +87,7 @@ pub fn package_contents(
     Ok(Some(PackageContents {
         id: package.text(0)?,
         partner_name: package.text(1)?,
-        recipient: serde_json::from_str(&package.text(2)?).unwrap_or_default(),
+        recipient: super::holding::stored_recipient(&package.text(2)?),
         expires_at: package.int(3)?,
         claimed_by: package.opt_text(4)?,
         inbox_user_id: package.opt_text(5)?,
@@ -127,9 +128,12 @@ pub fn package_contents(
     }))
 }
 
+/// The section stored under a key (see `Section::key`); none, or one this version does not
+/// know, waits as Unassigned.
 fn section_of(stored: Option<String>) -> Section {
     stored
-        .and_then(|s| s.parse().ok())
+        .as_deref()
+        .and_then(Section::from_key)
         .unwrap_or(Section::Unassigned)
 }
 
@@ -475,7 +479,7 @@ pub fn add_own_entry(
         params![
             new_id(),
             user_id,
-            format!("{:?}", entry.section),
+            entry.section.key(),
             &entry.title,
             entry.organisation.as_deref(),
             entry.start.as_deref(),

@@ -6,6 +6,7 @@ use super::error::PageError;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
 use super::{Nav, message_for, render, sent_by, verification_badge};
 use crate::clock;
+use crate::domain::package::Recipient;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
 use crate::store::resume::{ClaimRefusal, Claimed, OfferedSkill, PackageContents};
@@ -124,15 +125,9 @@ struct ClaimTemplate {
     one_time: bool,
 }
 
-fn recipient_values(recipient: &serde_json::Value) -> SignupValues {
-    let text = |key: &str| {
-        recipient
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let address = match recipient.get("address") {
+fn recipient_values(recipient: &Recipient) -> SignupValues {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let address = match &recipient.address {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Object(parts)) => [
             "streetAddress",
@@ -149,11 +144,11 @@ fn recipient_values(recipient: &serde_json::Value) -> SignupValues {
         _ => String::new(),
     };
     SignupValues {
-        given_name: text("given_name"),
-        family_name: text("family_name"),
-        additional_name: text("additional_name"),
-        email: text("email"),
-        phone: text("phone"),
+        given_name: text(&recipient.given_name),
+        family_name: text(&recipient.family_name),
+        additional_name: text(&recipient.additional_name),
+        email: text(&recipient.email),
+        phone: text(&recipient.phone),
         address,
     }
 }
