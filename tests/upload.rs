@@ -251,7 +251,7 @@ const ACCEPTABLE_EXAMPLES: &[(&str, &[&str])] = &[
     ("clr20/simple.json", &["verified", "verified"]),
     ("clr20/simple_v1.json", &["attested"; 7]),
     ("clr20/complex.json", &["attested"; 7]),
-    ("clr20/simple.jwt", &["attested", "attested"]),
+    ("clr20/simple.jwt", &["verified", "verified"]),
     ("ob30-spec/basicOpenBadgeCredential.json", &["none"]),
     ("ob30-spec/fullOpenBadge.json", &["none"]),
     ("ob30-spec/endorsement.json", &["none"]),

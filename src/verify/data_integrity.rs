@@ -330,6 +330,9 @@ pub fn bind_to_issuer(
                 KeySource::Fragment { unresolved } => format!(
                     ": the key is only named in the verification method's URL, and the document that would list it could not be read ({unresolved})"
                 ),
+                KeySource::JwkHeader { untied } => {
+                    format!(": the key is only the one the JWS header shows, and {untied}")
+                }
                 _ => String::new(),
             };
             uncheckable(
