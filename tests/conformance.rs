@@ -160,15 +160,7 @@ const EXPECTED: &[(&str, Ours)] = &[
         State("failed", None),
     ),
     ("ob30/bit-string-list/testlist", State("verified", None)),
-    (
-        "ob30/sd/derivedcredential.json",
-        State(
-            "attested",
-            Some(
-                "ecdsa-sd-2023 (selective disclosure) is not a suite we implement; an unsupported suite is `attested` (API.md §9)",
-            ),
-        ),
-    ),
+    ("ob30/sd/derivedcredential.json", State("verified", None)),
     ("ob30/endorsement-valid.json", State("verified", None)),
     (
         "ob30/endorsement-err-schema-status-refresh.json",
@@ -614,15 +606,12 @@ async fn a_header_jwk_is_the_issuers_only_when_the_issuers_document_lists_it() {
     }
 }
 
-/// The official vectors and the index's VALID rows whose proofs we check. Left out:
-/// `ob30/sd/derivedcredential.json`, an ecdsa-sd-2023 proof, a suite we do not implement
-/// (its state is `attested` whatever it says).
+/// The official vectors and the index's VALID rows.
 fn valid_signed_examples() -> Vec<String> {
     index_rows()
         .into_iter()
         .filter(|(file, expected)| {
-            (expected.starts_with("VALID") && file != "ob30/sd/derivedcredential.json")
-                || file.ends_with("-ldp-test-vector-signed.json")
+            expected.starts_with("VALID") || file.ends_with("-ldp-test-vector-signed.json")
         })
         .map(|(file, _)| file)
         .collect()

@@ -246,7 +246,7 @@ const ACCEPTABLE_EXAMPLES: &[(&str, &[&str])] = &[
     ("ob30/simple-did-web-method.json", &["verified"]),
     ("ob30/simple-eddsa-2022.json", &["verified"]),
     ("ob30/simple-context-alias.json", &["verified"]),
-    ("ob30/sd/derivedcredential.json", &["attested"]),
+    ("ob30/sd/derivedcredential.json", &["verified"]),
     ("ob30/endorsement-valid.json", &["verified"]),
     ("clr20/simple.json", &["verified", "verified"]),
     ("clr20/simple_v1.json", &["attested"; 7]),
