@@ -83,6 +83,88 @@ fn the_cli_keeps_an_untouched_vector_attested_without_the_issuers_document() {
     assert!(reasons.contains("nothing ties the key"), "{reasons}");
 }
 
+/// A VC-JWT whose JWS header carries its key (`jwk`; the 1EdTech CLR example): `verified`
+/// once the issuer's document given with `--document` lists that key, `attested` with a
+/// document of the issuer's that does not (a key the signer merely shows proves nothing), and
+/// a changed copy `failed`, with the document or without.
+#[test]
+fn the_cli_verifies_a_header_jwk_the_issuers_document_lists_and_fails_a_changed_copy() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = "https://example.edu/issuers/565049";
+    let listing = fixture_json("verification/published.json")[url].clone();
+    let header_key = format!("{url}#rsa-jwt");
+    assert!(
+        listing["assertionMethod"].to_string().contains(&header_key),
+        "the published document lists the header's key"
+    );
+    let mut unlisting = listing.clone();
+    unlisting["verificationMethod"]
+        .as_array_mut()
+        .expect("methods")
+        .retain(|m| m["id"] != header_key.as_str());
+    unlisting["assertionMethod"]
+        .as_array_mut()
+        .expect("assertion methods")
+        .retain(|m| m != header_key.as_str());
+    let listing = format!("{url}={}", write(dir.path(), "listing.json", &listing));
+    let unlisting = format!("{url}={}", write(dir.path(), "unlisting.json", &unlisting));
+    let jwt = common::fixtures()
+        .join("standards/examples/clr20/simple.jwt")
+        .display()
+        .to_string();
+
+    let state = |out: &str| -> Value {
+        let report: Value =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        report
+    };
+    let (ok, out) = verify(&["--offline", "--json", "--document", &listing, &jwt]);
+    let report = state(&out);
+    assert!(ok && report["state"] == "verified", "{out}");
+
+    let (ok, out) = verify(&["--offline", "--json", "--document", &unlisting, &jwt]);
+    let report = state(&out);
+    assert!(!ok && report["state"] == "attested", "{out}");
+    assert!(
+        report["reasons"].to_string().contains("does not list"),
+        "{out}"
+    );
+
+    // One character of the credential's name changed in the payload.
+    let compact = std::fs::read_to_string(&jwt).expect("jwt");
+    let parts: Vec<&str> = compact.trim().split('.').collect();
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("base64url"))
+            .expect("json");
+    let name = payload["vc"]["name"].as_str().expect("name").to_string();
+    payload["vc"]["name"] = json!(format!("X{}", &name[1..]));
+    let changed = dir.path().join("changed.jwt");
+    std::fs::write(
+        &changed,
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+            parts[2]
+        ),
+    )
+    .expect("write");
+    let changed = changed.display().to_string();
+    for document in [Some(&listing), Some(&unlisting), None] {
+        let mut args = vec!["--offline"];
+        if let Some(document) = document {
+            args.extend(["--document", document.as_str()]);
+        }
+        args.push(&changed);
+        let (ok, out) = verify(&args);
+        assert!(!ok, "{out}");
+        assert!(out.contains("FAIL VC-JWT signature"), "{document:?}: {out}");
+        assert!(out.contains("state: failed"), "{document:?}: {out}");
+    }
+}
+
 /// The verification states stored for the partner's credentials.
 async fn stored_states(app: &TestApp) -> Vec<String> {
     app.app

@@ -2,9 +2,11 @@
 //! cryptosuite (and its deprecated name `eddsa-2022`), and `Ed25519Signature2020`. All three
 //! sign the same thing (VC DI EdDSA §3.2.3–3.2.6): SHA-256 of the canonical proof options
 //! (the proof without `proofValue`, under the document's `@context`) followed by SHA-256 of
-//! the canonical document without its proofs, with Ed25519.
+//! the canonical document without its proofs, with Ed25519. `DataIntegrityProof` with
+//! `ecdsa-sd-2023` (selective disclosure, P-256) has its own module, [`super::ecdsa_sd`].
 
 use super::canonical::{self, CanonicalError};
+use super::ecdsa_sd::{DerivedProof, NotDerived};
 use super::jsonld::JsonLdError;
 use super::keys::{self, KeyError, KeySource, PublicKey, ResolvedKey};
 use super::{Check, Outcome, Verifier};
@@ -143,9 +145,10 @@ async fn verify_one(
     let text = |key: &str| proof.get(key).and_then(Value::as_str);
     let proof_type = text("type").unwrap_or("");
     let suite = match (proof_type, text("cryptosuite")) {
-        ("DataIntegrityProof", Some(suite @ ("eddsa-rdfc-2022" | "eddsa-2022"))) => {
-            suite.to_string()
-        }
+        (
+            "DataIntegrityProof",
+            Some(suite @ ("eddsa-rdfc-2022" | "eddsa-2022" | "ecdsa-sd-2023")),
+        ) => suite.to_string(),
         ("Ed25519Signature2020", _) => "Ed25519Signature2020".to_string(),
         ("DataIntegrityProof", Some(other)) => {
             return uncheckable(
@@ -153,7 +156,7 @@ async fn verify_one(
                 label,
                 "suite",
                 format!(
-                    "the cryptosuite {other:?} is not supported (eddsa-rdfc-2022 and eddsa-2022 are)"
+                    "the cryptosuite {other:?} is not supported (eddsa-rdfc-2022, eddsa-2022 and ecdsa-sd-2023 are)"
                 ),
             );
         }
@@ -192,18 +195,33 @@ async fn verify_one(
             "the proof has no proofValue (an illustrative proof, not a signature)",
         );
     };
-    // A proofValue that is not even an encoded signature cannot be checked: the partner
-    // guide's examples carry such illustrative proofs, which are `attested` (verified by
-    // the partner).
-    let signature = match signature(proof_value) {
-        Ok(signature) => signature,
-        Err(why) => {
-            return uncheckable(
-                checks,
-                label,
-                "proofValue",
-                format!("{why}: an illustrative or malformed proof, not a checkable signature"),
-            );
+    let signed = if suite == "ecdsa-sd-2023" {
+        match DerivedProof::parse(proof_value) {
+            Ok(derived) => Signed::Derived(Box::new(derived)),
+            Err(NotDerived::Base) => {
+                return uncheckable(
+                    checks,
+                    label,
+                    "proofValue",
+                    "an ecdsa-sd-2023 base proof: it is addressed to the holder, who derives from it the proof a verifier checks",
+                );
+            }
+            Err(NotDerived::Malformed(why)) => return failed(checks, label, "proofValue", why),
+        }
+    } else {
+        // A proofValue that is not even an encoded signature cannot be checked: the partner
+        // guide's examples carry such illustrative proofs, which are `attested` (verified by
+        // the partner).
+        match signature(proof_value) {
+            Ok(signature) => Signed::Ed25519(signature),
+            Err(why) => {
+                return uncheckable(
+                    checks,
+                    label,
+                    "proofValue",
+                    format!("{why}: an illustrative or malformed proof, not a checkable signature"),
+                );
+            }
         }
     };
     let purpose = text("proofPurpose").unwrap_or("");
@@ -240,7 +258,13 @@ async fn verify_one(
         );
     }
 
-    let data = match hash_data(verifier, proof, document) {
+    let data = match &signed {
+        Signed::Ed25519(_) => hash_data(verifier, proof, document).map(Data::Ed25519),
+        Signed::Derived(derived) => derived
+            .verify_data(verifier, proof, document)
+            .map(Data::Derived),
+    };
+    let data = match data {
         Ok(data) => data,
         Err(CanonicalError::JsonLd(
             error @ (JsonLdError::UnknownContext(_) | JsonLdError::Unsupported(_)),
@@ -263,33 +287,65 @@ async fn verify_one(
         Err(KeyError::Unresolvable(why)) => return uncheckable(checks, label, "key", why),
         Err(KeyError::Invalid(why)) => return failed(checks, label, "key", why),
     };
-    let PublicKey::Ed25519(public) = &key.key else {
-        return failed(
-            checks,
-            label,
-            "key",
-            format!(
-                "{suite} needs an Ed25519 key; {} is {}",
-                key.id,
-                key.key.algorithm()
-            ),
-        );
+    let held = match (&signed, &data, &key.key) {
+        (Signed::Ed25519(signature), Data::Ed25519(data), PublicKey::Ed25519(public)) => {
+            push_key(checks, label, &key);
+            public
+                .verify_strict(data, signature)
+                .map(|()| "Ed25519 signature holds".to_string())
+                .map_err(|_| {
+                    "the signature does not match: the credential was changed after signing, or signed with another key".to_string()
+                })
+        }
+        (Signed::Derived(derived), Data::Derived(data), PublicKey::P256(public)) => {
+            push_key(checks, label, &key);
+            derived.check(data, public).map(|()| {
+                "P-256 signatures hold: the issuer's over the proof and the statements every holder shows, the holder's one-time key's over each disclosed statement".to_string()
+            })
+        }
+        _ => {
+            let needs = if suite == "ecdsa-sd-2023" {
+                "a P-256"
+            } else {
+                "an Ed25519"
+            };
+            return failed(
+                checks,
+                label,
+                "key",
+                format!(
+                    "{suite} needs {needs} key; {} is {}",
+                    key.id,
+                    key.key.algorithm()
+                ),
+            );
+        }
     };
+    match held {
+        Ok(detail) => checks.push(Check::passed(label, "signature", detail)),
+        Err(why) => return failed(checks, label, "signature", why),
+    }
+    bind_to_issuer(checks, label, &key, issuer)
+}
+
+/// A proof value, decoded for its suite.
+enum Signed {
+    Ed25519(ed25519_dalek::Signature),
+    Derived(Box<DerivedProof>),
+}
+
+/// What the proof's signatures are over, for its suite.
+enum Data {
+    Ed25519([u8; 64]),
+    Derived(super::ecdsa_sd::VerifyData),
+}
+
+fn push_key(checks: &mut Vec<Check>, label: &str, key: &ResolvedKey) {
     checks.push(Check::passed(
         label,
         "key",
         format!("{} from {}", key.id, key.source.describe()),
     ));
-    if public.verify_strict(&data, &signature).is_err() {
-        return failed(
-            checks,
-            label,
-            "signature",
-            "the signature does not match: the credential was changed after signing, or signed with another key",
-        );
-    }
-    checks.push(Check::passed(label, "signature", "Ed25519 signature holds"));
-    bind_to_issuer(checks, label, &key, issuer)
 }
 
 /// The key's controller must be the credential's issuer: a signature only says something
@@ -331,6 +387,9 @@ pub fn bind_to_issuer(
                 KeySource::Fragment { unresolved } => format!(
                     ": the key is only named in the verification method's URL, and the document that would list it could not be read ({unresolved})"
                 ),
+                KeySource::JwkHeader { untied } => {
+                    format!(": the key is only the one the JWS header shows, and {untied}")
+                }
                 _ => String::new(),
             };
             uncheckable(

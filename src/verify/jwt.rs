@@ -149,17 +149,31 @@ async fn find_key(
     if let Some(jwk) = header.get("jwk") {
         let key = keys::from_jwk(jwk).map_err(KeyError::Invalid)?;
         // A header key is the signer's own say-so, unless the issuer is the did:jwk of that
-        // very key.
-        let controller = issuer
-            .filter(|i| i.starts_with("did:jwk:"))
-            .filter(|i| same_public_jwk(i.trim_start_matches("did:jwk:"), jwk))
-            .map(str::to_string);
-        return Ok(ResolvedKey {
-            key,
-            id: "the header's jwk".into(),
-            controller,
-            source: KeySource::JwkHeader,
-        });
+        // very key, or the issuer's own document lists it.
+        let Some(issuer) = issuer else {
+            return Ok(untied(key, "the credential names no issuer".into()));
+        };
+        if issuer.starts_with("did:jwk:") {
+            if same_public_jwk(issuer.trim_start_matches("did:jwk:"), jwk) {
+                return Ok(ResolvedKey {
+                    key,
+                    id: "the header's jwk".into(),
+                    controller: Some(issuer.to_string()),
+                    source: KeySource::DidJwk,
+                });
+            }
+            return Ok(untied(
+                key,
+                format!("it is not the key of the issuer {issuer}"),
+            ));
+        }
+        return Ok(
+            match keys::listed_by_issuer(verifier.fetcher(), issuer, &key, "assertionMethod").await
+            {
+                Ok(listed) => listed,
+                Err(why) => untied(key, why),
+            },
+        );
     }
     // No kid and no jwk: an `iss` that is a DID made of its key (did:jwk, did:key) still
     // names the key, as VC-JWT issuers such as did-jwt-vc leave it.
@@ -174,6 +188,16 @@ async fn find_key(
     Err(KeyError::Unresolvable(
         "the JWS header has neither kid nor jwk, and its iss is not a did:key or did:jwk, so its key cannot be found (OB 3.0 §8.2.4 requires kid or jwk)".into(),
     ))
+}
+
+/// The header's key, tied to nobody, and why.
+fn untied(key: PublicKey, why: String) -> ResolvedKey {
+    ResolvedKey {
+        key,
+        id: "the header's jwk".into(),
+        controller: None,
+        source: KeySource::JwkHeader { untied: why },
+    }
 }
 
 /// Whether a did:jwk's encoded JWK and a header JWK are the same public key.

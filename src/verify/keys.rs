@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 /// A public key of a supported algorithm.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
@@ -37,8 +37,11 @@ pub enum KeySource {
     Https {
         document_url: String,
     },
-    /// A JOSE `jwk` header: the key the signer chose to show, controlled by nobody we know.
-    JwkHeader,
+    /// A JOSE `jwk` header: the key the signer chose to show, controlled by nobody we know
+    /// (`untied` says why: the issuer's document does not list it, cannot be read, …).
+    JwkHeader {
+        untied: String,
+    },
     /// The multibase key a verification method's URL fragment names, read from the URL
     /// itself because the document that would say who controls it could not be read
     /// (`unresolved` says why). Good for checking the signature, not for trusting it.
@@ -57,7 +60,7 @@ impl KeySource {
             KeySource::DidJwk => "did:jwk (the DID is the key)".into(),
             KeySource::DidWeb { document_url } => format!("did:web document {document_url}"),
             KeySource::Https { document_url } => format!("controller document {document_url}"),
-            KeySource::JwkHeader => "the JWS header's jwk".into(),
+            KeySource::JwkHeader { .. } => "the JWS header's jwk".into(),
             KeySource::Fragment { unresolved } => format!(
                 "the verification method's URL fragment (the document that would publish it could not be read: {unresolved})"
             ),
@@ -360,6 +363,70 @@ async fn https_method(
     })
 }
 
+/// A key the signer shows with its signature (a JOSE `jwk` header) is the issuer's only when
+/// the issuer's own document (a controller document at the issuer's https URL, or its
+/// did:web document) lists it for `purpose`, compared by key: anyone can put a key in a
+/// header. Returns the key as that document's verification method, or why it is not the
+/// issuer's.
+pub async fn listed_by_issuer(
+    fetcher: &Fetcher,
+    issuer: &str,
+    key: &PublicKey,
+    purpose: &str,
+) -> Result<ResolvedKey, String> {
+    let (url, source) = if issuer.starts_with("did:web:") {
+        let url = did_web_url(issuer).map_err(|e| e.to_string())?;
+        (url.clone(), KeySource::DidWeb { document_url: url })
+    } else if issuer.starts_with("https://") || issuer.starts_with("http://") {
+        let url = issuer.to_string();
+        (url.clone(), KeySource::Https { document_url: url })
+    } else {
+        return Err(format!(
+            "the issuer {issuer} has no document that could list it (https and did:web issuers do)"
+        ));
+    };
+    let document = fetch_json(fetcher, &url)
+        .await
+        .map_err(|e| format!("the issuer's document could not be read ({e})"))?;
+    if document.get("id").and_then(Value::as_str) != Some(issuer) {
+        return Err(format!(
+            "the document at {url} is not the issuer's (its id is {})",
+            document.get("id").unwrap_or(&Value::Null)
+        ));
+    }
+    let entries = match document.get(purpose) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item) => vec![item],
+        None => Vec::new(),
+    };
+    for entry in entries {
+        let (id, method) = match entry {
+            Value::String(reference) => {
+                let id = absolute(reference, issuer);
+                match find_method(&document, issuer, &id, purpose) {
+                    Some((method, _)) => (id, method),
+                    None => continue,
+                }
+            }
+            method => match method.get("id").and_then(Value::as_str) {
+                Some(id) => (absolute(id, issuer), method),
+                None => continue,
+            },
+        };
+        if key_of_method(method).is_ok_and(|listed| listed == *key) {
+            return Ok(ResolvedKey {
+                key: key.clone(),
+                id,
+                controller: Some(issuer.to_string()),
+                source,
+            });
+        }
+    }
+    Err(format!(
+        "the issuer's document {url} does not list it under {purpose}"
+    ))
+}
+
 async fn fetch_json(fetcher: &Fetcher, url: &str) -> Result<Value, KeyError> {
     let body = fetcher.get(url).await?;
     serde_json::from_slice(&body)
@@ -532,6 +599,7 @@ pub fn from_jwk(jwk: &Value) -> Result<PublicKey, String> {
 mod tests {
     use super::*;
     use crate::verify::fetch::FetchConfig;
+    use serde_json::json;
 
     const KEY: &str = "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi";
 
@@ -589,6 +657,61 @@ mod tests {
         assert_eq!(key.controller.as_deref(), Some(base));
         let not_for_assertions = resolve(&fetcher, &method, "authentication").await;
         assert!(matches!(not_for_assertions, Err(KeyError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn a_shown_key_is_the_issuers_only_when_its_document_lists_it_for_the_purpose() {
+        let fetcher = Fetcher::new(FetchConfig::offline());
+        let issuer = "https://issuer.example/profile";
+        let key = multikey(KEY).expect("key");
+        let unreadable = listed_by_issuer(&fetcher, issuer, &key, "assertionMethod").await;
+        assert!(
+            unreadable
+                .as_ref()
+                .is_err_and(|why| why.contains("could not be read")),
+            "{unreadable:?}"
+        );
+        let method = format!("{issuer}#key-1");
+        let declared = json!({"id": method, "type": "Multikey", "controller": issuer,
+            "publicKeyMultibase": KEY});
+        // Declared, but authorised only for authentication: not an assertion key.
+        fetcher.seed(
+            issuer,
+            json!({"id": issuer, "verificationMethod": [declared], "authentication": ["#key-1"]})
+                .to_string(),
+        );
+        let unlisted = listed_by_issuer(&fetcher, issuer, &key, "assertionMethod").await;
+        assert!(
+            unlisted
+                .as_ref()
+                .is_err_and(|why| why.contains("does not list")),
+            "{unlisted:?}"
+        );
+        // Listed by a relative reference: the key is the issuer's, under the method's id.
+        fetcher.seed(
+            issuer,
+            json!({"id": issuer, "verificationMethod": [declared], "assertionMethod": ["#key-1"]})
+                .to_string(),
+        );
+        let listed = listed_by_issuer(&fetcher, issuer, &key, "assertionMethod")
+            .await
+            .expect("listed");
+        assert_eq!(listed.controller.as_deref(), Some(issuer));
+        assert_eq!(listed.id, method);
+        // Another key under the same listing is not.
+        let other = multikey("z6MkwA1498JfoCS3y4y3zggBDAosQEoCi5gsYH2PMXh1cFWK").expect("key");
+        assert!(
+            listed_by_issuer(&fetcher, issuer, &other, "assertionMethod")
+                .await
+                .is_err()
+        );
+        // Issuers without documents.
+        for nobody in ["urn:uuid:1", "did:example:1"] {
+            let why = listed_by_issuer(&fetcher, nobody, &key, "assertionMethod")
+                .await
+                .expect_err("no document");
+            assert!(why.contains("no document"), "{why}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod canonical;
 pub mod contexts;
 pub mod data_integrity;
+pub mod ecdsa_sd;
 pub mod fetch;
 pub mod input;
 pub mod jsonld;

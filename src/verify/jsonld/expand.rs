@@ -66,21 +66,26 @@ impl Expander<'_> {
         match element {
             Value::Null => Ok(None),
             Value::Array(items) => {
+                // An array is an array, also under a `@list` container: the property's value
+                // becomes a list where the container is applied (in `expand_object`), not
+                // here, since a set object's items may be expanded where the container is
+                // not seen.
                 let is_list = term.is_some_and(|t| t.containers.list);
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     match self.expand(active, property, item, from_map, depth + 1)? {
                         None => {}
+                        // Under a `@list` container an array inside the array is a list of
+                        // its own (JSON-LD 1.1 lists of lists).
+                        Some(Expanded::Array(inner)) if is_list && item.is_array() => {
+                            out.push(Expanded::List(inner))
+                        }
                         Some(Expanded::Array(_)) if is_list => return set_in_list(),
                         Some(Expanded::Array(inner)) => out.extend(inner),
                         Some(other) => out.push(other),
                     }
                 }
-                Ok(Some(if is_list {
-                    Expanded::List(out)
-                } else {
-                    Expanded::Array(out)
-                }))
+                Ok(Some(Expanded::Array(out)))
             }
             Value::Object(map) => {
                 self.expand_object(active, property, map, property_context, from_map, depth)
@@ -352,12 +357,15 @@ impl Expander<'_> {
             let Some(expanded) = expanded else {
                 continue;
             };
+            // Step 13.9: under a `@list` container, whatever the value expanded to becomes a
+            // list unless it is a list object itself; an array (an empty one too, or one
+            // holding lists) becomes the list of its items.
+            let is_list_object = matches!(expanded, Expanded::List(_));
             let mut values = match expanded {
                 Expanded::Array(items) => items,
-                list @ Expanded::List(_) => vec![list],
                 single => vec![single],
             };
-            if containers.list && !values.iter().all(|v| matches!(v, Expanded::List(_))) {
+            if containers.list && !is_list_object {
                 values = vec![Expanded::List(values)];
             }
             if containers.graph {
@@ -440,8 +448,11 @@ impl Expander<'_> {
         Ok(Some(Expanded::Node(node)))
     }
 
-    /// The items of a `@list`: an array inside it is a list of its own (JSON-LD 1.1 lists
-    /// of lists), as for a term with a `@list` container.
+    /// The items of a `@list`. For a property with a `@list` container an array inside it
+    /// is a list of its own (JSON-LD 1.1 lists of lists). For any other property the
+    /// specification's expansion flattens such an array into the list (§5.1.2 step 5.2.2
+    /// makes lists only under a `@list` container) while jsonld.js makes it a list one level
+    /// deep: refused.
     fn list_items(
         &mut self,
         active: &Arc<ActiveContext>,
@@ -458,8 +469,16 @@ impl Expander<'_> {
                 other => into_vec(other),
             });
         };
+        let list_container = property
+            .and_then(|p| active.terms.get(p))
+            .is_some_and(|t| t.containers.list);
         let mut out = Vec::with_capacity(elements.len());
         for element in elements {
+            if element.is_array() && !list_container {
+                return Err(JsonLdError::Unsupported(
+                    "an array inside a @list object, for a property without a @list container (JSON-LD flattens it, jsonld.js makes it a list)".into(),
+                ));
+            }
             if element.is_array() {
                 out.push(Expanded::List(self.list_items(
                     active,

@@ -470,13 +470,26 @@ mod tests {
         );
     }
 
+    /// Canonical N-Quads of `document` with the inline processor `p`.
+    fn nquads(p: &Processor, document: Value) -> String {
+        crate::verify::canonical::canonical_nquads(p, &document).expect("gives quads")
+    }
+
+    const NIL: &str = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>";
+    const FIRST: &str = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>";
+    const REST: &str = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>";
+
     /// Found by the fuzz target `jsonld_differential`: an array inside a `@list` object
-    /// was flattened here, while JSON-LD 1.1 (and jsonld.js) makes a list of lists.
+    /// was flattened here. For a term with a `@list` container, JSON-LD 1.1 (and jsonld.js)
+    /// makes a list of lists, at any depth (W3C toRdf li05-li08 say the same of the term's
+    /// own value).
     #[test]
-    fn arrays_inside_a_list_object_are_lists_of_lists() {
+    fn arrays_inside_a_list_object_of_a_list_term_are_lists_of_lists() {
         let p = processor(&[]);
+        let context = json!({"l": {"@id": "https://v/l", "@container": "@list"}});
         let quads = p
-            .to_quads(&json!({"@id": "https://x/1", "https://v/l": {"@list": [["a"], "b"]}}))
+            .to_quads(&json!({"@context": context, "@id": "https://x/1",
+                "l": {"@list": [["a"], "b"]}}))
             .expect("a list of lists");
         let firsts: Vec<&RdfTerm> = quads
             .iter()
@@ -488,6 +501,90 @@ mod tests {
         assert!(
             firsts.iter().any(|o| matches!(o, RdfTerm::Blank(_))),
             "{quads:?}"
+        );
+        // ( ( () ) ): the outer list holds a list that holds the empty list.
+        assert_eq!(
+            nquads(
+                &p,
+                json!({"@context": context, "@id": "https://x/1", "l": {"@list": [[[]]]}})
+            ),
+            format!(
+                "<https://x/1> <https://v/l> _:c14n1 .\n\
+                 _:c14n0 {FIRST} {NIL} .\n_:c14n0 {REST} {NIL} .\n\
+                 _:c14n1 {FIRST} _:c14n0 .\n_:c14n1 {REST} {NIL} .\n"
+            )
+        );
+    }
+
+    /// Found by the fuzz target `jsonld_differential`: for a property without a `@list`
+    /// container, an array inside its `@list` object is flattened by the specification's
+    /// expansion (§5.1.2 step 5.2.2 makes a list of an array only under a `@list`
+    /// container), made one list deep by jsonld.js (`[[[]]]` gives `( () )`), and was made a
+    /// list at every depth here (`( ( () ) )`). Three readings: refused.
+    #[test]
+    fn arrays_inside_a_list_object_of_a_plain_property_are_refused() {
+        let p = processor(&[]);
+        for items in [json!([[[]]]), json!([["a"], "b"]), json!(["a", []])] {
+            let err = p
+                .to_quads(&json!({"@id": "https://x/1", "https://v/l": {"@list": items}}))
+                .expect_err("processors disagree");
+            assert!(
+                matches!(err, JsonLdError::Unsupported(_))
+                    && err.to_string().contains("an array inside a @list object"),
+                "{items}: {err}"
+            );
+        }
+    }
+
+    /// Found by the fuzz target `jsonld_differential`: a set object as the value of a term
+    /// with a `@list` container is a list (§5.1.2 step 13.9: the expanded value, an array,
+    /// is not a list object, so it becomes one), also when it is empty and when it holds a
+    /// list. Inside the set object a type-scoped context is reverted (step 7), so the
+    /// `@list` container, defined only there, is not seen while its items are expanded;
+    /// here that lost the empty list, and made `{"@set": [{"@list": ["a"]}]}` the list
+    /// ("a") instead of (("a")). jsonld.js reads both as the specification does.
+    #[test]
+    fn a_set_object_under_a_list_container_is_a_list_even_when_a_type_scoped_context_is_reverted() {
+        let p = processor(&[]);
+        let context = json!({"T": {"@id": "https://v/T",
+            "@context": {"l": {"@id": "https://v/l", "@container": "@list"}}}});
+        let typed =
+            "<https://x/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://v/T> .\n";
+        assert_eq!(
+            nquads(
+                &p,
+                json!({"@context": context, "@id": "https://x/1", "@type": "T", "l": {"@set": []}})
+            ),
+            format!("{typed}<https://x/1> <https://v/l> {NIL} .\n")
+        );
+        let list_of_list = format!(
+            "<https://x/1> <https://v/l> _:c14n1 .\n\
+             _:c14n0 {FIRST} \"a\" .\n_:c14n0 {REST} {NIL} .\n\
+             _:c14n1 {FIRST} _:c14n0 .\n_:c14n1 {REST} {NIL} .\n"
+        );
+        assert_eq!(
+            nquads(
+                &p,
+                json!({"@context": context, "@id": "https://x/1", "@type": "T",
+                    "l": {"@set": [{"@list": ["a"]}]}})
+            ),
+            format!("{typed}{list_of_list}")
+        );
+        // Without a type-scoped context: the same readings.
+        let plain = json!({"l": {"@id": "https://v/l", "@container": "@list"}});
+        assert_eq!(
+            nquads(
+                &p,
+                json!({"@context": plain, "@id": "https://x/1", "l": {"@set": []}})
+            ),
+            format!("<https://x/1> <https://v/l> {NIL} .\n")
+        );
+        assert_eq!(
+            nquads(
+                &p,
+                json!({"@context": plain, "@id": "https://x/1", "l": {"@set": [{"@list": ["a"]}]}})
+            ),
+            list_of_list
         );
     }
 
