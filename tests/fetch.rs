@@ -1,4 +1,4 @@
-//! The verifier's one outbound client (issue #3, point 4): https only, no private, loopback
+//! The verifier's one outbound client: https only, no private, loopback
 //! or link-local targets (checked after DNS resolution), no redirects, 1 MiB, 5 s, cached.
 //! Every test here stays on this machine: refused targets are loopback listeners that must
 //! see no connection, and the rules that need a server use one on loopback with loopback

@@ -1,4 +1,4 @@
-//! The partner's activation page (`/find/{partner}`, API.md §4 "Findable") over HTTP, on both
+//! The partner's activation page (`/find/{partner}`) over HTTP, on both
 //! engines, with a real SMTP exchange: a person finds their package by names and email or
 //! student id, gets a one-time link at the address on record, and adds the credentials.
 

@@ -1,5 +1,5 @@
 //! The holding area: packages as uploaded, the credentials and skills they carry, and the
-//! identity rule that makes a re-sent assertion an update (API.md §2, "Identity").
+//! identity rule that makes a re-sent assertion an update (docs/partner-api.md, "Identity").
 
 use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
 use crate::domain::claim_token::ClaimToken;

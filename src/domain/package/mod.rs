@@ -1,5 +1,5 @@
-//! The package reader (API.md §2): turns a partner's upload body into validated records,
-//! or lists every problem by JSON pointer. Lenient where partners are known to be (empty
+//! The package reader (docs/partner-api.md, "Uploads"): turns a partner's upload body into
+//! validated records, or lists every problem by JSON pointer. Lenient where partners are known to be (empty
 //! strings mean absent, ids are opaque, dates may be free text), strict on what we need.
 //!
 //! Pure: no I/O, no clock. The caller supplies the partner's rules and limits.
@@ -93,7 +93,7 @@ pub struct Recipient {
 }
 
 impl Recipient {
-    /// Findable on the activation page (API.md §4): id, both names, and email or student id.
+    /// Findable on the activation page: id, both names, and email or student id.
     pub fn is_findable(&self) -> bool {
         self.id.is_some()
             && self.given_name.is_some()

@@ -1,5 +1,6 @@
 //! `/api/v1/credentials`: upload a package, list, read, replace and delete what this
-//! partner sent (API.md §2–3). Handlers parse, call one service, render.
+//! partner sent (docs/partner-api.md, "Uploads" and "Read, replace, delete"). Handlers
+//! parse, call one service, render.
 
 use super::imsx::{ApiError, ImsxStatusInfo};
 use crate::domain::json_tree::{Body, Node};

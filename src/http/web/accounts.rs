@@ -5,7 +5,9 @@ use super::visitor::{CsrfForm, Visitor, text};
 use super::{Nav, message_for, render};
 use crate::forms::FieldError;
 use crate::http::AppState;
-use crate::services::accounts::{self, AccountError, Confirmation, Confirmed, LogIn, Proof, SignUp};
+use crate::services::accounts::{
+    self, AccountError, Confirmation, Confirmed, LogIn, Proof, SignUp,
+};
 use crate::store::users::Profile;
 use askama::Template;
 use axum::extract::{Path, Query, State};
