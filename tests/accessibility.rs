@@ -52,7 +52,8 @@ async fn audit(browser: &Client, page: &str) -> Vec<String> {
 
 /// What axe-core does not check at WCAG 2.1: the focus ring at least 3:1 against white
 /// (1.4.11), checkboxes and links standing on their own at least 24 px tall, and an error
-/// notice in the error colour of the field errors rather than the success colours.
+/// notice in the error colour of the field errors rather than the success colours, and a
+/// verified skill's disclosure naming the skill (not just "verified, collapsed").
 async fn beyond_axe(browser: &Client, page: &str) -> Vec<String> {
     let problems = browser
         .execute(
@@ -82,6 +83,11 @@ async fn beyond_axe(browser: &Client, page: &str) -> Vec<String> {
              if (alert && getComputedStyle(alert).color === getComputedStyle(success).color)
                problems.push('the error notice is in the success colours');
              success.remove();
+             document.querySelectorAll('li.skill details.pill > summary').forEach(summary => {
+               const skill = summary.closest('li.skill').querySelector('strong').textContent;
+               if (!(summary.getAttribute('aria-label') || '').includes(skill))
+                 problems.push(`the disclosure ${summary.textContent} does not name ${skill}`);
+             });
              return problems;",
             vec![],
         )
