@@ -114,7 +114,7 @@ with_mail_on_both_engines!(
         assert_eq!(
             resume
                 .html
-                .matches("<summary>verified by the partner</summary>")
+                .matches(">verified by the partner</summary>")
                 .count(),
             4
         );

@@ -6,6 +6,7 @@
     reason = "each test binary uses a different part of the harness"
 )]
 
+pub mod chromium;
 pub mod issuer;
 pub mod person;
 pub mod process;
