@@ -30,7 +30,8 @@ fn carrier(id: &str, issuer: &str, skills: &[&str]) -> Value {
 }
 
 fn count(html: &str, words: &str) -> usize {
-    html.matches(&format!("<summary>{words}</summary>")).count()
+    // The pill's visible text: its `<summary>` also names the skill for screen readers.
+    html.matches(&format!(">{words}</summary>")).count()
 }
 
 async fn make_share_link(person: &Person) -> String {
