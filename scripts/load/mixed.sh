@@ -31,6 +31,7 @@
 #   RATE             total requests per second (default 200)
 #   RATES            several rates, one after another on the same server ("100 200 400")
 #   DURATION         seconds per run (default 60)
+#   LOAD_BIN         run this binary instead of building the release one
 #   MIX              per-route shares in percent
 #                    (default "token=10 upload_new=15 upload_update=15 read_one=20 read_list=10 resume=30")
 #   SOAK_MINUTES     length of --soak (default 30); SOAK_RATE (default RATE/3);
@@ -112,11 +113,16 @@ else
   command -v sqlite3 >/dev/null 2>&1 || { echo "sqlite3 is not installed" >&2; exit 1; }
 fi
 
-echo "== building (cargo build --release)"
-cargo build --release --quiet
-TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-[[ "$TARGET_DIR" == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
-BIN="$TARGET_DIR/release/credentialconnect"
+if [[ -n "${LOAD_BIN:-}" ]]; then
+  # A binary built before (e.g. of another commit), run as it is.
+  BIN="$LOAD_BIN"
+else
+  echo "== building (cargo build --release)"
+  cargo build --release --quiet
+  TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+  [[ "$TARGET_DIR" == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+  BIN="$TARGET_DIR/release/credentialconnect"
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc-load.XXXXXX")"
 SERVER_PID=""
