@@ -97,6 +97,8 @@ async fn two_instances_on_one_postgresql_share_everything_that_lasts() {
         credentialconnect::store::Location::Postgres(schema.url.clone()),
     );
     config.fetch.network = false;
+    // The servers' key, not the default file in the working directory.
+    config.signing_key_file = common::process::signing_key_file(&schema.url);
     let app = App::open(config).await.expect("open");
 
     // A session from one instance works on the other.

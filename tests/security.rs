@@ -37,6 +37,10 @@ async fn story(database: &str) -> (Secrets, String) {
             "instx",
         ])
         .env("CC_DATABASE_URL", database)
+        .env(
+            "CC_SIGNING_KEY_FILE",
+            common::process::signing_key_file(database),
+        )
         .env("RUST_LOG", "trace")
         .output()
         .expect("create");

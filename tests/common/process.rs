@@ -25,6 +25,7 @@ pub fn create_partner(database: &str, slug: &str) -> Value {
             slug,
         ])
         .env("CC_DATABASE_URL", database)
+        .env("CC_SIGNING_KEY_FILE", signing_key_file(database))
         .output()
         .expect("run partner create");
     assert!(
@@ -98,7 +99,7 @@ impl Drop for Served {
 }
 
 /// Where servers on `database` keep their signing key during the tests.
-fn signing_key_file(database: &str) -> std::path::PathBuf {
+pub fn signing_key_file(database: &str) -> std::path::PathBuf {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     database.hash(&mut hasher);
