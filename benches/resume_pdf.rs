@@ -253,6 +253,9 @@ fn chromium_times(html_file: &std::path::Path, runs: usize) -> (Vec<Duration>, V
 }
 
 fn main() {
+    // The chromedriver client speaks HTTP through reqwest, which needs the process's TLS
+    // provider chosen, as the service's own outbound client does.
+    credentialconnect::verify::fetch::install_crypto_provider();
     let resume = resume();
     let document = ResumeDocument::new(
         resume.clone(),
