@@ -7,13 +7,12 @@
 
 mod common;
 
-use common::chromium::{browser, start_driver};
+use common::chromium::{browser, fill, start_driver, wait_for_text};
 use common::person::{PASSWORD, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture, fixture_json};
 use fantoccini::{Client, Locator};
 use serde_json::json;
-use std::time::Duration;
 
 /// Runs axe-core on the page the browser shows; returns one line per violation: the page,
 /// the rule, its impact and the elements it found.
@@ -121,15 +120,6 @@ async fn error_title(browser: &Client, page: &str) -> Option<String> {
         .then(|| format!("{page}: the title {title:?} does not start with \"Error: \""))
 }
 
-async fn fill(browser: &Client, id: &str, text: &str) {
-    let field = browser
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("#{id}: {e}"));
-    field.clear().await.expect("clear");
-    field.send_keys(text).await.expect("type");
-}
-
 /// Submits the page's form with the given button, past the browser's own checks of the
 /// fields (`required`, `type=email`), so the server's answer to a wrong form is what shows.
 async fn submit_unchecked(browser: &Client, button: &str) {
@@ -148,19 +138,6 @@ async fn submit_unchecked(browser: &Client, button: &str) {
         .click()
         .await
         .expect("click");
-}
-
-async fn wait_for_text(browser: &Client, text: &str) {
-    for _ in 0..100 {
-        if browser.source().await.expect("source").contains(text) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the page never showed {text:?}: {}",
-        browser.source().await.unwrap_or_default()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,15 +289,6 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
 async fn add_everything(person: &Person, link: &str) {
     let offer = person.get(link).await;
     assert_eq!(offer.status, 200, "{}", offer.html);
-    let mut form: Vec<(&str, String)> = vec![("csrf", offer.csrf())];
-    form.extend(
-        offer
-            .values("credential")
-            .into_iter()
-            .map(|v| ("credential", v)),
-    );
-    form.extend(offer.values("skill").into_iter().map(|v| ("skill", v)));
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let resume = person.post(link, &form).await;
+    let resume = person.add_everything(&offer, link).await;
     assert!(resume.url.contains("/resume"), "{}", resume.html);
 }

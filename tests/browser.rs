@@ -8,13 +8,12 @@
 
 mod common;
 
-use common::chromium::{browser, start_driver};
+use common::chromium::{browser, fill, start_driver, wait_for_text};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture};
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Screenshots are always taken; they are written to `docs/screenshots/` only when
 /// `CC_SCREENSHOTS=1` (to refresh the ones the README shows), else to a scratch folder.
@@ -33,15 +32,6 @@ async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-async fn fill(browser: &Client, id: &str, text: &str) {
-    let field = browser
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("#{id}: {e}"));
-    field.clear().await.expect("clear");
-    field.send_keys(text).await.expect("type");
-}
-
 async fn click_button(browser: &Client, text: &str) {
     let xpath = format!("//button[normalize-space(.)='{text}']");
     browser
@@ -51,21 +41,6 @@ async fn click_button(browser: &Client, text: &str) {
         .click()
         .await
         .expect("click");
-}
-
-/// Waits for the page after a form submission (a click may return before it loads).
-async fn wait_for_text(browser: &Client, text: &str) -> String {
-    for _ in 0..100 {
-        let page = browser.source().await.expect("source");
-        if page.contains(text) {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the page never showed {text:?}: {}",
-        browser.source().await.unwrap_or_default()
-    );
 }
 
 async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> String {

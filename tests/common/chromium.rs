@@ -1,7 +1,7 @@
 //! A real headless Chromium (Debian's `chromium` and `chromium-driver`) driven over
 //! WebDriver, for the tests that need a browser.
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -69,4 +69,29 @@ pub async fn browser(driver: &Driver) -> Client {
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
         .expect("a browser session")
+}
+
+/// Types `text` into the field with this id, replacing what it held.
+pub async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+/// Waits for the page after a form submission (a click may return before it loads).
+pub async fn wait_for_text(browser: &Client, text: &str) -> String {
+    for _ in 0..100 {
+        let page = browser.source().await.expect("source");
+        if page.contains(text) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the page never showed {text:?}: {}",
+        browser.source().await.unwrap_or_default()
+    );
 }

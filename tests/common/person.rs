@@ -51,6 +51,21 @@ fn value_of(html: &str, name: &str) -> Option<String> {
 }
 
 impl Person {
+    /// Posts a chooser page's form to `action` with every credential and skill it offers
+    /// ticked; returns the page it leads to.
+    pub async fn add_everything(&self, chooser: &Page, action: &str) -> Page {
+        let mut form: Vec<(&str, String)> = vec![("csrf", chooser.csrf())];
+        form.extend(
+            chooser
+                .values("credential")
+                .into_iter()
+                .map(|v| ("credential", v)),
+        );
+        form.extend(chooser.values("skill").into_iter().map(|v| ("skill", v)));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(action, &form).await
+    }
+
     pub fn new(app: &TestApp) -> Person {
         Person {
             client: reqwest::Client::builder()
@@ -232,16 +247,7 @@ pub async fn claim_everything(app: &TestApp, smtp: &SmtpServer, link: &str, emai
         "{}",
         chooser.html
     );
-    let mut form: Vec<(&str, String)> = vec![("csrf", chooser.csrf())];
-    form.extend(
-        chooser
-            .values("credential")
-            .into_iter()
-            .map(|v| ("credential", v)),
-    );
-    form.extend(chooser.values("skill").into_iter().map(|v| ("skill", v)));
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let resume = person.post(link, &form).await;
+    let resume = person.add_everything(&chooser, link).await;
     assert_eq!(resume.status, 200, "{}", resume.html);
     assert!(resume.url.contains("/resume"), "{}", resume.url);
     person
