@@ -12,6 +12,7 @@ use super::Verifier;
 use super::canonical::{self, CanonicalError};
 use super::data_integrity::{proof_options, unsecured};
 use base64::Engine;
+use ciborium::Value as Cbor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::signature::Verifier as _;
 use serde_json::{Map, Value};
@@ -65,45 +66,41 @@ impl DerivedProof {
                 "proofValue is not an ecdsa-sd-2023 derived proof",
             ));
         };
-        let mut reader = Cbor { bytes: body, at: 0 };
-        let parts = reader.item(0).map_err(|e| malformed(&e))?;
-        if reader.at != body.len() {
-            return Err(malformed("proofValue has bytes after its CBOR value"));
-        }
-        let Item::Array(parts) = parts else {
+        let parts = read_cbor(body).map_err(|e| malformed(&e))?;
+        let Cbor::Array(parts) = parts else {
             return Err(malformed("a derived proof is a CBOR array"));
         };
         let [base_signature, public_key, signatures, labels, mandatory] =
-            <[Item; 5]>::try_from(parts)
+            <[Cbor; 5]>::try_from(parts)
                 .map_err(|_| malformed("a derived proof has five components"))?;
-        let signature = |item: Item| -> Result<p256::ecdsa::Signature, NotDerived> {
+        let signature = |item: Cbor| -> Result<p256::ecdsa::Signature, NotDerived> {
             match item {
-                Item::Bytes(bytes) => p256::ecdsa::Signature::from_slice(&bytes)
+                Cbor::Bytes(bytes) => p256::ecdsa::Signature::from_slice(&bytes)
                     .map_err(|_| malformed("a P-256 signature is 64 bytes (r ‖ s)")),
                 _ => Err(malformed("a signature is a CBOR byte string")),
             }
         };
         let base_signature = signature(base_signature)?;
-        let Item::Bytes(public_key) = public_key else {
+        let Cbor::Bytes(public_key) = public_key else {
             return Err(malformed("the one-time public key is a CBOR byte string"));
         };
         let one_time_key = public_key
             .strip_prefix(&P256_MULTIKEY_PREFIX)
             .and_then(|point| p256::ecdsa::VerifyingKey::from_sec1_bytes(point).ok())
             .ok_or_else(|| malformed("the one-time public key is not a P-256 multikey"))?;
-        let Item::Array(signatures) = signatures else {
+        let Cbor::Array(signatures) = signatures else {
             return Err(malformed("the statement signatures are a CBOR array"));
         };
         let signatures = signatures
             .into_iter()
             .map(signature)
             .collect::<Result<Vec<_>, _>>()?;
-        let Item::Map(compressed) = labels else {
+        let Cbor::Map(compressed) = labels else {
             return Err(malformed("the label map is a CBOR map"));
         };
         let mut labels = HashMap::with_capacity(compressed.len());
         for (key, value) in compressed {
-            let (Item::Unsigned(index), Item::Bytes(hmac)) = (key, value) else {
+            let (Some(index), Cbor::Bytes(hmac)) = (unsigned(&key), value) else {
                 return Err(malformed(
                     "the label map maps blank node numbers to byte strings",
                 ));
@@ -113,17 +110,17 @@ impl DerivedProof {
                 format!("u{}", URL_SAFE_NO_PAD.encode(hmac)),
             );
         }
-        let Item::Array(mandatory) = mandatory else {
+        let Cbor::Array(mandatory) = mandatory else {
             return Err(malformed("the mandatory indexes are a CBOR array"));
         };
         let mandatory_indexes = mandatory
             .into_iter()
-            .map(|item| match item {
-                Item::Unsigned(index) => usize::try_from(index)
+            .map(|item| match unsigned(&item) {
+                Some(index) => usize::try_from(index)
                     .ok()
                     .filter(|i| *i < MAX_STATEMENTS)
                     .ok_or_else(|| malformed("a mandatory index is out of range")),
-                _ => Err(malformed("a mandatory index is an unsigned integer")),
+                None => Err(malformed("a mandatory index is an unsigned integer")),
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(DerivedProof {
@@ -284,87 +281,156 @@ fn literal_end(text: &str) -> Option<usize> {
     }
 }
 
-/// The CBOR the proof value uses: unsigned integers, byte strings, arrays and maps
-/// (RFC 8949 major types 0, 2, 4, 5). Anything else is refused.
-#[derive(Debug)]
-enum Item {
-    Unsigned(u64),
-    Bytes(Vec<u8>),
-    Array(Vec<Item>),
-    Map(Vec<(Item, Item)>),
-}
-
-struct Cbor<'b> {
-    bytes: &'b [u8],
-    at: usize,
-}
-
 /// How deep the proof value's CBOR may nest (it needs 2).
 const MAX_CBOR_DEPTH: usize = 4;
 
-impl Cbor<'_> {
-    fn byte(&mut self) -> Result<u8, String> {
-        let byte = *self.bytes.get(self.at).ok_or("the CBOR value ends early")?;
-        self.at += 1;
-        Ok(byte)
+/// Reads the one CBOR value (RFC 8949) that makes up a derived proof, with nothing after it.
+/// ciborium bounds the nesting and reads byte strings in chunks, so a length that claims more
+/// than the value holds fails at its end instead of allocating what it claims.
+fn read_cbor(bytes: &[u8]) -> Result<Cbor, String> {
+    let mut rest = bytes;
+    let value: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_CBOR_DEPTH)
+        .map_err(|error| match error {
+            ciborium::de::Error::RecursionLimitExceeded => {
+                "the CBOR value nests too deeply".to_string()
+            }
+            ciborium::de::Error::Io(_) => "the CBOR value ends early".to_string(),
+            other => format!("the proof value is not well-formed CBOR: {other}"),
+        })?;
+    if !rest.is_empty() {
+        return Err("proofValue has bytes after its CBOR value".into());
+    }
+    Ok(value)
+}
+
+/// An unsigned integer (CBOR major type 0), the only numbers a derived proof holds.
+fn unsigned(value: &Cbor) -> Option<u64> {
+    match value {
+        Cbor::Integer(n) => u64::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A proof value made of `cbor` after the derived-proof header.
+    fn proof_value(cbor: &[u8]) -> String {
+        let mut bytes = DERIVED_HEADER.to_vec();
+        bytes.extend_from_slice(cbor);
+        format!("u{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len())
-            .ok_or("the CBOR value ends early")?;
-        let taken = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(taken)
+    fn encoded(value: &Cbor) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(value, &mut bytes).expect("encodes");
+        bytes
     }
 
-    fn item(&mut self, depth: usize) -> Result<Item, String> {
-        if depth > MAX_CBOR_DEPTH {
-            return Err("the CBOR value nests too deeply".into());
+    fn refusal(cbor: &[u8]) -> String {
+        match DerivedProof::parse(&proof_value(cbor)) {
+            Err(NotDerived::Malformed(why)) => why,
+            other => panic!("expected a refusal, got {other:?}"),
         }
-        let initial = self.byte()?;
-        let (major, additional) = (initial >> 5, initial & 0x1f);
-        let argument = match additional {
-            0..=23 => u64::from(additional),
-            24 => u64::from(self.byte()?),
-            25 => u64::from(u16::from_be_bytes(
-                self.take(2)?.try_into().map_err(|_| "short")?,
-            )),
-            26 => u64::from(u32::from_be_bytes(
-                self.take(4)?.try_into().map_err(|_| "short")?,
-            )),
-            27 => u64::from_be_bytes(self.take(8)?.try_into().map_err(|_| "short")?),
-            _ => return Err("indefinite or reserved CBOR lengths are not used here".into()),
-        };
-        // Every element takes at least one byte: a count beyond what is left is a lie.
-        let count = usize::try_from(argument)
-            .ok()
-            .filter(|n| *n <= self.bytes.len() - self.at);
-        match major {
-            0 => Ok(Item::Unsigned(argument)),
-            2 => {
-                let n = count.ok_or("a CBOR byte string is longer than the value")?;
-                Ok(Item::Bytes(self.take(n)?.to_vec()))
-            }
-            4 => {
-                let n = count.ok_or("a CBOR array is longer than the value")?;
-                (0..n)
-                    .map(|_| self.item(depth + 1))
-                    .collect::<Result<_, _>>()
-                    .map(Item::Array)
-            }
-            5 => {
-                let n = count.ok_or("a CBOR map is longer than the value")?;
-                (0..n)
-                    .map(|_| Ok((self.item(depth + 1)?, self.item(depth + 1)?)))
-                    .collect::<Result<_, String>>()
-                    .map(Item::Map)
-            }
-            other => Err(format!(
-                "CBOR major type {other} is not part of a derived proof"
-            )),
+    }
+
+    /// Five components of the right kinds, the one-time key and signatures made up.
+    fn components() -> Vec<Cbor> {
+        let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("a key");
+        let point = key.verifying_key().to_encoded_point(true);
+        let mut public_key = P256_MULTIKEY_PREFIX.to_vec();
+        public_key.extend_from_slice(point.as_bytes());
+        vec![
+            Cbor::Bytes(vec![1; 64]),
+            Cbor::Bytes(public_key),
+            Cbor::Array(vec![Cbor::Bytes(vec![2; 64])]),
+            Cbor::Map(vec![(Cbor::Integer(0.into()), Cbor::Bytes(vec![3; 32]))]),
+            Cbor::Array(vec![Cbor::Integer(0.into())]),
+        ]
+    }
+
+    #[test]
+    fn a_well_formed_value_parses() {
+        let proof = DerivedProof::parse(&proof_value(&encoded(&Cbor::Array(components()))))
+            .expect("parses");
+        assert_eq!(proof.signatures.len(), 1);
+        assert_eq!(proof.mandatory_indexes, vec![0]);
+        assert!(proof.labels["c14n0"].starts_with('u'));
+    }
+
+    #[test]
+    fn a_base_proof_is_told_apart() {
+        let mut bytes = BASE_HEADER.to_vec();
+        bytes.push(0x80);
+        let value = format!("u{}", URL_SAFE_NO_PAD.encode(bytes));
+        assert_eq!(DerivedProof::parse(&value).unwrap_err(), NotDerived::Base);
+    }
+
+    #[test]
+    fn a_value_cut_short_is_refused() {
+        let whole = encoded(&Cbor::Array(components()));
+        for end in [0, 1, 10, whole.len() - 1] {
+            assert!(refusal(&whole[..end]).contains("ends early"), "cut at {end}");
         }
+    }
+
+    #[test]
+    fn a_length_beyond_the_value_is_refused_without_allocating_it() {
+        // An array holding a byte string that claims 2^64 - 1 bytes, and an array that
+        // claims 2^32 elements.
+        let huge_bytes = [0x81, 0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00];
+        assert!(refusal(&huge_bytes).contains("ends early"));
+        let huge_array = [0x9a, 0xff, 0xff, 0xff, 0xff, 0x00];
+        assert!(refusal(&huge_array).contains("ends early"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut bytes = vec![0x81; 64];
+        bytes.push(0x00);
+        assert!(refusal(&bytes).contains("nests too deeply"));
+    }
+
+    #[test]
+    fn bytes_after_the_value_are_refused() {
+        let mut bytes = encoded(&Cbor::Array(components()));
+        bytes.push(0x00);
+        assert!(refusal(&bytes).contains("bytes after"));
+    }
+
+    #[test]
+    fn components_of_the_wrong_kind_are_refused() {
+        assert!(refusal(&encoded(&Cbor::Map(vec![]))).contains("is a CBOR array"));
+        let four = components().into_iter().take(4).collect();
+        assert!(refusal(&encoded(&Cbor::Array(four))).contains("five components"));
+
+        let mut text_signature = components();
+        text_signature[0] = Cbor::Text("signature".into());
+        assert!(refusal(&encoded(&Cbor::Array(text_signature))).contains("byte string"));
+
+        let mut short_signature = components();
+        short_signature[0] = Cbor::Bytes(vec![1; 63]);
+        assert!(refusal(&encoded(&Cbor::Array(short_signature))).contains("64 bytes"));
+
+        let mut not_a_key = components();
+        not_a_key[1] = Cbor::Bytes(vec![0x80, 0x24, 9, 9, 9]);
+        assert!(refusal(&encoded(&Cbor::Array(not_a_key))).contains("P-256 multikey"));
+
+        let mut text_label = components();
+        text_label[3] = Cbor::Map(vec![(Cbor::Text("0".into()), Cbor::Bytes(vec![3; 32]))]);
+        assert!(refusal(&encoded(&Cbor::Array(text_label))).contains("label map"));
+
+        let mut negative_index = components();
+        negative_index[4] = Cbor::Array(vec![Cbor::Integer((-1).into())]);
+        assert!(refusal(&encoded(&Cbor::Array(negative_index))).contains("unsigned"));
+
+        let mut far_index = components();
+        far_index[4] = Cbor::Array(vec![Cbor::Integer((MAX_STATEMENTS as u64).into())]);
+        assert!(refusal(&encoded(&Cbor::Array(far_index))).contains("out of range"));
+
+        let mut float_index = components();
+        float_index[4] = Cbor::Array(vec![Cbor::Float(1.0)]);
+        assert!(refusal(&encoded(&Cbor::Array(float_index))).contains("unsigned"));
     }
 }
