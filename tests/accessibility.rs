@@ -156,7 +156,10 @@ async fn focus_and_summary(browser: &Client, page: &str) -> Vec<String> {
 /// its focus and its summary.
 async fn audit_sent_back(browser: &Client, page: &str) -> Vec<String> {
     wait_for_text(browser, "error-summary").await;
-    let mut problems = error_title(browser, page).await.into_iter().collect::<Vec<_>>();
+    let mut problems = error_title(browser, page)
+        .await
+        .into_iter()
+        .collect::<Vec<_>>();
     problems.extend(focus_and_summary(browser, page).await);
     problems.extend(audit(browser, page).await);
     problems.extend(beyond_axe(browser, page).await);

@@ -596,7 +596,10 @@ with_mail_on_both_engines!(
                 "/signup",
                 &[
                     ("csrf", &claim_page.csrf()),
-                    ("claim", "0123456789abcdef0123456789abcdefnot-a-real-secret-at-all-000000000"),
+                    (
+                        "claim",
+                        "0123456789abcdef0123456789abcdefnot-a-real-secret-at-all-000000000",
+                    ),
                     ("given_name", "Jamie"),
                     ("password", "short"),
                 ],
@@ -615,9 +618,29 @@ with_mail_on_both_engines!(
             .sign_up(&app, &smtp, "/signup", "pat@example.org", PASSWORD)
             .await;
         assert!(!person.get("/resume").await.has("id=\"share-link\""));
+        let made = person
+            .post(
+                "/resume/share",
+                &[("csrf", &person.get("/resume").await.csrf())],
+            )
+            .await;
         let link = share_link(&person).await;
+        assert!(!made.has(&link), "a new link replaces the one made before");
+        let made = person
+            .post(
+                "/resume/share",
+                &[("csrf", &person.get("/resume").await.csrf())],
+            )
+            .await;
         let resume = person.get("/resume").await;
-        for html in [resume.html.as_str()] {
+        let marker = "id=\"share-link\" type=\"text\" readonly value=\"";
+        let start = made.html.find(marker).expect("the link") + marker.len();
+        let link = made.html[start..]
+            .split('"')
+            .next()
+            .expect("link")
+            .to_string();
+        for html in [made.html.as_str(), resume.html.as_str()] {
             assert!(
                 html.contains(&format!(
                     "id=\"share-link\" type=\"text\" readonly value=\"{link}\""
@@ -684,7 +707,9 @@ with_mail_on_both_engines!(
             )
             .await;
         assert!(
-            dismissed.url.ends_with(&format!("/inbox?dismissed={package}")),
+            dismissed
+                .url
+                .ends_with(&format!("/inbox?dismissed={package}")),
             "{}",
             dismissed.url
         );
@@ -695,15 +720,15 @@ with_mail_on_both_engines!(
         );
         assert!(!dismissed.has("Linear Algebra"));
         // The page names only a delivery the person dismissed.
-        let other = person.get("/inbox?dismissed=0123456789abcdef0123456789abcdef").await;
+        let other = person
+            .get("/inbox?dismissed=0123456789abcdef0123456789abcdef")
+            .await;
         assert!(!other.has("was dismissed"));
         let stranger = Person::new(&app);
         stranger
             .sign_up(&app, &smtp, "/signup", "pat@example.org", PASSWORD)
             .await;
-        let theirs = stranger
-            .get(&format!("/inbox?dismissed={package}"))
-            .await;
+        let theirs = stranger.get(&format!("/inbox?dismissed={package}")).await;
         assert!(!theirs.has("was dismissed"), "{}", theirs.html);
     }
 );
@@ -728,7 +753,10 @@ with_mail_on_both_engines!(
             "{}",
             claim_page.html
         );
-        assert!(expiry.ends_with(" UTC") && !expiry.contains('-'), "{expiry}");
+        assert!(
+            expiry.ends_with(" UTC") && !expiry.contains('-'),
+            "{expiry}"
+        );
         let person = claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
         let skills = upload(&app, "instx", fixture("guide/skillsync.json")).await;
         let offer = person.get(&skills).await;

@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn dates_read_as_words_and_free_text_is_kept() {
         // 2027-01-02T04:07:06Z
-        assert_eq!(moment_in_words(1_798_862_826_000), "2 January 2027, 04:07 UTC");
+        assert_eq!(
+            moment_in_words(1_798_862_826_000),
+            "2 January 2027, 04:07 UTC"
+        );
         assert_eq!(day_in_words(1_798_862_826_000), "2 January 2027");
         assert_eq!(in_words("2023-05-14"), "May 2023");
         assert_eq!(in_words("2023-05-14T10:00:00Z"), "May 2023");

@@ -87,7 +87,10 @@ pub fn check_own_entry(
         .parse()
         .map_err(|_| FieldError::new("section", "choose one of the sections listed"))?;
     if section == Section::Unassigned {
-        return Err(FieldError::new("section", "choose one of the sections listed"));
+        return Err(FieldError::new(
+            "section",
+            "choose one of the sections listed",
+        ));
     }
     let title = title.ok_or_else(|| FieldError::new("title", "give the entry a title"))?;
     if title.chars().count() > 200 {

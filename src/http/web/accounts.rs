@@ -567,7 +567,13 @@ pub async fn verify(
         return Ok(dead_confirmation_link(&visitor));
     };
     let again = |status, notice: &str, errors: &[FieldError]| {
-        Ok(confirm_page(&visitor, status, &token, &account, (notice, errors)))
+        Ok(confirm_page(
+            &visitor,
+            status,
+            &token,
+            &account,
+            (notice, errors),
+        ))
     };
     if !form.may_sign_in(&visitor, &account) {
         return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH, &[]);
@@ -692,7 +698,15 @@ fn reset_page_for(
     let page = ResetFormPage {
         nav: Nav::of(visitor),
         notice: text(notice),
-        password: FieldView::new("password", label, "password", "", "new-password", true, &errors),
+        password: FieldView::new(
+            "password",
+            label,
+            "password",
+            "",
+            "new-password",
+            true,
+            &errors,
+        ),
         errors,
         csrf: visitor.csrf(),
         token: token.to_string(),
@@ -733,7 +747,13 @@ pub async fn reset(
         return Ok(dead_reset_link(&visitor));
     };
     let again = |status, notice: &str, errors: &[FieldError]| {
-        Ok(reset_page_for(&visitor, status, &token, &account, (notice, errors)))
+        Ok(reset_page_for(
+            &visitor,
+            status,
+            &token,
+            &account,
+            (notice, errors),
+        ))
     };
     if !form.may_sign_in(&visitor, &account) {
         return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH, &[]);

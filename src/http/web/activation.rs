@@ -32,7 +32,10 @@ struct FindPage {
 
 impl FindPage {
     fn new(visitor: &Visitor, partner: &Partner, form: &SearchForm, errors: &[FieldError]) -> Self {
-        let errors = FormErrors::new(errors, &["given_name", "family_name", "email", "student_id"]);
+        let errors = FormErrors::new(
+            errors,
+            &["given_name", "family_name", "email", "student_id"],
+        );
         let field = |name, label, kind, value: &str, autocomplete, required| {
             FieldView::new(name, label, kind, value, autocomplete, required, &errors)
         };

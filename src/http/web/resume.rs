@@ -1,8 +1,8 @@
 //! The resume builder page and its forms.
 
+use super::accounts::FieldView;
 use super::accounts::NoFields;
 use super::error::PageError;
-use super::accounts::FieldView;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor, bounded, text};
 use super::{Nav, message_for, render, sent_by, to_login, verification_badge, web_link};
 use crate::domain::dates;
@@ -187,7 +187,10 @@ fn skill_view(skill: ResumeSkill) -> SkillView {
         category: skill.category,
         verified: skill.verified && vouched && !skill.revoked,
         verified_by: skill.verified_by.unwrap_or_else(|| "the issuer".into()),
-        verified_on: skill.verified_on.as_deref().map(dates::written_day_in_words),
+        verified_on: skill
+            .verified_on
+            .as_deref()
+            .map(dates::written_day_in_words),
         evidence_url: skill.evidence_url.as_deref().and_then(web_link),
         evidence_text: skill.evidence_url.filter(|url| web_link(url).is_none()),
         hidden: skill.hidden,
