@@ -5,7 +5,7 @@
 use askama::Template;
 use credentialconnect::domain::sections::Section;
 use credentialconnect::http::web::Nav;
-use credentialconnect::http::web::resume::{ResumePage, placeable_titles, view};
+use credentialconnect::http::web::resume::{EntryForm, ResumePage, placeable_titles, view};
 use credentialconnect::services::resume::Resume;
 use credentialconnect::store::resume::{Entry, ResumeSkill};
 use credentialconnect::store::users::{Profile, User};
@@ -197,6 +197,8 @@ async fn from_the_store() {
             resume: view(loaded),
             levels: vec!["beginner", "intermediate", "advanced", "expert"],
             placeable: placeable_titles(),
+            share_link: None,
+            entry: EntryForm::default(),
         };
         black_box(page.render().expect("render").len());
         times.push(started.elapsed());
@@ -226,6 +228,8 @@ fn template_only() {
             resume: view(black_box(clone(&data))),
             levels: vec!["beginner", "intermediate", "advanced", "expert"],
             placeable: placeable_titles(),
+            share_link: None,
+            entry: EntryForm::default(),
         };
         let html = page.render().expect("render");
         black_box(html.len());

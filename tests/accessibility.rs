@@ -1,7 +1,9 @@
 //! Every page, in the states a person meets, checked in a real headless Chromium with
 //! axe-core (vendored in `tests/fixtures/axe-core/`) against WCAG 2.0 and 2.1, levels A and
-//! AA: the home page, sign-up and log-in (empty and after a failed submit), a claim page, the
-//! resume with a hidden item and verified skills, the inbox with a delivery, the shared resume,
+//! AA: the home page, sign-up, log-in and reset (empty and after a failed submit: the title,
+//! the focus and the summary of problems are checked too), a claim page (and after a failed
+//! sign-up), the resume with a hidden item and verified skills, after a failed add and with its
+//! share link, the inbox with a delivery and after dismissing it, the shared resume,
 //! a partner's activation page and the API reference. The test fails listing every violation.
 //! On a 320 px and a 390 px wide phone, the pages people read there do not scroll sideways.
 
@@ -120,6 +122,50 @@ async fn error_title(browser: &Client, page: &str) -> Option<String> {
         .then(|| format!("{page}: the title {title:?} does not start with \"Error: \""))
 }
 
+/// After a failed submit the first field with a problem has the focus, and the summary at
+/// the top links to each field with a problem.
+async fn focus_and_summary(browser: &Client, page: &str) -> Vec<String> {
+    let problems = browser
+        .execute(
+            "const problems = [];
+             const invalid = [...document.querySelectorAll('[aria-invalid=true]')];
+             if (!invalid.length) problems.push('no field is marked invalid');
+             else if (document.activeElement !== invalid[0])
+               problems.push(`the focus is on ${document.activeElement.outerHTML.slice(0, 60)}, not #${invalid[0].id}`);
+             const links = [...document.querySelectorAll('.error-summary a')].map(a => a.getAttribute('href'));
+             invalid.forEach(field => {
+               if (!document.getElementById(field.getAttribute('aria-describedby')))
+                 problems.push(`#${field.id} names no message`);
+             });
+             if (!links.length || !links.every(href => document.querySelector(href)?.getAttribute('aria-invalid') === 'true'))
+               problems.push(`the summary links ${links} do not all lead to invalid fields`);
+             return problems;",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    problems
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| format!("{page}: {}", p.as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// Audits a page sent back after a failed submit: axe-core, the checks beyond it, its title,
+/// its focus and its summary.
+async fn audit_sent_back(browser: &Client, page: &str) -> Vec<String> {
+    wait_for_text(browser, "error-summary").await;
+    let mut problems = error_title(browser, page)
+        .await
+        .into_iter()
+        .collect::<Vec<_>>();
+    problems.extend(focus_and_summary(browser, page).await);
+    problems.extend(audit(browser, page).await);
+    problems.extend(beyond_axe(browser, page).await);
+    problems
+}
+
 /// Submits the page's form with the given button, past the browser's own checks of the
 /// fields (`required`, `type=email`), so the server's answer to a wrong form is what shows.
 async fn submit_unchecked(browser: &Client, button: &str) {
@@ -163,10 +209,7 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     violations.extend(beyond_axe(&browser, "sign-up").await);
     fill(&browser, "email", "not an address").await;
     submit_unchecked(&browser, "Create my account").await;
-    wait_for_text(&browser, "aria-invalid").await;
-    violations.extend(error_title(&browser, "sign-up after a failed submit").await);
-    violations.extend(audit(&browser, "sign-up after a failed submit").await);
-    violations.extend(beyond_axe(&browser, "sign-up after a failed submit").await);
+    violations.extend(audit_sent_back(&browser, "sign-up after a failed submit").await);
 
     browser.goto(&app.url("/login")).await.expect("log-in");
     violations.extend(audit(&browser, "log-in").await);
@@ -174,14 +217,28 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     fill(&browser, "email", "nobody@example.com").await;
     fill(&browser, "password", "not the password").await;
     submit_unchecked(&browser, "Log in").await;
-    wait_for_text(&browser, "role=\"alert\"").await;
-    violations.extend(error_title(&browser, "log-in after a failed submit").await);
-    violations.extend(audit(&browser, "log-in after a failed submit").await);
-    violations.extend(beyond_axe(&browser, "log-in after a failed submit").await);
+    violations.extend(audit_sent_back(&browser, "log-in after a failed submit").await);
+
+    browser.goto(&app.url("/reset")).await.expect("reset");
+    fill(&browser, "email", "not an address").await;
+    submit_unchecked(&browser, "Send me a link").await;
+    violations.extend(audit_sent_back(&browser, "reset after a failed submit").await);
 
     browser.goto(&courses).await.expect("claim page");
     violations.extend(audit(&browser, "claim page, signed out").await);
     violations.extend(beyond_axe(&browser, "claim page, signed out").await);
+    fill(&browser, "password", "short").await;
+    submit_unchecked(&browser, "Create my account").await;
+    let sent_back = "claim page after a failed sign-up";
+    violations.extend(audit_sent_back(&browser, sent_back).await);
+    assert!(
+        browser
+            .source()
+            .await
+            .expect("source")
+            .contains("Introduction to Psychology"),
+        "{sent_back}: the credentials are still listed"
+    );
 
     // A person with the three courses, the partner's verified skills and a later delivery.
     let person = claim_everything(&app, &smtp, &courses, "jsmith@institutionx.edu").await;
@@ -226,6 +283,14 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     wait_for_text(&browser, "Linear Algebra").await;
     violations.extend(audit(&browser, "/inbox with a delivery").await);
     violations.extend(beyond_axe(&browser, "/inbox with a delivery").await);
+    submit_unchecked(&browser, "Dismiss").await;
+    wait_for_text(&browser, "was dismissed").await;
+    violations.extend(audit(&browser, "/inbox after dismissing").await);
+    violations.extend(beyond_axe(&browser, "/inbox after dismissing").await);
+
+    browser.goto(&app.url("/resume")).await.expect("resume");
+    submit_unchecked(&browser, "Add entry").await;
+    violations.extend(audit_sent_back(&browser, "/resume after a failed add").await);
 
     browser.goto(&app.url("/resume")).await.expect("resume");
     browser
@@ -248,6 +313,10 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
         .await
         .expect("value")
         .expect("a link");
+    browser.goto(&app.url("/resume")).await.expect("resume");
+    wait_for_text(&browser, "Copy link").await;
+    violations.extend(audit(&browser, "/resume with its share link").await);
+    violations.extend(beyond_axe(&browser, "/resume with its share link").await);
 
     browser.delete_all_cookies().await.expect("sign out");
     browser.goto(&share).await.expect("shared resume");

@@ -85,6 +85,25 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
     screenshot(&browser, "claim-sign-up").await;
     fill(&browser, "given_name", "Jordan").await;
     fill(&browser, "family_name", "Smith").await;
+    // Too short a password: the claim page comes back with its credentials, the problem
+    // listed at the top of the form and the focus on the password field.
+    fill(&browser, "password", "short").await;
+    click_button(&browser, "Create my account").await;
+    let again = wait_for_text(&browser, "There is a problem").await;
+    assert!(
+        again.contains("Introduction to Psychology"),
+        "the credentials are still listed"
+    );
+    let focused = browser.active_element().await.expect("focus");
+    assert_eq!(
+        focused.attr("id").await.expect("id").as_deref(),
+        Some("password")
+    );
+    assert!(
+        browser.title().await.expect("title").starts_with("Error: "),
+        "the title says so first"
+    );
+    screenshot(&browser, "claim-sign-up-error").await;
     fill(&browser, "password", "correct horse battery").await;
     click_button(&browser, "Create my account").await;
     wait_for_text(&browser, "Check your email").await;
@@ -226,6 +245,24 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
         .await
         .expect("value")
         .expect("a link");
+    // The copy button (shown by its script) copies it, and the resume shows it again.
+    click_button(&browser, "Copy link").await;
+    wait_for_text(&browser, "Link copied.").await;
+    browser
+        .goto(&format!("{}/resume", app.base))
+        .await
+        .expect("resume");
+    let shown = browser
+        .find(Locator::Id("share-link"))
+        .await
+        .expect("the link on the resume")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(shown.as_deref(), Some(share.as_str()));
+    click_button(&browser, "Copy link").await;
+    wait_for_text(&browser, "Link copied.").await;
+    screenshot(&browser, "resume-share-link").await;
     browser.delete_all_cookies().await.expect("sign out");
     browser.goto(&share).await.expect("shared resume");
     let shared = wait_for_text(&browser, "What the labels mean").await;

@@ -656,7 +656,7 @@ fn hostile_document(credentials: usize) -> export::ResumeDocument {
         .map(|i| Item {
             title: format!("{} #{i}", HOSTILE[i % HOSTILE.len()]),
             organisation: Some(HOSTILE[(i + 3) % HOSTILE.len()].to_string()),
-            date: Some(export::in_words("2023-05-14")),
+            date: Some(credentialconnect::domain::dates::in_words("2023-05-14")),
             start_iso: Some("2023-05-14".into()),
             end_iso: None,
             description: Some(HOSTILE[(i + 5) % HOSTILE.len()].to_string()),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::person::{Page, Person, claim_everything, upload};
+use common::person::{PASSWORD, Page, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
 use common::{Engine, TestApp, fixture, fixture_json};
 use serde_json::{Value, json};
@@ -408,3 +408,378 @@ async fn the_api_reference_renders_code_spans_not_backticks() {
     assert!(html.contains("<code>"), "{html}");
     assert!(html.contains("<title>API reference — CredentialConnect</title>"));
 }
+
+/// The `<title>` of a page.
+fn title(html: &str) -> &str {
+    let start = html.find("<title>").expect("a title") + "<title>".len();
+    &html[start..start + html[start..].find("</title>").expect("end")]
+}
+
+/// The opening tag of the form control with this id.
+fn control<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("#{id} in {html}"));
+    let start = html[..start].rfind('<').expect("its tag");
+    &html[start..start + html[start..].find('>').expect("end")]
+}
+
+/// The error summary of a page (up to its `</div>`).
+fn summary(html: &str) -> &str {
+    let start = html
+        .find("<div class=\"error-summary\"")
+        .unwrap_or_else(|| panic!("an error summary in {html}"));
+    &html[start..start + html[start..].find("</div>").expect("end")]
+}
+
+/// Checks a page sent back after a failed submit: the title says so first; the summary at
+/// the top lists each problem as a link to its field, in the order of `fields`; each of
+/// those fields is marked invalid and names its message; only the first takes the focus.
+fn assert_sent_back(page: &Page, fields: &[&str]) {
+    assert!(title(&page.html).starts_with("Error: "), "{}", page.html);
+    let summary = summary(&page.html);
+    assert!(
+        summary.contains("role=\"alert\"") && summary.contains("tabindex=\"-1\""),
+        "{summary}"
+    );
+    let links: Vec<&str> = hrefs(summary).into_iter().collect();
+    let expected: Vec<String> = fields.iter().map(|f| format!("#{f}")).collect();
+    assert_eq!(links, expected, "{summary}");
+    assert!(
+        page.html.find("error-summary") < page.html.find(&format!("id=\"{}\"", fields[0])),
+        "the summary comes before the fields"
+    );
+    for (n, field) in fields.iter().enumerate() {
+        let tag = control(&page.html, field);
+        assert!(tag.contains("aria-invalid=\"true\""), "{tag}");
+        assert!(
+            tag.contains(&format!("aria-describedby=\"{field}-error\"")),
+            "{tag}"
+        );
+        assert!(page.has(&format!("id=\"{field}-error\"")), "{field}");
+        assert_eq!(tag.contains(" autofocus"), n == 0, "{tag}");
+    }
+    assert_eq!(page.html.matches(" autofocus").count(), 1, "{}", page.html);
+}
+
+with_mail_on_both_engines!(
+    a_form_sent_back_lists_its_problems_as_links_to_the_fields_and_focuses_the_first,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let anonymous = Person::new(&app);
+        let form = anonymous.get("/signup").await;
+        assert!(!title(&form.html).starts_with("Error: "));
+        assert!(!form.has("error-summary") && !form.has(" autofocus"));
+        let signup = anonymous
+            .post(
+                "/signup",
+                &[
+                    ("csrf", &form.csrf()),
+                    ("family_name", "Smith"),
+                    ("email", "not an address"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(signup.status, 422);
+        assert_sent_back(&signup, &["given_name", "email", "password"]);
+        assert!(signup.has("value=\"Smith\""), "what was typed is kept");
+
+        let form = anonymous.get("/login").await;
+        let login = anonymous
+            .post(
+                "/login",
+                &[
+                    ("csrf", &form.csrf()),
+                    ("email", "nobody@example.com"),
+                    ("password", "not the password"),
+                ],
+            )
+            .await;
+        assert_eq!(login.status, 401);
+        assert_sent_back(&login, &["password"]);
+        assert!(login.has("The email or password is not right."));
+
+        let form = anonymous.get("/reset").await;
+        let reset = anonymous
+            .post(
+                "/reset",
+                &[("csrf", &form.csrf()), ("email", "not an address")],
+            )
+            .await;
+        assert_eq!(reset.status, 422);
+        assert_sent_back(&reset, &["email"]);
+
+        upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let form = anonymous.get("/find/instx").await;
+        let find = anonymous
+            .post(
+                "/find/instx",
+                &[("csrf", &form.csrf()), ("family_name", "Brown")],
+            )
+            .await;
+        assert_eq!(find.status, 422);
+        // One message about two fields is listed once, linking to the first.
+        let summary = summary(&find.html);
+        assert_eq!(hrefs(summary), ["#given_name", "#email"], "{summary}");
+
+        // A resume form: an entry without a title comes back with what was typed.
+        let person = Person::new(&app);
+        person
+            .sign_up(&app, &smtp, "/signup", "pat@example.org", PASSWORD)
+            .await;
+        let resume = person.get("/resume").await;
+        let added = person
+            .post(
+                "/resume/entries",
+                &[
+                    ("csrf", &resume.csrf()),
+                    ("section", "Experience"),
+                    ("title", " "),
+                    ("organisation", "Youth league"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 422);
+        assert_sent_back(&added, &["title"]);
+        assert!(added.has("value=\"Youth league\""), "{}", added.html);
+        assert!(added.has("<option value=\"Experience\" selected>"));
+        assert!(title(&person.get("/resume").await.html).starts_with("My resume"));
+    }
+);
+
+with_mail_on_both_engines!(
+    a_failed_sign_up_on_a_claim_page_keeps_the_credentials_it_offers,
+    |app: TestApp, _smtp: SmtpServer| async move {
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let anonymous = Person::new(&app);
+        let claim_page = anonymous.get(&link).await;
+        let courses = [
+            "Calculus w/Analytic Geometry I",
+            "Introduction to Psychology",
+            "First-Year Composition",
+        ];
+        for course in courses {
+            assert!(claim_page.has(&format!("<strong>{course}</strong>")));
+        }
+        let token = link.rsplit('/').next().expect("token");
+        let again = anonymous
+            .post(
+                "/signup",
+                &[
+                    ("csrf", &claim_page.csrf()),
+                    ("claim", token),
+                    ("given_name", "Jamie"),
+                    ("family_name", "Smith"),
+                    ("email", "jsmith@institutionx.edu"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, 422, "{}", again.html);
+        for course in courses {
+            assert!(
+                again.has(&format!("<strong>{course}</strong>")),
+                "{course}: {}",
+                again.html
+            );
+        }
+        assert_eq!(
+            title(&again.html),
+            "Error: Your credentials from Partner instx — CredentialConnect"
+        );
+        assert_sent_back(&again, &["password"]);
+        assert!(again.has(&format!("name=\"claim\" value=\"{token}\"")));
+        assert!(again.has("Log in instead"));
+        // A link that opens nothing any more falls back to the sign-up page.
+        let stale = anonymous
+            .post(
+                "/signup",
+                &[
+                    ("csrf", &claim_page.csrf()),
+                    (
+                        "claim",
+                        "0123456789abcdef0123456789abcdefnot-a-real-secret-at-all-000000000",
+                    ),
+                    ("given_name", "Jamie"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(stale.status, 422);
+        assert!(stale.has("Create your free SmartResume"), "{}", stale.html);
+    }
+);
+
+with_mail_on_both_engines!(
+    the_share_link_is_shown_again_on_the_resume_with_a_copy_button_until_it_is_stopped,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let person = Person::new(&app);
+        person
+            .sign_up(&app, &smtp, "/signup", "pat@example.org", PASSWORD)
+            .await;
+        assert!(!person.get("/resume").await.has("id=\"share-link\""));
+        let made = person
+            .post(
+                "/resume/share",
+                &[("csrf", &person.get("/resume").await.csrf())],
+            )
+            .await;
+        let link = share_link(&person).await;
+        assert!(!made.has(&link), "a new link replaces the one made before");
+        let made = person
+            .post(
+                "/resume/share",
+                &[("csrf", &person.get("/resume").await.csrf())],
+            )
+            .await;
+        let resume = person.get("/resume").await;
+        let marker = "id=\"share-link\" type=\"text\" readonly value=\"";
+        let start = made.html.find(marker).expect("the link") + marker.len();
+        let link = made.html[start..]
+            .split('"')
+            .next()
+            .expect("link")
+            .to_string();
+        for html in [made.html.as_str(), resume.html.as_str()] {
+            assert!(
+                html.contains(&format!(
+                    "id=\"share-link\" type=\"text\" readonly value=\"{link}\""
+                )),
+                "{html}"
+            );
+            assert!(html.contains(&format!("<a href=\"{link}\"")), "a real link");
+            // The button shows only when its script runs, from this origin (the policy
+            // allows no other scripts).
+            assert!(html.contains("data-copy=\"share-link\" hidden>Copy link</button>"));
+            assert!(html.contains("<script src=\"/static/copy.js\" defer></script>"));
+        }
+        let script = common::client()
+            .get(app.url("/static/copy.js"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(script.status(), 200);
+        assert!(
+            script.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("text/javascript")
+        );
+        let policy = script.headers()["content-security-policy"]
+            .to_str()
+            .expect("policy")
+            .to_string();
+        assert!(policy.contains("script-src 'self'"), "{policy}");
+        assert!(script.text().await.expect("js").contains("clipboard"));
+
+        let stopped = person
+            .post("/resume/share/stop", &[("csrf", &resume.csrf())])
+            .await;
+        assert!(stopped.has("Your share link no longer works"));
+        assert!(!stopped.has(&link) && !stopped.has("id=\"share-link\""));
+    }
+);
+
+with_mail_on_both_engines!(
+    dismissing_a_delivery_says_so_on_the_inbox,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let person = claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
+        let mut later = fixture_json("guide/three-courses.json");
+        later["credentials"] = json!([later["credentials"][0].clone()]);
+        later["credentials"][0]["id"] = json!("new-award-1");
+        later["credentials"][0]["name"] = json!("Linear Algebra");
+        upload(&app, "instx", later.to_string()).await;
+        let inbox = person.get("/inbox").await;
+        let package = inbox
+            .html
+            .split("action=\"/inbox/")
+            .nth(1)
+            .expect("a package")
+            .split('"')
+            .next()
+            .expect("id")
+            .to_string();
+        let dismissed = person
+            .post(
+                &format!("/inbox/{package}/dismiss"),
+                &[("csrf", &inbox.csrf())],
+            )
+            .await;
+        assert!(
+            dismissed
+                .url
+                .ends_with(&format!("/inbox?dismissed={package}")),
+            "{}",
+            dismissed.url
+        );
+        assert!(
+            dismissed.has("The delivery from Partner instx was dismissed."),
+            "{}",
+            dismissed.html
+        );
+        assert!(!dismissed.has("Linear Algebra"));
+        // The page names only a delivery the person dismissed.
+        let other = person
+            .get("/inbox?dismissed=0123456789abcdef0123456789abcdef")
+            .await;
+        assert!(!other.has("was dismissed"));
+        let stranger = Person::new(&app);
+        stranger
+            .sign_up(&app, &smtp, "/signup", "pat@example.org", PASSWORD)
+            .await;
+        let theirs = stranger.get(&format!("/inbox?dismissed={package}")).await;
+        assert!(!theirs.has("was dismissed"), "{}", theirs.html);
+    }
+);
+
+with_mail_on_both_engines!(
+    dates_are_written_in_words,
+    |app: TestApp, smtp: SmtpServer| async move {
+        use credentialconnect::domain::dates::{day_in_words, moment_in_words};
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let package = link.rsplit('/').next().expect("token")[..32].to_string();
+        let contents = app
+            .app
+            .store
+            .read(move |c| credentialconnect::store::resume::package_contents(c, &package, None))
+            .await
+            .expect("read")
+            .expect("the package");
+        let claim_page = Person::new(&app).get(&link).await;
+        let expiry = moment_in_words(contents.expires_at);
+        assert!(
+            claim_page.has(&format!("This link works until {expiry}.")),
+            "{}",
+            claim_page.html
+        );
+        assert!(
+            expiry.ends_with(" UTC") && !expiry.contains('-'),
+            "{expiry}"
+        );
+        let person = claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
+        let skills = upload(&app, "instx", fixture("guide/skillsync.json")).await;
+        let offer = person.get(&skills).await;
+        person.add_everything(&offer, &skills).await;
+        share_link(&person).await;
+        let resume = person.get("/resume").await;
+        let today = day_in_words(app.app.clock.now_ms());
+        assert!(
+            resume.has(&format!("shared by a link made on {today}.")),
+            "{}",
+            resume.html
+        );
+        assert!(resume.has("on 14 February 2025."), "{}", resume.html);
+        // No timestamp anywhere a person reads.
+        for page in [&claim_page.html, &resume.html] {
+            let text: String = page
+                .split('<')
+                .map(|part| part.split_once('>').map_or("", |(_, text)| text))
+                .collect();
+            assert!(
+                !text.contains("T17:07") && !text.contains(" UTC ") && !text.contains("2025-02-14"),
+                "{text}"
+            );
+        }
+    }
+);

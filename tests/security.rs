@@ -403,6 +403,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
         "/api/v1/openapi.json",
         "/api/v1/credentials",
         "/static/style.css",
+        "/static/copy.js",
     ] {
         let response = client.get(app.url(path)).send().await.expect("send");
         let header = |name: &str| {

@@ -11,14 +11,13 @@ pub mod ler_rs;
 pub mod pdf;
 pub mod resume_vc;
 
-use crate::domain::dates::DateText;
+use crate::domain::dates::{DateText, in_words, range_in_words};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use crate::services::signing_key::{self, SigningError};
 use crate::services::{App, resume, sharing};
 use crate::store::StoreError;
 use crate::store::export::{self as originals, Original};
-use chrono::NaiveDate;
 use serde_json::Value;
 
 /// How an item on the resume was verified, in the words every view uses.
@@ -235,30 +234,6 @@ fn split_range(date: Option<&str>) -> (Option<String>, Option<String>) {
     }
 }
 
-/// A date as a reader says it: "May 2023". Text that is not a date is kept as written.
-pub fn in_words(text: &str) -> String {
-    let trimmed = text.trim();
-    if let Some(parsed) = DateText::new(trimmed).parsed
-        && let Some(day) = parsed.get(..10)
-        && let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-    {
-        return date.format("%B %Y").to_string();
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(&format!("{trimmed}-01"), "%Y-%m-%d")
-        && trimmed.len() == 7
-    {
-        return date.format("%B %Y").to_string();
-    }
-    trimmed.to_string()
-}
-
-fn range_in_words(text: &str) -> String {
-    match text.split_once(" – ") {
-        Some((start, end)) => format!("{} – {}", in_words(start), in_words(end)),
-        None => in_words(text),
-    }
-}
-
 /// The ISO 8601 form of a date (`YYYY-MM-DD`, `YYYY-MM` or `YYYY`) when it is one.
 pub fn iso_date(text: &str) -> Option<String> {
     let trimmed = text.trim();
@@ -385,15 +360,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_read_as_words_and_free_text_is_kept() {
-        assert_eq!(in_words("2023-05-14"), "May 2023");
-        assert_eq!(in_words("2023-05-14T10:00:00Z"), "May 2023");
-        assert_eq!(in_words("2021-11"), "November 2021");
-        assert_eq!(in_words("Spring 2023"), "Spring 2023");
-        assert_eq!(
-            range_in_words("2019-09 – 2021-06"),
-            "September 2019 – June 2021"
-        );
+    fn dates_have_an_iso_form_only_when_they_are_dates() {
         assert_eq!(iso_date("2019"), Some("2019".into()));
         assert_eq!(iso_date("2019-13"), None);
         assert_eq!(iso_date("2023-05-14T10:00:00Z"), Some("2023-05-14".into()));

@@ -137,6 +137,18 @@ pub async fn claim_from_inbox(
         .await
 }
 
+/// Who sent a package the person has closed from their inbox (see [`resume::closed_from`]).
+pub async fn dismissed_from(
+    app: &App,
+    package_id: &str,
+    user_id: &str,
+) -> Result<Option<String>, StoreError> {
+    let (package, user) = (package_id.to_string(), user_id.to_string());
+    app.store
+        .read(move |conn| resume::closed_from(conn, &package, &user))
+        .await
+}
+
 pub async fn dismiss(app: &App, package_id: &str, user_id: &str) -> Result<bool, StoreError> {
     let now = app.clock.now_ms();
     let (package, user) = (package_id.to_string(), user_id.to_string());

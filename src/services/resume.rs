@@ -3,6 +3,7 @@
 use super::App;
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
+use crate::forms::FieldError;
 use crate::store::StoreError;
 use crate::store::resume::{self, Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
 use crate::store::sharing;
@@ -78,16 +79,25 @@ pub async fn entry(app: &App, user_id: &str, entry_id: &str) -> Result<Option<En
 }
 
 /// Why an own entry was refused.
-pub fn check_own_entry(section: &str, title: Option<String>) -> Result<(Section, String), String> {
+pub fn check_own_entry(
+    section: &str,
+    title: Option<String>,
+) -> Result<(Section, String), FieldError> {
     let section: Section = section
         .parse()
-        .map_err(|_| "choose one of the sections listed".to_string())?;
+        .map_err(|_| FieldError::new("section", "choose one of the sections listed"))?;
     if section == Section::Unassigned {
-        return Err("choose one of the sections listed".into());
+        return Err(FieldError::new(
+            "section",
+            "choose one of the sections listed",
+        ));
     }
-    let title = title.ok_or_else(|| "give the entry a title".to_string())?;
+    let title = title.ok_or_else(|| FieldError::new("title", "give the entry a title"))?;
     if title.chars().count() > 200 {
-        return Err("keep the title under 200 characters".into());
+        return Err(FieldError::new(
+            "title",
+            "keep the title under 200 characters",
+        ));
     }
     Ok((section, title))
 }

@@ -52,6 +52,26 @@ pub async fn current_or_new(app: &App, user_id: &str) -> Result<String, StoreErr
         .await
 }
 
+/// The person's current share link token, so their resume page can show it again while it
+/// works; nothing is made. `None` when they have none, or when it was made before links
+/// could be derived again (or under another link key): only a new link can be shown.
+///
+/// Showing the link again needs no copy of it at rest: the row's nonce and the link key (a
+/// file outside the database) give the token back, as they do for the PDF's QR code, so the
+/// database alone still opens no resume and lookups stay by digest.
+pub async fn current(app: &App, user_id: &str) -> Result<Option<String>, StoreError> {
+    let user = user_id.to_string();
+    let Some((Some(nonce), digest)) = app
+        .store
+        .read(move |conn| sharing::current(conn, &user))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let token = derive(&link_key(app)?, &nonce);
+    Ok((secrets::digest(&token) == digest).then_some(token))
+}
+
 /// A share link's token from its nonce: HMAC-SHA256 under the link key, in base64url.
 fn derive(key: &[u8; 32], nonce: &str) -> String {
     use base64::Engine as _;

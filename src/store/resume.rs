@@ -306,6 +306,22 @@ pub fn dismiss(
     )? == 1)
 }
 
+/// The partner that sent a package the person closed from their inbox (dismissed, or
+/// claimed), for the page that says it was dismissed; `None` for anyone else's package.
+pub fn closed_from(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    user_id: &str,
+) -> Result<Option<String>, StoreError> {
+    conn.query_opt(
+        "SELECT p.name FROM packages k JOIN partners p ON p.id = k.partner_id
+         WHERE k.id = $1 AND k.inbox_user_id = $2 AND k.claimed_by = $2",
+        params![package_id, user_id],
+    )?
+    .map(|row| row.text(0))
+    .transpose()
+}
+
 /// One line of the resume.
 #[derive(Debug, Clone)]
 pub struct Entry {

@@ -3,7 +3,7 @@
 use super::error::PageError;
 use super::visitor::{CsrfForm, Visitor, text};
 use super::{Nav, message_for, render};
-use crate::forms::FieldError;
+use crate::forms::{FieldError, FormErrors};
 use crate::http::AppState;
 use crate::services::accounts::{
     self, AccountError, Confirmation, Confirmed, LogIn, Proof, SignUp,
@@ -24,6 +24,10 @@ pub struct FieldView {
     pub autocomplete: &'static str,
     pub required: bool,
     pub error: Option<String>,
+    /// The first field with a problem: the page opens with the focus on it.
+    pub autofocus: bool,
+    /// The most characters the field takes, if it has a limit.
+    pub maxlength: Option<usize>,
 }
 
 impl FieldView {
@@ -35,7 +39,7 @@ impl FieldView {
         value: &str,
         autocomplete: &'static str,
         required: bool,
-        errors: &[FieldError],
+        errors: &FormErrors,
     ) -> FieldView {
         FieldView {
             name,
@@ -44,10 +48,17 @@ impl FieldView {
             value: value.to_string(),
             autocomplete,
             required,
-            error: errors
-                .iter()
-                .find(|e| e.field == name)
-                .map(|e| e.message.clone()),
+            error: errors.message(name).map(str::to_string),
+            autofocus: errors.focus(name),
+            maxlength: None,
+        }
+    }
+
+    /// The field, taking at most `max` characters.
+    pub fn at_most(self, max: usize) -> FieldView {
+        FieldView {
+            maxlength: Some(max),
+            ..self
         }
     }
 }
@@ -57,6 +68,7 @@ pub struct SignupForm {
     pub csrf: String,
     pub claim: Option<String>,
     pub fields: Vec<FieldView>,
+    pub errors: FormErrors,
 }
 
 /// What the form starts with.
@@ -77,8 +89,9 @@ impl SignupForm {
         values: &SignupValues,
         errors: &[FieldError],
     ) -> SignupForm {
+        let errors = FormErrors::new(errors, &SIGNUP_FIELDS);
         let field = |name, label, kind, value: &str, autocomplete, required| {
-            FieldView::new(name, label, kind, value, autocomplete, required, errors)
+            FieldView::new(name, label, kind, value, autocomplete, required, &errors)
         };
         SignupForm {
             csrf,
@@ -127,15 +140,26 @@ impl SignupForm {
                     true,
                 ),
             ],
+            errors,
         }
     }
 }
+
+/// The sign-up form's fields, top to bottom.
+const SIGNUP_FIELDS: [&str; 7] = [
+    "given_name",
+    "additional_name",
+    "family_name",
+    "email",
+    "phone",
+    "address",
+    "password",
+];
 
 #[derive(Template)]
 #[template(path = "signup.html")]
 struct SignupPage {
     nav: Nav,
-    notice: Option<String>,
     form: SignupForm,
     login_href: String,
 }
@@ -152,7 +176,6 @@ pub async fn signup_page(visitor: Visitor) -> Response {
     let form = SignupForm::new(visitor.csrf(), None, &SignupValues::default(), &[]);
     visitor.finish(render(&SignupPage {
         nav: Nav::of(&visitor),
-        notice: None,
         form,
         login_href: "/login".into(),
     }))
@@ -229,7 +252,16 @@ pub async fn signup(
             email: values.email.to_lowercase(),
             claim: claim.is_some(),
         }))),
-        Err(AccountError::Invalid(errors)) => Ok(signup_again(&visitor, claim, &values, &errors)),
+        Err(AccountError::Invalid(errors)) => {
+            // Sent from a claim page: that page again, with the credentials it offers.
+            if let Some(token) = &claim
+                && let Some(page) =
+                    super::claim::signup_again(&state, &visitor, token, &values, &errors).await?
+            {
+                return Ok(page);
+            }
+            Ok(signup_again(&visitor, claim, &values, &errors))
+        }
         Err(error) => refused(&visitor, error),
     }
 }
@@ -243,7 +275,6 @@ fn signup_again(
 ) -> Response {
     let page = SignupPage {
         nav: Nav::of(visitor),
-        notice: Some("Please correct the fields marked below.".into()),
         login_href: login_href(claim.as_deref()),
         form: SignupForm::new(visitor.csrf(), claim, values, errors),
     };
@@ -283,23 +314,31 @@ fn too_many(visitor: &Visitor) -> Response {
 #[template(path = "login.html")]
 struct LoginPage {
     nav: Nav,
-    notice: Option<String>,
+    errors: FormErrors,
+    fields: Vec<FieldView>,
     csrf: String,
     next: String,
-    email: String,
     signup_href: String,
 }
 
-fn login_view(visitor: &Visitor, next: &str, email: &str, notice: Option<&str>) -> LoginPage {
+/// The log-in page, with the email typed and, after a refusal, what was wrong.
+fn login_view(visitor: &Visitor, next: &str, email: &str, errors: &[FieldError]) -> LoginPage {
     let signup_href = next
         .strip_prefix("/createmyresume/")
         .map_or_else(|| "/signup".to_string(), |_| next.to_string());
+    let errors = FormErrors::new(errors, &["email", "password"]);
+    let field = |name, label, kind, value: &str, autocomplete| {
+        FieldView::new(name, label, kind, value, autocomplete, true, &errors)
+    };
     LoginPage {
         nav: Nav::of(visitor),
-        notice: notice.map(str::to_string),
+        fields: vec![
+            field("email", "Email", "email", email, "username"),
+            field("password", "Password", "password", "", "current-password"),
+        ],
+        errors,
         csrf: visitor.csrf(),
         next: next.to_string(),
-        email: email.to_string(),
         signup_href,
     }
 }
@@ -315,7 +354,7 @@ pub async fn login_page(visitor: Visitor, Query(query): Query<NextQuery>) -> Res
     if visitor.signed_in.is_some() {
         return Redirect::to(&next).into_response();
     }
-    visitor.finish(render(&login_view(&visitor, &next, "", None)))
+    visitor.finish(render(&login_view(&visitor, &next, "", &[])))
 }
 
 #[derive(Deserialize, Default)]
@@ -338,16 +377,21 @@ pub async fn login(
 ) -> Result<Response, PageError> {
     let next = next_page(text(&form.next));
     let email = text(&form.email).unwrap_or_default();
-    let refused = |status: StatusCode, notice: &str| {
-        let page = render(&login_view(&visitor, &next, &email, Some(notice)));
+    let refused = |status: StatusCode, problem: FieldError| {
+        let page = render(&login_view(&visitor, &next, &email, &[problem]));
         Ok(visitor.finish((status, page).into_response()))
     };
     let device = visitor.device.as_deref();
     match accounts::log_in(&state.app, &email, &form.password, &visitor.client, device).await {
         // A new session id at every log-in; the old one ends.
         Ok(LogIn::Ok(user_id)) => signed_in_as(&state, &visitor, &user_id, &next).await,
-        Ok(LogIn::Refused) => refused(StatusCode::UNAUTHORIZED, WRONG_PASSWORD),
-        Ok(LogIn::Unverified) => refused(StatusCode::FORBIDDEN, UNVERIFIED),
+        Ok(LogIn::Refused) => refused(
+            StatusCode::UNAUTHORIZED,
+            FieldError::new("password", WRONG_PASSWORD),
+        ),
+        Ok(LogIn::Unverified) => {
+            refused(StatusCode::FORBIDDEN, FieldError::new("email", UNVERIFIED))
+        }
         Err(AccountError::RateLimited) => Ok(locked_out(&visitor)),
         Err(error) => Err(error.into()),
     }
@@ -439,6 +483,9 @@ impl LinkFields {
 struct ConfirmPage {
     nav: Nav,
     notice: Option<String>,
+    errors: FormErrors,
+    password: FieldView,
+    new_password: FieldView,
     csrf: String,
     token: String,
     /// The address of the account the link confirms.
@@ -458,17 +505,29 @@ fn dead_confirmation_link(visitor: &Visitor) -> Response {
     )
 }
 
-/// The confirmation page; `notice` (if not empty) says why it is shown again.
+/// The confirmation page; `notice` (if not empty) says why it is shown again, `errors` what
+/// was wrong with a password.
 fn confirm_page(
     visitor: &Visitor,
     status: StatusCode,
     token: &str,
     confirmation: &Confirmation,
-    notice: &str,
+    (notice, errors): (&str, &[FieldError]),
 ) -> Response {
+    let errors = FormErrors::new(errors, &["password", "new_password"]);
+    let field = |name, label, autocomplete| {
+        FieldView::new(name, label, "password", "", autocomplete, true, &errors)
+    };
     let page = ConfirmPage {
         nav: Nav::of(visitor),
         notice: text(notice),
+        password: field("password", "Password", "current-password"),
+        new_password: field(
+            "new_password",
+            "New password (8 to 128 characters)",
+            "new-password",
+        ),
+        errors,
         csrf: visitor.csrf(),
         token: token.to_string(),
         other: OtherAccount::of(visitor, &confirmation.user_id),
@@ -486,7 +545,9 @@ pub async fn verify_page(
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
     Ok(match accounts::confirmation(&state.app, &token).await? {
-        Some(confirmation) => confirm_page(&visitor, StatusCode::OK, &token, &confirmation, ""),
+        Some(confirmation) => {
+            confirm_page(&visitor, StatusCode::OK, &token, &confirmation, ("", &[]))
+        }
         None => dead_confirmation_link(&visitor),
     })
 }
@@ -505,36 +566,31 @@ pub async fn verify(
     let Some(account) = accounts::confirmation(&state.app, &token).await? else {
         return Ok(dead_confirmation_link(&visitor));
     };
-    let again = |status, notice: &str| Ok(confirm_page(&visitor, status, &token, &account, notice));
+    let again = |status, notice: &str, errors: &[FieldError]| {
+        Ok(confirm_page(
+            &visitor,
+            status,
+            &token,
+            &account,
+            (notice, errors),
+        ))
+    };
     if !form.may_sign_in(&visitor, &account) {
-        return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH);
+        return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH, &[]);
     }
     let outcome = accounts::confirm_email(&state.app, &token, form.proof(), &visitor.client).await;
     match outcome {
         Ok(Confirmed::Done { user_id, next }) => {
             signed_in_as(&state, &visitor, &user_id, &next).await
         }
-        Ok(Confirmed::WrongPassword) => again(StatusCode::UNAUTHORIZED, NOT_THE_SIGN_UP_PASSWORD),
+        Ok(Confirmed::WrongPassword) => {
+            let wrong = FieldError::new("password", NOT_THE_SIGN_UP_PASSWORD);
+            again(StatusCode::UNAUTHORIZED, "", &[wrong])
+        }
         Ok(Confirmed::DeadLink) => Ok(dead_confirmation_link(&visitor)),
-        Err(AccountError::Invalid(e)) => again(StatusCode::UNPROCESSABLE_ENTITY, &new_password(&e)),
+        Err(AccountError::Invalid(e)) => again(StatusCode::UNPROCESSABLE_ENTITY, "", &e),
         Err(error) => refused(&visitor, error),
     }
-}
-
-/// What is wrong with a new password, as the confirmation page says it.
-fn new_password(errors: &[FieldError]) -> String {
-    errors
-        .first()
-        .map(|e| format!("New password: {}.", e.message))
-        .unwrap_or_default()
-}
-
-/// The first problem of a form with one field.
-fn first_problem(errors: &[FieldError]) -> String {
-    errors
-        .first()
-        .map(|e| e.message.clone())
-        .unwrap_or_default()
 }
 
 /// Signs the browser in as `user_id` with a new session (the one it had ends) and
@@ -558,16 +614,25 @@ async fn signed_in_as(
 #[template(path = "reset_request.html")]
 struct ResetRequestPage {
     nav: Nav,
-    notice: Option<String>,
+    errors: FormErrors,
+    email: FieldView,
     csrf: String,
 }
 
+impl ResetRequestPage {
+    fn new(visitor: &Visitor, email: &str, errors: &[FieldError]) -> ResetRequestPage {
+        let errors = FormErrors::new(errors, &["email"]);
+        ResetRequestPage {
+            nav: Nav::of(visitor),
+            email: FieldView::new("email", "Email", "email", email, "username", true, &errors),
+            errors,
+            csrf: visitor.csrf(),
+        }
+    }
+}
+
 pub async fn reset_page(visitor: Visitor) -> Response {
-    visitor.finish(render(&ResetRequestPage {
-        nav: Nav::of(&visitor),
-        notice: None,
-        csrf: visitor.csrf(),
-    }))
+    visitor.finish(render(&ResetRequestPage::new(&visitor, "", &[])))
 }
 
 #[derive(Deserialize, Default)]
@@ -585,12 +650,8 @@ pub async fn reset_request(
     match accounts::request_reset(&state.app, &email, &visitor.client).await {
         Ok(()) => Ok(reset_sent(&visitor)),
         Err(AccountError::Invalid(errors)) => {
-            let page = ResetRequestPage {
-                nav: Nav::of(&visitor),
-                notice: text(&first_problem(&errors)),
-                csrf: visitor.csrf(),
-            };
-            Ok(visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()))
+            let page = render(&ResetRequestPage::new(&visitor, &email, &errors));
+            Ok(visitor.finish((StatusCode::UNPROCESSABLE_ENTITY, page).into_response()))
         }
         Err(error) => refused(&visitor, error),
     }
@@ -614,6 +675,8 @@ fn reset_sent(visitor: &Visitor) -> Response {
 struct ResetFormPage {
     nav: Nav,
     notice: Option<String>,
+    errors: FormErrors,
+    password: FieldView,
     csrf: String,
     token: String,
     /// Whose password the link sets.
@@ -621,17 +684,30 @@ struct ResetFormPage {
     other: Option<OtherAccount>,
 }
 
-/// The new-password page; `notice` (if not empty) says why it is shown again.
+/// The new-password page; `notice` (if not empty) says why it is shown again, `errors`
+/// what was wrong with the password.
 fn reset_page_for(
     visitor: &Visitor,
     status: StatusCode,
     token: &str,
     account: &Confirmation,
-    notice: &str,
+    (notice, errors): (&str, &[FieldError]),
 ) -> Response {
+    let errors = FormErrors::new(errors, &["password"]);
+    let label = "New password (8 to 128 characters)";
     let page = ResetFormPage {
         nav: Nav::of(visitor),
         notice: text(notice),
+        password: FieldView::new(
+            "password",
+            label,
+            "password",
+            "",
+            "new-password",
+            true,
+            &errors,
+        ),
+        errors,
         csrf: visitor.csrf(),
         token: token.to_string(),
         other: OtherAccount::of(visitor, &account.user_id),
@@ -656,7 +732,7 @@ pub async fn reset_form(
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
     Ok(match accounts::reset_link(&state.app, &token).await? {
-        Some(account) => reset_page_for(&visitor, StatusCode::OK, &token, &account, ""),
+        Some(account) => reset_page_for(&visitor, StatusCode::OK, &token, &account, ("", &[])),
         None => dead_reset_link(&visitor),
     })
 }
@@ -670,17 +746,22 @@ pub async fn reset(
     let Some(account) = accounts::reset_link(&state.app, &token).await? else {
         return Ok(dead_reset_link(&visitor));
     };
-    let again =
-        |status, notice: &str| Ok(reset_page_for(&visitor, status, &token, &account, notice));
+    let again = |status, notice: &str, errors: &[FieldError]| {
+        Ok(reset_page_for(
+            &visitor,
+            status,
+            &token,
+            &account,
+            (notice, errors),
+        ))
+    };
     if !form.may_sign_in(&visitor, &account) {
-        return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH);
+        return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH, &[]);
     }
     match accounts::reset_password(&state.app, &token, &form.password).await {
         Ok(Some(user_id)) => signed_in_as(&state, &visitor, &user_id, "/resume").await,
         Ok(None) => Ok(dead_reset_link(&visitor)),
-        Err(AccountError::Invalid(e)) => {
-            again(StatusCode::UNPROCESSABLE_ENTITY, &first_problem(&e))
-        }
+        Err(AccountError::Invalid(e)) => again(StatusCode::UNPROCESSABLE_ENTITY, "", &e),
         Err(error) => refused(&visitor, error),
     }
 }

@@ -6,7 +6,7 @@ use super::accounts::FieldView;
 use super::error::PageError;
 use super::visitor::{CsrfForm, Visitor};
 use super::{Nav, message_for, render};
-use crate::forms::FieldError;
+use crate::forms::{FieldError, FormErrors};
 use crate::http::{AppState, CONTENT_SECURITY_POLICY};
 use crate::services::activation::{self, SearchError, SearchForm};
 use crate::store::partners::Partner;
@@ -24,7 +24,7 @@ struct FindPage {
     partner: String,
     slug: String,
     logo: Option<String>,
-    notice: Option<String>,
+    errors: FormErrors,
     csrf: String,
     names: Vec<FieldView>,
     identifiers: Vec<FieldView>,
@@ -32,15 +32,18 @@ struct FindPage {
 
 impl FindPage {
     fn new(visitor: &Visitor, partner: &Partner, form: &SearchForm, errors: &[FieldError]) -> Self {
+        let errors = FormErrors::new(
+            errors,
+            &["given_name", "family_name", "email", "student_id"],
+        );
         let field = |name, label, kind, value: &str, autocomplete, required| {
-            FieldView::new(name, label, kind, value, autocomplete, required, errors)
+            FieldView::new(name, label, kind, value, autocomplete, required, &errors)
         };
         FindPage {
             nav: Nav::of(visitor),
             partner: partner.name.clone(),
             slug: partner.slug.clone(),
             logo: partner.logo_url.clone(),
-            notice: (!errors.is_empty()).then(|| "Please correct the fields marked below.".into()),
             csrf: visitor.csrf(),
             names: vec![
                 field(
@@ -78,6 +81,7 @@ impl FindPage {
                     false,
                 ),
             ],
+            errors,
         }
     }
 }

@@ -5,13 +5,14 @@ use super::accounts::{NoFields, SignupForm, SignupValues, login_href};
 use super::error::PageError;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
 use super::{Nav, message_for, render, sent_by, verification_badge};
-use crate::clock;
+use crate::domain::dates;
 use crate::domain::package::Recipient;
+use crate::forms::FieldError;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
 use crate::store::resume::{ClaimRefusal, Claimed, OfferedSkill, PackageContents};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -76,9 +77,7 @@ impl OfferView {
         let partner = contents.partner_name;
         OfferView {
             package_id: contents.id,
-            expires: clock::rfc3339(contents.expires_at)
-                .replace('T', " ")
-                .replace('Z', " UTC"),
+            expires: dates::moment_in_words(contents.expires_at),
             selectable,
             credentials: contents
                 .credentials
@@ -92,7 +91,7 @@ impl OfferView {
                         name: c.name,
                         issuer: c.issuer,
                         section: c.section.title(),
-                        awarded: c.awarded,
+                        awarded: c.awarded.as_deref().map(dates::in_words),
                         description: c.description,
                         verification_class,
                         verification_label,
@@ -219,6 +218,33 @@ impl ClaimTemplate {
     }
 }
 
+/// The claim page again after its sign-up form came back with problems: the credentials on
+/// offer, the form as typed and what was wrong (422). `None` when the link no longer opens a
+/// package to sign up for (expired or taken meanwhile): the sign-up page answers instead.
+pub async fn signup_again(
+    state: &AppState,
+    visitor: &Visitor,
+    token: &str,
+    values: &SignupValues,
+    errors: &[FieldError],
+) -> Result<Option<Response>, PageError> {
+    let ClaimPage::Open { contents, one_time } = claims::open(&state.app, token, None).await?
+    else {
+        return Ok(None);
+    };
+    let mut contents = *contents;
+    localize(&mut contents, &visitor.languages);
+    let mut page = ClaimTemplate::new(visitor, token, contents, one_time);
+    page.signup = Some(SignupForm::new(
+        visitor.csrf(),
+        Some(token.to_string()),
+        values,
+        errors,
+    ));
+    let page = (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+    Ok(Some(visitor.finish(page)))
+}
+
 /// Names the issuer gave in several languages, in the first of `languages` they have.
 fn localize(contents: &mut PackageContents, languages: &[String]) {
     for credential in &mut contents.credentials {
@@ -285,19 +311,39 @@ pub async fn claim(
 #[template(path = "inbox.html")]
 struct InboxTemplate {
     nav: Nav,
+    /// What was just done (a delivery dismissed).
+    notice: Option<String>,
     csrf: String,
     packages: Vec<OfferView>,
+}
+
+/// `?dismissed={package}`: the delivery just dismissed, named on the page (only one the
+/// person dismissed themselves is named, so a crafted address cannot make the page say
+/// anything else).
+#[derive(Deserialize)]
+pub struct InboxNotice {
+    dismissed: Option<String>,
 }
 
 pub async fn inbox(
     State(state): State<AppState>,
     SignedInVisitor(visitor, user): SignedInVisitor,
+    Query(InboxNotice { dismissed }): Query<InboxNotice>,
 ) -> Result<Response, PageError> {
+    let notice = match dismissed {
+        Some(package) => claims::dismissed_from(&state.app, &package, &user.id)
+            .await?
+            .map(|partner| {
+                format!("The delivery from {partner} was dismissed. Nothing from it was added to your resume.")
+            }),
+        None => None,
+    };
     let packages = claims::inbox(&state.app, &user.id).await?;
     let mut nav = Nav::of(&visitor);
     nav.inbox = packages.len();
     let page = InboxTemplate {
         nav,
+        notice,
         csrf: visitor.csrf(),
         packages: packages
             .into_iter()
@@ -338,6 +384,10 @@ pub async fn inbox_dismiss(
     Path(package): Path<String>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
-    claims::dismiss(&state.app, &package, &user.id).await?;
-    Ok(Redirect::to("/inbox").into_response())
+    // Back to the inbox (a GET that changes nothing), which says what was dismissed.
+    Ok(if claims::dismiss(&state.app, &package, &user.id).await? {
+        Redirect::to(&format!("/inbox?dismissed={package}")).into_response()
+    } else {
+        Redirect::to("/inbox").into_response()
+    })
 }

@@ -1,5 +1,6 @@
 //! Web pages for people: accounts, the claim link a partner sends, the partner's activation
-//! page, the import inbox and the resume builder. Every page works without JavaScript; templates escape everything; every
+//! page, the import inbox and the resume builder. Every page works without JavaScript (one
+//! small script adds a copy button to the share link); templates escape everything; every
 //! state-changing form carries a CSRF token.
 
 mod accounts;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/healthz", get(health))
         .route("/static/style.css", get(style))
+        .route("/static/copy.js", get(copy_script))
         .route("/signup", get(accounts::signup_page).post(accounts::signup))
         .route("/login", get(accounts::login_page).post(accounts::login))
         .route("/logout", post(accounts::logout))
@@ -248,6 +250,24 @@ async fn style() -> Response {
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLE,
+    )
+        .into_response()
+}
+
+const COPY_SCRIPT: &str = include_str!("../../../static/copy.js");
+
+/// The share link's copy button (the only script; the Content-Security-Policy allows
+/// scripts from this origin only, never inline).
+async fn copy_script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        COPY_SCRIPT,
     )
         .into_response()
 }

@@ -1,13 +1,17 @@
 //! The resume builder page and its forms.
 
+use super::accounts::FieldView;
 use super::accounts::NoFields;
 use super::error::PageError;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor, bounded, text};
 use super::{Nav, message_for, render, sent_by, to_login, verification_badge, web_link};
+use crate::domain::dates;
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
+use crate::forms::{FieldError, FormErrors};
 use crate::http::AppState;
 use crate::services::resume::{self, EntryAction};
+use crate::services::sharing;
 use crate::store::resume::{Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
 use crate::store::users::Profile;
 use askama::Template;
@@ -91,6 +95,43 @@ pub struct ResumePage {
     pub resume: ResumeView,
     pub levels: Vec<&'static str>,
     pub placeable: Vec<&'static str>,
+    /// The person's share link while it works (shown again, with a copy button).
+    pub share_link: Option<String>,
+    /// The add-entry form: empty, or as sent with what was wrong.
+    pub entry: EntryForm,
+}
+
+/// The add-entry form as the page shows it.
+pub struct EntryForm {
+    section: String,
+    organisation: String,
+    start: String,
+    end: String,
+    description: String,
+    title: FieldView,
+    errors: FormErrors,
+}
+
+impl EntryForm {
+    fn new(sent: &EntryFields, errors: &[FieldError]) -> EntryForm {
+        let errors = FormErrors::new(errors, &["section", "title"]);
+        let title = FieldView::new("title", "Title", "text", &sent.title, "off", true, &errors);
+        EntryForm {
+            section: sent.section.clone(),
+            organisation: sent.organisation.clone(),
+            start: sent.start.clone(),
+            end: sent.end.clone(),
+            description: sent.description.clone(),
+            title: title.at_most(200),
+            errors,
+        }
+    }
+}
+
+impl Default for EntryForm {
+    fn default() -> EntryForm {
+        EntryForm::new(&EntryFields::default(), &[])
+    }
 }
 
 fn entry_view(entry: Entry) -> EntryView {
@@ -106,7 +147,7 @@ fn entry_view(entry: Entry) -> EntryView {
         id: entry.id,
         title: entry.title,
         organisation: entry.organisation,
-        date: entry.date,
+        date: entry.date.as_deref().map(dates::range_in_words),
         description: entry.description,
         hidden: entry.hidden,
         from_partner: entry.from_partner,
@@ -114,7 +155,7 @@ fn entry_view(entry: Entry) -> EntryView {
         verification_class,
         verification_label,
         verification_reason: entry.verification_reason,
-        checked_on: entry.verification_checked_at.map(day),
+        checked_on: entry.verification_checked_at.map(dates::day_in_words),
     }
 }
 
@@ -129,11 +170,6 @@ pub fn localize(entries: &mut [Entry], languages: &[String]) {
             );
         }
     }
-}
-
-/// The day of a timestamp, as pages show it (UTC).
-fn day(ms: i64) -> String {
-    crate::clock::rfc3339(ms).chars().take(10).collect()
 }
 
 fn skill_view(skill: ResumeSkill) -> SkillView {
@@ -151,7 +187,10 @@ fn skill_view(skill: ResumeSkill) -> SkillView {
         category: skill.category,
         verified: skill.verified && vouched && !skill.revoked,
         verified_by: skill.verified_by.unwrap_or_else(|| "the issuer".into()),
-        verified_on: skill.verified_on,
+        verified_on: skill
+            .verified_on
+            .as_deref()
+            .map(dates::written_day_in_words),
         evidence_url: skill.evidence_url.as_deref().and_then(web_link),
         evidence_text: skill.evidence_url.filter(|url| web_link(url).is_none()),
         hidden: skill.hidden,
@@ -210,7 +249,7 @@ pub fn view(resume: resume::Resume) -> ResumeView {
         summary_value: value(&profile.summary),
         skills: resume.skills.into_iter().map(skill_view).collect(),
         sections,
-        shared_since: resume.shared_since.map(day),
+        shared_since: resume.shared_since.map(dates::day_in_words),
     }
 }
 
@@ -262,21 +301,45 @@ pub async fn page(
     SignedInVisitor(visitor, user): SignedInVisitor,
     Query(notice): Query<Notice>,
 ) -> Result<Response, PageError> {
-    let Some(mut loaded) = resume::load(&state.app, &user.id).await? else {
+    let notice = notice_text(&notice);
+    resume_page(&state, &visitor, &user.id, notice, EntryForm::default()).await
+}
+
+/// The resume page: `notice` says what was just done; `entry` is the add-entry form, as sent
+/// when adding failed (the page then answers 422).
+async fn resume_page(
+    state: &AppState,
+    visitor: &Visitor,
+    user_id: &str,
+    notice: Option<String>,
+    entry: EntryForm,
+) -> Result<Response, PageError> {
+    let Some(mut loaded) = resume::load(&state.app, user_id).await? else {
         return Ok(to_login("/resume"));
     };
+    let share_link = match loaded.shared_since {
+        Some(_) => sharing::current(&state.app, user_id).await?,
+        None => None,
+    };
     localize(&mut loaded.entries, &visitor.languages);
-    let mut nav = Nav::of(&visitor);
+    let mut nav = Nav::of(visitor);
     nav.inbox = loaded.inbox;
+    let status = if entry.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = ResumePage {
         nav,
-        notice: notice_text(&notice),
+        notice,
         csrf: visitor.csrf(),
         resume: view(loaded),
         levels: SkillLevel::ALL.iter().map(|l| l.as_str()).collect(),
         placeable: placeable_titles(),
+        share_link: share_link.map(|token| super::sharing::link(state, &token)),
+        entry,
     };
-    Ok(visitor.finish(render(&page)))
+    Ok(visitor.finish((status, render(&page)).into_response()))
 }
 
 /// The contact details and summary form.
@@ -333,16 +396,15 @@ pub async fn add_entry(
             Ok(Redirect::to("/resume?done=added").into_response())
         }
         Err(why) => {
-            let title = "The entry was not added";
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(back_to_resume(&visitor, status, title, &why))
+            let sent = EntryForm::new(&form, &[why]);
+            resume_page(&state, &visitor, &user.id, None, sent).await
         }
     }
 }
 
 impl EntryFields {
     /// The entry, within bounds, or why it cannot be added.
-    fn entry(&self) -> Result<OwnEntry, String> {
+    fn entry(&self) -> Result<OwnEntry, FieldError> {
         let (section, title) = resume::check_own_entry(&self.section, bounded(&self.title, 201))?;
         Ok(OwnEntry {
             section,

@@ -29,9 +29,14 @@ pub async fn create(
     let token = sharing::create(&state.app, &user.id).await?;
     let page = ShareCreated {
         nav: Nav::of(&visitor),
-        link: format!("{}/r/{token}", state.app.config.public_url),
+        link: link(&state, &token),
     };
     Ok(private(visitor.finish(render(&page))))
+}
+
+/// A share link's address.
+pub fn link(state: &AppState, token: &str) -> String {
+    format!("{}/r/{token}", state.app.config.public_url)
 }
 
 /// `POST /resume/share/stop`: the link stops working at once.
