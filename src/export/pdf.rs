@@ -276,7 +276,11 @@ pub fn render(
     attachments: &[Attachment],
 ) -> Result<Vec<u8>, String> {
     let world = ResumeWorld {
-        data: Bytes::new(layout_data(document, paper, attachments).to_string().into_bytes()),
+        data: Bytes::new(
+            layout_data(document, paper, attachments)
+                .to_string()
+                .into_bytes(),
+        ),
         qr: Bytes::new(qr_svg(&document.share_url).into_bytes()),
         attachments: attachments
             .iter()

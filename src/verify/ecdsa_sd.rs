@@ -12,8 +12,8 @@ use super::Verifier;
 use super::canonical::{self, CanonicalError};
 use super::data_integrity::{proof_options, unsecured};
 use base64::Engine;
-use ciborium::Value as Cbor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ciborium::Value as Cbor;
 use p256::ecdsa::signature::Verifier as _;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -364,14 +364,20 @@ mod tests {
         let mut bytes = BASE_HEADER.to_vec();
         bytes.push(0x80);
         let value = format!("u{}", URL_SAFE_NO_PAD.encode(bytes));
-        assert_eq!(DerivedProof::parse(&value).unwrap_err(), NotDerived::Base);
+        assert_eq!(
+            DerivedProof::parse(&value).expect_err("a base proof"),
+            NotDerived::Base
+        );
     }
 
     #[test]
     fn a_value_cut_short_is_refused() {
         let whole = encoded(&Cbor::Array(components()));
         for end in [0, 1, 10, whole.len() - 1] {
-            assert!(refusal(&whole[..end]).contains("ends early"), "cut at {end}");
+            assert!(
+                refusal(&whole[..end]).contains("ends early"),
+                "cut at {end}"
+            );
         }
     }
 
@@ -379,7 +385,9 @@ mod tests {
     fn a_length_beyond_the_value_is_refused_without_allocating_it() {
         // An array holding a byte string that claims 2^64 - 1 bytes, and an array that
         // claims 2^32 elements.
-        let huge_bytes = [0x81, 0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00];
+        let huge_bytes = [
+            0x81, 0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
+        ];
         assert!(refusal(&huge_bytes).contains("ends early"));
         let huge_array = [0x9a, 0xff, 0xff, 0xff, 0xff, 0x00];
         assert!(refusal(&huge_array).contains("ends early"));
