@@ -19,6 +19,8 @@
 #   ST_SEED           schemathesis's random seed (default: a random one, printed)
 #   ST_VERSION        the schemathesis version to install (default 4.32.5)
 #   ST_VENV           the virtual environment's directory
+#   ST_PROFILE        release (default) or debug: the build the server runs (debug builds
+#                     far faster, for a check of the document rather than of speed)
 #   CARGO_TARGET_DIR  respected for the build
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,9 +41,16 @@ if ! "$ST_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$ST_VERSION"; 
   "$ST_VENV/bin/pip" install --quiet "schemathesis==$ST_VERSION"
 fi
 
-echo "== building (cargo build --release)"
-cargo build --release --locked
-BIN="$TARGET_DIR/release/credentialconnect"
+ST_PROFILE="${ST_PROFILE:-release}"
+if [[ "$ST_PROFILE" == debug ]]; then
+  echo "== building (cargo build)"
+  cargo build --locked
+  BIN="$TARGET_DIR/debug/credentialconnect"
+else
+  echo "== building (cargo build --release)"
+  cargo build --release --locked
+  BIN="$TARGET_DIR/release/credentialconnect"
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc-schemathesis.XXXXXX")"
 SERVER_PID=""

@@ -2,7 +2,7 @@
 //! `alerts`, `context`) and `verify` for partners debugging their signing. Output meant for
 //! scripts is one JSON object per command.
 
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
@@ -15,7 +15,7 @@ use crate::verify::fetch::FetchConfig;
 use crate::verify::input as verify_input;
 use crate::verify::{FileReport, Outcome, Verifier};
 use anyhow::{Context, anyhow};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -28,11 +28,23 @@ use std::sync::Arc;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+impl Cli {
+    /// The process's arguments over its `CC_` variables over the defaults; a blank variable
+    /// counts as unset. Exits with clap's message on a bad value or `--help`.
+    pub fn from_env_and_args() -> Cli {
+        let matches = Settings::prepare(Cli::command()).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the service (configuration from CC_* environment variables).
+    /// Run the service (settings: `credentialconnect --help` lists each with its CC_
+    /// variable and default).
     Serve,
     /// Run the service on a local SQLite file with a demo partner, and print how to call it.
     Demo {
@@ -157,6 +169,7 @@ pub enum PartnerCommand {
 
 /// Runs a command; the exit code is success unless the command says otherwise (`verify`).
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = cli.settings;
     match cli.command {
         Command::Verify {
             file,
@@ -171,12 +184,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 offline,
                 documents,
                 contexts,
+                settings,
             })
             .await;
         }
-        Command::Context(command) => context(open_app().await?, command).await?,
+        Command::Context(command) => context(open_app(settings).await?, command).await?,
         Command::SigningKey(command) => {
-            let app = open_app().await?;
+            let app = open_app(settings).await?;
             let printed = match command {
                 SigningKeyCommand::Rotate => {
                     let public_key = crate::services::signing_key::rotate(&app).await?;
@@ -190,18 +204,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             println!("{printed}");
         }
-        Command::Serve => {
-            let config = Config::from_env().map_err(|e| anyhow!(e))?;
-            serve(App::open(config).await.context("opening the database")?).await?
-        }
-        Command::Demo { database } => demo(&database).await?,
-        Command::Partner(command) => partner(open_app().await?, command).await?,
+        Command::Serve => serve(open_app(settings).await?).await?,
+        Command::Demo { database } => demo(settings, &database).await?,
+        Command::Partner(command) => partner(open_app(settings).await?, command).await?,
         Command::Mapping {
             achievement_type,
             section,
             partner,
         } => {
-            let app = open_app().await?;
+            let app = open_app(settings).await?;
             let section: Section = section.parse().map_err(|e| anyhow!("{e}"))?;
             let moved = crate::services::mapping::assign(
                 &app,
@@ -216,7 +227,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Outbox { limit } => {
-            let app = open_app().await?;
+            let app = open_app(settings).await?;
             for entry in app
                 .store
                 .read(move |conn| crate::store::outbox::recent(conn, limit))
@@ -229,7 +240,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Alerts => {
-            let app = open_app().await?;
+            let app = open_app(settings).await?;
             for alert in app.store.read(alerts::open).await? {
                 println!(
                     "{}",
@@ -247,6 +258,7 @@ struct VerifyArgs {
     offline: bool,
     documents: Vec<String>,
     contexts: Vec<String>,
+    settings: Settings,
 }
 
 /// `credentialconnect verify FILE`: works without a database; when `CC_DATABASE_URL` is set
@@ -263,7 +275,7 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let contexts = Arc::new(Contexts::bundled());
     let mut added: Vec<(String, serde_json::Value)> = Vec::new();
     if std::env::var_os("CC_DATABASE_URL").is_some() {
-        let app = open_app().await?;
+        let app = open_app(args.settings).await?;
         added.extend(app.store.read(crate::store::contexts::all).await?);
     }
     for pair in &args.contexts {
@@ -359,8 +371,8 @@ async fn context(app: App, command: ContextCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn open_app() -> anyhow::Result<App> {
-    let config = Config::from_env().map_err(|e| anyhow!(e))?;
+async fn open_app(settings: Settings) -> anyhow::Result<App> {
+    let config = Config::from_settings(settings).map_err(|e| anyhow!(e))?;
     App::open(config).await.context("opening the database")
 }
 
@@ -423,8 +435,8 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
 
 /// The demo: a local database, a partner called "Demo University" with a fresh secret, and
 /// the curl commands to try it.
-async fn demo(database: &str) -> anyhow::Result<()> {
-    let mut config = Config::from_env().map_err(|e| anyhow!(e))?;
+async fn demo(settings: Settings, database: &str) -> anyhow::Result<()> {
+    let mut config = Config::from_settings(settings).map_err(|e| anyhow!(e))?;
     config.database =
         crate::store::Location::parse(&format!("sqlite://{database}")).map_err(|e| anyhow!(e))?;
     // Without a mail server, the demo's mail goes to its log, on this terminal: otherwise

@@ -1,6 +1,5 @@
 //! The `credentialconnect` binary: parses the command line and runs it.
 
-use clap::Parser;
 use credentialconnect::cli::{Cli, run};
 
 // glibc's allocator spends much of a loaded server's time contending between threads.
@@ -33,7 +32,7 @@ async fn main() -> std::process::ExitCode {
         .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()).await {
+    match run(Cli::from_env_and_args()).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");

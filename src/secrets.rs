@@ -3,52 +3,17 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::Rng as _;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Fills `buf` from the operating system's CSPRNG.
+/// Fills `buf` with cryptographically secure random bytes.
 ///
-/// Small requests are served from a per-thread pool of OS random bytes, refilled 4 KiB at a
-/// time: an upload needs two (its package id and claim token), and one system call each
-/// showed up under load. Each pooled byte is handed out once and wiped as it is taken.
+/// From `rand`'s thread-local generator (ChaCha12 seeded from the operating system and
+/// reseeded from it as it goes): an upload needs two secrets (its package id and claim
+/// token), and a system call for each showed up under load.
 pub fn fill_random(buf: &mut [u8]) {
-    if buf.len() > POOL_BYTES / 8 {
-        os_random(buf);
-        return;
-    }
-    POOL.with_borrow_mut(|pool| {
-        if POOL_BYTES - pool.taken < buf.len() {
-            os_random(&mut pool.bytes);
-            pool.taken = 0;
-        }
-        let fresh = &mut pool.bytes[pool.taken..pool.taken + buf.len()];
-        buf.copy_from_slice(fresh);
-        fresh.fill(0);
-        pool.taken += buf.len();
-    });
-}
-
-const POOL_BYTES: usize = 4096;
-
-struct RandomPool {
-    bytes: [u8; POOL_BYTES],
-    /// Bytes already handed out (and wiped) from the front of `bytes`.
-    taken: usize,
-}
-
-thread_local! {
-    static POOL: std::cell::RefCell<RandomPool> = const {
-        std::cell::RefCell::new(RandomPool {
-            bytes: [0; POOL_BYTES],
-            taken: POOL_BYTES,
-        })
-    };
-}
-
-fn os_random(buf: &mut [u8]) {
-    // The OS generator failing leaves no safe way to go on.
-    #[expect(clippy::expect_used, reason = "no randomness means no safe tokens")]
-    getrandom::fill(buf).expect("the operating system's random generator failed");
+    rand::rng().fill_bytes(buf);
 }
 
 /// Lower-case hex. `hex::encode` builds its string a `char` at a time, which costs several
@@ -129,17 +94,22 @@ mod tests {
     }
 
     #[test]
-    fn pooled_random_bytes_are_never_handed_out_twice() {
-        // Enough draws to go through the pool several times, with sizes that straddle its end.
+    fn random_bytes_are_never_handed_out_twice() {
+        // Enough draws, of uneven sizes, to cross the generator's blocks many times.
         let mut seen = std::collections::HashSet::new();
         for i in 0..1000 {
             let mut id = vec![0u8; 10 + i % 23];
             fill_random(&mut id);
             assert!(seen.insert(id), "draw {i} repeated an earlier one");
         }
-        let mut large = [0u8; POOL_BYTES];
+        let mut large = [0u8; 4096];
         fill_random(&mut large);
         assert!(large.iter().any(|&b| b != 0));
+        // Across threads too: each thread's generator is seeded on its own.
+        let other = std::thread::spawn(|| new_secret(""))
+            .join()
+            .expect("thread");
+        assert_ne!(other, new_secret(""));
     }
 
     #[test]

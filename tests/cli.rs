@@ -365,3 +365,73 @@ fn a_baked_svg_whose_verify_attribute_is_not_quoted_is_refused_clearly() {
         );
     }
 }
+
+#[test]
+fn help_lists_every_setting_with_its_variable_and_default() {
+    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .arg("--help")
+        .env("CC_SMTP_URL", "smtps://mailer:smtp-secret@mail.example:465")
+        .output()
+        .expect("run the binary");
+    assert!(output.status.success());
+    // clap wraps long lines: compare with white space collapsed.
+    let help = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let settings = credentialconnect::config::Settings::documented();
+    assert!(settings.len() > 25, "{settings:?}");
+    for setting in settings {
+        assert!(
+            help.contains(&format!("[env: {}", setting.variable)),
+            "{} missing from --help:\n{help}",
+            setting.variable
+        );
+        if setting.default != "unset" {
+            // clap quotes a default holding spaces.
+            let (plain, quoted) = (
+                format!("[default: {}]", setting.default),
+                format!("[default: \"{}\"]", setting.default),
+            );
+            assert!(
+                help.contains(&plain) || help.contains(&quoted),
+                "{}'s default {:?} missing from --help:\n{help}",
+                setting.variable,
+                setting.default
+            );
+        }
+    }
+    assert!(
+        !help.contains("smtp-secret"),
+        "--help shows a secret: {help}"
+    );
+}
+
+#[test]
+fn a_blank_variable_counts_as_unset_and_a_bad_number_is_named() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .args(["partner", "list"])
+        .env("CC_DATABASE_URL", &database)
+        .env("CC_TOKEN_IDLE_SECONDS", " ")
+        .env("CC_BIND", "")
+        .output()
+        .expect("run the binary");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .args(["partner", "list"])
+        .env("CC_DATABASE_URL", &database)
+        .env("CC_TOKEN_IDLE_SECONDS", "an hour")
+        .output()
+        .expect("run the binary");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("CC_TOKEN_IDLE_SECONDS"),
+        "{stderr}"
+    );
+}

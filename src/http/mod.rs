@@ -72,7 +72,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
 
 pub fn router(app: App) -> Router {
     let (api, openapi) = api::router();
-    let openapi = serde_json::to_value(&openapi).unwrap_or_default();
+    let openapi = api::document(&openapi);
     let reference_html = api::docs::render_reference(&openapi);
     let max_body = app.config.max_body_bytes;
     let bench_echo = app.config.bench_echo;

@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod docs;
 pub mod imsx;
+pub mod schemas;
 pub mod token;
 
 use crate::http::AppState;
@@ -43,6 +44,13 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
         );
     }
+}
+
+/// The document as served: utoipa's, completed with what it cannot derive (`schemas`).
+pub fn document(openapi: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut document = serde_json::to_value(openapi).unwrap_or_default();
+    schemas::complete(&mut document);
+    document
 }
 
 /// The routes and the document describing them.
