@@ -20,6 +20,12 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The service's allocator (src/main.rs), so typst allocates here as it does in the server:
+/// under glibc's malloc its large, short-lived buffers are mapped and unmapped on every
+/// render, and page faults take most of the time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A resume that fills two pages: 22 credentials with descriptions and 10 skills.
 fn resume() -> Resume {
     let entries = (0..22)
