@@ -4,7 +4,8 @@
 //!
 //! Run with `cargo bench --bench resume_pdf` (needs chromium and chromium-driver). Prints one
 //! JSON object; pass rules: typst p50 < 15 ms, Chromium p50 / typst p50 >= 10, peak RSS while
-//! rendering 8 at once < 150 MB.
+//! rendering 8 at once < 150 MB. `RESUME_PDF_TYPST_ONLY=N` times N typst renders alone (to
+//! profile them).
 
 use askama::Template;
 use credentialconnect::domain::sections::Section;
@@ -291,6 +292,19 @@ fn main() {
     let html_file = dir.path().join("resume.html");
     std::fs::write(&html_file, html).expect("write");
 
+    // `RESUME_PDF_TYPST_ONLY=N` renders N PDFs with typst and stops: a profile of typst
+    // alone (`perf record`) without Chromium's processes in it.
+    if let Some(runs) = std::env::var("RESUME_PDF_TYPST_ONLY")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        let (typst, _) = typst_times(&document, runs);
+        println!(
+            "{}",
+            json!({"runs": runs, "typst_ms_p50": percentile(&typst, 0.5)})
+        );
+        return;
+    }
     let runs = 40;
     let (typst, typst_pdf) = typst_times(&document, runs);
     let (chromium, chromium_pdf) = chromium_times(&html_file, runs);
