@@ -151,7 +151,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
                     package: &read,
                     recipient_json: "{}",
                     inbox_user_id: None,
-                    find_keys: (None, None),
+                    activation_keys: (None, None),
                     now: 1,
                     expires_at: i64::MAX,
                 },

@@ -501,7 +501,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", app.config.bind))?;
     tracing::info!(address = %app.config.bind, engine = app.store.engine_name(), "serving");
     crate::services::housekeeping::spawn(app.clone());
-    spawn_find_backfill(app.clone());
+    spawn_activation_backfill(app.clone());
     crate::services::mail::spawn_worker(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -512,9 +512,9 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
 }
 
 /// Gives packages stored before the activation page's lookup keys existed their keys, in
-/// the background: the server answers meanwhile, and such packages become findable as soon
+/// the background: the server answers meanwhile, and such packages become searchable as soon
 /// as their batch is done.
-fn spawn_find_backfill(app: App) {
+fn spawn_activation_backfill(app: App) {
     tokio::spawn(async move {
         match crate::services::activation::index_existing(&app).await {
             Ok(0) => {}

@@ -52,12 +52,12 @@ pub struct Config {
     /// (`CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE`; 0 = no limit).
     pub upload_rate_per_address_per_minute: u32,
     /// Searches on partners' activation pages per client address per minute
-    /// (`CC_FIND_RATE_PER_MINUTE`; 0 = no limit).
-    pub find_rate_per_minute: u32,
+    /// (`CC_ACTIVATION_SEARCH_RATE_PER_MINUTE`; 0 = no limit).
+    pub activation_search_rate_per_minute: u32,
     /// Searches for one identity (partner + email or student id) per hour
-    /// (`CC_FIND_IDENTITY_RATE_PER_HOUR`; 0 = no limit): each search that matches
+    /// (`CC_ACTIVATION_IDENTITY_RATE_PER_HOUR`; 0 = no limit): each search that matches
     /// mails the person, so this bounds the mail anyone can make them receive.
-    pub find_identity_rate_per_hour: u32,
+    pub activation_identity_rate_per_hour: u32,
     /// The verifier's outbound fetches (did:web, https keys, status lists):
     /// `CC_VERIFY_NETWORK=0` turns them off, `CC_VERIFY_CACHE_SECONDS` sets how
     /// long fetched documents are reused.
@@ -201,13 +201,30 @@ pub struct Settings {
         default_value = "6000"
     )]
     pub upload_rate_per_address_per_minute: u32,
-    /// Activation-page searches per client address per minute (429 past it; 0 = off).
-    #[arg(long, env = "CC_FIND_RATE_PER_MINUTE", default_value = "10")]
-    pub find_rate_per_minute: u32,
+    /// Activation-page searches per client address per minute (429 past it; 0 = off)
+    /// [default: 10]
+    #[arg(long, env = "CC_ACTIVATION_SEARCH_RATE_PER_MINUTE")]
+    pub activation_search_rate_per_minute: Option<u32>,
     /// Activation-page searches per partner + email address or student id per hour, which
-    /// bounds the mail a person can be sent (429 past it; 0 = off).
-    #[arg(long, env = "CC_FIND_IDENTITY_RATE_PER_HOUR", default_value = "5")]
-    pub find_identity_rate_per_hour: u32,
+    /// bounds the mail a person can be sent (429 past it; 0 = off) [default: 5]
+    #[arg(long, env = "CC_ACTIVATION_IDENTITY_RATE_PER_HOUR")]
+    pub activation_identity_rate_per_hour: Option<u32>,
+    /// The former name of CC_ACTIVATION_SEARCH_RATE_PER_MINUTE, read when that is unset.
+    /// Deprecated, so not listed: clap gives an argument one variable, and these two are
+    /// `Option`s (their defaults written in the help text) so that the new name can win.
+    #[arg(
+        long = "find-rate-per-minute",
+        env = "CC_FIND_RATE_PER_MINUTE",
+        hide = true
+    )]
+    pub deprecated_find_rate_per_minute: Option<u32>,
+    /// The former name of CC_ACTIVATION_IDENTITY_RATE_PER_HOUR, read when that is unset.
+    #[arg(
+        long = "find-identity-rate-per-hour",
+        env = "CC_FIND_IDENTITY_RATE_PER_HOUR",
+        hide = true
+    )]
+    pub deprecated_find_identity_rate_per_hour: Option<u32>,
     /// `smtp://host:587` (STARTTLS when offered, `?tls=required` to insist),
     /// `smtps://host:465`, `user:pass@` if needed. `log`: written to the log (development
     /// only). Unset: mail waits in the outbox (`demo` logs it).
@@ -324,10 +341,12 @@ pub struct Documented {
 }
 
 impl Settings {
-    /// Every setting's variable and default, in the order `--help` lists them.
+    /// Every setting's variable and default, in the order `--help` lists them (a hidden,
+    /// deprecated name is not a setting of its own).
     pub fn documented() -> Vec<Documented> {
         SettingsOnly::command()
             .get_arguments()
+            .filter(|arg| !arg.is_hide_set())
             .filter_map(|arg| {
                 let variable = arg.get_env()?.to_string_lossy().into_owned();
                 let defaults: Vec<String> = arg
@@ -380,10 +399,21 @@ impl std::fmt::Debug for Settings {
                 "upload_rate_per_address_per_minute",
                 &self.upload_rate_per_address_per_minute,
             )
-            .field("find_rate_per_minute", &self.find_rate_per_minute)
             .field(
-                "find_identity_rate_per_hour",
-                &self.find_identity_rate_per_hour,
+                "activation_search_rate_per_minute",
+                &self.activation_search_rate_per_minute,
+            )
+            .field(
+                "activation_identity_rate_per_hour",
+                &self.activation_identity_rate_per_hour,
+            )
+            .field(
+                "deprecated_find_rate_per_minute",
+                &self.deprecated_find_rate_per_minute,
+            )
+            .field(
+                "deprecated_find_identity_rate_per_hour",
+                &self.deprecated_find_identity_rate_per_hour,
             )
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "configured"))
             .field("mail_from", &self.mail_from)
@@ -441,10 +471,13 @@ impl std::fmt::Debug for Config {
                 "upload_rate_per_address_per_minute",
                 &self.upload_rate_per_address_per_minute,
             )
-            .field("find_rate_per_minute", &self.find_rate_per_minute)
             .field(
-                "find_identity_rate_per_hour",
-                &self.find_identity_rate_per_hour,
+                "activation_search_rate_per_minute",
+                &self.activation_search_rate_per_minute,
+            )
+            .field(
+                "activation_identity_rate_per_hour",
+                &self.activation_identity_rate_per_hour,
             )
             .field("fetch", &self.fetch)
             .field("verification_ttl", &self.verification_ttl)
@@ -514,8 +547,14 @@ impl Config {
             token_rate_per_client_per_minute: settings.token_rate_per_client_per_minute,
             upload_rate_per_minute: settings.upload_rate_per_minute,
             upload_rate_per_address_per_minute: settings.upload_rate_per_address_per_minute,
-            find_rate_per_minute: settings.find_rate_per_minute,
-            find_identity_rate_per_hour: settings.find_identity_rate_per_hour,
+            activation_search_rate_per_minute: settings
+                .activation_search_rate_per_minute
+                .or(settings.deprecated_find_rate_per_minute)
+                .unwrap_or(ACTIVATION_SEARCH_RATE_PER_MINUTE),
+            activation_identity_rate_per_hour: settings
+                .activation_identity_rate_per_hour
+                .or(settings.deprecated_find_identity_rate_per_hour)
+                .unwrap_or(ACTIVATION_IDENTITY_RATE_PER_HOUR),
             mail: MailConfig {
                 smtp_url: settings.smtp_url,
                 from: settings.mail_from,
@@ -537,6 +576,10 @@ impl Config {
         }
     }
 }
+
+/// The defaults of the activation page's limits, as their help texts give them.
+const ACTIVATION_SEARCH_RATE_PER_MINUTE: u32 = 10;
+const ACTIVATION_IDENTITY_RATE_PER_HOUR: u32 = 5;
 
 fn days(days: u64) -> Duration {
     Duration::from_secs(days.saturating_mul(24 * 3600))
@@ -595,8 +638,8 @@ mod tests {
         assert_eq!(config.token_rate_per_client_per_minute, 600);
         assert_eq!(config.upload_rate_per_minute, 6000);
         assert_eq!(config.upload_rate_per_address_per_minute, 6000);
-        assert_eq!(config.find_rate_per_minute, 10);
-        assert_eq!(config.find_identity_rate_per_hour, 5);
+        assert_eq!(config.activation_search_rate_per_minute, 10);
+        assert_eq!(config.activation_identity_rate_per_hour, 5);
         assert_eq!(config.mail.smtp_url, None);
         assert_eq!(config.mail.from, "CredentialConnect <no-reply@localhost>");
         assert!(!config.mail.test_mode);
@@ -660,6 +703,43 @@ mod tests {
         assert_eq!(config.mail.whitelist, ["a@b.example", "c.example"]);
         assert!(!config.fetch.network);
         assert!(config.mail.test_mode);
+    }
+
+    #[test]
+    fn the_activation_limits_former_names_still_work_and_the_new_ones_win() {
+        let config = Config::from_settings(parse(&[
+            "--find-rate-per-minute",
+            "7",
+            "--find-identity-rate-per-hour",
+            "2",
+        ]))
+        .expect("valid");
+        assert_eq!(config.activation_search_rate_per_minute, 7);
+        assert_eq!(config.activation_identity_rate_per_hour, 2);
+        let config = Config::from_settings(parse(&[
+            "--find-rate-per-minute",
+            "7",
+            "--activation-search-rate-per-minute",
+            "3",
+            "--find-identity-rate-per-hour",
+            "2",
+            "--activation-identity-rate-per-hour",
+            "0",
+        ]))
+        .expect("valid");
+        assert_eq!(config.activation_search_rate_per_minute, 3);
+        assert_eq!(config.activation_identity_rate_per_hour, 0);
+        // The former names are read, not listed.
+        let variables: Vec<String> = Settings::documented()
+            .into_iter()
+            .map(|setting| setting.variable)
+            .collect();
+        assert!(variables.contains(&"CC_ACTIVATION_SEARCH_RATE_PER_MINUTE".to_string()));
+        assert!(
+            !variables
+                .iter()
+                .any(|variable| variable.starts_with("CC_FIND_"))
+        );
     }
 
     #[test]

@@ -295,7 +295,7 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
     fill(&browser, "given_name", "alex").await;
     fill(&browser, "family_name", "Brown").await;
     fill(&browser, "email", "Alex@InstitutionX.edu").await;
-    screenshot(&browser, "find").await;
+    screenshot(&browser, "activation").await;
     click_button(&browser, "Find my credentials").await;
     wait_for_text(&browser, "Check your email").await;
     app.deliver_mail().await;

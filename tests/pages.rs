@@ -511,15 +511,15 @@ with_mail_on_both_engines!(
 
         upload(&app, "instx", fixture("guide/three-courses.json")).await;
         let form = anonymous.get("/find/instx").await;
-        let find = anonymous
+        let search = anonymous
             .post(
                 "/find/instx",
                 &[("csrf", &form.csrf()), ("family_name", "Brown")],
             )
             .await;
-        assert_eq!(find.status, 422);
+        assert_eq!(search.status, 422);
         // One message about two fields is listed once, linking to the first.
-        let summary = summary(&find.html);
+        let summary = summary(&search.html);
         assert_eq!(hrefs(summary), ["#given_name", "#email"], "{summary}");
 
         // A resume form: an entry without a title comes back with what was typed.

@@ -19,7 +19,7 @@ struct Secrets {
     session_cookie: String,
     verify_link_token: String,
     share_token: String,
-    find_link_token: String,
+    activation_link_token: String,
     device_token: String,
 }
 
@@ -77,7 +77,7 @@ async fn story(database: &str) -> (Secrets, String) {
         .post(format!("{base}/api/v1/credentials"))
         .bearer_auth(&access_token)
         .header("content-type", "application/json")
-        .body(findable_package())
+        .body(searchable_package())
         .send()
         .await
         .expect("upload")
@@ -108,7 +108,7 @@ async fn story(database: &str) -> (Secrets, String) {
         .next()
         .expect("csrf")
         .to_string();
-    let find_link_token = find_on_the_activation_page(&browser, &base, &smtp).await;
+    let activation_link_token = search_the_activation_page(&browser, &base, &smtp).await;
     browser
         .post(format!("{base}/signup"))
         .form(&[
@@ -209,7 +209,7 @@ async fn story(database: &str) -> (Secrets, String) {
             session_cookie,
             verify_link_token,
             share_token,
-            find_link_token,
+            activation_link_token,
             device_token,
         },
         log,
@@ -217,7 +217,7 @@ async fn story(database: &str) -> (Secrets, String) {
 }
 
 /// The guide's three courses for a recipient the activation page can find.
-fn findable_package() -> String {
+fn searchable_package() -> String {
     let mut package: Value =
         serde_json::from_slice(&fixture("guide/three-courses.json")).expect("json");
     package["recipient"]["givenName"] = "Jamie".into();
@@ -226,7 +226,7 @@ fn findable_package() -> String {
 }
 
 /// Searches the activation page, waits for the one-time link and opens it; returns its token.
-async fn find_on_the_activation_page(
+async fn search_the_activation_page(
     browser: &reqwest::Client,
     base: &str,
     smtp: &SmtpServer,
@@ -285,7 +285,7 @@ fn assert_absent(haystack: &str, secrets: &Secrets, place: &str) {
         ("session cookie", &secrets.session_cookie),
         ("email link token", &secrets.verify_link_token),
         ("share link token", &secrets.share_token),
-        ("activation link token", &secrets.find_link_token),
+        ("activation link token", &secrets.activation_link_token),
         ("device token", &secrets.device_token),
     ] {
         if let Some(at) = haystack.find(secret.as_str()) {

@@ -49,7 +49,7 @@ on_both_engines!(
         assert!(body["expiresAt"].as_str().expect("expiry").ends_with('Z'));
         assert!(
             body.get("activationUrl").is_none(),
-            "no names: not findable"
+            "no names: not searchable"
         );
 
         // The redirect URL opens a page listing the package, free-text dates as written.
@@ -112,7 +112,7 @@ on_both_engines!(
         assert!(
             body["activationUrl"]
                 .as_str()
-                .expect("findable: id, names and email")
+                .expect("searchable: id, names and email")
                 .ends_with("/find/instx")
         );
         let html = app

@@ -1,5 +1,5 @@
-//! Finding a package on the partner's activation page (a package is findable when its
-//! recipient has an id, both names, and an email or student id): how names, email addresses
+//! Finding a package on the partner's activation page (a package can be searched for when
+//! its recipient has an id, both names, and an email or student id): how names, email addresses
 //! and student ids are compared, and the lookup keys a package is found by.
 //!
 //! A key is a SHA-256 digest of the partner and the normalised names and email (or student
@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
 /// The versioned domain of the keys: a change to the normalisation below needs a new one
-/// (and keys computed again).
+/// (and keys computed again). Its text is part of every stored key, so it keeps the word
+/// "find" the page was once called by: renaming it would be such a change.
 const KEY_DOMAIN: &[u8] = b"credentialconnect find key v1";
 
 /// A name as compared: trimmed, runs of white space as one space, in Unicode normal form C
@@ -58,13 +59,13 @@ pub fn key(partner_id: &str, given_name: &str, family_name: &str, id: Identifier
     crate::secrets::to_hex(&hasher.finalize())
 }
 
-/// The keys a findable recipient is found by: (names + email, names + student id), each
-/// present when the recipient has it. Both `None` when the recipient is not findable.
+/// The keys a searchable recipient is found by: (names + email, names + student id), each
+/// present when the recipient has it. Both `None` when the recipient is not searchable.
 pub fn recipient_keys(
     partner_id: &str,
     recipient: &super::package::Recipient,
 ) -> (Option<String>, Option<String>) {
-    if !recipient.is_findable() {
+    if !recipient.is_searchable() {
         return (None, None);
     }
     let (Some(given), Some(family)) = (&recipient.given_name, &recipient.family_name) else {

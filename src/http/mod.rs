@@ -5,7 +5,7 @@
 //! - `POST /api/v1/token` — OAuth client credentials
 //! - `POST|GET /api/v1/credentials`, `GET|PUT|DELETE /api/v1/credentials/{id}`
 //! - `GET /api/v1/openapi.json`, `GET /api/v1/docs`
-//! - `GET /` — the start page; `GET /healthz`; `GET /static/style.css`
+//! - `GET /` — the start page; `GET /healthz`; `GET /static/style.css`, `GET /static/copy.js`
 //! - `GET|POST /signup`, `GET|POST /login`, `POST /logout`
 //! - `GET|POST /verify/{token}` — the email confirmation link
 //! - `GET|POST /reset`, `GET|POST /reset/{token}` — password reset

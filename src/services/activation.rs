@@ -152,7 +152,7 @@ impl Search {
     }
 }
 
-/// Searches the partner's findable packages and mails each match's recipient a one-time
+/// Searches the partner's searchable packages and mails each match's recipient a one-time
 /// link, at the address the package has on record. Says nothing about the outcome.
 pub async fn search(
     app: &App,
@@ -161,10 +161,10 @@ pub async fn search(
     client: &str,
 ) -> Result<(), SearchError> {
     let identities = search.identities(&partner.id);
-    let allowed = app.limiters.find_client.allow(client)
+    let allowed = app.limiters.activation_client.allow(client)
         && identities
             .iter()
-            .all(|identity| app.limiters.find_identity.allow(identity));
+            .all(|identity| app.limiters.activation_identity.allow(identity));
     if !allowed {
         return Err(SearchError::RateLimited);
     }
@@ -196,7 +196,7 @@ fn mail_matches(
 ) -> Result<Vec<String>, StoreError> {
     let mut matches: Vec<found::Found> = Vec::new();
     for (kind, key) in keys {
-        for package in found::find(conn, *kind, key, now, MAX_MESSAGES as i64)? {
+        for package in found::packages_with_key(conn, *kind, key, now, MAX_MESSAGES as i64)? {
             if !matches.iter().any(|m| m.package_id == package.package_id) {
                 matches.push(package);
             }

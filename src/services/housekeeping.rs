@@ -19,7 +19,7 @@ const MAX_PACKAGE_BATCHES: usize = 100;
 const LEASE: Duration = Duration::from_secs(600);
 /// Activation links are kept a week past their expiry, so that one opened late still says
 /// it was used or expired rather than unknown.
-const FIND_LINK_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+const ACTIVATION_LINK_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The activation page's search records (no personal data) are kept for operators this long.
 const SEARCH_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
@@ -32,7 +32,7 @@ pub struct Purged {
     pub email_tokens: u64,
     pub recipient_tokens: u64,
     pub mail: u64,
-    pub find_links: u64,
+    pub activation_links: u64,
     pub activation_searches: u64,
     pub known_devices: u64,
 }
@@ -45,7 +45,7 @@ impl Purged {
             + self.email_tokens
             + self.recipient_tokens
             + self.mail
-            + self.find_links
+            + self.activation_links
             + self.activation_searches
             + self.known_devices
     }
@@ -78,9 +78,9 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
     let mut purged = app
         .store
         .write(move |conn| {
-            let (find_links, activation_searches) = activation::purge(
+            let (activation_links, activation_searches) = activation::purge(
                 conn,
-                now - millis(FIND_LINK_GRACE),
+                now - millis(ACTIVATION_LINK_GRACE),
                 now - millis(SEARCH_RETENTION),
             )?;
             Ok(Purged {
@@ -96,7 +96,7 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                     conn,
                     now - millis(config.housekeeping.mail_retention),
                 )?,
-                find_links,
+                activation_links,
                 activation_searches,
                 known_devices: users::purge_unused_devices(
                     conn,

@@ -4,7 +4,7 @@
 
 use super::App;
 use crate::domain::claim_token;
-use crate::store::activation as find_links;
+use crate::store::activation;
 use crate::store::outbox::{self, Link, Mail};
 use crate::store::users::{self, LinkPurpose};
 use crate::store::{Conn, StoreError};
@@ -63,7 +63,7 @@ async fn compose(app: &App, mail: &Mail, now: i64) -> Result<String, StoreError>
             let expires = claim_token::one_time_link_expiry(now);
             app.store
                 .write(move |conn| {
-                    find_links::insert_link(conn, &digest, &package_id, now, expires)
+                    activation::insert_link(conn, &digest, &package_id, now, expires)
                 })
                 .await?;
             // The claim page itself: the link is one more way to open it.

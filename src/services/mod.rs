@@ -67,9 +67,9 @@ pub struct Limiters {
     /// Turns at parsing, reading and verifying uploads, per partner.
     pub upload_turns: turns::Turns,
     /// Activation-page searches per client address.
-    pub find_client: ratelimit::RateLimiter,
+    pub activation_client: ratelimit::RateLimiter,
     /// Activation-page searches per identity (partner + email or student id).
-    pub find_identity: ratelimit::RateLimiter,
+    pub activation_identity: ratelimit::RateLimiter,
 }
 
 impl Limiters {
@@ -91,9 +91,12 @@ impl Limiters {
                 Duration::from_secs(60),
             ),
             upload_turns: turns::Turns::per_partner(config.max_queue_wait),
-            find_client: RateLimiter::new(config.find_rate_per_minute, Duration::from_secs(60)),
-            find_identity: RateLimiter::new(
-                config.find_identity_rate_per_hour,
+            activation_client: RateLimiter::new(
+                config.activation_search_rate_per_minute,
+                Duration::from_secs(60),
+            ),
+            activation_identity: RateLimiter::new(
+                config.activation_identity_rate_per_hour,
                 Duration::from_secs(3600),
             ),
             sign_up: RateLimiter::new(20, Duration::from_secs(600)),

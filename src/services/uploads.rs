@@ -287,7 +287,7 @@ impl SaveJob {
                 package: &self.package,
                 recipient_json: &self.recipient_json,
                 inbox_user_id: inbox_user.as_deref(),
-                find_keys: (self.email_key.as_deref(), self.student_key.as_deref()),
+                activation_keys: (self.email_key.as_deref(), self.student_key.as_deref()),
                 now,
                 expires_at: self.expires_at,
             },
@@ -343,7 +343,7 @@ fn receipt(
         identifier_token,
         activation_url: package
             .recipient
-            .is_findable()
+            .is_searchable()
             .then(|| format!("{base}/find/{}", auth.partner.slug)),
         expires_at: clock::rfc3339(expires_at),
         credentials,

@@ -25,7 +25,7 @@ pub enum KeyKind {
 
 /// Open packages (unexpired, not claimed, not waiting in someone's import inbox) with this
 /// lookup key, newest first, at most `limit`: one probe of a partial index.
-pub fn find(
+pub fn packages_with_key(
     conn: &mut dyn Conn,
     kind: KeyKind,
     key: &str,
@@ -33,8 +33,8 @@ pub fn find(
     limit: i64,
 ) -> Result<Vec<Found>, StoreError> {
     let column = match kind {
-        KeyKind::Email => "find_email_key",
-        KeyKind::StudentId => "find_student_key",
+        KeyKind::Email => "activation_email_key",
+        KeyKind::StudentId => "activation_student_key",
     };
     conn.query(
         &format!(
@@ -79,7 +79,7 @@ pub fn insert_link(
     expires_at: i64,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO find_links (token_hash, package_id, created_at, expires_at)
+        "INSERT INTO activation_links (token_hash, package_id, created_at, expires_at)
          SELECT $1, id, $2, CASE WHEN expires_at < $3 THEN expires_at ELSE $3 END FROM packages WHERE id = $4",
         params![token_hash, now, expires_at, package_id],
     )?;
@@ -93,7 +93,7 @@ pub fn link_package(
     now: i64,
 ) -> Result<Option<(String, i64)>, StoreError> {
     conn.query_opt(
-        "SELECT package_id, expires_at FROM find_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        "SELECT package_id, expires_at FROM activation_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         params![token_hash, now],
     )?
     .map(|row| Ok((row.text(0)?, row.int(1)?)))
@@ -103,7 +103,7 @@ pub fn link_package(
 /// Uses up a live link; false when it was not live.
 pub fn use_link(conn: &mut dyn Conn, token_hash: &str, now: i64) -> Result<bool, StoreError> {
     Ok(conn.execute(
-        "UPDATE find_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        "UPDATE activation_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
         params![now, token_hash],
     )? == 1)
 }
@@ -119,7 +119,7 @@ pub struct Unindexed {
 /// Up to `limit` packages waiting for their keys.
 pub fn unindexed(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Unindexed>, StoreError> {
     conn.query(
-        "SELECT b.package_id, b.partner_id, k.recipient FROM find_backfill b JOIN packages k ON k.id = b.package_id
+        "SELECT b.package_id, b.partner_id, k.recipient FROM activation_backfill b JOIN packages k ON k.id = b.package_id
          ORDER BY b.package_id LIMIT $1",
         params![limit],
     )?
@@ -142,11 +142,11 @@ pub fn set_keys(
     student_key: Option<&str>,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE packages SET find_email_key = $1, find_student_key = $2 WHERE id = $3",
+        "UPDATE packages SET activation_email_key = $1, activation_student_key = $2 WHERE id = $3",
         params![email_key, student_key, package_id],
     )?;
     conn.execute(
-        "DELETE FROM find_backfill WHERE package_id = $1",
+        "DELETE FROM activation_backfill WHERE package_id = $1",
         params![package_id],
     )?;
     Ok(())
@@ -160,7 +160,7 @@ pub fn purge(
     searches_before: i64,
 ) -> Result<(u64, u64), StoreError> {
     let links = conn.execute(
-        "DELETE FROM find_links WHERE expires_at < $1",
+        "DELETE FROM activation_links WHERE expires_at < $1",
         params![links_before],
     )?;
     let searches = conn.execute(

@@ -49,8 +49,8 @@ pub struct NewPackage<'a> {
     pub recipient_json: &'a str,
     pub inbox_user_id: Option<&'a str>,
     /// The activation page's lookup keys (names + email, names + student id), when the
-    /// recipient is findable.
-    pub find_keys: (Option<&'a str>, Option<&'a str>),
+    /// recipient can be searched for on the activation page.
+    pub activation_keys: (Option<&'a str>, Option<&'a str>),
     pub now: i64,
     pub expires_at: i64,
 }
@@ -61,10 +61,10 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
     let recipient = new.recipient_json;
     conn.execute(
         "INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, inbox_user_id, created_at, expires_at,
-             find_email_key, find_student_key)
+             activation_email_key, activation_student_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         params![&package_id, new.partner_id, new.token_hash, recipient, new.package.recipient.id.as_deref(), new.inbox_user_id, new.now, new.expires_at,
-            new.find_keys.0, new.find_keys.1],
+            new.activation_keys.0, new.activation_keys.1],
     )?;
     let mut existing = existing_records(conn, new.partner_id, new.package)?;
     let mut ids_by_key: Vec<(&str, String)> = Vec::new();
@@ -669,7 +669,11 @@ pub fn purge_expired_packages(
          ORDER BY expires_at, id LIMIT $2";
     // What refers to the packages goes first: their contents, the activation page's
     // links to them and their pending lookup keys.
-    for table in ["package_credentials", "find_links", "find_backfill"] {
+    for table in [
+        "package_credentials",
+        "activation_links",
+        "activation_backfill",
+    ] {
         conn.execute(
             &format!("DELETE FROM {table} WHERE package_id IN ({BATCH})"),
             params![now, batch],

@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0010_section_keys.sql"),
         include_str!("migrations/postgres/0010_section_keys.sql"),
     ),
+    (
+        11,
+        include_str!("migrations/sqlite/0011_activation_names.sql"),
+        include_str!("migrations/postgres/0011_activation_names.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -85,8 +90,8 @@ pub(super) const TABLES: &[&str] = &[
     "jsonld_contexts",
     "resume_shares",
     "background_jobs",
-    "find_backfill",
-    "find_links",
+    "activation_backfill",
+    "activation_links",
     "activation_searches",
     "known_devices",
     "signing_keys",

@@ -21,7 +21,7 @@ pub enum Link {
 }
 
 /// How a package link is marked in `link_purpose`.
-const PACKAGE_LINK: &str = "find";
+const PACKAGE_LINK: &str = "activation";
 
 impl Link {
     /// (link_purpose, link_user_id, link_next, link_package_id) as stored.

@@ -93,8 +93,8 @@ pub struct Recipient {
 }
 
 impl Recipient {
-    /// Findable on the activation page: id, both names, and email or student id.
-    pub fn is_findable(&self) -> bool {
+    /// Searchable on the activation page: id, both names, and email or student id.
+    pub fn is_searchable(&self) -> bool {
         self.id.is_some()
             && self.given_name.is_some()
             && self.family_name.is_some()

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "find.html")]
-struct FindPage {
+#[template(path = "activation.html")]
+struct ActivationPage {
     nav: Nav,
     partner: String,
     slug: String,
@@ -30,7 +30,7 @@ struct FindPage {
     identifiers: Vec<FieldView>,
 }
 
-impl FindPage {
+impl ActivationPage {
     fn new(visitor: &Visitor, partner: &Partner, form: &SearchForm, errors: &[FieldError]) -> Self {
         let errors = FormErrors::new(
             errors,
@@ -39,7 +39,7 @@ impl FindPage {
         let field = |name, label, kind, value: &str, autocomplete, required| {
             FieldView::new(name, label, kind, value, autocomplete, required, &errors)
         };
-        FindPage {
+        ActivationPage {
             nav: Nav::of(visitor),
             partner: partner.name.clone(),
             slug: partner.slug.clone(),
@@ -142,7 +142,7 @@ impl FromRequestParts<AppState> for PagePartner {
 
 /// `GET /find/{partner}`: the search form.
 pub async fn page(visitor: Visitor, PagePartner(partner): PagePartner) -> Response {
-    let page = FindPage::new(&visitor, &partner, &SearchForm::default(), &[]);
+    let page = ActivationPage::new(&visitor, &partner, &SearchForm::default(), &[]);
     private(visitor.finish(render(&page)), partner.logo_url.as_deref())
 }
 
@@ -194,7 +194,7 @@ fn search_again(
     typed: &SearchForm,
     errors: &[FieldError],
 ) -> Response {
-    let page = FindPage::new(visitor, partner, typed, errors);
+    let page = ActivationPage::new(visitor, partner, typed, errors);
     let page = (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     private(visitor.finish(page), partner.logo_url.as_deref())
 }

@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
             "/createmyresume/{token}",
             get(claim::page).post(claim::claim),
         )
+        // The activation page keeps the path the partner contract gives it (docs/partner-api.md:
+        // uploads answer it as `activationUrl`), though everything behind it says "activation".
         .route(
             "/find/{partner}",
             get(activation::page).post(activation::search),

@@ -14,7 +14,7 @@ use std::time::Duration;
 const ON_RECORD: &str = "jamie.smith@institutionx.edu";
 const COURSE: &str = "Calculus w/Analytic Geometry I";
 
-/// The recipient of the packages most tests upload: findable by names + email or student id.
+/// The recipient of the packages most tests upload: searchable by names + email or student id.
 fn jamie() -> Value {
     json!({
         "id": "474989023199323",
@@ -117,7 +117,7 @@ with_mail_on_both_engines!(
         assert_eq!(
             receipt["activationUrl"],
             app.url("/find/instx"),
-            "the package is findable"
+            "the package is searchable"
         );
         let person = Person::new(&app);
         let form = person.get("/find/instx").await;
@@ -574,11 +574,11 @@ with_mail_on_both_engines!(
             .store
             .write(|conn| {
                 conn.execute(
-                    "UPDATE packages SET find_email_key = NULL, find_student_key = NULL",
+                    "UPDATE packages SET activation_email_key = NULL, activation_student_key = NULL",
                     &[],
                 )?;
                 conn.execute(
-                    "INSERT INTO find_backfill (package_id, partner_id) SELECT id, partner_id FROM packages",
+                    "INSERT INTO activation_backfill (package_id, partner_id) SELECT id, partner_id FROM packages",
                     &[],
                 )
             })
@@ -618,8 +618,8 @@ async fn spawn(engine: Engine, configure: impl FnOnce(&mut Config)) -> (TestApp,
 
 async fn searches_past_the_limits_are_refused_with_429(engine: Engine) {
     let (app, _smtp) = spawn(engine, |config| {
-        config.find_rate_per_minute = 3;
-        config.find_identity_rate_per_hour = 0;
+        config.activation_search_rate_per_minute = 3;
+        config.activation_identity_rate_per_hour = 0;
     })
     .await;
     partner(&app, "instx").await;
@@ -638,8 +638,8 @@ async fn searches_past_the_limits_are_refused_with_429(engine: Engine) {
     assert!(refused.has("Too many searches"));
 
     let (app, smtp) = spawn(engine, |config| {
-        config.find_rate_per_minute = 0;
-        config.find_identity_rate_per_hour = 2;
+        config.activation_search_rate_per_minute = 0;
+        config.activation_identity_rate_per_hour = 2;
     })
     .await;
     let token = partner(&app, "instx").await;
@@ -736,13 +736,17 @@ async fn an_expired_package_is_purged_with_the_activation_links_to_it(engine: En
         .await
         .expect("the purge")
         .expect("due");
-    assert_eq!((purged.packages, purged.find_links), (1, 0), "{purged:?}");
+    assert_eq!(
+        (purged.packages, purged.activation_links),
+        (1, 0),
+        "{purged:?}"
+    );
     let left = app
         .app
         .store
         .read(|conn| {
             conn.query_one(
-                "SELECT (SELECT count(*) FROM packages), (SELECT count(*) FROM find_links)",
+                "SELECT (SELECT count(*) FROM packages), (SELECT count(*) FROM activation_links)",
                 &[],
             )
         })
