@@ -110,6 +110,15 @@ fn pages(pdf: &[u8]) -> usize {
         .unwrap_or(0)
 }
 
+/// The same resume for another person (name and share link, so new data and a new QR code):
+/// nothing of it is served from typst's memo of an earlier render.
+fn for_another_person(document: &ResumeDocument, tag: &str) -> ResumeDocument {
+    let mut changed = document.clone();
+    changed.name = format!("Jordan Smith {tag}");
+    changed.share_url = format!("{}{tag}", document.share_url);
+    changed
+}
+
 fn typst_times(document: &ResumeDocument, runs: usize) -> (Vec<Duration>, Vec<u8>) {
     let mut last = Vec::new();
     for _ in 0..5 {
@@ -117,11 +126,7 @@ fn typst_times(document: &ResumeDocument, runs: usize) -> (Vec<Duration>, Vec<u8
     }
     let mut times = Vec::with_capacity(runs);
     for i in 0..runs {
-        // A different person each time (name and share link, so data and QR code): nothing
-        // is served from typst's memo of the last run.
-        let mut changed = document.clone();
-        changed.name = format!("Jordan Smith {i}");
-        changed.share_url = format!("{}{i}", document.share_url);
+        let changed = for_another_person(document, &i.to_string());
         let started = Instant::now();
         last = pdf::render(&changed, pdf::Paper::A4, &[]).expect("render");
         times.push(started.elapsed());
@@ -145,9 +150,7 @@ fn eight_at_once(document: &ResumeDocument) -> f64 {
         for round in 0..3 {
             let handles: Vec<_> = (0..8)
                 .map(|i| {
-                    let mut changed = document.clone();
-                    changed.name = format!("Person {round}-{i}");
-                    changed.share_url = format!("{}{round}{i}", document.share_url);
+                    let changed = for_another_person(document, &format!("{round}-{i}"));
                     scope.spawn(move || pdf::render(&changed, pdf::Paper::A4, &[]).expect("render"))
                 })
                 .collect();

@@ -51,13 +51,26 @@ async fn audit(browser: &Client, page: &str) -> Vec<String> {
         .collect()
 }
 
+/// Runs `script` (it returns a list of problems, as text) on the page, each problem named
+/// with `page`.
+async fn page_problems(browser: &Client, page: &str, script: &str) -> Vec<String> {
+    let problems = browser.execute(script, vec![]).await.expect("measure");
+    problems
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| format!("{page}: {}", p.as_str().unwrap_or_default()))
+        .collect()
+}
+
 /// What axe-core does not check at WCAG 2.1: the focus ring at least 3:1 against white
 /// (1.4.11), checkboxes and links standing on their own at least 24 px tall, and an error
 /// notice in the error colour of the field errors rather than the success colours, and a
 /// verified skill's disclosure naming the skill (not just "verified, collapsed").
 async fn beyond_axe(browser: &Client, page: &str) -> Vec<String> {
-    let problems = browser
-        .execute(
+    page_problems(
+        browser,
+        page,
             "const problems = [];
              const luminance = colour => {
                const [r, g, b] = colour.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map(c => {
@@ -90,16 +103,8 @@ async fn beyond_axe(browser: &Client, page: &str) -> Vec<String> {
                  problems.push(`the disclosure ${summary.textContent} does not name ${skill}`);
              });
              return problems;",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    problems
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|p| format!("{page}: {}", p.as_str().unwrap_or_default()))
-        .collect()
+    )
+    .await
 }
 
 /// Whether the page is wider than the window (it would scroll sideways).
@@ -125,8 +130,9 @@ async fn error_title(browser: &Client, page: &str) -> Option<String> {
 /// After a failed submit the first field with a problem has the focus, and the summary at
 /// the top links to each field with a problem.
 async fn focus_and_summary(browser: &Client, page: &str) -> Vec<String> {
-    let problems = browser
-        .execute(
+    page_problems(
+        browser,
+        page,
             "const problems = [];
              const invalid = [...document.querySelectorAll('[aria-invalid=true]')];
              if (!invalid.length) problems.push('no field is marked invalid');
@@ -140,16 +146,8 @@ async fn focus_and_summary(browser: &Client, page: &str) -> Vec<String> {
              if (!links.length || !links.every(href => document.querySelector(href)?.getAttribute('aria-invalid') === 'true'))
                problems.push(`the summary links ${links} do not all lead to invalid fields`);
              return problems;",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    problems
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|p| format!("{page}: {}", p.as_str().unwrap_or_default()))
-        .collect()
+    )
+    .await
 }
 
 /// Audits a page sent back after a failed submit: axe-core, the checks beyond it, its title,

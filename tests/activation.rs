@@ -77,19 +77,6 @@ fn link_to(app: &TestApp, smtp: &SmtpServer, address: &str) -> String {
         .expect("a one-time link")
 }
 
-/// Posts a chooser page's form with everything ticked; returns the page it leads to.
-async fn add_everything(person: &Person, chooser: &Page, action: &str) -> Page {
-    let mut form: Vec<(&str, String)> = vec![("csrf", chooser.csrf())];
-    form.extend(
-        chooser
-            .values("credential")
-            .into_iter()
-            .map(|v| ("credential", v)),
-    );
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    person.post(action, &form).await
-}
-
 /// The first form action on a page that starts with `prefix`.
 fn action(page: &Page, prefix: &str) -> String {
     let marker = format!("action=\"{prefix}");
@@ -147,7 +134,9 @@ with_mail_on_both_engines!(
             .sign_up(&app, &smtp, &link, ON_RECORD, PASSWORD)
             .await;
         assert!(inbox.url.ends_with("/inbox"), "{}", inbox.url);
-        let resume = add_everything(&person, &inbox, &action(&inbox, "/inbox/")).await;
+        let resume = person
+            .add_everything(&inbox, &action(&inbox, "/inbox/"))
+            .await;
         assert!(resume.has("3 items were added"), "{}", resume.html);
         assert!(resume.has(COURSE));
 
@@ -244,7 +233,7 @@ with_mail_on_both_engines!(
             chooser.html
         );
         assert_eq!(chooser.values("credential").len(), 3);
-        let resume = add_everything(&person, &chooser, &link).await;
+        let resume = person.add_everything(&chooser, &link).await;
         assert!(resume.url.contains("/resume"), "{}", resume.url);
         assert!(resume.has(COURSE));
         assert_eq!(
@@ -320,7 +309,9 @@ with_mail_on_both_engines!(
         let searcher = Person::new(&app);
         search_by_email(&searcher, "instx").await;
         assert_eq!(app.deliver_mail().await, 0, "delivered to an inbox");
-        add_everything(&person, &inbox, &action(&inbox, "/inbox/")).await;
+        person
+            .add_everything(&inbox, &action(&inbox, "/inbox/"))
+            .await;
         search_by_email(&searcher, "instx").await;
         assert_eq!(app.deliver_mail().await, 0, "claimed");
 
@@ -357,12 +348,12 @@ with_mail_on_both_engines!(
             first.has("Add to my SmartResume") && second.has("Add to my SmartResume"),
             "opening the link (or a mail scanner fetching it) does not use it up"
         );
-        let resume = add_everything(&person, &second, &link).await;
+        let resume = person.add_everything(&second, &link).await;
         assert!(resume.has("3 items were added"), "{}", resume.html);
         let reopened = person.get(&link).await;
         assert_eq!(reopened.status, 404);
         assert!(reopened.has("works once"));
-        let replayed = add_everything(&person, &second, &link).await;
+        let replayed = person.add_everything(&second, &link).await;
         assert_eq!(replayed.status, 404, "{}", replayed.html);
 
         let alex = json!({"id": "alex-1", "givenName": "Alex", "familyName": "Brown", "email": "alex@institutionx.edu"});

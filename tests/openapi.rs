@@ -9,15 +9,7 @@ use serde_json::Value;
 #[tokio::test]
 async fn the_document_is_openapi_3_1_and_lists_every_partner_route() {
     let app = TestApp::spawn(Engine::Sqlite).await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let doc = document(&app).await;
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
     let expected = [
         ("/api/v1/token", "post"),
@@ -53,15 +45,7 @@ async fn the_document_is_openapi_3_1_and_lists_every_partner_route() {
 #[tokio::test]
 async fn every_documented_operation_is_served() {
     let app = TestApp::spawn(Engine::Sqlite).await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let doc = document(&app).await;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in item.as_object().expect("item").keys() {
             let url = app.url(&path.replace("{id}", "x"));
