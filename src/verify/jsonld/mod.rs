@@ -93,7 +93,7 @@ impl Processor {
         for item in &expanded {
             writer.top_level(item, None)?;
         }
-        Ok(writer.finish())
+        writer.finish()
     }
 }
 
@@ -196,6 +196,50 @@ mod tests {
             .collect();
         values.sort_unstable();
         assert_eq!(values, ["0", "1.5E0", "42", "7"]);
+    }
+
+    #[test]
+    fn one_statement_written_in_two_forms_is_refused_and_a_repeated_value_counts_once() {
+        // jsonld.js keeps a value once per expanded form: `"x"` typed xsd:string by its term
+        // and `{"@value": "x"}` are two forms of one statement, which it writes twice into
+        // the canonical N-Quads (found by the differential fuzz target).
+        let p = processor(&[(
+            "https://c/",
+            json!({"@context": {
+                "name": {"@id": "https://schema.org/name", "@type": "http://www.w3.org/2001/XMLSchema#string"},
+                "flag": "https://v/flag",
+                "n": "https://v/n"
+            }}),
+        )]);
+        let refused = |document: Value| {
+            let err = p
+                .to_quads(&document)
+                .expect_err("two forms of one statement");
+            assert!(err.to_string().contains("twice"), "{err}");
+        };
+        refused(
+            json!({"@context": "https://c/", "@id": "https://x/1", "name": ["x", {"@value": "x"}]}),
+        );
+        refused(json!({"@context": "https://c/", "@id": "https://x/1",
+            "flag": [true, {"@value": "true", "@type": "http://www.w3.org/2001/XMLSchema#boolean"}]}));
+        // The two forms may sit on two copies of one node.
+        refused(json!({"@context": "https://c/", "@graph": [
+            {"@id": "https://x/1", "name": "x"},
+            {"@id": "https://x/1", "name": {"@value": "x"}}
+        ]}));
+
+        // One form given twice is one statement in every processor (JavaScript's 1 and 1.0
+        // are one number).
+        for document in [
+            json!({"@context": "https://c/", "@id": "https://x/1", "name": ["x", "x"]}),
+            json!({"@context": "https://c/", "@id": "https://x/1", "n": [1, 1.0]}),
+            json!({"@context": "https://c/", "@graph": [
+                {"@id": "https://x/1", "name": "x"}, {"@id": "https://x/1", "name": "x"}
+            ]}),
+        ] {
+            let quads = p.to_quads(&document).expect("one statement");
+            assert_eq!(quads.len(), 1, "{document}");
+        }
     }
 
     #[test]

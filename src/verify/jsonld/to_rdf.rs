@@ -27,19 +27,43 @@ pub struct Quad {
     pub graph: Option<RdfTerm>,
 }
 
+/// Writes the quads of an expanded document; `'e` is the expanded document's lifetime.
 #[derive(Default)]
-pub(super) struct QuadWriter {
-    quads: Vec<Quad>,
+pub(super) struct QuadWriter<'e> {
+    /// Each quad with the literal it was made from (none for a node or a list).
+    quads: Vec<(Quad, Option<&'e Literal>)>,
     blank_count: usize,
     blank_names: HashMap<String, String>,
 }
 
-impl QuadWriter {
-    pub(super) fn finish(mut self) -> Vec<Quad> {
-        // An RDF dataset is a set: the same statement made twice counts once.
-        self.quads.sort_unstable();
-        self.quads.dedup();
-        self.quads
+impl<'e> QuadWriter<'e> {
+    /// The dataset, each statement once. An RDF dataset is a set, and every processor counts
+    /// one value given twice once; but jsonld.js tells values apart by their expanded form
+    /// (`compareValues`: `@value`, `@type`, `@language`), so one statement written in two
+    /// forms (`"x"` typed xsd:string by its term, and `{"@value": "x"}`) is in its canonical
+    /// N-Quads twice, and a signature over one would not hold over the other: refused.
+    pub(super) fn finish(mut self) -> Result<Vec<Quad>> {
+        self.quads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut dataset: Vec<Quad> = Vec::with_capacity(self.quads.len());
+        let mut kept_from: Option<&Literal> = None;
+        for (quad, from) in self.quads {
+            if dataset.last() == Some(&quad) {
+                if !same_form(kept_from, from) {
+                    let value = match &quad.object {
+                        RdfTerm::Literal { value, .. } => value.as_str(),
+                        _ => "",
+                    };
+                    return invalid(format!(
+                        "the value {value:?} of {} is given twice, in two forms; JSON-LD processors disagree on whether that is one statement or two (give it once)",
+                        quad.predicate
+                    ));
+                }
+                continue;
+            }
+            kept_from = from;
+            dataset.push(quad);
+        }
+        Ok(dataset)
     }
 
     fn fresh_blank(&mut self) -> RdfTerm {
@@ -68,7 +92,7 @@ impl QuadWriter {
         }
     }
 
-    pub(super) fn top_level(&mut self, item: &Expanded, graph: Option<&RdfTerm>) -> Result<()> {
+    pub(super) fn top_level(&mut self, item: &'e Expanded, graph: Option<&RdfTerm>) -> Result<()> {
         match item {
             Expanded::Node(node) => {
                 self.node(node, graph)?;
@@ -85,7 +109,7 @@ impl QuadWriter {
     }
 
     /// Emits a node's statements into `graph`; returns the node's term.
-    fn node(&mut self, node: &Node, graph: Option<&RdfTerm>) -> Result<RdfTerm> {
+    fn node(&mut self, node: &'e Node, graph: Option<&RdfTerm>) -> Result<RdfTerm> {
         let subject = self.node_term(node.id.as_deref())?;
         for t in &node.types {
             let object = if t.starts_with("_:") {
@@ -106,8 +130,8 @@ impl QuadWriter {
                 )));
             }
             for value in values {
-                let object = self.object(value, graph)?;
-                self.push(&subject, predicate, object, graph);
+                let (object, from) = self.object(value, graph)?;
+                self.push_from(&subject, predicate, object, from, graph);
             }
         }
         if let Some(items) = &node.graph {
@@ -120,24 +144,28 @@ impl QuadWriter {
         Ok(subject)
     }
 
-    fn object(&mut self, value: &Expanded, graph: Option<&RdfTerm>) -> Result<RdfTerm> {
+    fn object(
+        &mut self,
+        value: &'e Expanded,
+        graph: Option<&RdfTerm>,
+    ) -> Result<(RdfTerm, Option<&'e Literal>)> {
         match value {
-            Expanded::Node(node) => self.node(node, graph),
-            Expanded::Value(literal) => literal_term(literal),
-            Expanded::List(items) => self.list(items, graph),
+            Expanded::Node(node) => Ok((self.node(node, graph)?, None)),
+            Expanded::Value(literal) => Ok((literal_term(literal)?, Some(literal))),
+            Expanded::List(items) => Ok((self.list(items, graph)?, None)),
             Expanded::Array(_) => invalid("nested arrays are not allowed here"),
         }
     }
 
     /// RDF collection (§7.3): rdf:first/rdf:rest chains ending in rdf:nil.
-    fn list(&mut self, items: &[Expanded], graph: Option<&RdfTerm>) -> Result<RdfTerm> {
+    fn list(&mut self, items: &'e [Expanded], graph: Option<&RdfTerm>) -> Result<RdfTerm> {
         if items.is_empty() {
             return Ok(RdfTerm::Iri(format!("{RDF}nil")));
         }
         let heads: Vec<RdfTerm> = (0..items.len()).map(|_| self.fresh_blank()).collect();
         for (i, item) in items.iter().enumerate() {
-            let object = self.object(item, graph)?;
-            self.push(&heads[i], &format!("{RDF}first"), object, graph);
+            let (object, from) = self.object(item, graph)?;
+            self.push_from(&heads[i], &format!("{RDF}first"), object, from, graph);
             let rest = heads
                 .get(i + 1)
                 .cloned()
@@ -154,12 +182,74 @@ impl QuadWriter {
         object: RdfTerm,
         graph: Option<&RdfTerm>,
     ) {
-        self.quads.push(Quad {
+        self.push_from(subject, predicate, object, None, graph);
+    }
+
+    fn push_from(
+        &mut self,
+        subject: &RdfTerm,
+        predicate: &str,
+        object: RdfTerm,
+        from: Option<&'e Literal>,
+        graph: Option<&RdfTerm>,
+    ) {
+        let quad = Quad {
             subject: subject.clone(),
             predicate: predicate.to_string(),
             object,
             graph: graph.cloned(),
-        });
+        };
+        self.quads.push((quad, from));
+    }
+}
+
+/// Whether jsonld.js's node map takes two values for one (`compareValues`): the same
+/// `@value` by JavaScript's `===` (one number type; objects and arrays only by identity), the
+/// same `@type` and `@language`. Nodes and lists (`None`) are told apart by their terms.
+fn same_form(a: Option<&Literal>, b: Option<&Literal>) -> bool {
+    let same_number = |a: &serde_json::Number, b: &serde_json::Number| a.as_f64() == b.as_f64();
+    match (a, b) {
+        (None, None) => true,
+        (
+            Some(Literal::String {
+                value: a,
+                datatype: ad,
+                language: al,
+            }),
+            Some(Literal::String {
+                value: b,
+                datatype: bd,
+                language: bl,
+            }),
+        ) => a == b && ad == bd && al == bl,
+        (
+            Some(Literal::Bool {
+                value: a,
+                datatype: ad,
+            }),
+            Some(Literal::Bool {
+                value: b,
+                datatype: bd,
+            }),
+        ) => a == b && ad == bd,
+        (
+            Some(Literal::Number {
+                value: a,
+                datatype: ad,
+            }),
+            Some(Literal::Number {
+                value: b,
+                datatype: bd,
+            }),
+        ) => same_number(a, b) && ad == bd,
+        (Some(Literal::Json(a)), Some(Literal::Json(b))) => match (a, b) {
+            (Value::Number(a), Value::Number(b)) => same_number(a, b),
+            (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => {
+                false
+            }
+            (a, b) => a == b,
+        },
+        _ => false,
     }
 }
 
