@@ -11,10 +11,12 @@
 //! - `GET|POST /reset`, `GET|POST /reset/{token}` — password reset
 //! - `GET|POST /createmyresume/{token}` — the claim link
 //! - `GET|POST /find/{partner}` — the partner's activation page
-//! - `GET /inbox`, `POST /inbox/{package}`, `POST /inbox/{package}/dismiss` — the import inbox
+//! - `GET /inbox`, `GET|POST /inbox/{package}`, `POST /inbox/{package}/dismiss` — the import
+//!   inbox
 //! - `GET /resume`, `POST /resume/contact`, `POST /resume/entries`,
 //!   `POST /resume/entries/{id}/{action}`, `GET|POST /resume/entries/{id}/delete`,
-//!   `POST /resume/skills/{id}/{action}` — the resume builder
+//!   `POST /resume/skills/{id}/{action}`, `GET|POST /resume/skills/{id}/delete` — the resume
+//!   builder
 //! - `POST /resume/share`, `POST /resume/share/stop`, `GET /resume/preview` — sharing
 //! - `GET /r/{token}`, `GET /r/{token}/resume.pdf` — a shared resume
 //! - `GET /resume/export/resume.pdf`, `GET /resume/export/resume-credential.json`,

@@ -125,6 +125,29 @@ pub async fn set_skill_level(
         .await
 }
 
+/// One skill on the person's resume, by id (for the delete confirmation).
+pub async fn skill(
+    app: &App,
+    user_id: &str,
+    skill_id: &str,
+) -> Result<Option<ResumeSkill>, StoreError> {
+    let (user, skill) = (user_id.to_string(), skill_id.to_string());
+    app.store
+        .read(move |conn| {
+            Ok(resume::skills(conn, &user)?
+                .into_iter()
+                .find(|s| s.id == skill))
+        })
+        .await
+}
+
+pub async fn delete_skill(app: &App, user_id: &str, skill_id: &str) -> Result<bool, StoreError> {
+    let (user, skill) = (user_id.to_string(), skill_id.to_string());
+    app.store
+        .write(move |conn| resume::delete_skill(conn, &user, &skill))
+        .await
+}
+
 pub async fn set_skill_hidden(
     app: &App,
     user_id: &str,

@@ -12,7 +12,7 @@ use crate::domain::package::{self, Package, PartnerRules, Problem, RecordKind};
 use crate::domain::verification::VerificationState;
 use crate::secrets;
 use crate::store::holding::{self, NewPackage, SaveResult, Submitted};
-use crate::store::{Conn, StoreError, mapping, partners};
+use crate::store::{Conn, StoreError, mapping, outbox, partners};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -211,6 +211,8 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         slide,
         now,
         expires_at,
+        partner_name: auth.partner.name.clone(),
+        public_url: app.config.public_url.clone(),
     });
     // Copies of one new package sent at once (a partner retrying at once) race to insert the
     // same assertion; the loser's transaction breaks a unique rule and is rolled back whole.
@@ -258,6 +260,9 @@ struct SaveJob {
     slide: bool,
     now: i64,
     expires_at: i64,
+    /// For the mail that tells a person a delivery is waiting in their inbox.
+    partner_name: String,
+    public_url: String,
 }
 
 impl SaveJob {
@@ -295,7 +300,36 @@ impl SaveJob {
         if self.slide {
             partners::touch_token(conn, &self.access_token_hash, now)?;
         }
+        let news = saved.iter().any(|s| s.result != SaveResult::Unchanged);
+        if let Some(user) = inbox_user.as_deref()
+            && self.recipient_token_hash.is_none()
+            && news
+        {
+            self.tell_of_delivery(conn, user)?;
+        }
         Ok(Ok(saved))
+    }
+
+    /// Mails the person a package went to (use case 2: their recipient id is linked to them),
+    /// once, in the package's own transaction. A pull (recipient token) is not mailed: the
+    /// person is on the import page waiting for it. Nor is a package that changed nothing (a
+    /// partner's retry). Test mode applies when the mail is sent.
+    fn tell_of_delivery(&self, conn: &mut dyn Conn, user_id: &str) -> Result<(), StoreError> {
+        let Some(user) = crate::store::users::by_id(conn, user_id)? else {
+            return Ok(());
+        };
+        let (partner, base) = (&self.partner_name, &self.public_url);
+        outbox::enqueue(
+            conn,
+            &user.email,
+            &format!("New credentials from {partner} are waiting for you"),
+            &format!(
+                "{partner} sent credentials for your SmartResume. They wait in your import inbox until you choose which to add:\n{base}/inbox/{}\n\nNothing is added to your resume until you choose.",
+                self.package_id
+            ),
+            None,
+            self.now,
+        )
     }
 }
 

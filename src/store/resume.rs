@@ -169,25 +169,39 @@ pub fn claim(
     if package.expires_at <= now && package.inbox_user_id.is_none() {
         return Ok(Err(ClaimRefusal::Expired));
     }
-    if package
+    let delivered_to_another = package
         .inbox_user_id
         .as_deref()
-        .is_some_and(|u| u != user_id)
-    {
-        return Ok(Err(ClaimRefusal::NotYours));
-    }
-    let took = conn.execute(
-        "UPDATE packages SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND (claimed_by IS NULL OR claimed_by = $1)",
-        params![user_id, now, package_id],
-    )?;
+        .is_some_and(|u| u != user_id);
+    let took = if delivered_to_another {
+        0
+    } else {
+        conn.execute(
+            "UPDATE packages SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND (claimed_by IS NULL OR claimed_by = $1)",
+            params![user_id, now, package_id],
+        )?
+    };
     if took == 0 {
+        alerts::raise(
+            conn,
+            "claim_conflict",
+            None,
+            package_id,
+            &format!(
+                "a second person tried to claim the package from {}, which is already on another resume",
+                package.partner_name
+            ),
+            now,
+        )?;
         return Ok(Err(ClaimRefusal::NotYours));
     }
+    // Items someone else owns are offered without a checkbox, so they are never among the
+    // chosen: they count as tried all the same, so the person is told and an alert records it.
     let mut outcome = Claimed::default();
     for credential in package
         .credentials
         .iter()
-        .filter(|c| chosen_credentials.contains(&c.id) && !c.revoked)
+        .filter(|c| (chosen_credentials.contains(&c.id) || c.taken) && !c.revoked)
     {
         if take_ownership(conn, &credential.id, user_id)? {
             let inserted = conn.execute(
@@ -214,7 +228,7 @@ pub fn claim(
     for skill in package
         .skills
         .iter()
-        .filter(|s| chosen_skills.contains(&s.id))
+        .filter(|s| chosen_skills.contains(&s.id) || s.taken)
     {
         let carrier = conn
             .query_one(
@@ -231,6 +245,17 @@ pub fn claim(
             outcome.added += inserted as usize;
         } else {
             outcome.taken.push(skill.name.clone());
+            alerts::raise(
+                conn,
+                "claim_conflict",
+                None,
+                &carrier,
+                &format!(
+                    "a second person tried to claim the skill {:?}, which is already on another resume",
+                    skill.name
+                ),
+                now,
+            )?;
         }
     }
     let recipient_id = conn.query_one(
@@ -433,6 +458,19 @@ pub fn skills(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<ResumeSkill>, St
             })
         })
         .collect()
+}
+
+/// Takes a skill off the person's resume. False when it is not theirs. Its carrier stays
+/// theirs (one owner per assertion), so only a new delivery from its issuer brings it back.
+pub fn delete_skill(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    resume_skill_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM resume_skills WHERE id = $1 AND user_id = $2",
+        params![resume_skill_id, user_id],
+    )? == 1)
 }
 
 /// Hides or shows one of the person's entries. False when it is not theirs.

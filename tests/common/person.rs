@@ -238,8 +238,8 @@ pub async fn claim_everything(app: &TestApp, smtp: &SmtpServer, link: &str, emai
     let chooser = person.sign_up(app, smtp, link, email, PASSWORD).await;
     assert_eq!(chooser.status, 200, "{}", chooser.html);
     assert!(
-        chooser.url.ends_with("/inbox"),
-        "the package waits in the new account's inbox: {}",
+        chooser.url.contains("/inbox/") && chooser.has("Your email is confirmed"),
+        "the confirmed person lands on the package they signed up from: {}",
         chooser.url
     );
     assert!(

@@ -7,6 +7,7 @@ use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
 use super::{Nav, message_for, render, sent_by, verification_badge};
 use crate::domain::dates;
 use crate::domain::package::Recipient;
+use crate::domain::verification::VerificationState;
 use crate::forms::FieldError;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
@@ -54,6 +55,8 @@ pub struct OfferedSkillView {
     /// The partner that sent it, when the carrier's proof does not establish `verified_by`
     /// (as [`sent_by`] decides for credentials).
     pub sent_by: Option<String>,
+    /// The proof of the credential that carried it failed: it is offered unticked.
+    pub carrier_failed: bool,
     pub taken: bool,
 }
 
@@ -61,6 +64,8 @@ impl OfferedSkillView {
     fn of(skill: OfferedSkill, partner: &str) -> OfferedSkillView {
         OfferedSkillView {
             sent_by: sent_by(&skill.carrier_verification, partner),
+            carrier_failed: VerificationState::parse(&skill.carrier_verification)
+                == Some(VerificationState::Failed),
             id: skill.id,
             name: skill.name,
             category: skill.category,
@@ -263,6 +268,22 @@ fn claimed(visitor: &Visitor, outcome: Result<Claimed, ClaimRefusal>) -> Respons
         Ok(claimed) if claimed.taken.is_empty() => {
             Redirect::to(&format!("/resume?added={}", claimed.added)).into_response()
         }
+        Ok(claimed) if claimed.added == 0 => {
+            let taken = format!(
+                "These are already on someone else's resume: {}. A credential can be on one resume only.",
+                claimed.taken.join(", ")
+            );
+            message_for(
+                visitor,
+                StatusCode::CONFLICT,
+                "Nothing was added: these are on another resume",
+                &[
+                    &taken,
+                    "If they are yours, contact the organisation that issued them.",
+                ],
+                Some(("/resume", "Open my resume")),
+            )
+        }
         Ok(claimed) => {
             let taken = format!(
                 "Not added, because they are already on another resume: {}.",
@@ -349,6 +370,46 @@ pub async fn inbox(
             .into_iter()
             .map(|p| OfferView::of(p, true))
             .collect(),
+    };
+    Ok(visitor.finish(render(&page)))
+}
+
+#[derive(Template)]
+#[template(path = "inbox_package.html")]
+struct InboxPackageTemplate {
+    nav: Nav,
+    /// Just confirmed their email (the sign-up started from this package's claim link).
+    welcome: bool,
+    csrf: String,
+    offer: OfferView,
+}
+
+#[derive(Deserialize)]
+pub struct Welcome {
+    welcome: Option<u8>,
+}
+
+/// `GET /inbox/{package}`: one delivery to choose from. Where a confirmation link leads
+/// when the sign-up started on a claim link, so the person lands on the choice they came for.
+pub async fn inbox_package(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    Path(package): Path<String>,
+    Query(Welcome { welcome }): Query<Welcome>,
+) -> Result<Response, PageError> {
+    let packages = claims::inbox(&state.app, &user.id).await?;
+    let waiting = packages.len();
+    let Some(mut contents) = packages.into_iter().find(|p| p.id == package) else {
+        return Ok(not_in_inbox(&visitor));
+    };
+    localize(&mut contents, &visitor.languages);
+    let mut nav = Nav::of(&visitor);
+    nav.inbox = waiting;
+    let page = InboxPackageTemplate {
+        nav,
+        welcome: welcome.is_some(),
+        csrf: visitor.csrf(),
+        offer: OfferView::of(contents, true),
     };
     Ok(visitor.finish(render(&page)))
 }

@@ -56,7 +56,10 @@ pub fn router() -> Router<AppState> {
             get(activation::page).post(activation::search),
         )
         .route("/inbox", get(claim::inbox))
-        .route("/inbox/{package}", post(claim::inbox_claim))
+        .route(
+            "/inbox/{package}",
+            get(claim::inbox_package).post(claim::inbox_claim),
+        )
         .route("/inbox/{package}/dismiss", post(claim::inbox_dismiss))
         .route("/resume", get(resume::page))
         .route("/resume/contact", post(resume::contact))
@@ -67,6 +70,10 @@ pub fn router() -> Router<AppState> {
             get(resume::confirm_delete).post(resume::delete_entry),
         )
         .route("/resume/skills/{id}/{action}", post(resume::skill_action))
+        .route(
+            "/resume/skills/{id}/delete",
+            get(resume::confirm_delete_skill).post(resume::delete_skill),
+        )
         .route("/resume/share", post(sharing::create))
         .route("/resume/share/stop", post(sharing::stop))
         .route("/r/{token}", get(sharing::page))

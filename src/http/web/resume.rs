@@ -471,12 +471,15 @@ pub async fn delete_entry(
     entry_action(state, visitor, Path((id, "delete".to_string())), form).await
 }
 
+/// "Delete … from your resume?": the page between the Delete link and the deletion, for
+/// entries and skills alike.
 #[derive(Template)]
 #[template(path = "confirm_delete.html")]
 struct ConfirmDelete {
     nav: Nav,
     csrf: String,
-    id: String,
+    /// Where the confirming form posts.
+    action: String,
     title: String,
     from_partner: bool,
 }
@@ -490,11 +493,43 @@ pub async fn confirm_delete(
         Some(entry) => visitor.finish(render(&ConfirmDelete {
             nav: Nav::of(&visitor),
             csrf: visitor.csrf(),
-            id: entry.id,
+            action: format!("/resume/entries/{}/delete", entry.id),
             title: entry.title,
             from_partner: entry.from_partner,
         })),
         None => not_yours(&visitor),
+    })
+}
+
+/// `GET /resume/skills/{id}/delete`: the confirmation (every skill comes from a partner).
+pub async fn confirm_delete_skill(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(match resume::skill(&state.app, &user.id, &id).await? {
+        Some(skill) => visitor.finish(render(&ConfirmDelete {
+            nav: Nav::of(&visitor),
+            csrf: visitor.csrf(),
+            action: format!("/resume/skills/{}/delete", skill.id),
+            title: skill.name,
+            from_partner: true,
+        })),
+        None => not_yours(&visitor),
+    })
+}
+
+/// `POST /resume/skills/{id}/delete` (the confirmation page's form).
+pub async fn delete_skill(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    Path(id): Path<String>,
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    Ok(if resume::delete_skill(&state.app, &user.id, &id).await? {
+        Redirect::to("/resume?done=deleted").into_response()
+    } else {
+        not_yours(&visitor)
     })
 }
 
