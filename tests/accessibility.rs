@@ -193,7 +193,13 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     })
     .await;
     let courses = upload(&app, "instx", fixture("guide/three-courses.json")).await;
-    let skills = upload(&app, "instx", fixture("guide/skillsync.json")).await;
+    // The guide's skills, sent for the person who claims the courses (its example names
+    // someone else, whose address the person would have to confirm first).
+    let mut skills =
+        credentialconnect::domain::lenient_json::parse(&fixture("guide/skillsync.json"))
+            .expect("skills");
+    skills["recipient"]["email"] = json!("jsmith@institutionx.edu");
+    let skills = upload(&app, "instx", skills.to_string()).await;
     let driver = start_driver().await;
     let browser = browser(&driver).await;
     let mut violations = Vec::new();
@@ -285,6 +291,26 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     wait_for_text(&browser, "was dismissed").await;
     violations.extend(audit(&browser, "/inbox after dismissing").await);
     violations.extend(beyond_axe(&browser, "/inbox after dismissing").await);
+
+    // A package sent for another of the person's addresses: a code sent there comes first.
+    let mut elsewhere = fixture_json("guide/three-courses.json");
+    elsewhere["recipient"] = json!({"email": "j.smith@work.example"});
+    elsewhere["credentials"] = json!([elsewhere["credentials"][1].clone()]);
+    elsewhere["credentials"][0]["id"] = json!("work-award-1");
+    let elsewhere = upload(&app, "instx", elsewhere.to_string()).await;
+    browser.goto(&elsewhere).await.expect("claim page");
+    wait_for_text(&browser, "Sent for j.smith@work.example").await;
+    let gate = "claim page, sent for another address";
+    violations.extend(audit(&browser, gate).await);
+    violations.extend(beyond_axe(&browser, gate).await);
+    submit_unchecked(&browser, "Email a code to j.smith@work.example").await;
+    wait_for_text(&browser, "Enter the code sent to").await;
+    violations.extend(audit(&browser, "the recipient code page").await);
+    violations.extend(beyond_axe(&browser, "the recipient code page").await);
+    fill(&browser, "code", "12").await;
+    submit_unchecked(&browser, "Confirm the address").await;
+    violations
+        .extend(audit_sent_back(&browser, "the recipient code page after a wrong code").await);
 
     browser.goto(&app.url("/resume")).await.expect("resume");
     submit_unchecked(&browser, "Add entry").await;

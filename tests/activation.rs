@@ -756,3 +756,29 @@ async fn an_expired_package_is_purged_with_the_activation_links_to_it_on_sqlite(
 async fn an_expired_package_is_purged_with_the_activation_links_to_it_on_postgres() {
     an_expired_package_is_purged_with_the_activation_links_to_it(Engine::Postgres).await;
 }
+
+with_mail_on_both_engines!(
+    a_person_signed_in_with_another_address_claims_through_the_one_time_link_without_a_code,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let token = partner(&app, "instx").await;
+        upload(&app, &token, package_for(jamie())).await;
+        let person = Person::new(&app);
+        person
+            .sign_up(
+                &app,
+                &smtp,
+                "/signup",
+                "jamie.private@example.com",
+                PASSWORD,
+            )
+            .await;
+        search_by_email(&person, "instx").await;
+        app.deliver_mail().await;
+        // The link went to the address on record: opening it proves that address.
+        let link = link_to(&app, &smtp, ON_RECORD);
+        let page = person.get(&link).await;
+        assert!(!page.has("Sent for"), "{}", page.html);
+        let resume = person.add_everything(&page, &link).await;
+        assert!(resume.has("3 items were added"), "{}", resume.html);
+    }
+);

@@ -136,9 +136,28 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
     click_button(&browser, "Add selected to my SmartResume").await;
     wait_for_text(&browser, "3 items were added").await;
 
-    // The SkillSync package, now signed in: straight to the choice.
+    // The SkillSync package, now signed in. The guide's example was sent for another
+    // address, so the person first confirms they read that address's mail, with a code.
     browser.goto(&skills).await.expect("skills link");
-    click_button(&browser, "Add to my SmartResume").await;
+    wait_for_text(&browser, "Sent for john.q.sample@somedomain.com").await;
+    screenshot(&browser, "claim-another-address").await;
+    click_button(&browser, "Email a code to john.q.sample@somedomain.com").await;
+    wait_for_text(
+        &browser,
+        "Enter the code sent to john.q.sample@somedomain.com",
+    )
+    .await;
+    app.deliver_mail().await;
+    let mail = smtp
+        .last_to("john.q.sample@somedomain.com")
+        .expect("the code")
+        .text();
+    let marker = "enter this code on the page that asked for it: ";
+    let at = mail.find(marker).expect("a code") + marker.len();
+    fill(&browser, "code", &mail[at..at + 6]).await;
+    click_button(&browser, "Confirm the address").await;
+    wait_for_text(&browser, "The address is confirmed.").await;
+    click_button(&browser, "Add selected to my SmartResume").await;
     let resume = wait_for_text(&browser, "4 items were added").await;
     let coursework = resume
         .find("Relevant Coursework")

@@ -226,3 +226,201 @@ with_mail_on_both_engines!(
         assert!(deleted.has("Leadership"), "the others stay");
     }
 );
+
+/// The code in the last mail to `address`.
+fn code_sent_to(smtp: &SmtpServer, address: &str) -> String {
+    let text = smtp.last_to(address).expect("a mail with a code").text();
+    let marker = "enter this code on the page that asked for it: ";
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        + marker.len();
+    text[at..at + 6].to_string()
+}
+
+with_mail_on_both_engines!(
+    a_person_with_another_address_confirms_the_recipient_address_by_a_code_before_claiming,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let person = Person::new(&app);
+        person
+            .sign_up(&app, &smtp, "/signup", "jo.personal@example.com", PASSWORD)
+            .await;
+        let page = person.get(&link).await;
+        assert!(
+            page.has("Sent for jsmith@institutionx.edu"),
+            "{}",
+            page.html
+        );
+        assert!(page.has("which is not the address of your account"));
+        assert!(page.has("Ask Partner instx to send the credentials again"));
+        assert!(page.values("credential").is_empty(), "nothing to tick yet");
+
+        // Sending the form anyway adds nothing.
+        let before = app.snapshot().await;
+        let mut forged = vec![("csrf", page.csrf())];
+        forged.push(("credential", "anything".to_string()));
+        let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = person.post(&link, &forged).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.has("Nothing was added: confirm the address first"));
+        assert_eq!(app.snapshot().await, before);
+
+        let asked = person
+            .post(&format!("{link}/code"), &[("csrf", &page.csrf())])
+            .await;
+        assert_eq!(asked.status, 200, "{}", asked.html);
+        assert!(asked.url.contains("/claims/"), "{}", asked.url);
+        assert!(asked.has("Enter the code sent to jsmith@institutionx.edu"));
+        assert!(asked.has("We emailed you a code."));
+        assert_eq!(app.deliver_mail().await, 1);
+        let mail = smtp.last_to("jsmith@institutionx.edu").expect("mail");
+        assert!(
+            mail.text()
+                .contains("signed in to CredentialConnect as jo.personal@example.com"),
+            "the address's owner learns who asks: {}",
+            mail.text()
+        );
+        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let confirm_url = asked.url.replace("/code?sent=1", "/confirm");
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        let wrong = person
+            .post(&confirm_url, &[("csrf", &asked.csrf()), ("code", wrong)])
+            .await;
+        assert_eq!(wrong.status, 422);
+        assert!(wrong.has("Error: Enter the code"), "{}", wrong.html);
+        assert!(wrong.has("that is not the code we sent"));
+        assert!(wrong.has("4 tries left"));
+
+        let chooser = person
+            .post(&confirm_url, &[("csrf", &asked.csrf()), ("code", &code)])
+            .await;
+        assert_eq!(chooser.status, 200, "{}", chooser.html);
+        assert!(chooser.has("The address is confirmed."), "{}", chooser.html);
+        assert_eq!(chooser.values("credential").len(), 3);
+        let action = format!("/inbox/{}", id_after(&chooser.html, "action=\"/inbox/"));
+        let resume = person.add_everything(&chooser, &action).await;
+        assert!(resume.has("3 items were added"), "{}", resume.html);
+    }
+);
+
+with_mail_on_both_engines!(
+    signing_up_from_a_claim_link_with_another_address_asks_for_the_recipient_address_too,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let person = Person::new(&app);
+        let landed = person
+            .sign_up(&app, &smtp, &link, "jo.personal@example.com", PASSWORD)
+            .await;
+        assert!(landed.url.contains("/inbox/"), "{}", landed.url);
+        assert!(
+            landed.has("Sent for jsmith@institutionx.edu"),
+            "{}",
+            landed.html
+        );
+        assert!(landed.values("credential").is_empty());
+        let gate = id_after(&landed.html, "action=\"/claims/");
+        let asked = person
+            .post(&format!("/claims/{gate}"), &[("csrf", &landed.csrf())])
+            .await;
+        assert!(asked.has("Enter the code sent to jsmith@institutionx.edu"));
+        app.deliver_mail().await;
+        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let confirm_url = asked.url.replace("/code?sent=1", "/confirm");
+        let chooser = person
+            .post(&confirm_url, &[("csrf", &asked.csrf()), ("code", &code)])
+            .await;
+        assert_eq!(chooser.values("credential").len(), 3, "{}", chooser.html);
+    }
+);
+
+with_mail_on_both_engines!(
+    recipient_codes_cannot_be_guessed_outlived_or_asked_for_without_end,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let person = Person::new(&app);
+        person
+            .sign_up(&app, &smtp, "/signup", "jo.personal@example.com", PASSWORD)
+            .await;
+        let page = person.get(&link).await;
+        let asked = person
+            .post(&format!("{link}/code"), &[("csrf", &page.csrf())])
+            .await;
+        app.deliver_mail().await;
+        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let confirm_url = asked.url.replace("/code?sent=1", "/confirm");
+        let code_url = asked.url.replace("?sent=1", "");
+        let csrf = asked.csrf();
+
+        // A thousand guesses: after five the code is used up, so the right one fails too.
+        let mut no_longer = 0;
+        for guess in (0..1000).map(|n| format!("{:06}", n * 997 % 1_000_000)) {
+            if guess == code {
+                continue;
+            }
+            let answer = person
+                .post(&confirm_url, &[("csrf", &csrf), ("code", &guess)])
+                .await;
+            assert_eq!(answer.status, 422);
+            if answer.has("this code no longer works") {
+                no_longer += 1;
+            }
+        }
+        assert!(no_longer >= 990, "{no_longer}");
+        let late = person
+            .post(&confirm_url, &[("csrf", &csrf), ("code", &code)])
+            .await;
+        assert!(late.has("this code no longer works"), "{}", late.html);
+        assert!(
+            person
+                .get(&link)
+                .await
+                .has("Sent for jsmith@institutionx.edu")
+        );
+
+        // A new code works for 15 minutes.
+        let again = person.post(&code_url, &[("csrf", &csrf)]).await;
+        assert!(again.has("We emailed you a code."));
+        app.deliver_mail().await;
+        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        app.app
+            .clock
+            .advance(std::time::Duration::from_secs(16 * 60));
+        let stale = person
+            .post(&confirm_url, &[("csrf", &csrf), ("code", &code)])
+            .await;
+        assert!(stale.has("this code no longer works"), "{}", stale.html);
+
+        // Five codes a day (two sent so far), then no more.
+        for _ in 0..3 {
+            let sent = person.post(&code_url, &[("csrf", &csrf)]).await;
+            assert!(sent.has("We emailed you a code."), "{}", sent.html);
+        }
+        let refused = person.post(&code_url, &[("csrf", &csrf)]).await;
+        assert_eq!(refused.status, 429);
+        assert!(refused.has("No more codes today"));
+        assert_eq!(app.deliver_mail().await, 3);
+
+        // Nobody else can use the pages for this package.
+        let other = Person::new(&app);
+        let theirs = other
+            .sign_up(&app, &smtp, "/signup", "other@example.com", PASSWORD)
+            .await;
+        let before = app.snapshot().await;
+        let send = other.post(&code_url, &[("csrf", &theirs.csrf())]).await;
+        assert_eq!(send.status, 404);
+        let guess = other
+            .post(&confirm_url, &[("csrf", &theirs.csrf()), ("code", &code)])
+            .await;
+        assert_eq!(guess.status, 404);
+        assert_eq!(app.snapshot().await, before);
+        assert_eq!(other.get(&code_url).await.status, 404);
+
+        // The latest code still confirms the address.
+        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let chooser = person
+            .post(&confirm_url, &[("csrf", &csrf), ("code", &code)])
+            .await;
+        assert!(chooser.has("The address is confirmed."), "{}", chooser.html);
+    }
+);

@@ -758,7 +758,11 @@ with_mail_on_both_engines!(
             "{expiry}"
         );
         let person = claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
-        let skills = upload(&app, "instx", fixture("guide/skillsync.json")).await;
+        let mut skills =
+            credentialconnect::domain::lenient_json::parse(&fixture("guide/skillsync.json"))
+                .expect("skills");
+        skills["recipient"]["email"] = json!("jsmith@institutionx.edu");
+        let skills = upload(&app, "instx", skills.to_string()).await;
         let offer = person.get(&skills).await;
         person.add_everything(&offer, &skills).await;
         share_link(&person).await;

@@ -9,7 +9,9 @@
 //! - `GET|POST /signup`, `GET|POST /login`, `POST /logout`
 //! - `GET|POST /verify/{token}` — the email confirmation link
 //! - `GET|POST /reset`, `GET|POST /reset/{token}` — password reset
-//! - `GET|POST /createmyresume/{token}` — the claim link
+//! - `GET|POST /createmyresume/{token}` — the claim link; `POST /createmyresume/{token}/code`,
+//!   `GET|POST /claims/{package}/code`, `POST /claims/{package}/confirm` — confirming the
+//!   address a package was sent for with a one-time code
 //! - `GET|POST /find/{partner}` — the partner's activation page
 //! - `GET /inbox`, `GET|POST /inbox/{package}`, `POST /inbox/{package}/dismiss` — the import
 //!   inbox

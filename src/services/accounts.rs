@@ -307,7 +307,9 @@ pub async fn confirm_email(
             users::mark_verified(conn, &user_id, now)?;
             users::end_email_tokens_of(conn, &user_id, now)?;
             let next = match next.as_deref().and_then(|n| n.strip_prefix("package:")) {
-                Some(package_id) if resume::deliver(conn, package_id, &user_id)? => {
+                Some(package_id)
+                    if resume::deliver_after_sign_up(conn, package_id, &user_id, now)? =>
+                {
                     format!("/inbox/{package_id}?welcome=1")
                 }
                 _ => "/resume?welcome=1".to_string(),

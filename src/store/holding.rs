@@ -673,6 +673,7 @@ pub fn purge_expired_packages(
         "package_credentials",
         "activation_links",
         "activation_backfill",
+        "recipient_confirmations",
     ] {
         conn.execute(
             &format!("DELETE FROM {table} WHERE package_id IN ({BATCH})"),

@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0011_activation_names.sql"),
         include_str!("migrations/postgres/0011_activation_names.sql"),
     ),
+    (
+        14,
+        include_str!("migrations/sqlite/0014_recipient_confirmations.sql"),
+        include_str!("migrations/postgres/0014_recipient_confirmations.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -95,6 +100,7 @@ pub(super) const TABLES: &[&str] = &[
     "activation_searches",
     "known_devices",
     "signing_keys",
+    "recipient_confirmations",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ mod migrations;
 pub mod outbox;
 pub mod partners;
 mod postgres;
+pub mod recipient_confirmations;
 pub mod resume;
 pub mod sharing;
 pub mod signing_keys;

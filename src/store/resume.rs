@@ -5,6 +5,7 @@
 //! two people claiming the same credential at once exactly one succeeds.
 
 use super::{Conn, StoreError, alerts, new_id, params};
+use crate::domain::email::EmailAddress;
 use crate::domain::package::Recipient;
 use crate::domain::sections::Section;
 
@@ -19,6 +20,9 @@ pub struct PackageContents {
     pub claimed_by: Option<String>,
     /// The person it was delivered to (use cases 2 and 3), if any.
     pub inbox_user_id: Option<String>,
+    /// The address the viewer must confirm before claiming it (see
+    /// [`unconfirmed_recipient`]).
+    pub unconfirmed_recipient: Option<String>,
     pub credentials: Vec<OfferedCredential>,
     pub skills: Vec<OfferedSkill>,
 }
@@ -84,13 +88,26 @@ pub fn package_contents(
         params![package_id],
     )?;
     let taken = |owner: Option<String>| owner.is_some_and(|o| o != viewer);
+    let recipient = super::holding::stored_recipient(&package.text(2)?);
+    let inbox_user_id = package.opt_text(5)?;
+    let unconfirmed_recipient = match viewer {
+        "" => None,
+        viewer => unconfirmed_recipient(
+            conn,
+            package_id,
+            &recipient,
+            inbox_user_id.as_deref(),
+            viewer,
+        )?,
+    };
     Ok(Some(PackageContents {
         id: package.text(0)?,
         partner_name: package.text(1)?,
-        recipient: super::holding::stored_recipient(&package.text(2)?),
+        recipient,
         expires_at: package.int(3)?,
         claimed_by: package.opt_text(4)?,
-        inbox_user_id: package.opt_text(5)?,
+        inbox_user_id,
+        unconfirmed_recipient,
         credentials: credentials
             .iter()
             .map(|row| {
@@ -128,6 +145,72 @@ pub fn package_contents(
     }))
 }
 
+/// The recipient address `viewer` must confirm before claiming a package: it was sent for an
+/// address other than their account's, and neither did a code sent there confirm it, nor
+/// did the partner itself deliver the package to them (to the inbox of a linked recipient
+/// id, or through a pull). Without this anyone holding a claim link, forwarded or seen over
+/// a shoulder, could take what was sent to someone else.
+fn unconfirmed_recipient(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    recipient: &Recipient,
+    inbox_user_id: Option<&str>,
+    viewer: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(address) = another_address(conn, recipient, viewer)? else {
+        return Ok(None);
+    };
+    Ok(
+        match super::recipient_confirmations::get(conn, package_id, viewer)? {
+            Some(confirmation) => (!confirmation.confirmed).then_some(address),
+            None if inbox_user_id == Some(viewer) => None,
+            None => Some(address),
+        },
+    )
+}
+
+/// The package's recipient address, when it is one and not the person's own.
+fn another_address(
+    conn: &mut dyn Conn,
+    recipient: &Recipient,
+    user_id: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(address) = recipient
+        .email
+        .as_deref()
+        .and_then(|e| EmailAddress::parse(e).ok())
+    else {
+        return Ok(None);
+    };
+    let own = super::users::by_id(conn, user_id)?.is_some_and(|u| u.email == address.as_str());
+    Ok((!own).then(|| address.as_str().to_string()))
+}
+
+/// Delivers a package to the inbox of the person who signed up from its claim link; when they
+/// signed up with another address than the one it was sent for, they must confirm that one
+/// before claiming. False when it was claimed or delivered to someone else meanwhile.
+pub fn deliver_after_sign_up(
+    conn: &mut dyn Conn,
+    package_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if !deliver(conn, package_id, user_id)? {
+        return Ok(false);
+    }
+    let recipient = conn
+        .query_one(
+            "SELECT recipient FROM packages WHERE id = $1",
+            params![package_id],
+        )?
+        .text(0)?;
+    let recipient = super::holding::stored_recipient(&recipient);
+    if another_address(conn, &recipient, user_id)?.is_some() {
+        super::recipient_confirmations::require(conn, package_id, user_id, now)?;
+    }
+    Ok(true)
+}
+
 /// The section stored under a key (see `Section::key`); none, or one this version does not
 /// know, waits as Unassigned.
 fn section_of(stored: Option<String>) -> Section {
@@ -143,6 +226,8 @@ pub enum ClaimRefusal {
     /// Someone else claimed it (or it was delivered to someone else's inbox).
     NotYours,
     Expired,
+    /// It was sent for this address, which the person has not confirmed is theirs.
+    RecipientUnconfirmed(String),
 }
 
 /// What a claim did.
@@ -169,11 +254,13 @@ pub fn claim(
     if package.expires_at <= now && package.inbox_user_id.is_none() {
         return Ok(Err(ClaimRefusal::Expired));
     }
-    let delivered_to_another = package
-        .inbox_user_id
-        .as_deref()
-        .is_some_and(|u| u != user_id);
-    let took = if delivered_to_another {
+    let someone_elses = [&package.inbox_user_id, &package.claimed_by]
+        .iter()
+        .any(|holder| holder.as_deref().is_some_and(|u| u != user_id));
+    if !someone_elses && let Some(address) = package.unconfirmed_recipient {
+        return Ok(Err(ClaimRefusal::RecipientUnconfirmed(address)));
+    }
+    let took = if someone_elses {
         0
     } else {
         conn.execute(

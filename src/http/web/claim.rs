@@ -41,6 +41,10 @@ pub struct OfferView {
     pub partner: String,
     pub expires: String,
     pub selectable: bool,
+    /// The address to confirm before anything can be chosen (`_recipient_gate.html`), and
+    /// where its "email a code" form posts.
+    pub unconfirmed_recipient: Option<String>,
+    pub gate_action: String,
     pub credentials: Vec<OfferedCredentialView>,
     pub skills: Vec<OfferedSkillView>,
 }
@@ -81,9 +85,11 @@ impl OfferView {
     fn of(contents: PackageContents, selectable: bool) -> OfferView {
         let partner = contents.partner_name;
         OfferView {
+            gate_action: format!("/claims/{}/code", contents.id),
             package_id: contents.id,
             expires: dates::moment_in_words(contents.expires_at),
-            selectable,
+            selectable: selectable && contents.unconfirmed_recipient.is_none(),
+            unconfirmed_recipient: contents.unconfirmed_recipient,
             credentials: contents
                 .credentials
                 .into_iter()
@@ -211,9 +217,12 @@ impl ClaimTemplate {
             let values = recipient_values(&contents.recipient);
             SignupForm::new(visitor.csrf(), Some(token.to_string()), &values, &[])
         });
+        let mut offer = OfferView::of(contents, signed_in);
+        // The claim link is what shows the person may ask: the first code is asked for by it.
+        offer.gate_action = format!("/createmyresume/{token}/code");
         ClaimTemplate {
             nav: Nav::of(visitor),
-            offer: OfferView::of(contents, signed_in),
+            offer,
             signup,
             login_href: login_href(Some(token)),
             csrf: visitor.csrf(),
@@ -300,6 +309,18 @@ fn claimed(visitor: &Visitor, outcome: Result<Claimed, ClaimRefusal>) -> Respons
         }
         Err(ClaimRefusal::NotYours) => taken_by_other(visitor),
         Err(ClaimRefusal::Expired) => link_not_valid(visitor),
+        Err(ClaimRefusal::RecipientUnconfirmed(address)) => {
+            let why = format!(
+                "These credentials were sent for {address}, which is not the address of your account. Confirm that address with the code we email there first: the page you came from has the button."
+            );
+            message_for(
+                visitor,
+                StatusCode::FORBIDDEN,
+                "Nothing was added: confirm the address first",
+                &[&why],
+                Some(("/inbox", "Go to my import inbox")),
+            )
+        }
     }
 }
 
@@ -378,8 +399,9 @@ pub async fn inbox(
 #[template(path = "inbox_package.html")]
 struct InboxPackageTemplate {
     nav: Nav,
-    /// Just confirmed their email (the sign-up started from this package's claim link).
-    welcome: bool,
+    /// What was just done: their email confirmed (the sign-up started from this package's
+    /// claim link), or the package's recipient address.
+    notice: Option<&'static str>,
     csrf: String,
     offer: OfferView,
 }
@@ -387,6 +409,7 @@ struct InboxPackageTemplate {
 #[derive(Deserialize)]
 pub struct Welcome {
     welcome: Option<u8>,
+    confirmed: Option<u8>,
 }
 
 /// `GET /inbox/{package}`: one delivery to choose from. Where a confirmation link leads
@@ -395,7 +418,7 @@ pub async fn inbox_package(
     State(state): State<AppState>,
     SignedInVisitor(visitor, user): SignedInVisitor,
     Path(package): Path<String>,
-    Query(Welcome { welcome }): Query<Welcome>,
+    Query(Welcome { welcome, confirmed }): Query<Welcome>,
 ) -> Result<Response, PageError> {
     let packages = claims::inbox(&state.app, &user.id).await?;
     let waiting = packages.len();
@@ -407,7 +430,11 @@ pub async fn inbox_package(
     nav.inbox = waiting;
     let page = InboxPackageTemplate {
         nav,
-        welcome: welcome.is_some(),
+        notice: if welcome.is_some() {
+            Some("Your email is confirmed. Welcome to your SmartResume.")
+        } else {
+            confirmed.map(|_| "The address is confirmed.")
+        },
         csrf: visitor.csrf(),
         offer: OfferView::of(contents, true),
     };

@@ -8,6 +8,7 @@ mod activation;
 mod claim;
 pub mod error;
 mod export;
+mod recipient_code;
 pub mod resume;
 pub mod sharing;
 pub mod visitor;
@@ -49,6 +50,15 @@ pub fn router() -> Router<AppState> {
             "/createmyresume/{token}",
             get(claim::page).post(claim::claim),
         )
+        .route(
+            "/createmyresume/{token}/code",
+            post(recipient_code::send_for_link),
+        )
+        .route(
+            "/claims/{package}/code",
+            get(recipient_code::page).post(recipient_code::send_again),
+        )
+        .route("/claims/{package}/confirm", post(recipient_code::confirm))
         // The activation page keeps the path the partner contract gives it (docs/partner-api.md:
         // uploads answer it as `activationUrl`), though everything behind it says "activation".
         .route(
