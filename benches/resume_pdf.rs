@@ -8,14 +8,14 @@
 //! profile them).
 
 use askama::Template;
+use credentialconnect::domain::account::{Profile, User};
+use credentialconnect::domain::resume::{Entry, ResumeSkill};
 use credentialconnect::domain::sections::Section;
 use credentialconnect::export::{ResumeDocument, pdf};
 use credentialconnect::http::web::Nav;
 use credentialconnect::http::web::resume::shared_view;
 use credentialconnect::http::web::sharing::SharedPage;
 use credentialconnect::services::resume::Resume;
-use credentialconnect::store::resume::{Entry, ResumeSkill};
-use credentialconnect::store::users::{Profile, User};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -70,7 +70,6 @@ fn resume() -> Resume {
         user: User {
             id: "u".into(),
             email: "jsmith@institutionx.edu".into(),
-            password_hash: String::new(),
             verified: true,
             profile: Profile {
                 given_name: Some("Jordan".into()),

@@ -3,12 +3,12 @@
 //! SQLite store, then rendering). Run with `cargo bench --bench resume_render`.
 
 use askama::Template;
+use credentialconnect::domain::account::{Profile, User};
+use credentialconnect::domain::resume::{Entry, ResumeSkill};
 use credentialconnect::domain::sections::Section;
 use credentialconnect::http::web::Nav;
 use credentialconnect::http::web::resume::{EntryForm, ResumePage, placeable_titles, view};
 use credentialconnect::services::resume::Resume;
-use credentialconnect::store::resume::{Entry, ResumeSkill};
-use credentialconnect::store::users::{Profile, User};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -52,7 +52,6 @@ fn resume() -> Resume {
         user: User {
             id: "u".into(),
             email: "jsmith@institutionx.edu".into(),
-            password_hash: String::new(),
             verified: true,
             profile: Profile {
                 given_name: Some("Jordan".into()),
@@ -156,13 +155,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
                     expires_at: i64::MAX,
                 },
             )?;
-            let user = users::insert(
-                conn,
-                "jsmith@institutionx.edu",
-                "x",
-                &users::Profile::default(),
-                1,
-            )?;
+            let user = users::insert(conn, "jsmith@institutionx.edu", "x", &Profile::default(), 1)?;
             let offered =
                 stored::package_contents(conn, &package_id, Some(&user))?.expect("package");
             let credentials: Vec<String> =

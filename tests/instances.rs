@@ -7,9 +7,10 @@ mod common;
 
 use common::process::{Served, create_partner, free_port, token};
 use common::smtp::SmtpServer;
+use credentialconnect::domain::account::Profile;
 use credentialconnect::secrets;
 use credentialconnect::services::App;
-use credentialconnect::store::users::{self, Profile};
+use credentialconnect::store::users;
 use serde_json::{Value, json};
 use std::time::Duration;
 

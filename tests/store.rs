@@ -495,10 +495,10 @@ on_both_engines!(
                     conn,
                     "jamie@example.com",
                     "not a hash",
-                    &users::Profile::default(),
+                    &credentialconnect::domain::account::Profile::default(),
                     now,
                 )?;
-                let entry = resume::OwnEntry {
+                let entry = credentialconnect::domain::resume::OwnEntry {
                     section: Section::RelevantCoursework,
                     title: "Night classes".into(),
                     organisation: None,

@@ -2,6 +2,7 @@
 //! states, the activation page's lookup keys, email addresses and the tokens that open a
 //! claim page. Nothing here does I/O or imports the web, database or runtime crates.
 
+pub mod account;
 pub mod activation;
 pub mod claim_token;
 pub mod dates;
@@ -10,7 +11,9 @@ pub mod json_tree;
 pub mod jws;
 pub mod language_tagged;
 pub mod lenient_json;
+pub mod offer;
 pub mod package;
+pub mod resume;
 pub mod scopes;
 pub mod sections;
 pub mod skills;

@@ -12,6 +12,7 @@ pub mod pdf;
 pub mod resume_vc;
 
 use crate::domain::dates::{DateText, in_words, range_in_words};
+use crate::domain::resume::{Entry, ResumeSkill};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use crate::services::signing_key::{self, SigningError};
@@ -129,7 +130,7 @@ impl ResumeDocument {
         let skills = loaded
             .skills
             .into_iter()
-            .filter(|s| !s.hidden && !s.revoked)
+            .filter(ResumeSkill::is_shown)
             .map(|s| {
                 let verified = s.verified;
                 Skill {
@@ -148,11 +149,7 @@ impl ResumeDocument {
                 }
             })
             .collect();
-        let mut entries: Vec<_> = loaded
-            .entries
-            .into_iter()
-            .filter(|e| !e.hidden && !e.revoked)
-            .collect();
+        let mut entries: Vec<_> = loaded.entries.into_iter().filter(Entry::is_shown).collect();
         let mut sections = Vec::new();
         for section in Section::PLACEABLE.into_iter().chain([Section::Unassigned]) {
             let (these, rest): (Vec<_>, Vec<_>) =

@@ -3,12 +3,13 @@
 //! blocking pool. Sign-up, log-in and reset never reveal whether an email is registered.
 
 use super::{App, millis};
+use crate::domain::account::{Profile, Session, User};
 use crate::domain::claim_token::ClaimToken;
 use crate::domain::email::{self, EmailAddress};
 use crate::forms::FieldError;
 use crate::secrets;
 use crate::store::outbox::{self, Link};
-use crate::store::users::{self, LinkPurpose, Profile, Session, User};
+use crate::store::users::{self, LinkPurpose};
 use crate::store::{StoreError, holding, resume};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -262,9 +263,8 @@ pub async fn confirm_email(
             };
             let stored = app
                 .store
-                .read(move |conn| users::by_id(conn, &confirmation.user_id))
-                .await?
-                .map(|user| user.password_hash);
+                .read(move |conn| users::password_hash(conn, &confirmation.user_id))
+                .await?;
             if password.chars().count() > MAX_PASSWORD
                 || !password_matches(password, stored.clone()).await
             {
@@ -288,11 +288,11 @@ pub async fn confirm_email(
             else {
                 return Ok(Confirmed::DeadLink);
             };
-            let Some(user) = users::by_id(conn, &user_id)? else {
+            let Some(password_hash) = users::password_hash(conn, &user_id)? else {
                 return Ok(Confirmed::DeadLink);
             };
             if let Some(proved) = &proved
-                && *proved != user.password_hash
+                && *proved != password_hash
             {
                 // The password changed since it was checked: the check no longer holds,
                 // and the link is kept.
@@ -369,9 +369,9 @@ pub async fn log_in(
     let (user, known_device) = app
         .store
         .read(move |conn| {
-            let user = users::by_email(conn, &wanted)?;
+            let user = users::by_email_with_password(conn, &wanted)?;
             let known = match (&user, &lookup) {
-                (Some(user), Some(hash)) => users::is_known_device(conn, hash, &user.id)?,
+                (Some((user, _)), Some(hash)) => users::is_known_device(conn, hash, &user.id)?,
                 _ => false,
             };
             Ok((user, known))
@@ -392,10 +392,10 @@ pub async fn log_in(
     let matches = password.chars().count() <= MAX_PASSWORD
         && password_matches(
             password.to_string(),
-            user.as_ref().map(|u| u.password_hash.clone()),
+            user.as_ref().map(|(_, hash)| hash.clone()),
         )
         .await;
-    match user {
+    match user.map(|(user, _)| user) {
         Some(user) if matches && user.verified => Ok(LogIn::Ok(user.id)),
         Some(user) if matches => {
             // Whoever knows the password may not own the address (see `confirm_email`):

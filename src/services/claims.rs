@@ -3,8 +3,9 @@
 
 use super::App;
 use crate::domain::claim_token::ClaimToken;
+use crate::domain::offer::{ClaimRefusal, Claimed, PackageContents};
 use crate::secrets;
-use crate::store::resume::{self, ClaimRefusal, Claimed, PackageContents};
+use crate::store::resume;
 use crate::store::{Conn, StoreError, holding, outbox, recipient_confirmations, users};
 
 /// What a claim link shows to whoever opens it.

@@ -1,13 +1,15 @@
 //! The resume builder: what the person sees and the edits they may make.
 
 use super::App;
+use crate::domain::account::{Profile, User};
+use crate::domain::resume::{Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
 use crate::forms::FieldError;
 use crate::store::StoreError;
-use crate::store::resume::{self, Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
+use crate::store::resume;
 use crate::store::sharing;
-use crate::store::users::{self, Profile, User};
+use crate::store::users;
 
 /// Everything on one person's resume.
 #[derive(Debug, Clone)]

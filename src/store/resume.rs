@@ -6,58 +6,12 @@
 
 use super::{Conn, StoreError, alerts, new_id, params};
 use crate::domain::email::EmailAddress;
+use crate::domain::offer::{
+    ClaimRefusal, Claimed, OfferedCredential, OfferedSkill, PackageContents,
+};
 use crate::domain::package::Recipient;
+use crate::domain::resume::{Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
 use crate::domain::sections::Section;
-
-/// A package as a person choosing from it sees it.
-#[derive(Debug, Clone)]
-pub struct PackageContents {
-    pub id: String,
-    pub partner_name: String,
-    pub recipient: Recipient,
-    pub expires_at: i64,
-    /// Who took it (`None`: nobody yet).
-    pub claimed_by: Option<String>,
-    /// The person it was delivered to (use cases 2 and 3), if any.
-    pub inbox_user_id: Option<String>,
-    /// The address the viewer must confirm before claiming it (see
-    /// [`unconfirmed_recipient`]).
-    pub unconfirmed_recipient: Option<String>,
-    pub credentials: Vec<OfferedCredential>,
-    pub skills: Vec<OfferedSkill>,
-}
-
-#[derive(Debug, Clone)]
-pub struct OfferedCredential {
-    pub id: String,
-    pub name: String,
-    pub issuer: String,
-    pub section: Section,
-    pub awarded: Option<String>,
-    pub description: Option<String>,
-    pub verification: String,
-    pub verification_reason: String,
-    /// The name in every language it was given in (`domain::language_tagged`).
-    pub name_languages: Option<String>,
-    pub revoked: bool,
-    /// Someone else already has it on their resume.
-    pub taken: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct OfferedSkill {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub level: Option<String>,
-    pub category: String,
-    pub verified: bool,
-    pub verified_by: Option<String>,
-    /// The verification state of the credential that carries it (who vouches for
-    /// `verified_by`).
-    pub carrier_verification: String,
-    pub taken: bool,
-}
 
 /// The package with this id, as `viewer` (if anyone) would choose from it.
 pub fn package_contents(
@@ -218,24 +172,6 @@ fn section_of(stored: Option<String>) -> Section {
         .as_deref()
         .and_then(Section::from_key)
         .unwrap_or(Section::Unassigned)
-}
-
-/// Why a package could not be claimed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClaimRefusal {
-    /// Someone else claimed it (or it was delivered to someone else's inbox).
-    NotYours,
-    Expired,
-    /// It was sent for this address, which the person has not confirmed is theirs.
-    RecipientUnconfirmed(String),
-}
-
-/// What a claim did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Claimed {
-    pub added: usize,
-    /// Names of credentials someone else already had: shown, not attached.
-    pub taken: Vec<String>,
 }
 
 /// Puts the chosen credentials and skills of a package on `user_id`'s resume and makes the
@@ -434,47 +370,6 @@ pub fn closed_from(
     .transpose()
 }
 
-/// One line of the resume.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub id: String,
-    pub from_partner: bool,
-    pub section: Section,
-    pub hidden: bool,
-    pub title: String,
-    pub organisation: Option<String>,
-    /// The date as written: the award date, or the person's own start–end.
-    pub date: Option<String>,
-    pub description: Option<String>,
-    pub verification: Option<String>,
-    /// What the last check of the proofs found, and when (partner credentials only).
-    pub verification_reason: Option<String>,
-    pub verification_checked_at: Option<i64>,
-    /// The partner that sent it (partner credentials only).
-    pub partner_name: Option<String>,
-    pub revoked: bool,
-    /// The title in every language the issuer gave it in (`domain::language_tagged`).
-    pub name_languages: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ResumeSkill {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub level: Option<String>,
-    pub category: String,
-    pub verified: bool,
-    pub verified_by: Option<String>,
-    pub verified_on: Option<String>,
-    pub evidence_url: Option<String>,
-    pub hidden: bool,
-    pub revoked: bool,
-    /// The verification state of the credential that carries it, and the partner that sent it.
-    pub carrier_verification: String,
-    pub partner_name: String,
-}
-
 pub fn entries(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<Entry>, StoreError> {
     let rows = conn.query(
         "SELECT e.id, e.credential_id, COALESCE(c.section, e.section), e.hidden, COALESCE(c.name, e.title),
@@ -597,17 +492,6 @@ pub fn entry(
         .find(|e| e.id == entry_id))
 }
 
-/// The person's own entry.
-#[derive(Debug, Clone)]
-pub struct OwnEntry {
-    pub section: Section,
-    pub title: String,
-    pub organisation: Option<String>,
-    pub start: Option<String>,
-    pub end: Option<String>,
-    pub description: Option<String>,
-}
-
 pub fn add_own_entry(
     conn: &mut dyn Conn,
     user_id: &str,
@@ -630,14 +514,6 @@ pub fn add_own_entry(
         ],
     )?;
     Ok(())
-}
-
-/// Why a skill edit was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkillEditRefusal {
-    NotFound,
-    /// Nothing of a verified skill is editable.
-    Verified,
 }
 
 pub fn set_skill_level(

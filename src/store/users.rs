@@ -1,27 +1,7 @@
 //! People's accounts, their sessions, and one-time email links (verification, reset).
 
 use super::{Conn, Row, StoreError, new_id, params};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: String,
-    pub email: String,
-    pub password_hash: String,
-    pub verified: bool,
-    pub profile: Profile,
-}
-
-/// What the person shows at the top of their resume.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Profile {
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub additional_name: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub headline: Option<String>,
-    pub summary: Option<String>,
-}
+use crate::domain::account::{Profile, Session, User};
 
 const USER_COLUMNS: &str = "id, email, password_hash, email_verified_at, given_name, family_name, additional_name, phone, address, headline, summary";
 
@@ -29,7 +9,6 @@ fn user(row: &Row) -> Result<User, StoreError> {
     Ok(User {
         id: row.text(0)?,
         email: row.text(1)?,
-        password_hash: row.text(2)?,
         verified: row.opt_int(3)?.is_some(),
         profile: Profile {
             given_name: row.opt_text(4)?,
@@ -74,6 +53,24 @@ pub fn by_email(conn: &mut dyn Conn, email: &str) -> Result<Option<User>, StoreE
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
     conn.query_opt(&sql, params![email])?
         .map(|r| user(&r))
+        .transpose()
+}
+
+/// The account with its password hash, for the one service that checks passwords.
+pub fn by_email_with_password(
+    conn: &mut dyn Conn,
+    email: &str,
+) -> Result<Option<(User, String)>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    conn.query_opt(&sql, params![email])?
+        .map(|r| Ok((user(&r)?, r.text(2)?)))
+        .transpose()
+}
+
+/// The password hash of an account.
+pub fn password_hash(conn: &mut dyn Conn, id: &str) -> Result<Option<String>, StoreError> {
+    conn.query_opt("SELECT password_hash FROM users WHERE id = $1", params![id])?
+        .map(|r| r.text(0))
         .transpose()
 }
 
@@ -127,14 +124,6 @@ pub fn update_profile(
         ],
     )?;
     Ok(())
-}
-
-/// A signed-in browser.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user_id: String,
-    pub csrf_token: String,
-    pub last_seen_at: i64,
 }
 
 pub fn insert_session(

@@ -3,12 +3,12 @@
 use super::error::PageError;
 use super::visitor::{CsrfForm, Visitor, text};
 use super::{Nav, message_for, render};
+use crate::domain::account::Profile;
 use crate::forms::{FieldError, FormErrors};
 use crate::http::AppState;
 use crate::services::accounts::{
     self, AccountError, Confirmation, Confirmed, LogIn, Proof, SignUp,
 };
-use crate::store::users::Profile;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -7,10 +7,10 @@
 use super::error::PageError;
 use super::visitor::SignedInVisitor;
 use super::{message, message_for, to_login};
+use crate::domain::account::User;
 use crate::export::{self, ExportError, ResumeDocument, Whose, pdf::Paper};
 use crate::http::AppState;
 use crate::services::{sharing, signing_key};
-use crate::store::users::User;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

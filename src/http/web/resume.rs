@@ -5,15 +5,15 @@ use super::accounts::NoFields;
 use super::error::PageError;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor, bounded, text};
 use super::{Nav, message_for, render, sent_by, to_login, verification_badge, web_link};
+use crate::domain::account::Profile;
 use crate::domain::dates;
+use crate::domain::resume::{Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
 use crate::domain::sections::Section;
 use crate::domain::skills::SkillLevel;
 use crate::forms::{FieldError, FormErrors};
 use crate::http::AppState;
 use crate::services::resume::{self, EntryAction};
 use crate::services::sharing;
-use crate::store::resume::{Entry, OwnEntry, ResumeSkill, SkillEditRefusal};
-use crate::store::users::Profile;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -256,8 +256,8 @@ pub fn view(resume: resume::Resume) -> ResumeView {
 /// The resume as whoever holds its share link sees it: what the person hid and what the
 /// issuer revoked are left out.
 pub fn shared_view(mut resume: resume::Resume) -> ResumeView {
-    resume.entries.retain(|e| !e.hidden && !e.revoked);
-    resume.skills.retain(|s| !s.hidden && !s.revoked);
+    resume.entries.retain(Entry::is_shown);
+    resume.skills.retain(ResumeSkill::is_shown);
     view(resume)
 }
 

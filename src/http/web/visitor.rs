@@ -3,10 +3,10 @@
 //! ([`SignedInVisitor`]) and a CSRF-checked form ([`CsrfForm`]).
 
 use super::error::PageError;
+use crate::domain::account::{Session, User};
 use crate::http::AppState;
 use crate::secrets;
 use crate::services::accounts;
-use crate::store::users::{Session, User};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
