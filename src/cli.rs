@@ -503,6 +503,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     crate::services::housekeeping::spawn(app.clone());
     spawn_activation_backfill(app.clone());
     crate::services::mail::spawn_worker(app.clone());
+    crate::services::ratelimit::spawn_exchange(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)

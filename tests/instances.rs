@@ -275,3 +275,55 @@ async fn person(app: &App, email: &str) -> (String, String) {
         .expect("person");
     (cookie, csrf)
 }
+
+/// Answers of the token endpoint to `n` requests for `partner` at `base`.
+async fn token_statuses(base: &str, partner: &Value, n: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        let response = common::client()
+            .post(format!("{base}/api/v1/token"))
+            .basic_auth(
+                partner["client_id"].as_str().expect("id"),
+                partner["client_secret"].as_str(),
+            )
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token");
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgresql_enforce_one_rate_limit_between_them() {
+    let schema = Schema::new();
+    let smtp = SmtpServer::start().await;
+    let partner = create_partner(&schema.url, "instx");
+    let smtp_url = smtp.url();
+    let vars = [
+        ("CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE", "10"),
+        ("CC_SMTP_URL", smtp_url.as_str()),
+    ];
+    let (a, b) = (
+        Served::start(&schema.url, free_port(), &vars, None).await,
+        Served::start(&schema.url, free_port(), &vars, None).await,
+    );
+    // The limit counts per wall-clock minute: start in a fresh one, far from its end.
+    let into_minute = credentialconnect::clock::system_now_ms() % 60_000;
+    if into_minute > 40_000 {
+        tokio::time::sleep(Duration::from_millis((60_000 - into_minute + 200) as u64)).await;
+    }
+    let first = token_statuses(&a.base, &partner, 6).await;
+    assert_eq!(first, [200; 6]);
+    // A few exchanges later, the other instance knows those six.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = token_statuses(&b.base, &partner, 6).await;
+    assert_eq!(
+        second,
+        [200, 200, 200, 200, 429, 429],
+        "ten in the minute across both instances, not ten on each"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(token_statuses(&a.base, &partner, 1).await, [429]);
+}

@@ -207,6 +207,11 @@ pub async fn send_code_for_link(
             else {
                 return Ok(CodeSent::NotFound);
             };
+            let asks = resume::package_contents(conn, &package_id, Some(&user))?
+                .is_some_and(|contents| contents.unconfirmed_recipient.is_some());
+            if !asks {
+                return Ok(CodeSent::NotNeeded);
+            }
             recipient_confirmations::require(conn, &package_id, &user, now)?;
             send_code_in(conn, &package_id, &user, &base, now)
         })

@@ -5,7 +5,9 @@
 //! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
 
 use super::{App, accounts, millis};
-use crate::store::{StoreError, activation, holding, housekeeping, outbox, partners, users};
+use crate::store::{
+    StoreError, activation, holding, housekeeping, outbox, partners, rate_limits, users,
+};
 use std::time::Duration;
 
 /// The purge's name in `background_jobs`.
@@ -35,6 +37,8 @@ pub struct Purged {
     pub activation_links: u64,
     pub activation_searches: u64,
     pub known_devices: u64,
+    /// Rate-limit counts of windows that are over.
+    pub rate_limits: u64,
 }
 
 impl Purged {
@@ -48,6 +52,7 @@ impl Purged {
             + self.activation_links
             + self.activation_searches
             + self.known_devices
+            + self.rate_limits
     }
 }
 
@@ -103,6 +108,7 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                     now,
                     millis(accounts::DEVICE_MEMORY),
                 )?,
+                rate_limits: rate_limits::purge(conn, crate::clock::system_now_ms())?,
                 packages: 0,
             })
         })

@@ -70,6 +70,8 @@ pub struct Limiters {
     pub activation_client: ratelimit::RateLimiter,
     /// Activation-page searches per identity (partner + email or student id).
     pub activation_identity: ratelimit::RateLimiter,
+    /// This instance's side of trading counts with the other instances.
+    pub exchange: ratelimit::Exchange,
 }
 
 impl Limiters {
@@ -77,37 +79,79 @@ impl Limiters {
         use ratelimit::RateLimiter;
         use std::time::Duration;
         Limiters {
-            token_client: RateLimiter::new(config.token_rate_per_minute, Duration::from_secs(60)),
+            token_client: RateLimiter::new(
+                "token_client",
+                config.token_rate_per_minute,
+                Duration::from_secs(60),
+            ),
             token_client_id: RateLimiter::new(
+                "token_client_id",
                 config.token_rate_per_client_per_minute,
                 Duration::from_secs(60),
             ),
             upload_partner: RateLimiter::new(
+                "upload_partner",
                 config.upload_rate_per_minute,
                 Duration::from_secs(60),
             ),
             upload_client: RateLimiter::new(
+                "upload_client",
                 config.upload_rate_per_address_per_minute,
                 Duration::from_secs(60),
             ),
             upload_turns: turns::Turns::per_partner(config.max_queue_wait),
             activation_client: RateLimiter::new(
+                "activation_client",
                 config.activation_search_rate_per_minute,
                 Duration::from_secs(60),
             ),
             activation_identity: RateLimiter::new(
+                "activation_identity",
                 config.activation_identity_rate_per_hour,
                 Duration::from_secs(3600),
             ),
-            sign_up: RateLimiter::new(20, Duration::from_secs(600)),
-            log_in_client: RateLimiter::new(30, Duration::from_secs(60)),
-            log_in_failures_here: RateLimiter::new(10, Duration::from_secs(900)),
-            log_in_failures_everywhere: RateLimiter::new(50, Duration::from_secs(3600)),
-            log_in_failures_device: RateLimiter::new(10, Duration::from_secs(900)),
-            confirmation_mail: RateLimiter::new(3, Duration::from_secs(3600)),
-            reset_client: RateLimiter::new(20, Duration::from_secs(900)),
-            reset_email: RateLimiter::new(5, Duration::from_secs(900)),
+            sign_up: RateLimiter::new("sign_up", 20, Duration::from_secs(600)),
+            log_in_client: RateLimiter::new("log_in_client", 30, Duration::from_secs(60)),
+            log_in_failures_here: RateLimiter::new(
+                "log_in_failures_here",
+                10,
+                Duration::from_secs(900),
+            ),
+            log_in_failures_everywhere: RateLimiter::new(
+                "log_in_failures_everywhere",
+                50,
+                Duration::from_secs(3600),
+            ),
+            log_in_failures_device: RateLimiter::new(
+                "log_in_failures_device",
+                10,
+                Duration::from_secs(900),
+            ),
+            confirmation_mail: RateLimiter::new("confirmation_mail", 3, Duration::from_secs(3600)),
+            reset_client: RateLimiter::new("reset_client", 20, Duration::from_secs(900)),
+            reset_email: RateLimiter::new("reset_email", 5, Duration::from_secs(900)),
+            exchange: ratelimit::Exchange::default(),
         }
+    }
+
+    /// Every limit, for trading counts with the other instances.
+    pub fn all(&self) -> [&ratelimit::RateLimiter; 14] {
+        [
+            &self.sign_up,
+            &self.log_in_client,
+            &self.log_in_failures_here,
+            &self.log_in_failures_everywhere,
+            &self.log_in_failures_device,
+            &self.confirmation_mail,
+            &self.reset_client,
+            &self.reset_email,
+            &self.token_client,
+            &self.token_client_id,
+            &self.upload_partner,
+            &self.upload_client,
+            &self.activation_client,
+            &self.activation_identity,
+        ]
     }
 }
 

@@ -72,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0014_recipient_confirmations.sql"),
         include_str!("migrations/postgres/0014_recipient_confirmations.sql"),
     ),
+    (
+        15,
+        include_str!("migrations/sqlite/0015_shared_rate_limits.sql"),
+        include_str!("migrations/postgres/0015_shared_rate_limits.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -101,6 +106,7 @@ pub(super) const TABLES: &[&str] = &[
     "known_devices",
     "signing_keys",
     "recipient_confirmations",
+    "rate_limit_counts",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ mod migrations;
 pub mod outbox;
 pub mod partners;
 mod postgres;
+pub mod rate_limits;
 pub mod recipient_confirmations;
 pub mod resume;
 pub mod sharing;
