@@ -2,8 +2,9 @@
 //! reset, searches on the activation page. A limit counts attempts (`allow`) or only failures
 //! (`is_over` before, `record` after).
 //!
-//! A fixed window per key (an IP address, an email address), aligned to the wall clock (a
-//! per-minute limit counts 12:00:00–12:00:59), so every instance counts the same window.
+//! Windows per key (an IP address, an email address) aligned to the wall clock (a per-minute
+//! limit counts 12:00:00–12:00:59), so every instance counts the same window; the limit
+//! applies to a sliding estimate over the current and the previous window (see `Key`).
 //! Each instance counts on its own and trades its counts with the others through the
 //! database a few times a second ([`exchange`]): it refuses once its own count plus the
 //! others' last known counts reach the limit. So N instances sharing one database allow the
@@ -25,10 +26,10 @@ pub struct RateLimiter {
     name: &'static str,
     limit: u32,
     window_ms: i64,
-    counts: Mutex<HashMap<String, Count>>,
+    counts: Mutex<HashMap<String, Key>>,
 }
 
-/// One key's counts in its current window.
+/// One key's counts in one window.
 #[derive(Default)]
 struct Count {
     /// The window's start (ms since the epoch).
@@ -45,6 +46,53 @@ impl Count {
         self.others
             .values()
             .fold(self.mine, |sum, n| sum.saturating_add(*n))
+    }
+
+    fn unsent(&mut self, limiter: &'static str, key_hash: &str, window_ms: i64) -> Option<Unsent> {
+        if self.mine == self.sent {
+            return None;
+        }
+        self.sent = self.mine;
+        Some(Unsent {
+            limiter,
+            key_hash: key_hash.to_string(),
+            window_start: self.window_start,
+            window_end: self.window_start.saturating_add(window_ms),
+            count: self.mine,
+        })
+    }
+}
+
+/// A key's counts in the current window and the one before: the limit applies to a sliding
+/// estimate (the current count, plus the previous one weighted by how much of it the last
+/// `window` still covers), so a burst at the end of one window still counts at the start of
+/// the next, as it would with a log of every attempt.
+#[derive(Default)]
+struct Key {
+    current: Count,
+    previous: Count,
+}
+
+impl Key {
+    /// Moves on to the window starting at `start` (a clock that went back keeps the window).
+    fn roll_to(&mut self, start: i64, window_ms: i64) {
+        if start <= self.current.window_start {
+            return;
+        }
+        let current = std::mem::take(&mut self.current);
+        self.previous = if current.window_start == start - window_ms {
+            current
+        } else {
+            Count::default()
+        };
+        self.current.window_start = start;
+    }
+
+    /// The sliding estimate, times `window_ms` (integers: no rounding at the limit).
+    fn weighted(&self, now: i64, window_ms: i64) -> i128 {
+        let left_of_previous = (window_ms - (now - self.current.window_start)).clamp(0, window_ms);
+        i128::from(self.current.total()) * i128::from(window_ms)
+            + i128::from(self.previous.total()) * i128::from(left_of_previous)
     }
 }
 
@@ -70,45 +118,52 @@ impl RateLimiter {
         now - now.rem_euclid(self.window_ms)
     }
 
-    /// The key's counts in the current window, `f` applied to them.
-    fn with_count<T>(&self, key: &str, f: impl FnOnce(&mut Count) -> T) -> Option<T> {
-        let window_start = self.window_start(wall_ms());
+    /// `f` applied to the key's counts, moved on to the current window, and the limit times
+    /// the window (what [`Key::weighted`] compares with).
+    fn with_key<T>(
+        &self,
+        key: &str,
+        now: i64,
+        f: impl FnOnce(&mut Key, i64, i128) -> T,
+    ) -> Option<T> {
+        let start = self.window_start(now);
         let mut counts = self.counts.lock().ok()?;
         if counts.len() > 100_000 {
-            counts.retain(|_, count| count.window_start == window_start);
+            counts.retain(|_, key| key.current.window_start >= start - self.window_ms);
         }
-        let count = counts.entry(secrets::digest(key)).or_default();
-        if count.window_start != window_start {
-            *count = Count {
-                window_start,
-                ..Count::default()
-            };
-        }
-        Some(f(count))
+        let entry = counts.entry(secrets::digest(key)).or_default();
+        entry.roll_to(start, self.window_ms);
+        let bound = i128::from(self.limit) * i128::from(self.window_ms);
+        Some(f(entry, now, bound))
     }
 
     /// Counts one attempt for `key`; false when the key is over its limit (counted here and
     /// by the other instances). A limit of 0 means none.
     pub fn allow(&self, key: &str) -> bool {
+        self.allow_at(key, wall_ms())
+    }
+
+    fn allow_at(&self, key: &str, now: i64) -> bool {
         if self.limit == 0 {
             return true;
         }
-        self.with_count(key, |count| {
-            count.mine = count.mine.saturating_add(1);
-            count.total() <= self.limit
+        self.with_key(key, now, |entry, now, bound| {
+            entry.current.mine = entry.current.mine.saturating_add(1);
+            entry.weighted(now, self.window_ms) <= bound
         })
         .unwrap_or(true)
     }
 
-    /// Whether `key` has used up its limit in the current window (counts nothing): for
-    /// limits on failures, checked before an attempt and counted by [`Self::record`] only
-    /// when it fails.
+    /// Whether `key` has used up its limit (counts nothing): for limits on failures, checked
+    /// before an attempt and counted by [`Self::record`] only when it fails.
     pub fn is_over(&self, key: &str) -> bool {
         if self.limit == 0 {
             return false;
         }
-        self.with_count(key, |count| count.total() >= self.limit)
-            .unwrap_or(false)
+        self.with_key(key, wall_ms(), |entry, now, bound| {
+            entry.weighted(now, self.window_ms) >= bound
+        })
+        .unwrap_or(false)
     }
 
     /// Counts one event (a failure) for `key`.
@@ -116,9 +171,19 @@ impl RateLimiter {
         self.allow(key);
     }
 
-    /// Attempts counted for `key` in its current window, here and by the other instances.
+    /// Attempts counted for `key` in the last window (the sliding estimate, rounded up),
+    /// here and by the other instances.
     pub fn count(&self, key: &str) -> u32 {
-        self.with_count(key, |count| count.total()).unwrap_or(0)
+        self.count_at(key, wall_ms())
+    }
+
+    fn count_at(&self, key: &str, now: i64) -> u32 {
+        self.with_key(key, now, |entry, now, _| {
+            let window = i128::from(self.window_ms);
+            u32::try_from((entry.weighted(now, self.window_ms) + window - 1) / window)
+                .unwrap_or(u32::MAX)
+        })
+        .unwrap_or(0)
     }
 
     /// This instance's counts that changed since they were last taken, marked as sent.
@@ -127,38 +192,32 @@ impl RateLimiter {
             return Vec::new();
         };
         let mut unsent = Vec::new();
-        for (key_hash, count) in counts.iter_mut() {
-            if count.mine != count.sent {
-                count.sent = count.mine;
-                unsent.push(Unsent {
-                    limiter: self.name,
-                    key_hash: key_hash.clone(),
-                    window_start: count.window_start,
-                    window_end: count.window_start.saturating_add(self.window_ms),
-                    count: count.mine,
-                });
+        for (key_hash, key) in counts.iter_mut() {
+            for count in [&mut key.previous, &mut key.current] {
+                unsent.extend(count.unsent(self.name, key_hash, self.window_ms));
             }
         }
         unsent
     }
 
-    /// What another instance counted for a key (by digest) in a window; older windows are
-    /// ignored, a newer one starts the key's count afresh.
+    /// What another instance counted for a key (by digest) in a window: the current window
+    /// or the one before; a newer one moves the key on, an older one is ignored.
     pub fn learn(&self, key_hash: &str, window_start: i64, instance: &str, count: u32) {
         let Ok(mut counts) = self.counts.lock() else {
             return;
         };
         let entry = counts.entry(key_hash.to_string()).or_default();
-        if window_start < entry.window_start {
+        entry.roll_to(window_start, self.window_ms);
+        let target = if window_start == entry.current.window_start {
+            &mut entry.current
+        } else if window_start == entry.previous.window_start
+            && window_start == entry.current.window_start - self.window_ms
+        {
+            &mut entry.previous
+        } else {
             return;
-        }
-        if window_start > entry.window_start {
-            *entry = Count {
-                window_start,
-                ..Count::default()
-            };
-        }
-        entry.others.insert(instance.to_string(), count);
+        };
+        target.others.insert(instance.to_string(), count);
     }
 }
 
@@ -274,8 +333,25 @@ mod tests {
         assert_eq!(limiter.count("a"), 4);
         assert!(limiter.allow("a"), "the fifth");
         assert!(!limiter.allow("a"), "the sixth is over the shared limit");
-        // An older window is ignored.
-        limiter.learn(&secrets::digest("a"), window - 60_000, "other", 50);
+        // A window older than the one before is ignored.
+        limiter.learn(&secrets::digest("a"), window - 120_000, "other", 50);
         assert_eq!(limiter.count("a"), 6);
+    }
+
+    #[test]
+    fn a_burst_at_the_end_of_a_window_still_counts_at_the_start_of_the_next() {
+        let limiter = RateLimiter::new("test", 10, Duration::from_secs(60));
+        let minute = 1_000 * 60_000;
+        for _ in 0..10 {
+            assert!(limiter.allow_at("a", minute - 500));
+        }
+        // One second into the next minute, 59/60 of the burst is still inside the last 60 s.
+        assert!(!limiter.allow_at("a", minute + 1_000));
+        assert_eq!(limiter.count_at("a", minute + 1_000), 11);
+        // Half-way through it, half of the burst (5) and the refused attempt (1) remain.
+        assert!(limiter.allow_at("a", minute + 30_000));
+        assert_eq!(limiter.count_at("a", minute + 30_000), 7);
+        // Two windows on, nothing of it.
+        assert_eq!(limiter.count_at("a", minute + 120_000), 0);
     }
 }
