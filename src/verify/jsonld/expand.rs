@@ -317,6 +317,18 @@ impl Expander<'_> {
                             return invalid(format!("@language must be a string, not {other}"));
                         }
                     },
+                    "@list" | "@set" if item.is_null() => {
+                        // Expansion drops the null and keeps the object, now empty: an empty
+                        // node (a blank node in the quads), not an empty list or set.
+                        return invalid(format!(
+                            "{key} of null would be read as an empty node, not an empty {}: write []",
+                            if expanded_key == "@list" {
+                                "list"
+                            } else {
+                                "set"
+                            }
+                        ));
+                    }
                     "@list" => {
                         list = Some(self.list_items(&active, property, item, depth + 1)?);
                     }

@@ -243,6 +243,25 @@ mod tests {
     }
 
     #[test]
+    fn a_list_or_set_of_null_is_refused_as_jsonld_makes_it_an_empty_node() {
+        // Found by the differential fuzz target: jsonld.js (as the specification's expansion
+        // does) keeps `{"@set": null}` as an empty node object, a blank node in the quads.
+        let p = processor(&[("https://c/", json!({"@context": {"p": "https://v/p"}}))]);
+        for keyword in ["@set", "@list"] {
+            let err = p
+                .to_quads(
+                    &json!({"@context": "https://c/", "@id": "https://x/1", "p": {keyword: null}}),
+                )
+                .expect_err("refused");
+            assert!(err.to_string().contains("empty node"), "{keyword}: {err}");
+        }
+        let empty = p
+            .to_quads(&json!({"@context": "https://c/", "@id": "https://x/1", "p": {"@set": []}}))
+            .expect("an empty set is nothing");
+        assert!(empty.is_empty());
+    }
+
+    #[test]
     fn undefined_properties_are_refused_not_dropped() {
         let p = processor(&[(
             "https://c/",
