@@ -82,6 +82,9 @@ pub struct Housekeeping {
     pub every: Duration,
     /// Sent and suppressed mail is kept this long (`CC_MAIL_RETENTION_DAYS`).
     pub mail_retention: Duration,
+    /// The recipient block (names, email, phone, address, ids) of a package nobody claimed
+    /// is kept this long (`CC_UNCLAIMED_RETENTION_DAYS`).
+    pub unclaimed_retention: Duration,
 }
 
 /// Outbound email.
@@ -159,6 +162,9 @@ pub struct Settings {
     /// Sent and suppressed mail is kept this long.
     #[arg(long, env = "CC_MAIL_RETENTION_DAYS", default_value = "30")]
     pub mail_retention_days: u64,
+    /// The personal data of a package nobody claimed (its recipient block) is kept this long.
+    #[arg(long, env = "CC_UNCLAIMED_RETENTION_DAYS", default_value = "90")]
+    pub unclaimed_retention_days: u64,
     /// The largest request body (413 past it).
     #[arg(long, env = "CC_MAX_BODY_BYTES", default_value = "5242880")]
     pub max_body_bytes: usize,
@@ -383,6 +389,7 @@ impl std::fmt::Debug for Settings {
             .field("package_ttl_seconds", &self.package_ttl_seconds)
             .field("purge_every_seconds", &self.purge_every_seconds)
             .field("mail_retention_days", &self.mail_retention_days)
+            .field("unclaimed_retention_days", &self.unclaimed_retention_days)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_credentials", &self.max_credentials)
             .field("max_alignments", &self.max_alignments)
@@ -534,6 +541,7 @@ impl Config {
             housekeeping: Housekeeping {
                 every: Duration::from_secs(settings.purge_every_seconds),
                 mail_retention: days(settings.mail_retention_days),
+                unclaimed_retention: days(settings.unclaimed_retention_days),
             },
             max_body_bytes: settings.max_body_bytes,
             limits: Limits {
@@ -618,6 +626,10 @@ mod tests {
         assert_eq!(
             config.housekeeping.mail_retention,
             Duration::from_secs(30 * 24 * 3600)
+        );
+        assert_eq!(
+            config.housekeeping.unclaimed_retention,
+            Duration::from_secs(90 * 24 * 3600)
         );
         assert_eq!(config.max_body_bytes, 5 * 1024 * 1024);
         // The domain's own defaults (its unit tests use them) are the service's.

@@ -280,3 +280,63 @@ on_both_engines!(
         assert_eq!(statements[0], statements[1]);
     }
 );
+
+with_mail_on_both_engines!(
+    the_personal_data_of_a_package_nobody_claimed_is_erased_after_its_retention,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let claimed = upload(&app, "instx", fixture("guide/three-courses.json")).await;
+        let person = claim_everything(&app, &smtp, &claimed, "jsmith@institutionx.edu").await;
+        // A later package for Jamie waits in the inbox, unclaimed, as long as Jamie likes.
+        let mut later = fixture_json("guide/three-courses.json");
+        later["credentials"] = json!([later["credentials"][0].clone()]);
+        later["credentials"][0]["id"] = json!("new-award-1");
+        later["credentials"][0]["name"] = json!("Linear Algebra");
+        upload(&app, "instx", later.to_string()).await;
+        let waiting = || async {
+            app.app
+                .store
+                .read(|conn| {
+                    let row = conn.query_one(
+                        "SELECT recipient, recipient_id, activation_email_key FROM packages WHERE claimed_by IS NULL",
+                        &[],
+                    )?;
+                    Ok((row.text(0)?, row.opt_text(1)?, row.opt_text(2)?))
+                })
+                .await
+                .expect("the waiting package")
+        };
+        let purge = || async {
+            housekeeping::purge_if_due(&app.app, "instance-a")
+                .await
+                .expect("purge")
+                .expect("due")
+        };
+        assert_eq!(purge().await.unclaimed_recipients, 0);
+        let (recipient, recipient_id, _) = waiting().await;
+        assert!(recipient.contains("jsmith@institutionx.edu"), "{recipient}");
+        assert!(recipient_id.is_some());
+
+        // 89 days on it is kept; past 90 it is erased, and the package still waits.
+        app.app.clock.advance(Duration::from_secs(89 * 24 * 3600));
+        assert_eq!(purge().await.unclaimed_recipients, 0);
+        app.app.clock.advance(Duration::from_secs(2 * 24 * 3600));
+        assert_eq!(purge().await.unclaimed_recipients, 1);
+        assert_eq!(waiting().await, ("{}".to_string(), None, None));
+        let again = Person::new(&app);
+        let form = again.get("/login").await;
+        again
+            .post(
+                "/login",
+                &[
+                    ("csrf", &form.csrf()),
+                    ("email", "jsmith@institutionx.edu"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(again.get("/inbox").await.has("Linear Algebra"));
+        app.app.clock.advance(Duration::from_secs(3600));
+        assert_eq!(purge().await.unclaimed_recipients, 0, "once");
+        drop(person);
+    }
+);

@@ -39,6 +39,8 @@ pub struct Purged {
     pub known_devices: u64,
     /// Rate-limit counts of windows that are over.
     pub rate_limits: u64,
+    /// Packages nobody claimed whose recipient block was erased.
+    pub unclaimed_recipients: u64,
 }
 
 impl Purged {
@@ -53,6 +55,7 @@ impl Purged {
             + self.activation_searches
             + self.known_devices
             + self.rate_limits
+            + self.unclaimed_recipients
     }
 }
 
@@ -109,6 +112,10 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                     millis(accounts::DEVICE_MEMORY),
                 )?,
                 rate_limits: rate_limits::purge(conn, crate::clock::system_now_ms())?,
+                unclaimed_recipients: holding::purge_unclaimed_recipients(
+                    conn,
+                    now - millis(config.housekeeping.unclaimed_retention),
+                )?,
                 packages: 0,
             })
         })

@@ -686,6 +686,18 @@ pub fn purge_expired_packages(
     )
 }
 
+/// Erases the personal data of packages nobody claimed that were sent before `before`: the
+/// recipient block and what was derived from it (its id, the activation page's lookup keys).
+/// The package and its credentials stay, as long as its link or an inbox keeps it.
+pub fn purge_unclaimed_recipients(conn: &mut dyn Conn, before: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "UPDATE packages SET recipient = '{}', recipient_id = NULL, activation_email_key = NULL, activation_student_key = NULL
+         WHERE claimed_by IS NULL AND created_at < $1
+           AND (recipient <> '{}' OR recipient_id IS NOT NULL OR activation_email_key IS NOT NULL OR activation_student_key IS NOT NULL)",
+        params![before],
+    )
+}
+
 /// Removes recipient tokens (use case 3's pull) that have expired.
 pub fn purge_expired_recipient_tokens(conn: &mut dyn Conn, now: i64) -> Result<u64, StoreError> {
     conn.execute(
