@@ -12,6 +12,8 @@
 //! - `GET|POST /createmyresume/{token}` — the claim link
 //! - `GET|POST /find/{partner}` — the partner's activation page
 //! - `GET /inbox`, `POST /inbox/{package}`, `POST /inbox/{package}/dismiss` — the import inbox
+//! - `GET /import`, `POST /import/{partner}`, `GET /import/return/{partner}` — importing from a
+//!   partner (pull)
 //! - `GET /resume`, `POST /resume/contact`, `POST /resume/entries`,
 //!   `POST /resume/entries/{id}/{action}`, `GET|POST /resume/entries/{id}/delete`,
 //!   `POST /resume/skills/{id}/{action}` — the resume builder

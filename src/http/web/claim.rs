@@ -73,7 +73,7 @@ impl OfferedSkillView {
 }
 
 impl OfferView {
-    fn of(contents: PackageContents, selectable: bool) -> OfferView {
+    pub(super) fn of(contents: PackageContents, selectable: bool) -> OfferView {
         let partner = contents.partner_name;
         OfferView {
             package_id: contents.id,
