@@ -628,3 +628,35 @@ fn the_reference_partner_takes_only_addresses_under_the_service() {
     ));
     assert!(!portal::is_under("https://example.edu/cc/../other", base));
 }
+
+/// `delivered` is documented in the 200's schema, as generated from the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipts_delivered_is_in_the_openapi_document() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    let receipt = &doc["components"]["schemas"]["Receipt"];
+    let delivered = &receipt["properties"]["delivered"]["oneOf"][0];
+    assert_eq!(
+        delivered["$ref"], "#/components/schemas/Delivery",
+        "{receipt:#}"
+    );
+    let described = delivered["description"].as_str().expect("a description");
+    assert!(described.contains("`recipienttoken`") && described.contains("inbox"));
+    assert_eq!(
+        doc["components"]["schemas"]["Delivery"]["enum"],
+        json!(["inbox"])
+    );
+    let required = receipt["required"].as_array().expect("required");
+    assert!(
+        !required.contains(&json!("delivered")),
+        "absent without a token"
+    );
+}
