@@ -164,6 +164,11 @@ pub enum PartnerCommand {
         /// empty value removes it.
         #[arg(long)]
         logo_url: Option<String>,
+        /// Where /import sends a person to fetch their credentials from this partner: an
+        /// https URL, given `recipientToken` and `redirectURL` query parameters; an empty
+        /// value removes it (and the partner from /import).
+        #[arg(long)]
+        pull_url: Option<String>,
     },
 }
 
@@ -405,7 +410,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             for p in partner_admin::list(&app).await? {
                 println!(
                     "{}",
-                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo_url": p.logo_url})
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo_url": p.logo_url, "pull_url": p.pull_url})
                 );
             }
         }
@@ -422,10 +427,21 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             strict,
             unstable_ids,
             logo_url,
+            pull_url,
         } => {
+            // The URLs are checked before anything changes: a refused one changes nothing.
+            if let Some(pull_url) = pull_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                partner_admin::parse_pull_url(pull_url, app.config.fetch.allow_loopback)?;
+            }
+            if let Some(logo_url) = logo_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                partner_admin::parse_logo_url(logo_url)?;
+            }
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
             if let Some(logo_url) = logo_url {
                 partner_admin::set_logo(&app, &slug, &logo_url).await?;
+            }
+            if let Some(pull_url) = pull_url {
+                partner_admin::set_pull_url(&app, &slug, &pull_url).await?;
             }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }

@@ -3,11 +3,15 @@
 //! AA: the home page, sign-up, log-in and reset (empty and after a failed submit: the title,
 //! the focus and the summary of problems are checked too), a claim page (and after a failed
 //! sign-up), the resume with a hidden item and verified skills, after a failed add and with its
-//! share link, the inbox with a delivery and after dismissing it, the shared resume,
-//! a partner's activation page and the API reference. The test fails listing every violation.
+//! share link, the inbox with a delivery and after dismissing it, Import Credentials with no
+//! partner to import from and with one, an import's return page before anything arrived and
+//! with a delivery, the shared resume, a partner's activation page and the API reference. The test fails listing every violation.
 //! On a 320 px and a 390 px wide phone, the pages people read there do not scroll sideways.
 
 mod common;
+
+#[path = "../examples/reference_partner/portal.rs"]
+mod portal;
 
 use common::chromium::{browser, fill, start_driver, wait_for_text};
 use common::person::{PASSWORD, Person, claim_everything, upload};
@@ -189,7 +193,9 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
     let app = TestApp::spawn_with(common::Engine::Sqlite, |config| {
-        config.mail.smtp_url = Some(url)
+        config.mail.smtp_url = Some(url);
+        // The reference partner's portal runs on this machine over plain http.
+        config.fetch.allow_loopback = true;
     })
     .await;
     let courses = upload(&app, "instx", fixture("guide/three-courses.json")).await;
@@ -312,6 +318,29 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     violations
         .extend(audit_sent_back(&browser, "the recipient code page after a wrong code").await);
 
+    // Importing (pull): no partner offers it yet; then the reference partner's portal does.
+    browser.goto(&app.url("/import")).await.expect("import");
+    wait_for_text(&browser, "No organisation offers importing").await;
+    violations.extend(audit(&browser, "/import with no partner").await);
+    violations.extend(beyond_axe(&browser, "/import with no partner").await);
+    start_reference_partner(&app).await;
+    browser.goto(&app.url("/import")).await.expect("import");
+    wait_for_text(&browser, "Import from Reference University").await;
+    violations.extend(audit(&browser, "/import with a partner").await);
+    violations.extend(beyond_axe(&browser, "/import with a partner").await);
+    browser
+        .goto(&app.url("/import/return/refuni"))
+        .await
+        .expect("return page");
+    wait_for_text(&browser, "Nothing has arrived").await;
+    violations.extend(audit(&browser, "/import/return before anything arrived").await);
+    violations.extend(beyond_axe(&browser, "/import/return before anything arrived").await);
+    browser.goto(&app.url("/import")).await.expect("import");
+    submit_unchecked(&browser, "Import from Reference University").await;
+    wait_for_text(&browser, "Add selected to my SmartResume").await;
+    violations.extend(audit(&browser, "/import/return with a delivery").await);
+    violations.extend(beyond_axe(&browser, "/import/return with a delivery").await);
+
     browser.goto(&app.url("/resume")).await.expect("resume");
     submit_unchecked(&browser, "Add entry").await;
     violations.extend(audit_sent_back(&browser, "/resume after a failed add").await);
@@ -376,6 +405,30 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
         violations.join("\n")
     );
     assert!(too_wide.is_empty(), "pages scroll sideways: {too_wide:?}");
+}
+
+/// The reference partner's portal for a partner `refuni`, its pull URL registered.
+async fn start_reference_partner(app: &TestApp) {
+    let partner = app
+        .partner_with("refuni", |p| p.name = "Reference University".into())
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let pull_url = format!("http://{}/pull", listener.local_addr().expect("address"));
+    tokio::spawn(portal::serve(
+        listener,
+        portal::Portal {
+            service_url: app.base.clone(),
+            client_id: partner.client_id,
+            client_secret: partner.client_secret,
+            package: fixture_json("guide/three-courses.json"),
+            name: "Reference University portal".into(),
+        },
+    ));
+    credentialconnect::services::partners::set_pull_url(&app.app, "refuni", &pull_url)
+        .await
+        .expect("pull URL");
 }
 
 /// Opens a claim link as a signed-in person and adds everything it offers.

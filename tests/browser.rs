@@ -3,10 +3,14 @@
 //! claim link, signs up with the pre-filled form, confirms their email from the message the
 //! SMTP server received, sees the courses and four verified skills, hides a course, cannot
 //! edit a verified skill; a second person cannot take the credentials; someone the partner
-//! sent no link finds theirs on the partner's activation page. Screenshots of the main pages
-//! go to `docs/screenshots/`.
+//! sent no link finds theirs on the partner's activation page; a signed-in person imports
+//! their credentials from a partner (pull) through the reference partner's portal.
+//! Screenshots of the main pages go to `docs/screenshots/`.
 
 mod common;
+
+#[path = "../examples/reference_partner/portal.rs"]
+mod portal;
 
 use common::chromium::{browser, fill, start_driver, wait_for_text};
 use common::smtp::SmtpServer;
@@ -332,5 +336,92 @@ async fn a_new_person_claims_their_credentials_in_a_real_browser() {
         email.prop("value").await.expect("value").as_deref(),
         Some("alex@institutionx.edu")
     );
+    browser.close().await.expect("close");
+}
+
+/// Pull, the whole way in a browser: a signed-in person opens Import Credentials, picks the
+/// partner, passes through the partner's portal (the reference partner, which uploads their
+/// credentials with the recipient token it was given and sends them back), chooses on the
+/// return page and finds the credentials on their resume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_imports_their_credentials_from_a_partner_in_a_real_browser() {
+    let (app, smtp) = TestApp::spawn_with_mail_and(common::Engine::Sqlite, |config| {
+        // The portal runs on this machine over plain http: allowed for tests only.
+        config.fetch.allow_loopback = true;
+    })
+    .await;
+    let partner = app
+        .partner_with("instx", |p| p.name = "Institution X".into())
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let portal_url = format!("http://{}/pull", listener.local_addr().expect("address"));
+    tokio::spawn(portal::serve(
+        listener,
+        portal::Portal {
+            service_url: app.base.clone(),
+            client_id: partner.client_id,
+            client_secret: partner.client_secret,
+            package: serde_json::from_slice(&fixture("guide/three-courses.json")).expect("json"),
+            name: "Institution X portal".into(),
+        },
+    ));
+    credentialconnect::services::partners::set_pull_url(&app.app, "instx", &portal_url)
+        .await
+        .expect("pull URL");
+    let person = common::person::Person::new(&app);
+    person
+        .sign_up(
+            &app,
+            &smtp,
+            "/signup",
+            "jamie@example.com",
+            common::person::PASSWORD,
+        )
+        .await;
+    let driver = start_driver().await;
+    let browser = browser(&driver).await;
+
+    browser.goto(&app.url("/login")).await.expect("log-in page");
+    fill(&browser, "email", "jamie@example.com").await;
+    fill(&browser, "password", common::person::PASSWORD).await;
+    click_button(&browser, "Log in").await;
+    wait_for_text(&browser, "Log out").await;
+    browser
+        .find(Locator::LinkText("Import Credentials"))
+        .await
+        .expect("the navigation's link")
+        .click()
+        .await
+        .expect("open Import Credentials");
+    wait_for_text(&browser, "Import from Institution X").await;
+    screenshot(&browser, "import").await;
+    click_button(&browser, "Import from Institution X").await;
+
+    // Through the portal and back: the return page offers what it sent, all ticked.
+    wait_for_text(&browser, "Credentials from Institution X").await;
+    assert_eq!(
+        browser.current_url().await.expect("URL").as_str(),
+        app.url("/import/return/instx")
+    );
+    let boxes = browser
+        .find_all(Locator::Css("input[type=checkbox][name=credential]"))
+        .await
+        .expect("checkboxes");
+    assert_eq!(boxes.len(), 3, "the three courses");
+    for checkbox in &boxes {
+        assert!(checkbox.is_selected().await.expect("state"));
+    }
+    screenshot(&browser, "import-return").await;
+    click_button(&browser, "Add selected to my SmartResume").await;
+    let resume = wait_for_text(&browser, "3 items were added").await;
+    for course in [
+        "Calculus w/Analytic Geometry I",
+        "Introduction to Psychology",
+        "First-Year Composition",
+    ] {
+        assert!(resume.contains(course), "{course} on the resume");
+    }
     browser.close().await.expect("close");
 }

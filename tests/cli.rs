@@ -138,6 +138,88 @@ fn a_partner_logo_for_the_activation_page_must_be_https() {
 }
 
 #[test]
+fn a_partner_pull_url_must_be_https_and_an_empty_one_removes_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "create",
+            "--name",
+            "Institution X",
+            "--slug",
+            "instx",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    // Plain http is refused, to loopback too (that is for tests only), with what is wrong;
+    // nothing else in the command changes.
+    for refused in [
+        "http://portal.instx.example/pull",
+        "http://127.0.0.1:8090/pull",
+    ] {
+        let (ok, _, stderr) = run(
+            &database,
+            &[
+                "partner",
+                "set",
+                "instx",
+                "--strict",
+                "true",
+                "--pull-url",
+                refused,
+            ],
+        );
+        assert!(!ok, "{refused} was accepted");
+        assert!(
+            stderr.contains("pull URL") && stderr.contains("it must start with https://"),
+            "{stderr}"
+        );
+    }
+    let (_, listed, _) = run(&database, &["partner", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
+    assert_eq!(listed["pull_url"], Value::Null);
+    assert_eq!(listed["strict"], false, "a refused command changes nothing");
+
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "set",
+            "instx",
+            "--pull-url",
+            "https://portal.instx.example/pull?from=cc",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let (_, listed, _) = run(&database, &["partner", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
+    assert_eq!(
+        listed["pull_url"],
+        "https://portal.instx.example/pull?from=cc"
+    );
+
+    let (ok, _, _) = run(&database, &["partner", "set", "instx", "--pull-url", ""]);
+    assert!(ok, "an empty value removes the pull URL");
+    let (_, listed, _) = run(&database, &["partner", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
+    assert_eq!(listed["pull_url"], Value::Null);
+
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "set",
+            "nobody",
+            "--pull-url",
+            "https://portal.example/pull",
+        ],
+    );
+    assert!(!ok && stderr.contains("no partner has slug"), "{stderr}");
+}
+
+#[test]
 fn mapping_names_the_sections_it_accepts() {
     let dir = tempfile::tempdir().expect("dir");
     let database = format!("sqlite://{}", dir.path().join("cli.db").display());

@@ -295,6 +295,8 @@ with_mail_on_both_engines!(
             "/resume",
             "/resume?added=1",
             "/inbox",
+            "/import",
+            "/import/return/instx",
             &format!("/resume/entries/{entry}/delete"),
             &link,
             &later,

@@ -398,6 +398,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
         claim.as_str(),
         "/resume",
         "/inbox",
+        "/import",
         "/nowhere",
         "/api/v1/docs",
         "/api/v1/openapi.json",

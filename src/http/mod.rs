@@ -15,6 +15,8 @@
 //! - `GET|POST /find/{partner}` — the partner's activation page
 //! - `GET /inbox`, `GET|POST /inbox/{package}`, `POST /inbox/{package}/dismiss` — the import
 //!   inbox
+//! - `GET /import`, `POST /import/{partner}`, `GET /import/return/{partner}` — importing from a
+//!   partner (pull)
 //! - `GET /resume`, `POST /resume/contact`, `POST /resume/entries`,
 //!   `POST /resume/entries/{id}/{action}`, `GET|POST /resume/entries/{id}/delete`,
 //!   `POST /resume/skills/{id}/{action}`, `GET|POST /resume/skills/{id}/delete` — the resume

@@ -1,6 +1,6 @@
 //! Use cases as functions over the domain and the store: partner administration, token
 //! issue and checks, uploads and the partner's reads, replaces and deletes, verification,
-//! accounts, claims and the partner's activation page.
+//! accounts, claims, the partner's activation page and pull (importing from a partner).
 
 pub mod accounts;
 pub mod activation;
@@ -11,6 +11,7 @@ pub mod housekeeping;
 pub mod mail;
 pub mod mapping;
 pub mod partners;
+pub mod pull;
 pub mod ratelimit;
 pub mod resume;
 pub mod sharing;

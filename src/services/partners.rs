@@ -191,6 +191,65 @@ pub fn parse_logo_url(raw: &str) -> Result<String, PartnerError> {
     Ok(url.to_string())
 }
 
+/// Sets the partner's pull URL, which lists it on `/import`; an empty `pull_url` removes it
+/// (and the partner from that page).
+pub async fn set_pull_url(app: &App, slug: &str, pull_url: &str) -> Result<(), PartnerError> {
+    let pull_url = match pull_url.trim() {
+        "" => None,
+        url => Some(parse_pull_url(url, app.config.fetch.allow_loopback)?),
+    };
+    let wanted = slug.to_string();
+    if app
+        .store
+        .write(move |conn| partners::set_pull_url(conn, &wanted, pull_url.as_deref()))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(PartnerError::NotFound(slug.to_string()))
+    }
+}
+
+/// A pull URL is an absolute https URL without credentials: the person's browser is sent
+/// there with a recipient token in the query, which must not cross the network in clear.
+/// Plain http is accepted only to this machine (`localhost`, 127.0.0.0/8, `::1`) and only
+/// where the fetch client's test-only loopback allowance is on (`FetchConfig::allow_loopback`):
+/// a partner program run beside the tests.
+pub fn parse_pull_url(raw: &str, allow_loopback: bool) -> Result<String, PartnerError> {
+    let invalid = |why: &str| PartnerError::Invalid(format!("pull URL {raw:?}: {why}"));
+    let url = url::Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(invalid("it must name a host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_loopback && loopback => {}
+        _ => {
+            return Err(invalid(
+                "it must start with https:// (the recipient token travels in it)",
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it must not carry a user name or password"));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid(
+            "it must not have a #fragment (the query parameters are added before it)",
+        ));
+    }
+    if url.as_str().len() > 2000 {
+        return Err(invalid("it is longer than 2000 characters"));
+    }
+    Ok(url.to_string())
+}
+
 /// Slugs name a partner in URLs (`/find/{slug}`): lowercase letters, digits and dashes.
 fn validate_slug(slug: &str) -> Result<String, PartnerError> {
     let ok = !slug.is_empty()
@@ -252,5 +311,40 @@ mod tests {
         ] {
             assert!(parse_logo_url(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn pull_urls_are_https_and_plain_http_only_to_loopback_in_tests() {
+        assert_eq!(
+            parse_pull_url(" https://portal.instx.example/cc?lang=en ", false).expect("ok"),
+            "https://portal.instx.example/cc?lang=en"
+        );
+        for bad in [
+            "http://portal.instx.example/cc",
+            "http://127.0.0.1:8081/pull",
+            "ftp://portal.instx.example/",
+            "javascript:alert(1)",
+            "//portal.instx.example/cc",
+            "https://user:pass@portal.instx.example/cc",
+            "https://portal.instx.example/cc#start",
+            "portal.instx.example/cc",
+        ] {
+            let refused = parse_pull_url(bad, false).expect_err(bad).to_string();
+            assert!(refused.contains("pull URL"), "{refused}");
+        }
+        assert!(
+            parse_pull_url("http://127.0.0.1:8081/pull", false)
+                .expect_err("plain http")
+                .to_string()
+                .contains("https://")
+        );
+        for loopback in [
+            "http://127.0.0.1:8081/pull",
+            "http://localhost:8081/pull",
+            "http://[::1]:8081/pull",
+        ] {
+            assert!(parse_pull_url(loopback, true).is_ok(), "{loopback}");
+        }
+        assert!(parse_pull_url("http://portal.instx.example/cc", true).is_err());
     }
 }

@@ -41,9 +41,23 @@ pub struct Receipt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activation_url: Option<String>,
     pub expires_at: String,
+    /// `inbox` when the package carried a `recipienttoken`: it went straight to the import
+    /// inbox of the person who started the import, who chooses from it on the return page
+    /// (`redirectURL`); the claim link (`redirectUrl`) is then needed by nobody. Absent
+    /// for a package without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<Delivery>,
     pub credentials: Vec<CredentialReceipt>,
     pub skills: Vec<SkillReceipt>,
     pub warnings: Vec<Problem>,
+}
+
+/// Where an upload's package went besides the holding area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// To the import inbox of the person the recipient token names.
+    Inbox,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -279,7 +293,7 @@ impl SaveJob {
                 Some(user) => Some(user),
                 None => return Ok(Err(Problem {
                     pointer: "/recipienttoken".into(),
-                    message: "unknown or expired recipient token: it must come from this partner's import link and is valid for one hour".into(),
+                    message: "unknown or expired recipient token: it must be one this service gave this partner (the recipientToken of a person's visit to its pull URL) and is valid for one hour".into(),
                 })),
             },
         };
@@ -380,6 +394,9 @@ fn receipt(
             .is_searchable()
             .then(|| format!("{base}/find/{}", auth.partner.slug)),
         expires_at: clock::rfc3339(expires_at),
+        // A token that names nobody (unknown, expired, another partner's) refused the
+        // upload before this: a package with one was delivered.
+        delivered: package.recipient_token.is_some().then_some(Delivery::Inbox),
         credentials,
         skills,
         warnings: package.warnings.clone(),

@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/postgres/0011_activation_names.sql"),
     ),
     (
+        12,
+        include_str!("migrations/sqlite/0012_pull.sql"),
+        include_str!("migrations/postgres/0012_pull.sql"),
+    ),
+    (
         14,
         include_str!("migrations/sqlite/0014_recipient_confirmations.sql"),
         include_str!("migrations/postgres/0014_recipient_confirmations.sql"),

@@ -16,9 +16,12 @@ pub struct Partner {
     pub created_at: i64,
     /// Shown on the partner's activation page (an https URL).
     pub logo_url: Option<String>,
+    /// Where `/import` sends a person to fetch their credentials from this partner (pull);
+    /// `None`: the partner is not listed there.
+    pub pull_url: Option<String>,
 }
 
-const PARTNER_COLUMNS: &str = "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash, logo_url";
+const PARTNER_COLUMNS: &str = "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash, logo_url, pull_url";
 
 fn partner(row: &Row) -> Result<(Partner, String), StoreError> {
     let scopes = Scopes::parse(&row.text(4)?).map_err(StoreError::Other)?;
@@ -34,6 +37,7 @@ fn partner(row: &Row) -> Result<(Partner, String), StoreError> {
             disabled: row.flag(7)?,
             created_at: row.int(8)?,
             logo_url: row.opt_text(10)?,
+            pull_url: row.opt_text(11)?,
         },
         row.text(9)?,
     ))
@@ -72,6 +76,7 @@ pub fn insert(conn: &mut dyn Conn, new: &NewPartner, now: i64) -> Result<Partner
         disabled: false,
         created_at: now,
         logo_url: new.logo_url.clone(),
+        pull_url: None,
     })
 }
 
@@ -152,6 +157,29 @@ pub fn set_logo(
         "UPDATE partners SET logo_url = $1 WHERE slug = $2",
         params![logo_url, slug],
     )? == 1)
+}
+
+/// Sets (or with `None` removes) the partner's pull URL, which lists it on `/import`.
+pub fn set_pull_url(
+    conn: &mut dyn Conn,
+    slug: &str,
+    pull_url: Option<&str>,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE partners SET pull_url = $1 WHERE slug = $2",
+        params![pull_url, slug],
+    )? == 1)
+}
+
+/// The partners a person can import from (`/import`): enabled, with a pull URL; by name.
+pub fn with_pull_url(conn: &mut dyn Conn) -> Result<Vec<Partner>, StoreError> {
+    let sql = format!(
+        "SELECT {PARTNER_COLUMNS} FROM partners WHERE pull_url IS NOT NULL AND disabled = 0 ORDER BY name, slug"
+    );
+    conn.query(&sql, &[])?
+        .iter()
+        .map(|r| partner(r).map(|(p, _)| p))
+        .collect()
 }
 
 fn revoke_tokens(conn: &mut dyn Conn, slug: &str) -> Result<(), StoreError> {

@@ -341,6 +341,23 @@ pub fn inbox(conn: &mut dyn Conn, user_id: &str) -> Result<Vec<String>, StoreErr
     .collect()
 }
 
+/// Packages from one partner waiting in the person's import inbox (newest first): what a
+/// pull from that partner delivered, for its return page.
+pub fn inbox_from(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    partner_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    conn.query(
+        "SELECT id FROM packages WHERE inbox_user_id = $1 AND partner_id = $2 AND claimed_by IS NULL
+         ORDER BY created_at DESC, id DESC",
+        params![user_id, partner_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
 /// Closes an inbox package without adding anything.
 pub fn dismiss(
     conn: &mut dyn Conn,

@@ -212,9 +212,21 @@ impl TestApp {
 
     /// The app with a real SMTP server for its mail.
     pub async fn spawn_with_mail(engine: Engine) -> (TestApp, smtp::SmtpServer) {
+        Self::spawn_with_mail_and(engine, |_| {}).await
+    }
+
+    /// The app with a real SMTP server for its mail, configured further by `configure`.
+    pub async fn spawn_with_mail_and(
+        engine: Engine,
+        configure: impl FnOnce(&mut Config),
+    ) -> (TestApp, smtp::SmtpServer) {
         let smtp = smtp::SmtpServer::start().await;
         let url = smtp.url();
-        let app = Self::spawn_with(engine, |config| config.mail.smtp_url = Some(url)).await;
+        let app = Self::spawn_with(engine, |config| {
+            config.mail.smtp_url = Some(url);
+            configure(config);
+        })
+        .await;
         (app, smtp)
     }
 

@@ -82,7 +82,7 @@ impl OfferedSkillView {
 }
 
 impl OfferView {
-    fn of(contents: PackageContents, selectable: bool) -> OfferView {
+    pub(super) fn of(contents: PackageContents, selectable: bool) -> OfferView {
         let partner = contents.partner_name;
         OfferView {
             gate_action: format!("/claims/{}/code", contents.id),

@@ -1,13 +1,14 @@
 //! Web pages for people: accounts, the claim link a partner sends, the partner's activation
-//! page, the import inbox and the resume builder. Every page works without JavaScript (one
-//! small script adds a copy button to the share link); templates escape everything; every
-//! state-changing form carries a CSRF token.
+//! page, the import inbox, importing from a partner (pull) and the resume builder. Every
+//! page works without JavaScript (one small script adds a copy button to the share link);
+//! templates escape everything; every state-changing form carries a CSRF token.
 
 mod accounts;
 mod activation;
 mod claim;
 pub mod error;
 mod export;
+mod pull;
 mod recipient_code;
 pub mod resume;
 pub mod sharing;
@@ -71,6 +72,9 @@ pub fn router() -> Router<AppState> {
             get(claim::inbox_package).post(claim::inbox_claim),
         )
         .route("/inbox/{package}/dismiss", post(claim::inbox_dismiss))
+        .route("/import", get(pull::page))
+        .route("/import/{partner}", post(pull::start))
+        .route("/import/return/{partner}", get(pull::returned))
         .route("/resume", get(resume::page))
         .route("/resume/contact", post(resume::contact))
         .route("/resume/entries", post(resume::add_entry))

@@ -200,13 +200,19 @@ impl FromRequestParts<AppState> for SignedInVisitor {
 }
 
 /// Where log-in leads back to: a claim link to itself, the preview to itself, the inbox's
-/// forms to the inbox, and everything else about the resume (its forms, its downloads) to
-/// the resume page.
+/// forms to the inbox, an import's return page to itself (a person back from a partner
+/// whose session ended meanwhile), the import page and its forms to the import page, and
+/// everything else about the resume (its forms, its downloads) to the resume page.
 pub fn back_after_login(path: &str) -> String {
-    if path.starts_with("/createmyresume/") || path == "/resume/preview" {
+    if path.starts_with("/createmyresume/")
+        || path == "/resume/preview"
+        || path.starts_with("/import/return/")
+    {
         path.to_string()
     } else if path.starts_with("/inbox") {
         "/inbox".to_string()
+    } else if path == "/import" || path.starts_with("/import/") {
+        "/import".to_string()
     } else {
         "/resume".to_string()
     }

@@ -1,0 +1,161 @@
+//! Pull (use case 3): the Import Credentials page (`/import`), the form that sends a person
+//! to a partner's pull URL (`POST /import/{partner}`), and the page the partner sends them
+//! back to (`/import/return/{partner}`), whose deliveries are added with the inbox's own
+//! form (`POST /inbox/{package}`).
+
+use super::accounts::NoFields;
+use super::claim::OfferView;
+use super::error::PageError;
+use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
+use super::{Nav, message_for, render};
+use crate::http::{AppState, CONTENT_SECURITY_POLICY};
+use crate::services::pull;
+use crate::store::partners::Partner;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// A partner as the import pages show it (`templates/_partner_logo.html` draws its logo).
+pub struct PartnerView {
+    pub slug: String,
+    pub name: String,
+    pub logo: Option<String>,
+}
+
+impl PartnerView {
+    fn of(partner: &Partner) -> PartnerView {
+        PartnerView {
+            slug: partner.slug.clone(),
+            name: partner.name.clone(),
+            logo: partner.logo_url.clone(),
+        }
+    }
+}
+
+/// The https origins of these URLs (or, for a pull URL on loopback in tests, its http
+/// one), each once, for a Content-Security-Policy source list.
+fn origins<'a>(urls: impl Iterator<Item = &'a str>, allow_http: bool) -> Vec<String> {
+    let mut origins: Vec<String> = urls
+        .filter_map(|url| url::Url::parse(url).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| {
+            origin.starts_with("https://") || allow_http && origin.starts_with("http://")
+        })
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
+/// The page's Content-Security-Policy: the partners' logos are allowed from their own
+/// origins (`img-src`), and its forms may lead to the partners' pull URLs (`form-action`: a
+/// browser applies it to where the form's answer redirects, so the import form's 303 to a
+/// partner's site would otherwise be blocked).
+fn policy(mut response: Response, logos: &[String], pull_origins: &[String]) -> Response {
+    if logos.is_empty() && pull_origins.is_empty() {
+        return response;
+    }
+    let mut policy = CONTENT_SECURITY_POLICY.to_string();
+    for (directive, extra) in [
+        ("img-src 'self' data:", logos),
+        ("form-action 'self'", pull_origins),
+    ] {
+        if !extra.is_empty() {
+            policy = policy.replace(directive, &format!("{directive} {}", extra.join(" ")));
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    nav: Nav,
+    csrf: String,
+    partners: Vec<PartnerView>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, _): SignedInVisitor,
+) -> Result<Response, PageError> {
+    let partners = pull::partners(&state.app).await?;
+    let page = render(&ImportPage {
+        nav: Nav::of(&visitor),
+        csrf: visitor.csrf(),
+        partners: partners.iter().map(PartnerView::of).collect(),
+    });
+    let logos = origins(partners.iter().filter_map(|p| p.logo_url.as_deref()), false);
+    // Pull URLs were checked when set: plain http only to loopback, where tests allow it.
+    let pull_urls = origins(partners.iter().filter_map(|p| p.pull_url.as_deref()), true);
+    Ok(visitor.finish(policy(page, &logos, &pull_urls)))
+}
+
+fn not_offered(visitor: &Visitor) -> Response {
+    message_for(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &["No organisation here offers importing under this name."],
+        Some(("/import", "Back to Import Credentials")),
+    )
+}
+
+/// Sends the person to the partner's pull URL with a new recipient token and the address
+/// of our return page (303). Whatever the form or the address carries besides the CSRF
+/// token is ignored: the return address is always our own.
+pub async fn start(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    Path(slug): Path<String>,
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    Ok(match pull::start(&state.app, &user.id, &slug).await? {
+        Some(location) => Redirect::to(&location).into_response(),
+        None => not_offered(&visitor),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "import_return.html")]
+struct ReturnPage {
+    nav: Nav,
+    csrf: String,
+    partner: PartnerView,
+    packages: Vec<OfferView>,
+}
+
+pub async fn returned(
+    State(state): State<AppState>,
+    SignedInVisitor(visitor, user): SignedInVisitor,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(arrived) = pull::arrived(&state.app, &user.id, &slug).await? else {
+        return Ok(message_for(
+            &visitor,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &["There is no organisation here by this name."],
+            Some(("/import", "Back to Import Credentials")),
+        ));
+    };
+    let logo = arrived.partner.logo_url.clone();
+    let page = render(&ReturnPage {
+        nav: Nav::of(&visitor),
+        csrf: visitor.csrf(),
+        partner: PartnerView::of(&arrived.partner),
+        packages: arrived
+            .packages
+            .into_iter()
+            .map(|p| OfferView::of(p, true))
+            .collect(),
+    });
+    let logos = origins(logo.as_deref().into_iter(), false);
+    Ok(visitor.finish(policy(page, &logos, &[])))
+}
