@@ -3,6 +3,7 @@
 
 use super::App;
 use crate::domain::claim_token::ClaimToken;
+use crate::store::marketplaces::{self, Landing};
 use crate::store::resume::{self, ClaimRefusal, Claimed, PackageContents};
 use crate::store::{StoreError, holding};
 
@@ -20,6 +21,9 @@ pub enum ClaimPage {
         /// Opened by a one-time link from the activation page (`contents.expires_at` is then
         /// the link's expiry).
         one_time: bool,
+        /// The marketplace whose landing the sign-up shows (see `store::marketplaces`);
+        /// looked up for visitors who are not signed in, the only ones who see it.
+        landing: Option<Landing>,
     },
 }
 
@@ -68,6 +72,11 @@ pub async fn open(
                     ClaimPage::TakenByOther
                 }
                 _ => ClaimPage::Open {
+                    landing: if viewer.is_none() {
+                        marketplaces::landing_for_package(conn, &package_id)?
+                    } else {
+                        None
+                    },
                     contents: Box::new(contents),
                     one_time: link_expires.is_some(),
                 },

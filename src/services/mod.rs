@@ -1,6 +1,6 @@
 //! Use cases as functions over the domain and the store: partner administration, token
 //! issue and checks, uploads and the partner's reads, replaces and deletes, verification,
-//! accounts, claims and the partner's activation page.
+//! accounts, claims, the partner's activation page, logos and marketplaces.
 
 pub mod accounts;
 pub mod activation;
@@ -8,8 +8,10 @@ pub mod auth;
 pub mod cache;
 pub mod claims;
 pub mod housekeeping;
+pub mod logos;
 pub mod mail;
 pub mod mapping;
+pub mod marketplaces;
 pub mod partners;
 pub mod ratelimit;
 pub mod resume;

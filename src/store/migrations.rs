@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0011_activation_names.sql"),
         include_str!("migrations/postgres/0011_activation_names.sql"),
     ),
+    (
+        13,
+        include_str!("migrations/sqlite/0013_logos_marketplaces.sql"),
+        include_str!("migrations/postgres/0013_logos_marketplaces.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -95,6 +100,9 @@ pub(super) const TABLES: &[&str] = &[
     "activation_searches",
     "known_devices",
     "signing_keys",
+    "logos",
+    "marketplaces",
+    "marketplace_issuers",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {
