@@ -682,3 +682,25 @@ on_both_engines!(
         );
     }
 );
+
+with_mail_on_both_engines!(
+    a_signed_in_person_choosing_from_a_routed_package_sees_no_landing,
+    |app: TestApp, smtp: common::smtp::SmtpServer| async move {
+        add(&app, bob(&[GUIDE_ISSUER])).await.expect("bob");
+        let link = upload(&app, "instx", courses_from(GUIDE_ISSUER, "r-1")).await;
+        let person = Person::new(&app);
+        let welcome = person
+            .sign_up(
+                &app,
+                &smtp,
+                "/signup",
+                "jamie@example.com",
+                common::person::PASSWORD,
+            )
+            .await;
+        assert_eq!(welcome.status, 200, "{}", welcome.html);
+        let chooser = person.get(&link).await;
+        assert!(chooser.has("Add to my SmartResume"), "{}", chooser.html);
+        assert!(!chooser.has("class=\"marketplace\""), "{}", chooser.html);
+    }
+);

@@ -150,8 +150,7 @@ pub async fn add(
     let landing = request.landing.as_deref().map(check_landing).transpose()?;
     let logo = request.logo;
     let now = app.clock.now_ms();
-    let outcome = app
-        .store
+    app.store
         .write(move |conn| {
             let existing = marketplaces::by_name(conn, &name)?;
             if existing.is_none() && issuers.is_empty() {
@@ -200,8 +199,7 @@ pub async fn add(
                 "another change to the marketplaces was made at the same time; run the command again".into(),
             ),
             other => other.into(),
-        })?;
-    outcome
+        })?
 }
 
 /// Every marketplace with its issuer ids, by name.
@@ -236,8 +234,7 @@ pub async fn remove(
 ) -> Result<Removed, MarketplaceError> {
     let wanted = id_or_name.trim().to_string();
     let only = check_issuers(issuers)?;
-    let outcome = app
-        .store
+    app.store
         .write(move |conn| {
             let Some(marketplace) = marketplaces::find(conn, &wanted)? else {
                 return Ok(Err(MarketplaceError::NotFound(wanted)));
@@ -264,8 +261,7 @@ pub async fn remove(
                 marketplace_removed: whole,
             }))
         })
-        .await?;
-    outcome
+        .await?
 }
 
 /// A marketplace's landing as pages show it: its name, its text in paragraphs (a blank line
