@@ -94,7 +94,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
             scopes: credentialconnect::domain::scopes::Scopes::all(),
             unstable_ids: false,
             strict: false,
-            logo_url: None,
+            logo: None,
         },
     )
     .await

@@ -1,12 +1,14 @@
-//! The command line: `serve`, `demo`, the operator's verbs (`partner`, `mapping`,
-//! `alerts`, `context`) and `verify` for partners debugging their signing. Output meant for
-//! scripts is one JSON object per command.
+//! The command line: `serve`, `demo`, the operator's verbs (`partner`, `marketplace`,
+//! `mapping`, `alerts`, `context`) and `verify` for partners debugging their signing. Output
+//! meant for scripts is one JSON object per command.
 
 use crate::config::{Config, Settings};
 use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
 use crate::services::App;
+use crate::services::logos;
+use crate::services::marketplaces::{self, MarketplaceRequest};
 use crate::services::partners::{self as partner_admin, PartnerRequest};
 use crate::services::verification;
 use crate::store::{alerts, partners};
@@ -55,6 +57,9 @@ pub enum Command {
     /// Manage partners (API clients).
     #[command(subcommand)]
     Partner(PartnerCommand),
+    /// Route credential issuers to a marketplace's landing on the claim page.
+    #[command(subcommand)]
+    Marketplace(MarketplaceCommand),
     /// Map an achievementType to a resume section (moves waiting Unassigned credentials).
     Mapping {
         /// The achievementType, as partners send it.
@@ -143,9 +148,10 @@ pub enum PartnerCommand {
         /// Treat proofs that cannot be checked as failed rather than attested.
         #[arg(long)]
         strict: bool,
-        /// The logo shown on the partner's activation page (/find/SLUG): an https URL.
-        #[arg(long)]
-        logo_url: Option<String>,
+        /// The logo shown on the partner's activation page (/find/SLUG): a PNG, JPEG, WebP or
+        /// SVG file, or an https URL fetched once; at most 512 KB. Served from this site.
+        #[arg(long, visible_alias = "logo-url", value_name = "FILE_OR_URL")]
+        logo: Option<String>,
     },
     /// List partners as JSON lines.
     List,
@@ -160,15 +166,47 @@ pub enum PartnerCommand {
         strict: Option<bool>,
         #[arg(long)]
         unstable_ids: Option<bool>,
-        /// The logo shown on the partner's activation page (/find/SLUG): an https URL; an
-        /// empty value removes it.
-        #[arg(long)]
-        logo_url: Option<String>,
+        /// The logo shown on the partner's activation page (/find/SLUG): a file or an https
+        /// URL fetched once (as `create --logo`); an empty value removes it.
+        #[arg(long, visible_alias = "logo-url", value_name = "FILE_OR_URL")]
+        logo: Option<String>,
         /// Where /import sends a person to fetch their credentials from this partner: an
         /// https URL, given `recipientToken` and `redirectURL` query parameters; an empty
         /// value removes it (and the partner from /import).
         #[arg(long)]
         pull_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MarketplaceCommand {
+    /// Route issuer ids to a marketplace, made when no marketplace has this name (then at
+    /// least one --issuer is needed); with an existing name the issuer ids are added and the
+    /// landing text or logo given replace its own. An issuer id routed to another
+    /// marketplace is refused. Prints the marketplace as JSON.
+    Add {
+        /// The credential issuer id (`issuer.id`) to route; repeatable.
+        #[arg(long = "issuer", value_name = "ID")]
+        issuers: Vec<String>,
+        #[arg(long)]
+        name: String,
+        /// A PNG, JPEG, WebP or SVG file, or an https URL fetched once; at most 512 KB. An
+        /// empty value removes it.
+        #[arg(long, value_name = "FILE_OR_URL")]
+        logo: Option<String>,
+        /// Plain text shown at sign-up on the claim page; a blank line starts a paragraph.
+        /// An empty value removes it.
+        #[arg(long, value_name = "TEXT")]
+        landing: Option<String>,
+    },
+    /// List marketplaces with their issuer ids as JSON lines.
+    List,
+    /// Remove a marketplace (by id or name) with its routes and logo, or only the issuer ids
+    /// given with --issuer.
+    Remove {
+        marketplace: String,
+        #[arg(long = "issuer", value_name = "ID")]
+        issuers: Vec<String>,
     },
 }
 
@@ -212,6 +250,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(open_app(settings).await?).await?,
         Command::Demo { database } => demo(settings, &database).await?,
         Command::Partner(command) => partner(open_app(settings).await?, command).await?,
+        Command::Marketplace(command) => marketplace(open_app(settings).await?, command).await?,
         Command::Mapping {
             achievement_type,
             section,
@@ -389,9 +428,17 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             scopes,
             unstable_ids,
             strict,
-            logo_url,
+            logo,
         } => {
             let scopes = Scopes::parse(&scopes).map_err(|e| anyhow!(e))?;
+            let logo = match logo {
+                Some(source) => logos::load(&app, &source)
+                    .await
+                    .map_err(|e| anyhow!(e))?
+                    .logo()
+                    .cloned(),
+                None => None,
+            };
             let issued = partner_admin::create(
                 &app,
                 PartnerRequest {
@@ -400,17 +447,19 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                     scopes,
                     unstable_ids,
                     strict,
-                    logo_url,
+                    logo,
                 },
             )
             .await?;
             println!("{}", serde_json::to_string(&issued)?);
         }
         PartnerCommand::List => {
+            let logos = logos::of_partners(&app).await?;
             for p in partner_admin::list(&app).await? {
+                let logo = logos.get(&p.id).map(|logo| logo.path());
                 println!(
                     "{}",
-                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo_url": p.logo_url, "pull_url": p.pull_url})
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo": logo, "pull_url": p.pull_url})
                 );
             }
         }
@@ -426,24 +475,66 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             slug,
             strict,
             unstable_ids,
-            logo_url,
+            logo,
             pull_url,
         } => {
-            // The URLs are checked before anything changes: a refused one changes nothing.
+            // The pull URL is checked and the logo read and checked before anything changes:
+            // a refused one changes nothing.
             if let Some(pull_url) = pull_url.as_deref().filter(|u| !u.trim().is_empty()) {
                 partner_admin::parse_pull_url(pull_url, app.config.fetch.allow_loopback)?;
             }
-            if let Some(logo_url) = logo_url.as_deref().filter(|u| !u.trim().is_empty()) {
-                partner_admin::parse_logo_url(logo_url)?;
-            }
+            let logo = match logo {
+                Some(source) => Some(logos::load(&app, &source).await.map_err(|e| anyhow!(e))?),
+                None => None,
+            };
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
-            if let Some(logo_url) = logo_url {
-                partner_admin::set_logo(&app, &slug, &logo_url).await?;
+            if let Some(logo) = logo {
+                partner_admin::set_logo(&app, &slug, logo).await?;
             }
             if let Some(pull_url) = pull_url {
                 partner_admin::set_pull_url(&app, &slug, &pull_url).await?;
             }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
+        }
+    }
+    Ok(())
+}
+
+async fn marketplace(app: App, command: MarketplaceCommand) -> anyhow::Result<()> {
+    match command {
+        MarketplaceCommand::Add {
+            issuers,
+            name,
+            logo,
+            landing,
+        } => {
+            let logo = match logo {
+                Some(source) => Some(logos::load(&app, &source).await.map_err(|e| anyhow!(e))?),
+                None => None,
+            };
+            let added = marketplaces::add(
+                &app,
+                MarketplaceRequest {
+                    name,
+                    issuers,
+                    landing,
+                    logo,
+                },
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&added)?);
+        }
+        MarketplaceCommand::List => {
+            for listed in marketplaces::list(&app).await? {
+                println!("{}", serde_json::to_string(&listed)?);
+            }
+        }
+        MarketplaceCommand::Remove {
+            marketplace,
+            issuers,
+        } => {
+            let removed = marketplaces::remove(&app, &marketplace, &issuers).await?;
+            println!("{}", serde_json::to_string(&removed)?);
         }
     }
     Ok(())
@@ -478,7 +569,7 @@ async fn demo(settings: Settings, database: &str) -> anyhow::Result<()> {
                     scopes: Scopes::all(),
                     unstable_ids: false,
                     strict: false,
-                    logo_url: None,
+                    logo: None,
                 },
             )
             .await?

@@ -5,7 +5,9 @@
 //! sign-up), the resume with a hidden item and verified skills, after a failed add and with its
 //! share link, the inbox with a delivery and after dismissing it, Import Credentials with no
 //! partner to import from and with one, an import's return page before anything arrived and
-//! with a delivery, the shared resume, a partner's activation page and the API reference. The test fails listing every violation.
+//! with a delivery, the shared resume, a partner's activation page (with and without its
+//! logo), a claim page with a marketplace's landing and logo, and the API reference. The test
+//! fails listing every violation.
 //! On a 320 px and a 390 px wide phone, the pages people read there do not scroll sideways.
 
 mod common;
@@ -14,9 +16,11 @@ mod common;
 mod portal;
 
 use common::chromium::{browser, fill, start_driver, wait_for_text};
+use common::images;
 use common::person::{PASSWORD, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture, fixture_json};
+use credentialconnect::services::logos::LogoChange;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
@@ -381,6 +385,55 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
         .expect("activation page");
     violations.extend(audit(&browser, "/find/instx").await);
     violations.extend(beyond_axe(&browser, "/find/instx").await);
+
+    // A partner's logo on its activation page, and a marketplace's landing with its logo on
+    // the claim page of a package from an issuer routed to it.
+    credentialconnect::services::partners::set_logo(
+        &app.app,
+        "instx",
+        LogoChange::Set(images::logo(images::PNG)),
+    )
+    .await
+    .expect("partner logo");
+    credentialconnect::services::marketplaces::add(
+        &app.app,
+        credentialconnect::services::marketplaces::MarketplaceRequest {
+            name: "Marketplace of Bob".into(),
+            issuers: vec!["123456789".into()],
+            landing: Some(
+                "Bob's marketplace places people by what they can do.\n\nCreate your account and employers on Bob's see your verified courses."
+                    .into(),
+            ),
+            logo: Some(LogoChange::Set(images::logo(images::SVG.as_bytes()))),
+        },
+    )
+    .await
+    .expect("marketplace");
+    let mut routed = fixture_json("guide/three-courses.json");
+    routed["recipient"]["id"] = json!("bob-1");
+    for (i, credential) in routed["credentials"]
+        .as_array_mut()
+        .expect("credentials")
+        .iter_mut()
+        .enumerate()
+    {
+        credential["id"] = json!(format!("bob-award-{i}"));
+    }
+    let routed = upload(&app, "instx", routed.to_string()).await;
+    browser.goto(&routed).await.expect("claim page");
+    wait_for_text(&browser, "Marketplace of Bob").await;
+    let page = "claim page with a marketplace's landing and logo";
+    violations.extend(audit(&browser, page).await);
+    violations.extend(beyond_axe(&browser, page).await);
+    violations.extend(images_shown(&browser, page, 1).await);
+    browser
+        .goto(&app.url("/find/instx"))
+        .await
+        .expect("activation page");
+    let page = "/find/instx with the partner's logo";
+    violations.extend(audit(&browser, page).await);
+    violations.extend(beyond_axe(&browser, page).await);
+    violations.extend(images_shown(&browser, page, 1).await);
     browser.goto(&app.url("/api/v1/docs")).await.expect("docs");
     violations.extend(audit(&browser, "/api/v1/docs").await);
     violations.extend(beyond_axe(&browser, "/api/v1/docs").await);
@@ -429,6 +482,29 @@ async fn start_reference_partner(app: &TestApp) {
     credentialconnect::services::partners::set_pull_url(&app.app, "refuni", &pull_url)
         .await
         .expect("pull URL");
+}
+
+/// Whether the page shows `count` images, each loaded (the policy allowed it, the bytes
+/// decoded as an image).
+async fn images_shown(browser: &Client, page: &str, count: usize) -> Vec<String> {
+    let mut problems = page_problems(
+        browser,
+        page,
+        "return [...document.images]
+           .filter(image => !image.complete || image.naturalWidth === 0)
+           .map(image => `the image ${image.getAttribute('src')} did not load`);",
+    )
+    .await;
+    let shown = browser
+        .execute("return document.images.length;", vec![])
+        .await
+        .expect("count")
+        .as_u64()
+        .unwrap_or(0);
+    if shown != count as u64 {
+        problems.push(format!("{page}: {shown} images instead of {count}"));
+    }
+    problems
 }
 
 /// Opens a claim link as a signed-in person and adds everything it offers.

@@ -456,10 +456,10 @@ on_both_engines!(
 );
 
 on_both_engines!(
-    the_partners_logo_is_shown_and_allowed_by_the_content_security_policy,
+    the_partners_logo_comes_from_our_origin_and_the_policy_names_no_other_host,
     |app: TestApp| async move {
         app.partner_with("instx", |p| {
-            p.logo_url = Some("https://cdn.instx.example/brand/logo.png".into())
+            p.logo = Some(common::images::logo(common::images::PNG))
         })
         .await;
         partner(&app, "plain").await;
@@ -473,37 +473,62 @@ on_both_engines!(
             .to_str()
             .expect("csp")
             .to_string();
-        assert!(
-            csp.contains("img-src 'self' data: https://cdn.instx.example;"),
-            "{csp}"
-        );
+        assert!(csp.contains("img-src 'self';"), "{csp}");
+        assert!(!csp.contains("https://") && !csp.contains("data:"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
         let html = with_logo.text().await.expect("html");
-        assert!(
-            html.contains(
-                "<img class=\"partner-logo\" src=\"https://cdn.instx.example/brand/logo.png\" alt=\"Partner instx\""
-            ),
-            "{html}"
-        );
+        let marker = "<img class=\"partner-logo\" src=\"/logos/";
+        assert!(html.contains(marker), "{html}");
+        assert!(html.contains(".png\" alt=\"Partner instx\">"), "{html}");
         let plain = client
             .get(app.url("/find/plain"))
             .send()
             .await
             .expect("get");
-        assert!(
-            !plain.headers()["content-security-policy"]
-                .to_str()
-                .expect("csp")
-                .contains("https://")
+        assert_eq!(
+            plain.headers()["content-security-policy"],
+            csp.as_str(),
+            "every activation page has the same policy, logo or not"
         );
         assert!(!plain.text().await.expect("html").contains("<img"));
-        let refused = credentialconnect::services::partners::set_logo(
+    }
+);
+
+with_mail_on_both_engines!(
+    a_person_who_searches_gets_a_link_whose_page_shows_the_marketplace_of_their_credentials,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let token = partner(&app, "instx").await;
+        credentialconnect::services::marketplaces::add(
             &app.app,
-            "plain",
-            "http://plain.example/logo.png",
+            credentialconnect::services::marketplaces::MarketplaceRequest {
+                name: "Marketplace of Bob".into(),
+                issuers: vec!["123456789".into()],
+                landing: Some("Bob's talent marketplace found your courses.".into()),
+                logo: Some(credentialconnect::services::logos::LogoChange::Set(
+                    common::images::logo(common::images::SVG.as_bytes()),
+                )),
+            },
         )
-        .await;
-        assert!(refused.is_err(), "plain http is refused");
+        .await
+        .expect("marketplace");
+        upload(&app, &token, package_for(jamie())).await;
+        let person = Person::new(&app);
+        let sent = search_by_email(&person, "instx").await;
+        assert!(sent.has("Check your email"));
+        assert!(
+            !sent.has("Marketplace of Bob"),
+            "the answer is the same whatever the search found"
+        );
+        app.deliver_mail().await;
+        let claim = person.get(&link_to(&app, &smtp, ON_RECORD)).await;
+        assert_eq!(claim.status, 200, "{}", claim.html);
+        assert!(
+            claim.has("aria-label=\"Marketplace of Bob\""),
+            "{}",
+            claim.html
+        );
+        assert!(claim.has("Bob&#39;s talent marketplace found your courses."));
+        assert!(claim.has("<img class=\"marketplace-logo\" src=\"/logos/"));
     }
 );
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::images;
 use serde_json::Value;
 use std::process::Command;
 
@@ -75,10 +76,18 @@ fn partner_create_prints_credentials_once_as_json_and_they_work() {
     assert!(!ok && stderr.contains("no partner has slug"), "{stderr}");
 }
 
+/// The partner's one JSON line from `partner list`.
+fn listed_partner(database: &str) -> Value {
+    let (ok, listed, stderr) = run(database, &["partner", "list"]);
+    assert!(ok, "{stderr}");
+    serde_json::from_str(listed.trim()).expect("json")
+}
+
 #[test]
-fn a_partner_logo_for_the_activation_page_must_be_https() {
+fn a_partner_logo_is_uploaded_from_a_file_checked_by_its_content_and_removed_with_an_empty_value() {
     let dir = tempfile::tempdir().expect("dir");
     let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let png = images::write(dir.path(), "logo.png", images::PNG);
     let (ok, _, stderr) = run(
         &database,
         &[
@@ -88,53 +97,239 @@ fn a_partner_logo_for_the_activation_page_must_be_https() {
             "Institution X",
             "--slug",
             "instx",
-            "--logo-url",
-            "http://instx.example/logo.png",
+            "--logo",
+            &png,
         ],
     );
-    assert!(!ok && stderr.contains("https://"), "{stderr}");
+    assert!(ok, "{stderr}");
+    let logo = listed_partner(&database)["logo"]
+        .as_str()
+        .expect("a logo")
+        .to_string();
+    assert!(
+        logo.starts_with("/logos/") && logo.ends_with(".png"),
+        "{logo}"
+    );
+
+    // Each refused with what is wrong, and the logo stays as it was.
+    let svg = |name: &str, text: String| images::write(dir.path(), name, text.as_bytes());
+    for (source, expected) in [
+        (
+            images::huge_png(dir.path()),
+            "is 50.0 MB (52428800 bytes); a logo may be at most 512 KB",
+        ),
+        (
+            svg("script.svg", images::svg_with("<script>alert(1)</script>")),
+            "has a <script> element",
+        ),
+        (
+            svg(
+                "onload.svg",
+                images::SVG.replace("<svg ", "<svg onload=\"alert(1)\" "),
+            ),
+            "has an event-handler attribute onload",
+        ),
+        (
+            svg(
+                "href.svg",
+                images::svg_with("<a href=\"https://evil.example/\"><text>x</text></a>"),
+            ),
+            "has an external reference href=\"https://evil.example/\"",
+        ),
+        (
+            svg(
+                "url.svg",
+                images::svg_with("<style>rect { fill: url(http://evil.example/p) }</style>"),
+            ),
+            "has a <style> with an external reference url(http://evil.example/p)",
+        ),
+        (
+            images::write(dir.path(), "gif.png", images::GIF),
+            "is a GIF image; a logo must be a PNG, JPEG, WebP or SVG image",
+        ),
+        (
+            images::write(dir.path(), "text.png", b"logo goes here"),
+            "is text, not an image",
+        ),
+        (
+            "http://instx.example/logo.png".to_string(),
+            "only https URLs are fetched",
+        ),
+    ] {
+        let (ok, _, stderr) = run(&database, &["partner", "set", "instx", "--logo", &source]);
+        assert!(!ok && stderr.contains(expected), "{source}: {stderr}");
+        assert!(
+            stderr.contains(&source),
+            "the message names the logo: {stderr}"
+        );
+        assert_eq!(listed_partner(&database)["logo"], logo.as_str(), "{source}");
+    }
     let (ok, _, stderr) = run(
         &database,
         &[
             "partner",
             "create",
             "--name",
-            "Institution X",
+            "Other",
             "--slug",
-            "instx",
+            "other",
+            "--logo-url",
+            "http://other.example/logo.png",
+        ],
+    );
+    assert!(
+        !ok && stderr.contains("only https URLs are fetched"),
+        "{stderr}"
+    );
+    let (_, listed, _) = run(&database, &["partner", "list"]);
+    assert!(
+        !listed.contains("other"),
+        "a refused logo creates no partner"
+    );
+
+    let svg_logo = images::write(dir.path(), "logo.svg", images::SVG.as_bytes());
+    let (ok, _, stderr) = run(
+        &database,
+        &["partner", "set", "instx", "--logo-url", &svg_logo],
+    );
+    assert!(ok, "--logo-url is another name for --logo: {stderr}");
+    let replaced = listed_partner(&database)["logo"].clone();
+    assert!(
+        replaced.as_str().expect("logo").ends_with(".svg"),
+        "{replaced}"
+    );
+    let (ok, _, stderr) = run(&database, &["partner", "set", "instx", "--logo", ""]);
+    assert!(ok, "an empty value removes the logo: {stderr}");
+    assert_eq!(listed_partner(&database)["logo"], Value::Null);
+}
+
+#[test]
+fn marketplaces_route_issuer_ids_and_refuse_an_issuer_routed_elsewhere() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let logo = images::write(dir.path(), "bob.svg", images::SVG.as_bytes());
+    let (ok, stdout, stderr) = run(
+        &database,
+        &[
+            "marketplace",
+            "add",
+            "--name",
+            "Marketplace of Bob",
+            "--issuer",
+            "did:web:bob.example",
+            "--issuer",
+            "https://bob.example/issuer",
+            "--logo",
+            &logo,
+            "--landing",
+            "Welcome to Bob's.\n\nSign up below.",
         ],
     );
     assert!(ok, "{stderr}");
-    let (ok, _, stderr) = run(
+    let added: Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(added["created"], true);
+    assert_eq!(
+        added["issuers"],
+        serde_json::json!(["did:web:bob.example", "https://bob.example/issuer"])
+    );
+    assert!(added["logo"].as_str().expect("logo").ends_with(".svg"));
+
+    let (ok, stdout, stderr) = run(
         &database,
         &[
-            "partner",
-            "set",
-            "instx",
-            "--logo-url",
-            "https://instx.example/logo.png",
+            "marketplace",
+            "add",
+            "--name",
+            "Marketplace of Bob",
+            "--issuer",
+            "did:web:jobs.bob.example",
         ],
     );
     assert!(ok, "{stderr}");
-    let (_, listed, _) = run(&database, &["partner", "list"]);
-    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
-    assert_eq!(listed["logo_url"], "https://instx.example/logo.png");
-    let (ok, _, stderr) = run(
+    let more: Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(
+        (more["created"].clone(), more["id"].clone()),
+        (Value::Bool(false), added["id"].clone())
+    );
+    assert_eq!(more["issuers"].as_array().expect("issuers").len(), 3);
+
+    for (args, expected) in [
+        (
+            vec![
+                "marketplace",
+                "add",
+                "--name",
+                "  ",
+                "--issuer",
+                "did:web:x.example",
+            ],
+            "--name: a marketplace needs a name; it is empty",
+        ),
+        (
+            vec![
+                "marketplace",
+                "add",
+                "--name",
+                "Alice",
+                "--issuer",
+                "did:web:bob.example",
+            ],
+            "--issuer did:web:bob.example: it is already routed to the marketplace \"Marketplace of Bob\"",
+        ),
+        (
+            vec![
+                "marketplace",
+                "add",
+                "--name",
+                "Alice",
+                "--issuer",
+                "did:web:alice.example",
+                "--logo",
+                "http://alice.example/a.png",
+            ],
+            "only https URLs are fetched",
+        ),
+        (
+            vec!["marketplace", "remove", "Nobody"],
+            "no marketplace has the id or name \"Nobody\"",
+        ),
+    ] {
+        let (ok, _, stderr) = run(&database, &args);
+        assert!(!ok && stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let (ok, stdout, _) = run(&database, &["marketplace", "list"]);
+    assert!(ok);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "nothing of the refused ones was stored: {stdout}"
+    );
+    assert_eq!(lines[0]["landing"], "Welcome to Bob's.\n\nSign up below.");
+
+    let (ok, stdout, stderr) = run(
         &database,
         &[
-            "partner",
-            "set",
-            "instx",
-            "--logo-url",
-            "javascript:alert(1)",
+            "marketplace",
+            "remove",
+            "Marketplace of Bob",
+            "--issuer",
+            "did:web:jobs.bob.example",
         ],
     );
-    assert!(!ok && stderr.contains("https://"), "{stderr}");
-    let (ok, _, _) = run(&database, &["partner", "set", "instx", "--logo-url", ""]);
-    assert!(ok, "an empty value removes the logo");
-    let (_, listed, _) = run(&database, &["partner", "list"]);
-    let listed: Value = serde_json::from_str(listed.trim()).expect("json");
-    assert_eq!(listed["logo_url"], Value::Null);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("\"marketplace_removed\":false"), "{stdout}");
+    let id = added["id"].as_str().expect("id");
+    let (ok, stdout, stderr) = run(&database, &["marketplace", "remove", id]);
+    assert!(
+        ok && stdout.contains("\"marketplace_removed\":true"),
+        "{stderr}"
+    );
+    let (_, stdout, _) = run(&database, &["marketplace", "list"]);
+    assert!(stdout.trim().is_empty(), "{stdout}");
 }
 
 #[test]

@@ -593,3 +593,54 @@ on_both_engines!(
         }
     }
 );
+
+on_both_engines!(
+    a_logo_url_stored_before_logos_were_served_here_becomes_an_alert_and_nothing_is_fetched,
+    |app: TestApp| async move {
+        app.partner("instx").await;
+        app.partner("plain").await;
+        // The database as version 12 left it: a partner's logo as a URL, no logo tables.
+        app.app
+            .store
+            .write(|conn| {
+                conn.batch(
+                    "DROP TABLE marketplace_issuers; DROP TABLE marketplaces; DROP TABLE logos;
+                     ALTER TABLE partners ADD COLUMN logo_url TEXT;",
+                )?;
+                conn.execute(
+                    "UPDATE partners SET logo_url = 'https://cdn.instx.example/logo.png' WHERE slug = 'instx'",
+                    &[],
+                )?;
+                conn.execute("DELETE FROM schema_migrations WHERE version = 13", &[])
+            })
+            .await
+            .expect("the old schema");
+
+        let migrated = Store::open(&app.app.config.database)
+            .await
+            .expect("the store opens and migrates");
+        let alerts = migrated
+            .read(credentialconnect::store::alerts::open)
+            .await
+            .expect("alerts");
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].kind, "logo_url_dropped");
+        assert_eq!(alerts[0].subject, "https://cdn.instx.example/logo.png");
+        assert!(
+            alerts[0].message.contains(
+                "credentialconnect partner set instx --logo https://cdn.instx.example/logo.png"
+            ),
+            "{}",
+            alerts[0].message
+        );
+        let gone = migrated
+            .read(|conn| conn.query("SELECT logo_url FROM partners", &[]).map(|_| ()))
+            .await;
+        assert!(gone.is_err(), "the column is dropped");
+        assert_eq!(
+            names_of_partners(&migrated).await.expect("partners"),
+            2,
+            "the partners stay"
+        );
+    }
+);

@@ -1,6 +1,7 @@
 //! Pure types and rules: the package reader, sections, SkillSync, dates, verification
-//! states, the activation page's lookup keys, email addresses and the tokens that open a
-//! claim page. Nothing here does I/O or imports the web, database or runtime crates.
+//! states, the activation page's lookup keys, email addresses, the tokens that open a claim
+//! page and what a logo may be. Nothing here does I/O or imports the web, database or
+//! runtime crates.
 
 pub mod account;
 pub mod activation;
@@ -11,6 +12,7 @@ pub mod json_tree;
 pub mod jws;
 pub mod language_tagged;
 pub mod lenient_json;
+pub mod logo;
 pub mod offer;
 pub mod package;
 pub mod resume;

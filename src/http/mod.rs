@@ -6,6 +6,7 @@
 //! - `POST|GET /api/v1/credentials`, `GET|PUT|DELETE /api/v1/credentials/{id}`
 //! - `GET /api/v1/openapi.json`, `GET /api/v1/docs`
 //! - `GET /` — the start page; `GET /healthz`; `GET /static/style.css`, `GET /static/copy.js`
+//! - `GET /logos/{file}` — a partner's or marketplace's logo (`{digest}.{ext}`, immutable)
 //! - `GET|POST /signup`, `GET|POST /login`, `POST /logout`
 //! - `GET|POST /verify/{token}` — the email confirmation link
 //! - `GET|POST /reset`, `GET|POST /reset/{token}` — password reset
@@ -40,9 +41,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// Every response's Content-Security-Policy, unless its handler set one (a partner's
-/// activation page allows images from its logo's origin too).
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// Every response's Content-Security-Policy, unless its handler set one (a logo sets a
+/// stricter one). Images come from this origin only: logos are served from it too.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// What handlers share.
 #[derive(Clone)]

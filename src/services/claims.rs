@@ -5,6 +5,7 @@ use super::App;
 use crate::domain::claim_token::ClaimToken;
 use crate::domain::offer::{ClaimRefusal, Claimed, PackageContents};
 use crate::secrets;
+use crate::store::marketplaces::{self, Landing};
 use crate::store::resume;
 use crate::store::{Conn, StoreError, holding, outbox, recipient_confirmations, users};
 
@@ -22,6 +23,9 @@ pub enum ClaimPage {
         /// Opened by a one-time link from the activation page (`contents.expires_at` is then
         /// the link's expiry).
         one_time: bool,
+        /// The marketplace whose landing the sign-up shows (see `store::marketplaces`);
+        /// looked up for visitors who are not signed in, the only ones who see it.
+        landing: Option<Landing>,
     },
 }
 
@@ -72,6 +76,11 @@ pub async fn open(
                     ClaimPage::TakenByOther
                 }
                 _ => ClaimPage::Open {
+                    landing: if viewer.is_none() {
+                        marketplaces::landing_for_package(conn, &package_id)?
+                    } else {
+                        None
+                    },
                     contents: Box::new(contents),
                     one_time: link_expires.is_some(),
                 },

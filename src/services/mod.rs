@@ -1,6 +1,7 @@
 //! Use cases as functions over the domain and the store: partner administration, token
 //! issue and checks, uploads and the partner's reads, replaces and deletes, verification,
-//! accounts, claims, the partner's activation page and pull (importing from a partner).
+//! accounts, claims, the partner's activation page, pull (importing from a partner), logos and
+//! marketplaces.
 
 pub mod accounts;
 pub mod activation;
@@ -8,8 +9,10 @@ pub mod auth;
 pub mod cache;
 pub mod claims;
 pub mod housekeeping;
+pub mod logos;
 pub mod mail;
 pub mod mapping;
+pub mod marketplaces;
 pub mod partners;
 pub mod pull;
 pub mod ratelimit;

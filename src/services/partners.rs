@@ -1,9 +1,13 @@
-//! Partner administration (the `partner` CLI verbs): create, list, rotate a secret, disable.
+//! Partner administration (the `partner` CLI verbs): create, list, rotate a secret, disable,
+//! set options and the activation page's logo.
 
 use super::App;
+use super::logos::LogoChange;
+use crate::domain::logo::Logo;
 use crate::domain::scopes::Scopes;
 use crate::secrets;
 use crate::store::StoreError;
+use crate::store::logos::Owner;
 use crate::store::partners::{self, NewPartner, Partner};
 use serde::Serialize;
 
@@ -37,8 +41,8 @@ pub struct PartnerRequest {
     pub scopes: Scopes,
     pub unstable_ids: bool,
     pub strict: bool,
-    /// The logo for the partner's activation page (https).
-    pub logo_url: Option<String>,
+    /// The logo for the partner's activation page, checked (`services::logos::load`).
+    pub logo: Option<Logo>,
 }
 
 pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredentials, PartnerError> {
@@ -55,11 +59,6 @@ pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredenti
             "give the partner at least one scope".into(),
         ));
     }
-    let logo_url = request
-        .logo_url
-        .as_deref()
-        .map(parse_logo_url)
-        .transpose()?;
     let client_id = secrets::new_secret("cc_client_")
         .chars()
         .take(32)
@@ -73,11 +72,17 @@ pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredenti
         scopes: request.scopes,
         unstable_ids: request.unstable_ids,
         strict: request.strict,
-        logo_url,
     };
     let now = app.clock.now_ms();
+    let logo = request.logo;
     app.store
-        .write(move |conn| partners::insert(conn, &new, now))
+        .write(move |conn| {
+            let partner = partners::insert(conn, &new, now)?;
+            if let Some(logo) = &logo {
+                crate::store::logos::set(conn, Owner::Partner, &partner.id, logo, now)?;
+            }
+            Ok(partner)
+        })
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => PartnerError::SlugTaken(slug.clone()),
@@ -153,42 +158,25 @@ pub async fn set_options(
     }
 }
 
-/// Sets the logo of the partner's activation page; an empty `logo_url` removes it.
-pub async fn set_logo(app: &App, slug: &str, logo_url: &str) -> Result<(), PartnerError> {
-    let logo_url = match logo_url.trim() {
-        "" => None,
-        url => Some(parse_logo_url(url)?),
-    };
+/// Sets (or removes) the logo of the partner's activation page.
+pub async fn set_logo(app: &App, slug: &str, change: LogoChange) -> Result<(), PartnerError> {
     let wanted = slug.to_string();
-    if app
+    let now = app.clock.now_ms();
+    let found = app
         .store
-        .write(move |conn| partners::set_logo(conn, &wanted, logo_url.as_deref()))
-        .await?
-    {
+        .write(move |conn| {
+            let Some(partner) = partners::by_slug(conn, &wanted)? else {
+                return Ok(false);
+            };
+            super::logos::apply(conn, Owner::Partner, &partner.id, &change, now)?;
+            Ok(true)
+        })
+        .await?;
+    if found {
         Ok(())
     } else {
         Err(PartnerError::NotFound(slug.to_string()))
     }
-}
-
-/// A logo is an absolute https URL without credentials: the page that shows it is served over
-/// https, and its Content-Security-Policy names the logo's origin.
-pub fn parse_logo_url(raw: &str) -> Result<String, PartnerError> {
-    let invalid = |why: &str| PartnerError::Invalid(format!("logo URL {raw:?}: {why}"));
-    let url = url::Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
-    if url.scheme() != "https" {
-        return Err(invalid("it must start with https://"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("it must name a host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("it must not carry a user name or password"));
-    }
-    if url.as_str().len() > 2000 {
-        return Err(invalid("it is longer than 2000 characters"));
-    }
-    Ok(url.to_string())
 }
 
 /// Sets the partner's pull URL, which lists it on `/import`; an empty `pull_url` removes it
@@ -293,24 +281,6 @@ mod tests {
         );
         assert!(slugify("!!!").is_err());
         assert!(validate_slug("Bad Slug").is_err());
-    }
-
-    #[test]
-    fn logos_are_https_urls_without_credentials() {
-        assert_eq!(
-            parse_logo_url(" https://instx.example/logo.png ").expect("ok"),
-            "https://instx.example/logo.png"
-        );
-        for bad in [
-            "http://instx.example/logo.png",
-            "data:image/png;base64,AAAA",
-            "javascript:alert(1)",
-            "//instx.example/logo.png",
-            "https://user:pass@instx.example/logo.png",
-            "logo.png",
-        ] {
-            assert!(parse_logo_url(bad).is_err(), "{bad} was accepted");
-        }
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! page lists what arrived from that partner, to choose from as in the inbox.
 
 use super::App;
+use crate::domain::offer::PackageContents;
 use crate::secrets;
 use crate::store::partners::{self, Partner};
-use crate::domain::offer::PackageContents;
 use crate::store::resume;
 use crate::store::{StoreError, holding};
 use std::time::Duration;

@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/postgres/0012_pull.sql"),
     ),
     (
+        13,
+        include_str!("migrations/sqlite/0013_logos_marketplaces.sql"),
+        include_str!("migrations/postgres/0013_logos_marketplaces.sql"),
+    ),
+    (
         14,
         include_str!("migrations/sqlite/0014_recipient_confirmations.sql"),
         include_str!("migrations/postgres/0014_recipient_confirmations.sql"),
@@ -112,6 +117,9 @@ pub(super) const TABLES: &[&str] = &[
     "signing_keys",
     "recipient_confirmations",
     "rate_limit_counts",
+    "logos",
+    "marketplaces",
+    "marketplace_issuers",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

@@ -14,14 +14,12 @@ pub struct Partner {
     pub strict: bool,
     pub disabled: bool,
     pub created_at: i64,
-    /// Shown on the partner's activation page (an https URL).
-    pub logo_url: Option<String>,
     /// Where `/import` sends a person to fetch their credentials from this partner (pull);
     /// `None`: the partner is not listed there.
     pub pull_url: Option<String>,
 }
 
-const PARTNER_COLUMNS: &str = "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash, logo_url, pull_url";
+const PARTNER_COLUMNS: &str = "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash, pull_url";
 
 fn partner(row: &Row) -> Result<(Partner, String), StoreError> {
     let scopes = Scopes::parse(&row.text(4)?).map_err(StoreError::Other)?;
@@ -36,8 +34,7 @@ fn partner(row: &Row) -> Result<(Partner, String), StoreError> {
             strict: row.flag(6)?,
             disabled: row.flag(7)?,
             created_at: row.int(8)?,
-            logo_url: row.opt_text(10)?,
-            pull_url: row.opt_text(11)?,
+            pull_url: row.opt_text(10)?,
         },
         row.text(9)?,
     ))
@@ -53,17 +50,14 @@ pub struct NewPartner {
     pub scopes: Scopes,
     pub unstable_ids: bool,
     pub strict: bool,
-    pub logo_url: Option<String>,
 }
 
 pub fn insert(conn: &mut dyn Conn, new: &NewPartner, now: i64) -> Result<Partner, StoreError> {
     let id = new_id();
     conn.execute(
-        "INSERT INTO partners (id, slug, name, client_id, secret_hash, scopes, unstable_ids, strict, disabled, created_at, secret_rotated_at,
-             logo_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
-        params![&id, &new.slug, &new.name, &new.client_id, &new.secret_hash, new.scopes.to_string(), new.unstable_ids, new.strict, now,
-            new.logo_url.as_deref()],
+        "INSERT INTO partners (id, slug, name, client_id, secret_hash, scopes, unstable_ids, strict, disabled, created_at, secret_rotated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+        params![&id, &new.slug, &new.name, &new.client_id, &new.secret_hash, new.scopes.to_string(), new.unstable_ids, new.strict, now],
     )?;
     Ok(Partner {
         id,
@@ -75,7 +69,6 @@ pub fn insert(conn: &mut dyn Conn, new: &NewPartner, now: i64) -> Result<Partner
         strict: new.strict,
         disabled: false,
         created_at: now,
-        logo_url: new.logo_url.clone(),
         pull_url: None,
     })
 }
@@ -145,18 +138,6 @@ pub fn set_options(
         params![strict, unstable_ids, slug],
     )?;
     Ok(changed == 1)
-}
-
-/// Sets (or with `None` removes) the logo shown on the partner's activation page.
-pub fn set_logo(
-    conn: &mut dyn Conn,
-    slug: &str,
-    logo_url: Option<&str>,
-) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "UPDATE partners SET logo_url = $1 WHERE slug = $2",
-        params![logo_url, slug],
-    )? == 1)
 }
 
 /// Sets (or with `None` removes) the partner's pull URL, which lists it on `/import`.

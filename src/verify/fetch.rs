@@ -1,6 +1,6 @@
 //! The one outbound HTTP client of verification (did:web documents, https verification
-//! methods, status lists). Partners choose the URLs it is asked to fetch, so it is built
-//! against server-side request forgery:
+//! methods, status lists), also used to fetch a logo an operator names by URL. Partners
+//! choose the URLs it is asked to fetch, so it is built against server-side request forgery:
 //! - https only (plain http only to loopback, and only when a test allows loopback);
 //! - the host's addresses are checked **after** DNS resolution, inside the resolver reqwest
 //!   connects with, so a name that resolves to a private, loopback, link-local or otherwise
@@ -28,6 +28,8 @@ pub struct FetchConfig {
     pub cache_ttl: Duration,
     pub failure_ttl: Duration,
     pub max_entries: usize,
+    /// The `Accept` header sent: documents for the verifier, images for logos.
+    pub accept: &'static str,
 }
 
 impl Default for FetchConfig {
@@ -40,6 +42,7 @@ impl Default for FetchConfig {
             cache_ttl: Duration::from_secs(600),
             failure_ttl: Duration::from_secs(60),
             max_entries: 2048,
+            accept: "application/did+json, application/ld+json, application/json",
         }
     }
 }
@@ -213,10 +216,7 @@ impl Fetcher {
         };
         let mut response = client
             .get(parsed)
-            .header(
-                "accept",
-                "application/did+json, application/ld+json, application/json",
-            )
+            .header("accept", self.config.accept)
             .send()
             .await
             .map_err(network)?;

@@ -7,6 +7,7 @@
 )]
 
 pub mod chromium;
+pub mod images;
 pub mod issuer;
 pub mod person;
 pub mod process;
@@ -266,7 +267,7 @@ impl TestApp {
             scopes: Scopes::all(),
             unstable_ids: false,
             strict: false,
-            logo_url: None,
+            logo: None,
         };
         adjust(&mut request);
         partners::create(&self.app, request)

@@ -4,11 +4,13 @@
 
 use super::accounts::FieldView;
 use super::error::PageError;
+use super::logos::LogoView;
 use super::visitor::{CsrfForm, Visitor};
 use super::{Nav, message_for, render};
 use crate::forms::{FieldError, FormErrors};
-use crate::http::{AppState, CONTENT_SECURITY_POLICY};
+use crate::http::AppState;
 use crate::services::activation::{self, SearchError, SearchForm};
+use crate::store::logos::LogoRef;
 use crate::store::partners::Partner;
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
@@ -23,7 +25,7 @@ struct ActivationPage {
     nav: Nav,
     partner: String,
     slug: String,
-    logo: Option<String>,
+    logo: Option<LogoView>,
     errors: FormErrors,
     csrf: String,
     names: Vec<FieldView>,
@@ -31,7 +33,13 @@ struct ActivationPage {
 }
 
 impl ActivationPage {
-    fn new(visitor: &Visitor, partner: &Partner, form: &SearchForm, errors: &[FieldError]) -> Self {
+    fn new(
+        visitor: &Visitor,
+        page: &PagePartner,
+        form: &SearchForm,
+        errors: &[FieldError],
+    ) -> Self {
+        let partner = &page.partner;
         let errors = FormErrors::new(
             errors,
             &["given_name", "family_name", "email", "student_id"],
@@ -43,7 +51,10 @@ impl ActivationPage {
             nav: Nav::of(visitor),
             partner: partner.name.clone(),
             slug: partner.slug.clone(),
-            logo: partner.logo_url.clone(),
+            logo: page
+                .logo
+                .as_ref()
+                .map(|logo| LogoView::partner(logo, &partner.name)),
             csrf: visitor.csrf(),
             names: vec![
                 field(
@@ -86,24 +97,12 @@ impl ActivationPage {
     }
 }
 
-/// What the person typed is personal: no cache keeps these pages. A logo is allowed from its
-/// own origin, and only there.
-fn private(mut response: Response, logo: Option<&str>) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(origin) = logo
-        .and_then(|logo| url::Url::parse(logo).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin.starts_with("https://"))
-    {
-        let policy = CONTENT_SECURITY_POLICY.replace(
-            "img-src 'self' data:",
-            &format!("img-src 'self' data: {origin}"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&policy) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
+/// What the person typed is personal: no cache keeps these pages. The page keeps the
+/// Content-Security-Policy of every page: a partner's logo is served from this origin.
+fn private(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -117,9 +116,12 @@ fn no_such_partner(visitor: &Visitor) -> Response {
     )
 }
 
-/// The partner whose activation page a request is for: an unknown or disabled one has none
-/// (404, before any form is read).
-pub struct PagePartner(Partner);
+/// The partner whose activation page a request is for, with its logo: an unknown or disabled
+/// one has none (404, before any form is read).
+pub struct PagePartner {
+    partner: Partner,
+    logo: Option<LogoRef>,
+}
 
 impl FromRequestParts<AppState> for PagePartner {
     type Rejection = Response;
@@ -132,18 +134,22 @@ impl FromRequestParts<AppState> for PagePartner {
             .await
             .map_err(IntoResponse::into_response)?;
         let visitor = Visitor::from_request_parts(parts, state).await?;
-        match activation::partner(&state.app, &slug).await {
-            Ok(Some(partner)) => Ok(PagePartner(partner)),
-            Ok(None) => Err(no_such_partner(&visitor)),
+        let partner = match activation::partner(&state.app, &slug).await {
+            Ok(Some(partner)) => partner,
+            Ok(None) => return Err(no_such_partner(&visitor)),
+            Err(error) => return Err(PageError::from(error).into_response()),
+        };
+        match crate::services::logos::of_partner(&state.app, &partner.id).await {
+            Ok(logo) => Ok(PagePartner { partner, logo }),
             Err(error) => Err(PageError::from(error).into_response()),
         }
     }
 }
 
 /// `GET /find/{partner}`: the search form.
-pub async fn page(visitor: Visitor, PagePartner(partner): PagePartner) -> Response {
+pub async fn page(visitor: Visitor, partner: PagePartner) -> Response {
     let page = ActivationPage::new(&visitor, &partner, &SearchForm::default(), &[]);
-    private(visitor.finish(render(&page)), partner.logo_url.as_deref())
+    private(visitor.finish(render(&page)))
 }
 
 /// The search form as typed.
@@ -171,32 +177,33 @@ impl SearchFields {
 pub async fn search(
     State(state): State<AppState>,
     visitor: Visitor,
-    PagePartner(partner): PagePartner,
+    page: PagePartner,
     CsrfForm(form): CsrfForm<SearchFields>,
 ) -> Result<Response, PageError> {
+    let partner = &page.partner;
     let typed = form.typed();
     let search = match typed.parse() {
         Ok(search) => search,
-        Err(errors) => return Ok(search_again(&visitor, &partner, &typed, &errors)),
+        Err(errors) => return Ok(search_again(&visitor, &page, &typed, &errors)),
     };
-    let answer = match activation::search(&state.app, &partner, &search, &visitor.client).await {
-        Ok(()) => searched(&visitor, &partner),
+    let answer = match activation::search(&state.app, partner, &search, &visitor.client).await {
+        Ok(()) => searched(&visitor, partner),
         Err(SearchError::RateLimited) => too_many_searches(&visitor),
         Err(error) => return Err(error.into()),
     };
-    Ok(private(answer, None))
+    Ok(private(answer))
 }
 
 /// The form again, with what was wrong.
 fn search_again(
     visitor: &Visitor,
-    partner: &Partner,
+    partner: &PagePartner,
     typed: &SearchForm,
     errors: &[FieldError],
 ) -> Response {
     let page = ActivationPage::new(visitor, partner, typed, errors);
     let page = (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
-    private(visitor.finish(page), partner.logo_url.as_deref())
+    private(visitor.finish(page))
 }
 
 fn too_many_searches(visitor: &Visitor) -> Response {

@@ -3,6 +3,7 @@
 
 use super::accounts::{NoFields, SignupForm, SignupValues, login_href};
 use super::error::PageError;
+use super::logos::LogoView;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
 use super::{Nav, message_for, render, sent_by, verification_badge};
 use crate::domain::dates;
@@ -12,6 +13,8 @@ use crate::domain::verification::VerificationState;
 use crate::forms::FieldError;
 use crate::http::AppState;
 use crate::services::claims::{self, ClaimPage};
+use crate::services::marketplaces::LandingView;
+use crate::store::marketplaces::Landing;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -133,6 +136,29 @@ struct ClaimTemplate {
     action: String,
     /// A one-time link from the activation page: it works for one claim or sign-up.
     one_time: bool,
+    /// The marketplace the package's issuers are routed to, shown above the sign-up.
+    marketplace: Option<MarketplaceView>,
+}
+
+/// A marketplace's landing on the claim page: its logo and its text, in paragraphs.
+pub struct MarketplaceView {
+    pub name: String,
+    pub logo: Option<LogoView>,
+    pub paragraphs: Vec<String>,
+}
+
+impl MarketplaceView {
+    fn of(landing: Landing) -> MarketplaceView {
+        let view = LandingView::of(landing);
+        MarketplaceView {
+            logo: view
+                .logo
+                .as_ref()
+                .map(|logo| LogoView::of(logo, &view.name, "marketplace-logo")),
+            name: view.name,
+            paragraphs: view.paragraphs,
+        }
+    }
 }
 
 fn recipient_values(recipient: &Recipient) -> SignupValues {
@@ -195,23 +221,34 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let viewer = visitor.user().map(|u| u.id.clone());
     claims::recheck(&state.app, &token).await;
-    let (mut contents, one_time) = match claims::open(&state.app, &token, viewer.as_deref()).await?
-    {
-        ClaimPage::NotFound => return Ok(link_not_valid(&visitor)),
-        ClaimPage::TakenByOther => return Ok(taken_by_other(&visitor)),
-        ClaimPage::Yours => return Ok(Redirect::to("/resume").into_response()),
-        ClaimPage::Open { contents, one_time } => (*contents, one_time),
-    };
+    let (mut contents, one_time, landing) =
+        match claims::open(&state.app, &token, viewer.as_deref()).await? {
+            ClaimPage::NotFound => return Ok(link_not_valid(&visitor)),
+            ClaimPage::TakenByOther => return Ok(taken_by_other(&visitor)),
+            ClaimPage::Yours => return Ok(Redirect::to("/resume").into_response()),
+            ClaimPage::Open {
+                contents,
+                one_time,
+                landing,
+            } => (*contents, one_time, landing),
+        };
     localize(&mut contents, &visitor.languages);
     Ok(visitor.finish(render(&ClaimTemplate::new(
-        &visitor, &token, contents, one_time,
+        &visitor, &token, contents, one_time, landing,
     ))))
 }
 
 impl ClaimTemplate {
-    /// The claim page: the sign-up form, pre-filled from the package, for a visitor; the
-    /// list to choose from for a signed-in person.
-    fn new(visitor: &Visitor, token: &str, contents: PackageContents, one_time: bool) -> Self {
+    /// The claim page: the sign-up form, pre-filled from the package (under the landing of
+    /// the marketplace its issuers are routed to, if any), for a visitor; the list to choose
+    /// from for a signed-in person.
+    fn new(
+        visitor: &Visitor,
+        token: &str,
+        contents: PackageContents,
+        one_time: bool,
+        landing: Option<Landing>,
+    ) -> Self {
         let signed_in = visitor.signed_in.is_some();
         let signup = (!signed_in).then(|| {
             let values = recipient_values(&contents.recipient);
@@ -228,6 +265,7 @@ impl ClaimTemplate {
             csrf: visitor.csrf(),
             action: format!("/createmyresume/{token}"),
             one_time,
+            marketplace: landing.filter(|_| !signed_in).map(MarketplaceView::of),
         }
     }
 }
@@ -242,13 +280,17 @@ pub async fn signup_again(
     values: &SignupValues,
     errors: &[FieldError],
 ) -> Result<Option<Response>, PageError> {
-    let ClaimPage::Open { contents, one_time } = claims::open(&state.app, token, None).await?
+    let ClaimPage::Open {
+        contents,
+        one_time,
+        landing,
+    } = claims::open(&state.app, token, None).await?
     else {
         return Ok(None);
     };
     let mut contents = *contents;
     localize(&mut contents, &visitor.languages);
-    let mut page = ClaimTemplate::new(visitor, token, contents, one_time);
+    let mut page = ClaimTemplate::new(visitor, token, contents, one_time, landing);
     page.signup = Some(SignupForm::new(
         visitor.csrf(),
         Some(token.to_string()),

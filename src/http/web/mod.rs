@@ -8,6 +8,7 @@ mod activation;
 mod claim;
 pub mod error;
 mod export;
+pub mod logos;
 mod pull;
 mod recipient_code;
 pub mod resume;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(health))
         .route("/static/style.css", get(style))
         .route("/static/copy.js", get(copy_script))
+        .route("/logos/{file}", get(logos::serve))
         .route("/signup", get(accounts::signup_page).post(accounts::signup))
         .route("/login", get(accounts::login_page).post(accounts::login))
         .route("/logout", post(accounts::logout))

@@ -6,29 +6,33 @@
 use super::accounts::NoFields;
 use super::claim::OfferView;
 use super::error::PageError;
+use super::logos::LogoView;
 use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
 use super::{Nav, message_for, render};
 use crate::http::{AppState, CONTENT_SECURITY_POLICY};
-use crate::services::pull;
+use crate::services::{logos, pull};
+use crate::store::logos::LogoRef;
 use crate::store::partners::Partner;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
 
-/// A partner as the import pages show it (`templates/_partner_logo.html` draws its logo).
+/// A partner as the import pages show it, its logo served from this site.
 pub struct PartnerView {
     pub slug: String,
     pub name: String,
-    pub logo: Option<String>,
+    pub logo: Option<LogoView>,
 }
 
 impl PartnerView {
-    fn of(partner: &Partner) -> PartnerView {
+    fn of(partner: &Partner, logo: Option<&LogoRef>) -> PartnerView {
         PartnerView {
             slug: partner.slug.clone(),
             name: partner.name.clone(),
-            logo: partner.logo_url.clone(),
+            // The name is written beside it: the image says nothing more.
+            logo: logo.map(|logo| LogoView::of(logo, "", "partner-logo")),
         }
     }
 }
@@ -48,23 +52,18 @@ fn origins<'a>(urls: impl Iterator<Item = &'a str>, allow_http: bool) -> Vec<Str
     origins
 }
 
-/// The page's Content-Security-Policy: the partners' logos are allowed from their own
-/// origins (`img-src`), and its forms may lead to the partners' pull URLs (`form-action`: a
-/// browser applies it to where the form's answer redirects, so the import form's 303 to a
-/// partner's site would otherwise be blocked).
-fn policy(mut response: Response, logos: &[String], pull_origins: &[String]) -> Response {
-    if logos.is_empty() && pull_origins.is_empty() {
+/// The import page's Content-Security-Policy: its forms may lead to the partners' pull URLs
+/// (`form-action`: a browser applies it to where the form's answer redirects, so the import
+/// form's 303 to a partner's site would otherwise be blocked). Logos come from this site.
+fn policy(mut response: Response, pull_origins: &[String]) -> Response {
+    if pull_origins.is_empty() {
         return response;
     }
-    let mut policy = CONTENT_SECURITY_POLICY.to_string();
-    for (directive, extra) in [
-        ("img-src 'self' data:", logos),
-        ("form-action 'self'", pull_origins),
-    ] {
-        if !extra.is_empty() {
-            policy = policy.replace(directive, &format!("{directive} {}", extra.join(" ")));
-        }
-    }
+    let directive = "form-action 'self'";
+    let policy = CONTENT_SECURITY_POLICY.replace(
+        directive,
+        &format!("{directive} {}", pull_origins.join(" ")),
+    );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
             .headers_mut()
@@ -86,15 +85,18 @@ pub async fn page(
     SignedInVisitor(visitor, _): SignedInVisitor,
 ) -> Result<Response, PageError> {
     let partners = pull::partners(&state.app).await?;
+    let logos: HashMap<String, LogoRef> = logos::of_partners(&state.app).await?;
     let page = render(&ImportPage {
         nav: Nav::of(&visitor),
         csrf: visitor.csrf(),
-        partners: partners.iter().map(PartnerView::of).collect(),
+        partners: partners
+            .iter()
+            .map(|p| PartnerView::of(p, logos.get(&p.id)))
+            .collect(),
     });
-    let logos = origins(partners.iter().filter_map(|p| p.logo_url.as_deref()), false);
     // Pull URLs were checked when set: plain http only to loopback, where tests allow it.
     let pull_urls = origins(partners.iter().filter_map(|p| p.pull_url.as_deref()), true);
-    Ok(visitor.finish(policy(page, &logos, &pull_urls)))
+    Ok(visitor.finish(policy(page, &pull_urls)))
 }
 
 fn not_offered(visitor: &Visitor) -> Response {
@@ -145,17 +147,16 @@ pub async fn returned(
             Some(("/import", "Back to Import Credentials")),
         ));
     };
-    let logo = arrived.partner.logo_url.clone();
+    let logo = logos::of_partner(&state.app, &arrived.partner.id).await?;
     let page = render(&ReturnPage {
         nav: Nav::of(&visitor),
         csrf: visitor.csrf(),
-        partner: PartnerView::of(&arrived.partner),
+        partner: PartnerView::of(&arrived.partner, logo.as_ref()),
         packages: arrived
             .packages
             .into_iter()
             .map(|p| OfferView::of(p, true))
             .collect(),
     });
-    let logos = origins(logo.as_deref().into_iter(), false);
-    Ok(visitor.finish(policy(page, &logos, &[])))
+    Ok(visitor.finish(page))
 }
