@@ -688,13 +688,15 @@ with_mail_on_both_engines!(
     |app: TestApp, smtp: common::smtp::SmtpServer| async move {
         add(&app, bob(&[GUIDE_ISSUER])).await.expect("bob");
         let link = upload(&app, "instx", courses_from(GUIDE_ISSUER, "r-1")).await;
+        // Signed up with the address the package was sent for (another address would be
+        // asked to confirm it first).
         let person = Person::new(&app);
         let welcome = person
             .sign_up(
                 &app,
                 &smtp,
                 "/signup",
-                "jamie@example.com",
+                "jsmith@institutionx.edu",
                 common::person::PASSWORD,
             )
             .await;

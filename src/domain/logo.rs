@@ -441,6 +441,20 @@ fn shorten(value: &str) -> String {
     }
 }
 
+/// Where a stored logo is served: enough to write its `<img src>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoRef {
+    pub digest: String,
+    pub kind: LogoKind,
+}
+
+impl LogoRef {
+    /// The logo's path on this site: `/logos/{digest}.{ext}`. The digest makes it immutable.
+    pub fn path(&self) -> String {
+        format!("/logos/{}.{}", self.digest, self.kind.extension())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

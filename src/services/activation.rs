@@ -9,11 +9,12 @@ use super::App;
 use crate::domain::activation::{self, Identifier};
 use crate::domain::email::EmailAddress;
 use crate::domain::package::Recipient;
+use crate::domain::partner::Partner;
 use crate::forms::FieldError;
 use crate::secrets;
 use crate::store::activation::{self as found, KeyKind};
 use crate::store::outbox::{self, Link};
-use crate::store::partners::{self, Partner};
+use crate::store::partners;
 use crate::store::{Conn, StoreError};
 
 /// At most this many packages are mailed for one search (one message each, newest first).

@@ -3,10 +3,11 @@
 //! an absolute cap. Only digests of secrets and tokens are stored.
 
 use super::{App, millis};
+use crate::domain::partner::Partner;
 use crate::domain::scopes::{Scope, Scopes};
 use crate::secrets;
 use crate::store::StoreError;
-use crate::store::partners::{self, Partner};
+use crate::store::partners;
 
 /// RFC 6749 §5.2 errors of the token endpoint.
 #[derive(Debug, thiserror::Error)]

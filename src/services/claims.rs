@@ -3,9 +3,10 @@
 
 use super::App;
 use crate::domain::claim_token::ClaimToken;
+use crate::domain::marketplace::Landing;
 use crate::domain::offer::{ClaimRefusal, Claimed, PackageContents};
 use crate::secrets;
-use crate::store::marketplaces::{self, Landing};
+use crate::store::marketplaces;
 use crate::store::resume;
 use crate::store::{Conn, StoreError, holding, outbox, recipient_confirmations, users};
 

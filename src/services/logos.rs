@@ -4,9 +4,10 @@
 //! page links an image on another host.
 
 use super::App;
+use crate::domain::logo::LogoRef;
 use crate::domain::logo::{Logo, MAX_LOGO_BYTES, too_large};
 use crate::store::StoreError;
-use crate::store::logos::{self, LogoRef, Owner, StoredLogo};
+use crate::store::logos::{self, Owner, StoredLogo};
 use crate::verify::fetch::{FetchConfig, Fetcher, check_url};
 use std::io::Read;
 use std::time::Duration;

@@ -8,8 +8,9 @@
 
 use super::App;
 use super::logos::LogoChange;
+use crate::domain::logo::LogoRef;
 use crate::store::StoreError;
-use crate::store::logos::{self, LogoRef, Owner};
+use crate::store::logos::{self, Owner};
 use crate::store::marketplaces::{self, Marketplace};
 use serde::Serialize;
 
@@ -274,7 +275,7 @@ pub struct LandingView {
 }
 
 impl LandingView {
-    pub fn of(landing: marketplaces::Landing) -> LandingView {
+    pub fn of(landing: crate::domain::marketplace::Landing) -> LandingView {
         LandingView {
             paragraphs: landing.text.as_deref().map(paragraphs).unwrap_or_default(),
             name: landing.name,

@@ -4,11 +4,12 @@
 use super::App;
 use super::logos::LogoChange;
 use crate::domain::logo::Logo;
+use crate::domain::partner::Partner;
 use crate::domain::scopes::Scopes;
 use crate::secrets;
 use crate::store::StoreError;
 use crate::store::logos::Owner;
-use crate::store::partners::{self, NewPartner, Partner};
+use crate::store::partners::{self, NewPartner};
 use serde::Serialize;
 
 /// A partner's credentials, shown once.

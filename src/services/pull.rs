@@ -6,8 +6,9 @@
 
 use super::App;
 use crate::domain::offer::PackageContents;
+use crate::domain::partner::Partner;
 use crate::secrets;
-use crate::store::partners::{self, Partner};
+use crate::store::partners;
 use crate::store::resume;
 use crate::store::{StoreError, holding};
 use std::time::Duration;

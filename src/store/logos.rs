@@ -2,7 +2,7 @@
 //! digest (`/logos/{digest}.{ext}`).
 
 use super::{Conn, StoreError, params};
-use crate::domain::logo::{Logo, LogoKind};
+use crate::domain::logo::{Logo, LogoKind, LogoRef};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -19,20 +19,6 @@ impl Owner {
             Owner::Partner => "partner",
             Owner::Marketplace => "marketplace",
         }
-    }
-}
-
-/// Where a stored logo is served: enough to write its `<img src>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogoRef {
-    pub digest: String,
-    pub kind: LogoKind,
-}
-
-impl LogoRef {
-    /// The logo's path on this site: `/logos/{digest}.{ext}`. The digest makes it immutable.
-    pub fn path(&self) -> String {
-        format!("/logos/{}.{}", self.digest, self.kind.extension())
     }
 }
 

@@ -1,8 +1,9 @@
 //! Marketplaces: issuer ids routed to a landing of their own on the claim page. An issuer id
 //! is routed to one marketplace at most (the routes' primary key).
 
-use super::logos::{self, LogoRef, Owner};
+use super::logos::{self, Owner};
 use super::{Conn, Row, StoreError, new_id, params};
+use crate::domain::marketplace::Landing;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marketplace {
@@ -138,14 +139,6 @@ pub fn delete(conn: &mut dyn Conn, id: &str) -> Result<(), StoreError> {
     logos::remove(conn, Owner::Marketplace, id)?;
     conn.execute("DELETE FROM marketplaces WHERE id = $1", params![id])?;
     Ok(())
-}
-
-/// What the claim page shows of a marketplace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Landing {
-    pub name: String,
-    pub text: Option<String>,
-    pub logo: Option<LogoRef>,
 }
 
 /// The marketplace a package's claim page shows: the one its first credential routed to one

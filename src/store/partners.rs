@@ -1,23 +1,8 @@
 //! Partners (API clients) and their access tokens.
 
 use super::{Conn, Row, StoreError, new_id, params};
+use crate::domain::partner::Partner;
 use crate::domain::scopes::Scopes;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partner {
-    pub id: String,
-    pub slug: String,
-    pub name: String,
-    pub client_id: String,
-    pub scopes: Scopes,
-    pub unstable_ids: bool,
-    pub strict: bool,
-    pub disabled: bool,
-    pub created_at: i64,
-    /// Where `/import` sends a person to fetch their credentials from this partner (pull);
-    /// `None`: the partner is not listed there.
-    pub pull_url: Option<String>,
-}
 
 const PARTNER_COLUMNS: &str = "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash, pull_url";
 

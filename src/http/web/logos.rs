@@ -10,9 +10,9 @@
 use super::error::PageError;
 use super::message;
 use crate::domain::logo::LogoKind;
+use crate::domain::logo::LogoRef;
 use crate::http::AppState;
 use crate::services::logos;
-use crate::store::logos::LogoRef;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
