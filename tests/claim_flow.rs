@@ -227,17 +227,6 @@ with_mail_on_both_engines!(
     }
 );
 
-/// The code in the last mail to `address`.
-fn code_sent_to(smtp: &SmtpServer, address: &str) -> String {
-    let text = smtp.last_to(address).expect("a mail with a code").text();
-    let marker = "enter this code on the page that asked for it: ";
-    let at = text
-        .find(marker)
-        .unwrap_or_else(|| panic!("no code in {text}"))
-        + marker.len();
-    text[at..at + 6].to_string()
-}
-
 with_mail_on_both_engines!(
     a_person_with_another_address_confirms_the_recipient_address_by_a_code_before_claiming,
     |app: TestApp, smtp: SmtpServer| async move {
@@ -281,7 +270,7 @@ with_mail_on_both_engines!(
             "the address's owner learns who asks: {}",
             mail.text()
         );
-        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let code = smtp.recipient_code("jsmith@institutionx.edu");
         let confirm_url = asked.url.replace("/code?sent=1", "/confirm");
         let wrong = if code == "000000" { "000001" } else { "000000" };
         let wrong = person
@@ -325,7 +314,7 @@ with_mail_on_both_engines!(
             .await;
         assert!(asked.has("Enter the code sent to jsmith@institutionx.edu"));
         app.deliver_mail().await;
-        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let code = smtp.recipient_code("jsmith@institutionx.edu");
         let confirm_url = asked.url.replace("/code?sent=1", "/confirm");
         let chooser = person
             .post(&confirm_url, &[("csrf", &asked.csrf()), ("code", &code)])
@@ -347,7 +336,7 @@ with_mail_on_both_engines!(
             .post(&format!("{link}/code"), &[("csrf", &page.csrf())])
             .await;
         app.deliver_mail().await;
-        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let code = smtp.recipient_code("jsmith@institutionx.edu");
         let confirm_url = asked.url.replace("/code?sent=1", "/confirm");
         let code_url = asked.url.replace("?sent=1", "");
         let csrf = asked.csrf();
@@ -382,7 +371,7 @@ with_mail_on_both_engines!(
         let again = person.post(&code_url, &[("csrf", &csrf)]).await;
         assert!(again.has("We emailed you a code."));
         app.deliver_mail().await;
-        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let code = smtp.recipient_code("jsmith@institutionx.edu");
         app.app
             .clock
             .advance(std::time::Duration::from_secs(16 * 60));
@@ -417,7 +406,7 @@ with_mail_on_both_engines!(
         assert_eq!(other.get(&code_url).await.status, 404);
 
         // The latest code still confirms the address.
-        let code = code_sent_to(&smtp, "jsmith@institutionx.edu");
+        let code = smtp.recipient_code("jsmith@institutionx.edu");
         let chooser = person
             .post(&confirm_url, &[("csrf", &csrf), ("code", &code)])
             .await;

@@ -217,13 +217,7 @@ pub async fn send_code_for_link(
             else {
                 return Ok(CodeSent::NotFound);
             };
-            let asks = resume::package_contents(conn, &package_id, Some(&user))?
-                .is_some_and(|contents| contents.unconfirmed_recipient.is_some());
-            if !asks {
-                return Ok(CodeSent::NotNeeded);
-            }
-            recipient_confirmations::require(conn, &package_id, &user, now)?;
-            send_code_in(conn, &package_id, &user, &base, now)
+            send_code_in(conn, &package_id, &user, &base, now, Asker::HoldsTheLink)
         })
         .await
 }
@@ -234,13 +228,17 @@ pub async fn send_code(app: &App, package_id: &str, user_id: &str) -> Result<Cod
     let (package, user) = (package_id.to_string(), user_id.to_string());
     let base = app.config.public_url.clone();
     app.store
-        .write(move |conn| {
-            if recipient_confirmations::get(conn, &package, &user)?.is_none() {
-                return Ok(CodeSent::NotFound);
-            }
-            send_code_in(conn, &package, &user, &base, now)
-        })
+        .write(move |conn| send_code_in(conn, &package, &user, &base, now, Asker::AskedBefore))
         .await
+}
+
+/// What entitles a person to a code for a package.
+#[derive(PartialEq, Eq)]
+enum Asker {
+    /// They opened the package's claim link: the first code starts the confirmation.
+    HoldsTheLink,
+    /// Only a confirmation already started (by the link, or at a sign-up from it) does.
+    AskedBefore,
 }
 
 fn send_code_in(
@@ -249,15 +247,24 @@ fn send_code_in(
     user_id: &str,
     base: &str,
     now: i64,
+    asker: Asker,
 ) -> Result<CodeSent, StoreError> {
+    let started = recipient_confirmations::get(conn, package_id, user_id)?;
+    if started.is_none() && asker == Asker::AskedBefore {
+        return Ok(CodeSent::NotFound);
+    }
     let Some(contents) = resume::package_contents(conn, package_id, Some(user_id))? else {
         return Ok(CodeSent::NotFound);
     };
     let Some(address) = contents.unconfirmed_recipient else {
         return Ok(CodeSent::NotNeeded);
     };
-    let Some(state) = recipient_confirmations::get(conn, package_id, user_id)? else {
-        return Ok(CodeSent::NotFound);
+    let state = match started {
+        Some(state) => state,
+        None => {
+            recipient_confirmations::require(conn, package_id, user_id, now)?;
+            recipient_confirmations::Confirmation::default()
+        }
     };
     let window_over = state
         .sending_since
@@ -270,7 +277,7 @@ fn send_code_in(
         conn,
         package_id,
         user_id,
-        &code_digest(package_id, user_id, &code),
+        &secrets::digest(&code_secret(package_id, user_id, &code)),
         now + CODE_LIFETIME_MS,
         window_over.then_some(now),
     )?;
@@ -293,10 +300,10 @@ fn send_code_in(
     })
 }
 
-/// A code is stored as a digest bound to its package and person, so a digest says nothing
-/// about any other pair's code.
-fn code_digest(package_id: &str, user_id: &str, code: &str) -> String {
-    secrets::digest(&format!("{package_id}:{user_id}:{code}"))
+/// What a code's stored digest is taken of: the code bound to its package and person, so a
+/// digest says nothing about any other pair's code.
+fn code_secret(package_id: &str, user_id: &str, code: &str) -> String {
+    format!("{package_id}:{user_id}:{code}")
 }
 
 /// What entering a code did.
@@ -363,7 +370,7 @@ pub async fn check_code(
             };
             let right = code.len() == 6
                 && code.bytes().all(|b| b.is_ascii_digit())
-                && secrets::matches(&format!("{package}:{user}:{code}"), &live);
+                && secrets::matches(&code_secret(&package, &user, &code), &live);
             if !right {
                 recipient_confirmations::wrong_code(conn, &package, &user, WRONG_CODES)?;
                 return Ok(match WRONG_CODES - state.wrong_codes - 1 {

@@ -5,8 +5,8 @@
 
 use super::{Conn, StoreError, params};
 
-/// Where a (package, person) stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a (package, person) stands (the default: asked for, no code sent yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Confirmation {
     /// The live code's digest, if one was sent and is not used up.
     pub code_hash: Option<String>,

@@ -78,6 +78,18 @@ impl SmtpServer {
             .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
     }
 
+    /// The one-time code in the last mail to `address` (the code that confirms a package's
+    /// recipient address).
+    pub fn recipient_code(&self, address: &str) -> String {
+        let text = self.last_to(address).expect("a mail with a code").text();
+        let marker = "enter this code on the page that asked for it: ";
+        let at = text
+            .find(marker)
+            .unwrap_or_else(|| panic!("no code in {text}"))
+            + marker.len();
+        text[at..at + 6].to_string()
+    }
+
     pub fn stop(self) {
         self.task.abort();
     }
