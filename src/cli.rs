@@ -11,6 +11,7 @@ use crate::services::logos;
 use crate::services::marketplaces::{self, MarketplaceRequest};
 use crate::services::partners::{self as partner_admin, PartnerRequest};
 use crate::services::verification;
+use crate::services::wallet::{self, WalletChange};
 use crate::store::{alerts, partners};
 use crate::verify::contexts::Contexts;
 use crate::verify::fetch::FetchConfig;
@@ -175,7 +176,80 @@ pub enum PartnerCommand {
         /// value removes it (and the partner from /import).
         #[arg(long)]
         pull_url: Option<String>,
+        #[command(flatten)]
+        wallet: WalletArgs,
     },
+}
+
+/// A wallet partner's settings: where "Share To My Wallet" pushes the signed resume, the
+/// OAuth 2.0 client credentials for it, and where the person's browser goes afterwards.
+/// The first four are given together (the secret also by `CC_WALLET_CLIENT_SECRET`, which
+/// keeps it out of the process list); an empty --wallet-push-url removes the wallet.
+#[derive(clap::Args, Debug, Default)]
+pub struct WalletArgs {
+    /// Where resume credentials are POSTed (OB 3.0 upsert style): https.
+    #[arg(long, value_name = "URL")]
+    wallet_push_url: Option<String>,
+    /// The wallet's OAuth 2.0 token URL (client credentials grant): https.
+    #[arg(long, value_name = "URL")]
+    wallet_token_url: Option<String>,
+    #[arg(long, value_name = "ID")]
+    wallet_client_id: Option<String>,
+    /// Stored sealed, never shown again.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "CC_WALLET_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    wallet_client_secret: Option<String>,
+    /// Where the browser goes once a push is queued: https.
+    #[arg(long, value_name = "URL")]
+    wallet_landing_url: Option<String>,
+}
+
+impl WalletArgs {
+    /// The change asked for, if any: every part, or the removal.
+    fn change(self) -> anyhow::Result<Option<WalletChange>> {
+        let WalletArgs {
+            wallet_push_url,
+            wallet_token_url,
+            wallet_client_id,
+            wallet_client_secret,
+            wallet_landing_url,
+        } = self;
+        if wallet_push_url
+            .as_deref()
+            .is_some_and(|u| u.trim().is_empty())
+        {
+            return Ok(Some(WalletChange::Remove));
+        }
+        match (
+            wallet_push_url,
+            wallet_token_url,
+            wallet_client_id,
+            wallet_client_secret,
+            wallet_landing_url,
+        ) {
+            (None, None, None, _, None) => Ok(None),
+            (
+                Some(push_url),
+                Some(token_url),
+                Some(client_id),
+                Some(client_secret),
+                Some(landing_url),
+            ) => Ok(Some(WalletChange::Set {
+                push_url,
+                token_url,
+                client_id,
+                client_secret,
+                landing_url,
+            })),
+            _ => Err(anyhow!(
+                "a wallet needs all of --wallet-push-url, --wallet-token-url, --wallet-client-id, --wallet-client-secret (or CC_WALLET_CLIENT_SECRET) and --wallet-landing-url; --wallet-push-url \"\" removes it"
+            )),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -457,9 +531,13 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             let logos = logos::of_partners(&app).await?;
             for p in partner_admin::list(&app).await? {
                 let logo = logos.get(&p.id).map(|logo| logo.path());
+                // The wallet's client secret is never shown.
+                let wallet = wallet::of_partner(&app, &p.id).await?.map(|w| {
+                    serde_json::json!({"push_url": w.push_url, "token_url": w.token_url, "client_id": w.client_id, "landing_url": w.landing_url})
+                });
                 println!(
                     "{}",
-                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo": logo, "pull_url": p.pull_url})
+                    serde_json::json!({"slug": p.slug, "name": p.name, "client_id": p.client_id, "scopes": p.scopes.to_string(), "unstable_ids": p.unstable_ids, "strict": p.strict, "disabled": p.disabled, "logo": logo, "pull_url": p.pull_url, "wallet": wallet})
                 );
             }
         }
@@ -477,16 +555,22 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             unstable_ids,
             logo,
             pull_url,
+            wallet,
         } => {
-            // The pull URL is checked and the logo read and checked before anything changes:
-            // a refused one changes nothing.
+            // The pull URL and the wallet's parts are checked and the logo read and checked
+            // before anything changes: a refused one changes nothing.
             if let Some(pull_url) = pull_url.as_deref().filter(|u| !u.trim().is_empty()) {
                 partner_admin::parse_pull_url(pull_url, app.config.fetch.allow_loopback)?;
             }
+            let wallet = wallet.change()?;
             let logo = match logo {
                 Some(source) => Some(logos::load(&app, &source).await.map_err(|e| anyhow!(e))?),
                 None => None,
             };
+            // Checked whole as it is stored, so it goes first.
+            if let Some(change) = wallet {
+                wallet::set(&app, &slug, change).await?;
+            }
             partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
             if let Some(logo) = logo {
                 partner_admin::set_logo(&app, &slug, logo).await?;
@@ -610,6 +694,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     crate::services::housekeeping::spawn(app.clone());
     spawn_activation_backfill(app.clone());
     crate::services::mail::spawn_worker(app.clone());
+    crate::services::wallet::spawn_worker(app.clone());
     crate::services::ratelimit::spawn_exchange(app.clone());
     let service =
         crate::http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -65,6 +65,9 @@ pub struct Config {
     /// A stored verification older than this is checked again when the package is viewed
     /// (`CC_VERIFY_RECHECK_SECONDS`): revocations and expiry show up.
     pub verification_ttl: Duration,
+    /// How long a wallet's token endpoint or push endpoint may take to answer before the
+    /// attempt counts as failed and is retried (10 s; tests shorten it).
+    pub wallet_timeout: Duration,
     pub mail: MailConfig,
     /// A session ends after this long without use (`CC_SESSION_IDLE_HOURS`).
     pub session_idle: Duration,
@@ -262,11 +265,17 @@ pub struct Settings {
     /// How long fetched documents are reused.
     #[arg(long, env = "CC_VERIFY_CACHE_SECONDS", default_value = "600")]
     pub verify_cache_seconds: u64,
+    /// Development and tests only: outbound calls (verification fetches, logos, wallet
+    /// pushes, pull URLs) may also go to loopback addresses, over plain http.
+    #[arg(long, env = "CC_OUTBOUND_ALLOW_LOOPBACK", default_value = "0", action = ArgAction::Set,
+          value_parser = switched_on)]
+    pub outbound_allow_loopback: bool,
     /// A stored verification older than this is checked again when its package is viewed.
     #[arg(long, env = "CC_VERIFY_RECHECK_SECONDS", default_value = "3600")]
     pub verify_recheck_seconds: u64,
     /// The Ed25519 key resume credentials are signed with, made on first start (mode 0600),
     /// never stored in the database; beside it, FILE.share-links holds the share-link key
+    /// and FILE.sealing the key wallet client secrets are sealed with
     /// [default: beside the SQLite file (NAME.signing-key.json);
     /// credentialconnect.signing-key.json on PostgreSQL]
     #[arg(long, env = "CC_SIGNING_KEY_FILE")]
@@ -429,6 +438,7 @@ impl std::fmt::Debug for Settings {
             .field("session_idle_hours", &self.session_idle_hours)
             .field("verify_network", &self.verify_network)
             .field("verify_cache_seconds", &self.verify_cache_seconds)
+            .field("outbound_allow_loopback", &self.outbound_allow_loopback)
             .field("verify_recheck_seconds", &self.verify_recheck_seconds)
             .field("signing_key_file", &self.signing_key_file)
             .finish()
@@ -488,6 +498,7 @@ impl std::fmt::Debug for Config {
             )
             .field("fetch", &self.fetch)
             .field("verification_ttl", &self.verification_ttl)
+            .field("wallet_timeout", &self.wallet_timeout)
             .field("smtp", &self.mail.smtp_url.as_ref().map(|_| "configured"))
             .field("mail_from", &self.mail.from)
             .field("mail_test_mode", &self.mail.test_mode)
@@ -578,12 +589,18 @@ impl Config {
             fetch: FetchConfig {
                 network: settings.verify_network,
                 cache_ttl: Duration::from_secs(settings.verify_cache_seconds),
+                allow_loopback: settings.outbound_allow_loopback,
                 ..FetchConfig::default()
             },
+            wallet_timeout: WALLET_TIMEOUT,
             verification_ttl: Duration::from_secs(settings.verify_recheck_seconds),
         }
     }
 }
+
+/// How long a wallet may take to answer one request (API.md: a wallet slower than 10 s has
+/// failed that attempt).
+const WALLET_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The defaults of the activation page's limits, as their help texts give them.
 const ACTIVATION_SEARCH_RATE_PER_MINUTE: u32 = 10;

@@ -14,6 +14,8 @@ mod common;
 
 #[path = "../examples/reference_partner/portal.rs"]
 mod portal;
+#[path = "common/wallets.rs"]
+mod wallets;
 
 use common::chromium::{browser, fill, start_driver, wait_for_text};
 use common::images;
@@ -374,6 +376,25 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     wait_for_text(&browser, "Copy link").await;
     violations.extend(audit(&browser, "/resume with its share link").await);
     violations.extend(beyond_axe(&browser, "/resume with its share link").await);
+
+    // "Share To My Wallet": a wallet offered, and a push that reached it.
+    let wallet = wallets::start_wallet(
+        wallets::verifier_trusting(&app).await,
+        std::sync::Arc::default(),
+        None,
+    )
+    .await;
+    wallets::connect_reference(&app, &wallet).await;
+    browser.goto(&app.url("/resume")).await.expect("resume");
+    submit_unchecked(&browser, "Send to Partner refwallet").await;
+    wait_for_text(&browser, "on its way to this wallet").await;
+    credentialconnect::services::wallet::deliver_due(&app.app)
+        .await
+        .expect("deliver");
+    browser.goto(&app.url("/resume")).await.expect("resume");
+    wait_for_text(&browser, "Received by the wallet on").await;
+    violations.extend(audit(&browser, "/resume with a wallet push").await);
+    violations.extend(beyond_axe(&browser, "/resume with a wallet push").await);
 
     browser.delete_all_cookies().await.expect("sign out");
     browser.goto(&share).await.expect("shared resume");

@@ -11,6 +11,8 @@ mod common;
 
 #[path = "../examples/reference_partner/portal.rs"]
 mod portal;
+#[path = "common/wallets.rs"]
+mod wallets;
 
 use common::chromium::{browser, fill, start_driver, wait_for_text};
 use common::smtp::SmtpServer;
@@ -418,5 +420,64 @@ async fn a_person_imports_their_credentials_from_a_partner_in_a_real_browser() {
     ] {
         assert!(resume.contains(course), "{course} on the resume");
     }
+    browser.close().await.expect("close");
+}
+
+/// Wallet push in a browser: the person presses "Send to …" on their resume, goes on to the
+/// wallet's landing page, and back on their resume sees that the wallet received it; the
+/// wallet (the reference wallet) holds the resume credential, verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sends_their_resume_to_a_wallet_in_a_real_browser() {
+    let (app, smtp) = TestApp::spawn_with_mail_and(common::Engine::Sqlite, |config| {
+        // The wallet runs on this machine over plain http: allowed for tests only.
+        config.fetch.allow_loopback = true;
+    })
+    .await;
+    let wallet = wallets::start_wallet(
+        wallets::verifier_trusting(&app).await,
+        std::sync::Arc::default(),
+        None,
+    )
+    .await;
+    wallets::connect_reference(&app, &wallet).await;
+    let person = common::person::Person::new(&app);
+    person
+        .sign_up(
+            &app,
+            &smtp,
+            "/signup",
+            "jamie@example.com",
+            common::person::PASSWORD,
+        )
+        .await;
+    let driver = start_driver().await;
+    let browser = browser(&driver).await;
+    browser.goto(&app.url("/login")).await.expect("log-in page");
+    fill(&browser, "email", "jamie@example.com").await;
+    fill(&browser, "password", common::person::PASSWORD).await;
+    click_button(&browser, "Log in").await;
+    wait_for_text(&browser, "Share To My Wallet").await;
+
+    click_button(&browser, "Send to Partner refwallet").await;
+    wait_for_text(&browser, "Your resume is on its way to this wallet").await;
+    assert_eq!(
+        browser.current_url().await.expect("URL").as_str(),
+        wallet.url("/landing")
+    );
+    assert_eq!(
+        credentialconnect::services::wallet::deliver_due(&app.app)
+            .await
+            .expect("deliver"),
+        1
+    );
+    let held = wallet.held.credentials();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        held.values().next().expect("one").state,
+        credentialconnect::domain::verification::VerificationState::Verified
+    );
+    browser.goto(&app.url("/resume")).await.expect("resume");
+    wait_for_text(&browser, "Received by the wallet on").await;
+    screenshot(&browser, "resume-wallet").await;
     browser.close().await.expect("close");
 }

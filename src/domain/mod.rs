@@ -22,3 +22,4 @@ pub mod scopes;
 pub mod sections;
 pub mod skills;
 pub mod verification;
+pub mod wallet;

@@ -111,19 +111,13 @@ pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
             }
             Err(error) => {
                 tracing::warn!(%error, attempts = mail.attempts, "mail delivery failed; will retry");
-                let retry_at = now + retry_delay(mail.attempts).as_millis() as i64;
+                let retry_at = now + super::millis(super::retry_delay(mail.attempts));
                 app.store
                     .write(move |conn| outbox::mark_failed(conn, &id, &error, retry_at))
                     .await?;
             }
         }
     }
-}
-
-/// 30 s, 1 min, 2 min, … up to an hour between attempts.
-fn retry_delay(attempts: i64) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
-    Duration::from_secs((30 * 2u64.pow(exponent)).min(3600))
 }
 
 async fn send(url: &str, from: &str, to: &str, subject: &str, body: String) -> Result<(), String> {
@@ -167,16 +161,4 @@ pub fn spawn_worker(app: App) {
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_up_to_an_hour() {
-        assert_eq!(retry_delay(1), Duration::from_secs(30));
-        assert_eq!(retry_delay(3), Duration::from_secs(120));
-        assert_eq!(retry_delay(50), Duration::from_secs(3600));
-    }
 }

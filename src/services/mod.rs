@@ -8,6 +8,7 @@ pub mod activation;
 pub mod auth;
 pub mod cache;
 pub mod claims;
+pub mod deployment_keys;
 pub mod housekeeping;
 pub mod logos;
 pub mod mail;
@@ -22,6 +23,7 @@ pub mod signing_key;
 pub mod turns;
 pub mod uploads;
 pub mod verification;
+pub mod wallet;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -44,6 +46,8 @@ pub struct App {
     pub limiters: Arc<Limiters>,
     /// The key resume credentials are signed with (see `signing_key`).
     pub signing_key: Arc<signing_key::DeploymentKey>,
+    /// The client wallet pushes go out through, and the wallets' tokens (see `wallet`).
+    pub wallets: Arc<wallet::Outbound>,
 }
 
 /// Limits on what people can try again and again (per instance).
@@ -187,6 +191,10 @@ impl App {
         );
         let limiters = Arc::new(Limiters::new(&config));
         let config_signing_key_file = config.signing_key_file.clone();
+        let wallets = Arc::new(wallet::Outbound::new(
+            config.fetch.allow_loopback,
+            config.wallet_timeout,
+        ));
         let app = App {
             config: Arc::new(config),
             store,
@@ -198,6 +206,7 @@ impl App {
             signing_key: Arc::new(signing_key::DeploymentKey::new(
                 config_signing_key_file.clone(),
             )),
+            wallets,
         };
         verification::refresh_contexts(&app).await?;
         if let Err(error) = signing_key::ensure(&app).await {
@@ -212,4 +221,24 @@ impl App {
 
 pub(crate) fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// How long an outbox job (a mail, a wallet push) waits after its `attempts`-th failure:
+/// 30 s, 1 min, 2 min, … up to an hour.
+pub(crate) fn retry_delay(attempts: i64) -> std::time::Duration {
+    let exponent = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    std::time::Duration::from_secs((30 * 2u64.pow(exponent)).min(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn retries_back_off_up_to_an_hour() {
+        assert_eq!(retry_delay(1), Duration::from_secs(30));
+        assert_eq!(retry_delay(3), Duration::from_secs(120));
+        assert_eq!(retry_delay(50), Duration::from_secs(3600));
+    }
 }

@@ -201,11 +201,22 @@ pub async fn set_pull_url(app: &App, slug: &str, pull_url: &str) -> Result<(), P
 
 /// A pull URL is an absolute https URL without credentials: the person's browser is sent
 /// there with a recipient token in the query, which must not cross the network in clear.
-/// Plain http is accepted only to this machine (`localhost`, 127.0.0.0/8, `::1`) and only
-/// where the fetch client's test-only loopback allowance is on (`FetchConfig::allow_loopback`):
-/// a partner program run beside the tests.
 pub fn parse_pull_url(raw: &str, allow_loopback: bool) -> Result<String, PartnerError> {
-    let invalid = |why: &str| PartnerError::Invalid(format!("pull URL {raw:?}: {why}"));
+    parse_partner_url("pull URL", raw, allow_loopback)
+}
+
+/// A URL of a partner's that this service calls or sends people to (a pull URL, a wallet's
+/// push, token and landing URLs): absolute, https, with a host, without a user name or
+/// password or a #fragment, at most 2000 characters. Plain http is accepted only to this
+/// machine (`localhost`, 127.0.0.0/8, `::1`) and only where outbound loopback is allowed
+/// (`CC_OUTBOUND_ALLOW_LOOPBACK`, development and tests): a partner program run beside them.
+/// `what` names the URL in the error.
+pub fn parse_partner_url(
+    what: &str,
+    raw: &str,
+    allow_loopback: bool,
+) -> Result<String, PartnerError> {
+    let invalid = |why: &str| PartnerError::Invalid(format!("{what} {raw:?}: {why}"));
     let url = url::Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
@@ -218,7 +229,7 @@ pub fn parse_pull_url(raw: &str, allow_loopback: bool) -> Result<String, Partner
         "http" if allow_loopback && loopback => {}
         _ => {
             return Err(invalid(
-                "it must start with https:// (the recipient token travels in it)",
+                "it must start with https:// (what travels to it must not cross the network in clear)",
             ));
         }
     }

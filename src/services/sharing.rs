@@ -2,8 +2,8 @@
 //! link sees the resume as an employer would, with each credential's proofs checked again
 //! when the last check is older than `verification_ttl`.
 
-use super::App;
 use super::resume::{self, Resume};
+use super::{App, deployment_keys};
 use crate::secrets;
 use crate::store::{StoreError, sharing};
 
@@ -12,7 +12,7 @@ const TOKEN_PREFIX: &str = "r_";
 
 /// Makes a new share link for the person (the old one stops working) and returns its token.
 pub async fn create(app: &App, user_id: &str) -> Result<String, StoreError> {
-    let key = link_key(app)?;
+    let key = deployment_keys::share_links(app)?;
     let nonce = secrets::new_secret("");
     let token = derive(&key, &nonce);
     let (user, digest, now) = (
@@ -33,7 +33,7 @@ pub async fn create(app: &App, user_id: &str) -> Result<String, StoreError> {
 /// alone opens no resume. A link made before links could be derived again (or under
 /// another link key) is replaced.
 pub async fn current_or_new(app: &App, user_id: &str) -> Result<String, StoreError> {
-    let key = link_key(app)?;
+    let key = deployment_keys::share_links(app)?;
     let user = user_id.to_string();
     let fresh_nonce = secrets::new_secret("");
     let fresh = derive(&key, &fresh_nonce);
@@ -68,7 +68,7 @@ pub async fn current(app: &App, user_id: &str) -> Result<Option<String>, StoreEr
     else {
         return Ok(None);
     };
-    let token = derive(&link_key(app)?, &nonce);
+    let token = derive(&deployment_keys::share_links(app)?, &nonce);
     Ok((secrets::digest(&token) == digest).then_some(token))
 }
 
@@ -82,54 +82,6 @@ fn derive(key: &[u8; 32], nonce: &str) -> String {
         "{TOKEN_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     )
-}
-
-/// The deployment's key for share links: 256 random bits in a file beside the signing key
-/// (`<signing key file>.share-links`, readable by the owner only), made on first use. Every
-/// instance must see the same file, as it must the signing key.
-fn link_key(app: &App) -> Result<[u8; 32], StoreError> {
-    let mut path = app.signing_key.path().as_os_str().to_owned();
-    path.push(".share-links");
-    let path = std::path::PathBuf::from(path);
-    let unreadable = |e: std::io::Error| {
-        StoreError::Other(format!("the share-link key file {}: {e}", path.display()))
-    };
-    let read = |text: &str| -> Result<[u8; 32], StoreError> {
-        hex::decode(text.trim())
-            .ok()
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-            .ok_or_else(|| {
-                StoreError::Other(format!(
-                    "the share-link key file {} does not hold 64 hex digits",
-                    path.display()
-                ))
-            })
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => return read(&text),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(unreadable(e)),
-        Err(_) => {}
-    }
-    let mut key = [0u8; 32];
-    secrets::fill_random(&mut key);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            use std::io::Write as _;
-            file.write_all(hex::encode(key).as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(unreadable)?;
-            Ok(key)
-        }
-        // Another instance made it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read(&std::fs::read_to_string(&path).map_err(unreadable)?)
-        }
-        Err(e) => Err(unreadable(e)),
-    }
 }
 
 /// Whose resume a share link opens (no re-check of proofs): `None` for an unknown or ended

@@ -87,6 +87,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0015_shared_rate_limits.sql"),
         include_str!("migrations/postgres/0015_shared_rate_limits.sql"),
     ),
+    (
+        16,
+        include_str!("migrations/sqlite/0016_wallet_push.sql"),
+        include_str!("migrations/postgres/0016_wallet_push.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -120,6 +125,8 @@ pub(super) const TABLES: &[&str] = &[
     "logos",
     "marketplaces",
     "marketplace_issuers",
+    "partner_wallets",
+    "wallet_pushes",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

@@ -1,6 +1,7 @@
 //! The one outbound HTTP client of verification (did:web documents, https verification
-//! methods, status lists), also used to fetch a logo an operator names by URL. Partners
-//! choose the URLs it is asked to fetch, so it is built against server-side request forgery:
+//! methods, status lists), also used to fetch a logo an operator names by URL; wallet pushes
+//! use a client built under the same rules (`outbound_client`). Partners choose the URLs it
+//! is asked to fetch, so it is built against server-side request forgery:
 //! - https only (plain http only to loopback, and only when a test allows loopback);
 //! - the host's addresses are checked **after** DNS resolution, inside the resolver reqwest
 //!   connects with, so a name that resolves to a private, loopback, link-local or otherwise
@@ -368,6 +369,29 @@ fn non_public_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
     }
 }
 
+/// Why the resolver gave a connection no address: every address of the host is one we do
+/// not connect to. A caller can tell this (a refusal that no retry will change) from a
+/// network failure with [`refused_as_non_public`].
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to {ip}, a {kind} address; only public addresses are fetched")]
+pub struct NonPublicAddress {
+    host: String,
+    ip: IpAddr,
+    kind: &'static str,
+}
+
+/// Whether `error` (or one of its causes) is the resolver refusing a non-public address.
+pub fn refused_as_non_public(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause.is::<NonPublicAddress>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
 /// Resolves with the system resolver, then keeps only addresses we may connect to.
 struct PublicOnly {
     allow_loopback: bool,
@@ -392,15 +416,11 @@ impl Resolve for PublicOnly {
                 })
                 .collect();
             if allowed.is_empty() {
-                let message = match refused {
-                    Some((ip, kind)) => {
-                        format!(
-                            "{host} resolves to {ip}, a {kind} address; only public addresses are fetched"
-                        )
-                    }
-                    None => format!("{host} does not resolve"),
+                let refusal: Box<dyn std::error::Error + Send + Sync> = match refused {
+                    Some((ip, kind)) => Box::new(NonPublicAddress { host, ip, kind }),
+                    None => format!("{host} does not resolve").into(),
                 };
-                return Err(message.into());
+                return Err(refusal);
             }
             let addrs: Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
@@ -409,6 +429,21 @@ impl Resolve for PublicOnly {
 }
 
 fn build_client(config: &FetchConfig) -> Result<reqwest::Client, String> {
+    outbound_client(
+        config.allow_loopback,
+        config.timeout,
+        concat!("CredentialConnect-verifier/", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+/// A client under the rules above (https only, public addresses checked after resolution,
+/// no redirects, no proxies, `timeout` per request), for every outbound call the service
+/// makes: verification fetches, logos, and the pushes to wallets (`services::wallet`).
+pub fn outbound_client(
+    allow_loopback: bool,
+    timeout: Duration,
+    user_agent: &'static str,
+) -> Result<reqwest::Client, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -420,24 +455,19 @@ fn build_client(config: &FetchConfig) -> Result<reqwest::Client, String> {
         .with_no_client_auth();
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .https_only(!config.allow_loopback)
+        .https_only(!allow_loopback)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .user_agent(concat!(
-            "CredentialConnect-verifier/",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .dns_resolver(PublicOnly {
-            allow_loopback: config.allow_loopback,
-        })
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(user_agent)
+        .dns_resolver(PublicOnly { allow_loopback })
         .build()
         .map_err(|e| e.to_string())
 }
 
-/// reqwest's error with its causes (the resolver's refusal is a cause).
-fn describe(error: &reqwest::Error) -> String {
+/// reqwest's error with its causes (the resolver's refusal is a cause), for the log.
+pub fn describe(error: &reqwest::Error) -> String {
     let mut message = if error.is_timeout() {
         "timed out".to_string()
     } else {

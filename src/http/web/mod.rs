@@ -14,6 +14,7 @@ mod recipient_code;
 pub mod resume;
 pub mod sharing;
 pub mod visitor;
+mod wallet;
 
 use crate::domain::verification::VerificationState;
 use crate::http::AppState;
@@ -92,6 +93,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/resume/share", post(sharing::create))
         .route("/resume/share/stop", post(sharing::stop))
+        .route("/resume/wallet/{partner}", post(wallet::push))
         .route("/r/{token}", get(sharing::page))
         .route("/r/{token}/resume.pdf", get(export::shared_pdf))
         .route("/resume/preview", get(sharing::preview))
@@ -122,6 +124,36 @@ pub fn with_page_errors<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> 
     routes
         .layer(CatchPanicLayer::custom(error::panicked))
         .layer(axum::middleware::from_fn(error::render_failures))
+}
+
+/// A page whose forms' answers redirect to other sites (a partner's pull URL, a wallet's
+/// landing page): a browser applies the Content-Security-Policy's `form-action` to where a
+/// form's answer redirects, so the page's policy lists those sites' origins. The URLs were
+/// checked when an operator set them: https, or plain http only to loopback where outbound
+/// loopback is allowed (development and tests).
+pub fn form_redirects_to<'a>(
+    mut response: Response,
+    urls: impl Iterator<Item = &'a str>,
+) -> Response {
+    let mut origins: Vec<String> = urls
+        .filter_map(|url| url::Url::parse(url).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin.starts_with("https://") || origin.starts_with("http://"))
+        .collect();
+    origins.sort();
+    origins.dedup();
+    if origins.is_empty() {
+        return response;
+    }
+    let directive = "form-action 'self'";
+    let policy = crate::http::CONTENT_SECURITY_POLICY
+        .replace(directive, &format!("{directive} {}", origins.join(" ")));
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// What the header shows.

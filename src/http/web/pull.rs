@@ -11,11 +11,11 @@ use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
 use super::{Nav, message_for, render};
 use crate::domain::logo::LogoRef;
 use crate::domain::partner::Partner;
-use crate::http::{AppState, CONTENT_SECURITY_POLICY};
+use crate::http::AppState;
 use crate::services::{logos, pull};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
@@ -35,41 +35,6 @@ impl PartnerView {
             logo: logo.map(|logo| LogoView::of(logo, "", "partner-logo")),
         }
     }
-}
-
-/// The https origins of these URLs (or, for a pull URL on loopback in tests, its http
-/// one), each once, for a Content-Security-Policy source list.
-fn origins<'a>(urls: impl Iterator<Item = &'a str>, allow_http: bool) -> Vec<String> {
-    let mut origins: Vec<String> = urls
-        .filter_map(|url| url::Url::parse(url).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| {
-            origin.starts_with("https://") || allow_http && origin.starts_with("http://")
-        })
-        .collect();
-    origins.sort();
-    origins.dedup();
-    origins
-}
-
-/// The import page's Content-Security-Policy: its forms may lead to the partners' pull URLs
-/// (`form-action`: a browser applies it to where the form's answer redirects, so the import
-/// form's 303 to a partner's site would otherwise be blocked). Logos come from this site.
-fn policy(mut response: Response, pull_origins: &[String]) -> Response {
-    if pull_origins.is_empty() {
-        return response;
-    }
-    let directive = "form-action 'self'";
-    let policy = CONTENT_SECURITY_POLICY.replace(
-        directive,
-        &format!("{directive} {}", pull_origins.join(" ")),
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
 }
 
 #[derive(Template)]
@@ -94,9 +59,9 @@ pub async fn page(
             .map(|p| PartnerView::of(p, logos.get(&p.id)))
             .collect(),
     });
-    // Pull URLs were checked when set: plain http only to loopback, where tests allow it.
-    let pull_urls = origins(partners.iter().filter_map(|p| p.pull_url.as_deref()), true);
-    Ok(visitor.finish(policy(page, &pull_urls)))
+    // The import forms' answers redirect to the partners' pull URLs.
+    let pull_urls = partners.iter().filter_map(|p| p.pull_url.as_deref());
+    Ok(visitor.finish(super::form_redirects_to(page, pull_urls)))
 }
 
 fn not_offered(visitor: &Visitor) -> Response {

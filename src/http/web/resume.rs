@@ -99,6 +99,8 @@ pub struct ResumePage {
     pub share_link: Option<String>,
     /// The add-entry form: empty, or as sent with what was wrong.
     pub entry: EntryForm,
+    /// "Share To My Wallet": the wallets offered, and the person's latest pushes.
+    pub wallets: super::wallet::WalletSection,
 }
 
 /// The add-entry form as the page shows it.
@@ -338,8 +340,15 @@ async fn resume_page(
         placeable: placeable_titles(),
         share_link: share_link.map(|token| super::sharing::link(state, &token)),
         entry,
+        wallets: super::wallet::WalletSection::of(&state.app, user_id).await?,
     };
-    Ok(visitor.finish((status, render(&page)).into_response()))
+    // "Share To My Wallet" answers with a redirect to the wallet's landing page.
+    let landing = page.wallets.landing_urls.clone();
+    let response = (status, render(&page)).into_response();
+    Ok(visitor.finish(super::form_redirects_to(
+        response,
+        landing.iter().map(String::as_str),
+    )))
 }
 
 /// The contact details and summary form.
