@@ -8,6 +8,7 @@ use credentialconnect::domain::resume::{Entry, ResumeSkill};
 use credentialconnect::domain::sections::Section;
 use credentialconnect::http::web::Nav;
 use credentialconnect::http::web::resume::{EntryForm, ResumePage, placeable_titles, view};
+use credentialconnect::http::web::wallet::WalletSection;
 use credentialconnect::services::resume::Resume;
 use std::hint::black_box;
 use std::time::Instant;
@@ -192,6 +193,7 @@ async fn from_the_store() {
             placeable: placeable_titles(),
             share_link: None,
             entry: EntryForm::default(),
+            wallets: WalletSection::default(),
         };
         black_box(page.render().expect("render").len());
         times.push(started.elapsed());
@@ -223,6 +225,7 @@ fn template_only() {
             placeable: placeable_titles(),
             share_link: None,
             entry: EntryForm::default(),
+            wallets: WalletSection::default(),
         };
         let html = page.render().expect("render");
         black_box(html.len());

@@ -83,7 +83,8 @@ pub struct Config {
 pub struct Housekeeping {
     /// How often (`CC_PURGE_EVERY_SECONDS`; 0 = never).
     pub every: Duration,
-    /// Sent and suppressed mail is kept this long (`CC_MAIL_RETENTION_DAYS`).
+    /// Sent and suppressed mail, and wallet pushes that have ended, are kept this long
+    /// (`CC_MAIL_RETENTION_DAYS`).
     pub mail_retention: Duration,
     /// The recipient block (names, email, phone, address, ids) of a package nobody claimed
     /// is kept this long (`CC_UNCLAIMED_RETENTION_DAYS`).
@@ -162,7 +163,7 @@ pub struct Settings {
     /// are purged, by one instance (0 = never).
     #[arg(long, env = "CC_PURGE_EVERY_SECONDS", default_value = "300")]
     pub purge_every_seconds: u64,
-    /// Sent and suppressed mail is kept this long.
+    /// Sent and suppressed mail, and wallet pushes that have ended, are kept this long.
     #[arg(long, env = "CC_MAIL_RETENTION_DAYS", default_value = "30")]
     pub mail_retention_days: u64,
     /// The personal data of a package nobody claimed (its recipient block) is kept this long.

@@ -712,3 +712,104 @@ fn a_blank_variable_counts_as_unset_and_a_bad_number_is_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn partner_set_makes_a_wallet_whose_secret_is_never_shown_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            "partner",
+            "create",
+            "--name",
+            "Wallet Co",
+            "--slug",
+            "walletco",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let wallet = [
+        "--wallet-push-url",
+        "https://wallet.example/credentials",
+        "--wallet-token-url",
+        "https://wallet.example/token",
+        "--wallet-client-id",
+        "cc-client",
+        "--wallet-landing-url",
+        "https://wallet.example/welcome",
+    ];
+    // Every part is needed.
+    let (ok, _, stderr) = run(
+        &database,
+        &[&["partner", "set", "walletco"], &wallet[..4]].concat(),
+    );
+    assert!(!ok);
+    assert!(stderr.contains("--wallet-client-secret"), "{stderr}");
+    // URLs are https.
+    let mut plain = wallet.to_vec();
+    plain[1] = "http://wallet.example/credentials";
+    let (ok, _, stderr) = run(
+        &database,
+        &[
+            &[
+                "partner",
+                "set",
+                "walletco",
+                "--wallet-client-secret",
+                "sh-secret",
+            ],
+            &plain[..],
+        ]
+        .concat(),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("wallet push URL") && stderr.contains("https://"),
+        "{stderr}"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_credentialconnect"))
+        .args([&["partner", "set", "walletco"], &wallet[..]].concat())
+        .env("CC_DATABASE_URL", &database)
+        .env("CC_VERIFY_NETWORK", "0")
+        // The secret by the environment, kept out of the process list.
+        .env("CC_WALLET_CLIENT_SECRET", "sh-secret-of-the-wallet")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (ok, stdout, _) = run(&database, &["partner", "list"]);
+    assert!(ok);
+    let listed: Value = serde_json::from_str(stdout.trim()).expect("one partner");
+    assert_eq!(
+        listed["wallet"]["push_url"],
+        "https://wallet.example/credentials"
+    );
+    assert_eq!(listed["wallet"]["client_id"], "cc-client");
+    assert!(!stdout.contains("sh-secret-of-the-wallet"), "{stdout}");
+    // The database (its write-ahead log too) holds the secret sealed; so does the file of
+    // sealed secrets' key, which holds only the key.
+    for file in std::fs::read_dir(dir.path()).expect("dir") {
+        let path = file.expect("entry").path();
+        let stored = std::fs::read(&path).expect("file");
+        assert!(
+            !String::from_utf8_lossy(&stored).contains("sh-secret-of-the-wallet"),
+            "{} holds the secret in clear",
+            path.display()
+        );
+    }
+
+    // An empty push URL removes the wallet.
+    let (ok, _, stderr) = run(
+        &database,
+        &["partner", "set", "walletco", "--wallet-push-url", ""],
+    );
+    assert!(ok, "{stderr}");
+    let (_, stdout, _) = run(&database, &["partner", "list"]);
+    let listed: Value = serde_json::from_str(stdout.trim()).expect("one partner");
+    assert!(listed["wallet"].is_null(), "{listed}");
+}

@@ -551,3 +551,41 @@ async fn a_wallets_client_secret_is_stored_sealed() {
     assert!(resume.has("client secret"), "{}", resume.html);
     assert_eq!(running.held.tokens_issued.load(Ordering::SeqCst), 0);
 }
+
+with_wallets_on_both_engines!(
+    ended_pushes_are_purged_after_the_mail_retention_and_waiting_ones_stay,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let running = start_wallet(verifier_trusting(&app).await, Arc::default(), None).await;
+        connect_reference(&app, &running).await;
+        let person = person_with_resume(&app, &smtp).await;
+        share_to(&person, "refwallet").await;
+        assert_eq!(deliver(&app).await, 1);
+        running.held.fail_next.store(1, Ordering::SeqCst);
+        share_to(&person, "refwallet").await;
+        assert_eq!(deliver(&app).await, 1, "the second waits for its retry");
+        let states = || async {
+            app.app
+                .store
+                .read(|conn| {
+                    conn.query("SELECT state FROM wallet_pushes ORDER BY state", &[])?
+                        .iter()
+                        .map(|row| row.text(0))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await
+                .expect("states")
+        };
+        let purge = || async {
+            credentialconnect::services::housekeeping::purge_if_due(&app.app, "test")
+                .await
+                .expect("purge")
+                .expect("due")
+                .wallet_pushes
+        };
+        assert_eq!(purge().await, 0);
+        // Past the retention of delivered mail (30 days), without a worker to retry.
+        app.app.clock.advance(Duration::from_secs(31 * 24 * 3600));
+        assert_eq!(purge().await, 1);
+        assert_eq!(states().await, ["queued"]);
+    }
+);

@@ -1,12 +1,12 @@
 //! Housekeeping: what can no longer be used is purged — claim links (packages), access
 //! tokens, sessions, one-time email and activation links and recipient tokens once they
-//! expire (an expired link already answers as an unknown one does) — and delivered mail and
-//! the activation page's search records once they are old. It runs once across all instances sharing the
+//! expire (an expired link already answers as an unknown one does) — and delivered mail,
+//! ended wallet pushes and the activation page's search records once they are old. It runs once across all instances sharing the
 //! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
 
 use super::{App, accounts, millis};
 use crate::store::{
-    StoreError, activation, holding, housekeeping, outbox, partners, rate_limits, users,
+    StoreError, activation, holding, housekeeping, outbox, partners, rate_limits, users, wallets,
 };
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ pub struct Purged {
     pub rate_limits: u64,
     /// Packages nobody claimed whose recipient block was erased.
     pub unclaimed_recipients: u64,
+    /// Wallet pushes that ended (sent or failed) longer ago than delivered mail is kept.
+    pub wallet_pushes: u64,
 }
 
 impl Purged {
@@ -56,6 +58,7 @@ impl Purged {
             + self.known_devices
             + self.rate_limits
             + self.unclaimed_recipients
+            + self.wallet_pushes
     }
 }
 
@@ -115,6 +118,10 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                 unclaimed_recipients: holding::purge_unclaimed_recipients(
                     conn,
                     now - millis(config.housekeeping.unclaimed_retention),
+                )?,
+                wallet_pushes: wallets::purge_ended(
+                    conn,
+                    now - millis(config.housekeeping.mail_retention),
                 )?,
                 packages: 0,
             })

@@ -241,3 +241,11 @@ pub fn queued_of_user(conn: &mut dyn Conn, user_id: &str) -> Result<i64, StoreEr
     )?
     .int(0)
 }
+
+/// Removes pushes that ended (sent or failed) before `cutoff`; waiting ones stay.
+pub fn purge_ended(conn: &mut dyn Conn, cutoff: i64) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM wallet_pushes WHERE state <> 'queued' AND ended_at < $1",
+        params![cutoff],
+    )
+}

@@ -14,7 +14,7 @@ mod recipient_code;
 pub mod resume;
 pub mod sharing;
 pub mod visitor;
-mod wallet;
+pub mod wallet;
 
 use crate::domain::verification::VerificationState;
 use crate::http::AppState;

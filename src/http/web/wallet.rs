@@ -45,6 +45,7 @@ pub async fn push(
 }
 
 /// The wallets a person can push their resume to, and how their latest pushes went.
+#[derive(Default)]
 pub struct WalletSection {
     pub offered: Vec<WalletChoice>,
     pub pushes: Vec<PushView>,
