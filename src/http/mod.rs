@@ -23,6 +23,7 @@
 //!   `POST /resume/skills/{id}/{action}`, `GET|POST /resume/skills/{id}/delete` — the resume
 //!   builder
 //! - `POST /resume/share`, `POST /resume/share/stop`, `GET /resume/preview` — sharing
+//! - `POST /resume/wallet/{partner}` — "Share To My Wallet": queues a push, 303 to the wallet
 //! - `GET /r/{token}`, `GET /r/{token}/resume.pdf` — a shared resume
 //! - `GET /resume/export/resume.pdf`, `GET /resume/export/resume-credential.json`,
 //!   `GET /resume/export/ler-rs.json`, `GET /resume/export/json-resume.json` — exports
