@@ -34,6 +34,13 @@ impl Turns {
         Turns::new(cores / 2, wait)
     }
 
+    /// How many of `key`'s turns are taken now (work of that key in progress).
+    pub fn taken(&self, key: &str) -> usize {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.get(key)
+            .map_or(0, |semaphore| self.per_key - semaphore.available_permits())
+    }
+
     /// Waits for a turn for `key`; `None` when none came within the wait.
     pub async fn take(&self, key: &str) -> Option<Turn> {
         let semaphore = {
