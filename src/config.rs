@@ -599,8 +599,8 @@ impl Config {
     }
 }
 
-/// How long a wallet may take to answer one request (API.md: a wallet slower than 10 s has
-/// failed that attempt).
+/// How long a wallet may take to answer one request: a wallet slower than 10 s has failed
+/// that attempt, which is retried (README, "Wallet push").
 const WALLET_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The defaults of the activation page's limits, as their help texts give them.
