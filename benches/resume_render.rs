@@ -88,7 +88,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
         .await
         .expect("open");
     let partner = credentialconnect::services::partners::create(
-        &app,
+        &app, &credentialconnect::domain::audit::Actor::operator(),
         credentialconnect::services::partners::PartnerRequest {
             name: "Institution X".into(),
             slug: None,

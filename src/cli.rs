@@ -1,8 +1,9 @@
 //! The command line: `serve`, `demo`, the operator's verbs (`partner`, `marketplace`,
-//! `mapping`, `alerts`, `context`) and `verify` for partners debugging their signing. Output
+//! `mapping`, `alerts`, `audit`, `account`, `context`) and `verify` for partners debugging their signing. Output
 //! meant for scripts is one JSON object per command.
 
 use crate::config::{Config, Settings};
+use crate::domain::audit::{Action, Actor, Filter};
 use crate::domain::scopes::Scopes;
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
@@ -10,6 +11,7 @@ use crate::services::App;
 use crate::services::logos;
 use crate::services::marketplaces::{self, MarketplaceRequest};
 use crate::services::partners::{self as partner_admin, PartnerRequest};
+use crate::services::personal_data;
 use crate::services::verification;
 use crate::services::wallet::{self, WalletChange};
 use crate::store::{alerts, partners};
@@ -76,6 +78,28 @@ pub enum Command {
     },
     /// List open alerts (unknown achievement types, failed proofs, …) as JSON lines.
     Alerts,
+    /// Print the audit log as JSON Lines, oldest first (every administrative and
+    /// security-relevant action: who, what, when, from where). Entries cannot be changed.
+    Audit {
+        /// Only this action (e.g. partner.secret_rotated, account.erased, claim.conflict).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only this actor (an account id, a partner slug, an operator's login).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only entries about this subject (a partner slug, an account id, a credential id).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only entries at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only entries before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// A person's data: everything held about them, or erasing their account.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// List the latest outgoing mail (sent, queued or suppressed in test mode) as JSON lines.
     Outbox {
         #[arg(long, default_value_t = 50)]
@@ -107,6 +131,22 @@ pub enum Command {
     /// The key this deployment signs resume credentials with (CC_SIGNING_KEY_FILE).
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Print everything held about the account with this email address as one JSON
+    /// document (what the person downloads from /account). Recorded in the audit log.
+    Export { email: String },
+    /// Erase the account with this email address and its personal data (what the person
+    /// does from /account). Only digests of the assertions it owned are kept. Recorded in
+    /// the audit log, without personal data. Prints what was removed, in numbers.
+    Erase {
+        email: String,
+        /// Confirms the erasure: it cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -310,7 +350,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(settings).await?;
             let printed = match command {
                 SigningKeyCommand::Rotate => {
-                    let public_key = crate::services::signing_key::rotate(&app).await?;
+                    let public_key = crate::services::signing_key::rotate(&app, &crate::domain::audit::Actor::operator()).await?;
                     serde_json::json!({
                         "did": crate::services::signing_key::did(&app),
                         "public_key": public_key,
@@ -333,7 +373,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(settings).await?;
             let section: Section = section.parse().map_err(|e| anyhow!("{e}"))?;
             let moved = crate::services::mapping::assign(
-                &app,
+                &app, &crate::domain::audit::Actor::operator(),
                 partner.as_deref(),
                 &achievement_type,
                 section,
@@ -357,6 +397,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        Command::Audit {
+            action,
+            actor,
+            subject,
+            since,
+            until,
+        } => {
+            let filter = audit_filter(action, actor, subject, since, until)?;
+            audit_log(open_app(settings).await?, filter).await?;
+        }
+        Command::Account(command) => account(open_app(settings).await?, command).await?,
         Command::Alerts => {
             let app = open_app(settings).await?;
             for alert in app.store.read(alerts::open).await? {
@@ -368,6 +419,82 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn audit_filter(
+    action: Option<String>,
+    actor: Option<String>,
+    subject: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+) -> anyhow::Result<Filter> {
+    let time = |flag: &str, text: Option<String>| -> anyhow::Result<Option<i64>> {
+        text.map(|text| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.timestamp_millis())
+                .map_err(|e| anyhow!("--{flag} {text:?}: give a time as RFC 3339, e.g. 2026-12-01T00:00:00Z ({e})"))
+        })
+        .transpose()
+    };
+    Ok(Filter {
+        action: action
+            .map(|name| {
+                Action::parse(&name).ok_or_else(|| {
+                    let known: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
+                    anyhow!("--action {name:?}: not an action the log records; one of {}", known.join(", "))
+                })
+            })
+            .transpose()?,
+        actor,
+        subject,
+        since: time("since", since)?,
+        until: time("until", until)?,
+    })
+}
+
+/// Prints the audit log page by page, so a long log is never held in memory at once.
+async fn audit_log(app: App, filter: Filter) -> anyhow::Result<()> {
+    let mut after = None;
+    loop {
+        let page = crate::services::audit::entries(&app, filter.clone(), after, 1000).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.id.clone());
+        for entry in &page {
+            println!("{}", serde_json::to_string(entry)?);
+        }
+    }
+}
+
+async fn account(app: App, command: AccountCommand) -> anyhow::Result<()> {
+    let email = match &command {
+        AccountCommand::Export { email } | AccountCommand::Erase { email, .. } => email.clone(),
+    };
+    let Some(user_id) = personal_data::account_of(&app, &email).await? else {
+        return Err(anyhow!("no account has the address {email:?}"));
+    };
+    let actor = Actor::operator();
+    match command {
+        AccountCommand::Export { .. } => {
+            let document = personal_data::export(&app, &actor, &user_id)
+                .await?
+                .ok_or_else(|| anyhow!("the account of {email:?} was erased meanwhile"))?;
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
+        AccountCommand::Erase { yes: false, .. } => {
+            return Err(anyhow!(
+                "erasing the account of {email:?} cannot be undone: run again with --yes to confirm"
+            ));
+        }
+        AccountCommand::Erase { yes: true, .. } => {
+            let erased = personal_data::erase(&app, &actor, &user_id)
+                .await?
+                .ok_or_else(|| anyhow!("the account of {email:?} was erased meanwhile"))?;
+            println!("{}", serde_json::json!({ "erased": erased }));
+        }
+    }
+    Ok(())
 }
 
 struct VerifyArgs {
@@ -514,7 +641,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                 None => None,
             };
             let issued = partner_admin::create(
-                &app,
+                &app, &crate::domain::audit::Actor::operator(),
                 PartnerRequest {
                     name,
                     slug,
@@ -542,11 +669,11 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             }
         }
         PartnerCommand::RotateSecret { slug } => {
-            let issued = partner_admin::rotate_secret(&app, &slug).await?;
+            let issued = partner_admin::rotate_secret(&app, &crate::domain::audit::Actor::operator(), &slug).await?;
             println!("{}", serde_json::to_string(&issued)?);
         }
         PartnerCommand::Disable { slug } => {
-            partner_admin::disable(&app, &slug).await?;
+            partner_admin::disable(&app, &crate::domain::audit::Actor::operator(), &slug).await?;
             println!("{}", serde_json::json!({"slug": slug, "disabled": true}));
         }
         PartnerCommand::Set {
@@ -569,14 +696,14 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             };
             // Checked whole as it is stored, so it goes first.
             if let Some(change) = wallet {
-                wallet::set(&app, &slug, change).await?;
+                wallet::set(&app, &crate::domain::audit::Actor::operator(), &slug, change).await?;
             }
-            partner_admin::set_options(&app, &slug, strict, unstable_ids).await?;
+            partner_admin::set_options(&app, &crate::domain::audit::Actor::operator(), &slug, strict, unstable_ids).await?;
             if let Some(logo) = logo {
-                partner_admin::set_logo(&app, &slug, logo).await?;
+                partner_admin::set_logo(&app, &crate::domain::audit::Actor::operator(), &slug, logo).await?;
             }
             if let Some(pull_url) = pull_url {
-                partner_admin::set_pull_url(&app, &slug, &pull_url).await?;
+                partner_admin::set_pull_url(&app, &crate::domain::audit::Actor::operator(), &slug, &pull_url).await?;
             }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }
@@ -597,7 +724,7 @@ async fn marketplace(app: App, command: MarketplaceCommand) -> anyhow::Result<()
                 None => None,
             };
             let added = marketplaces::add(
-                &app,
+                &app, &crate::domain::audit::Actor::operator(),
                 MarketplaceRequest {
                     name,
                     issuers,
@@ -617,7 +744,7 @@ async fn marketplace(app: App, command: MarketplaceCommand) -> anyhow::Result<()
             marketplace,
             issuers,
         } => {
-            let removed = marketplaces::remove(&app, &marketplace, &issuers).await?;
+            let removed = marketplaces::remove(&app, &crate::domain::audit::Actor::operator(), &marketplace, &issuers).await?;
             println!("{}", serde_json::to_string(&removed)?);
         }
     }
@@ -643,10 +770,10 @@ async fn demo(settings: Settings, database: &str) -> anyhow::Result<()> {
         .read(|conn| partners::by_slug(conn, "demo"))
         .await?;
     let issued = match existing {
-        Some(_) => partner_admin::rotate_secret(&app, "demo").await?,
+        Some(_) => partner_admin::rotate_secret(&app, &crate::domain::audit::Actor::operator(), "demo").await?,
         None => {
             partner_admin::create(
-                &app,
+                &app, &crate::domain::audit::Actor::operator(),
                 PartnerRequest {
                     name: "Demo University".into(),
                     slug: Some("demo".into()),

@@ -410,14 +410,14 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     // A partner's logo on its activation page, and a marketplace's landing with its logo on
     // the claim page of a package from an issuer routed to it.
     credentialconnect::services::partners::set_logo(
-        &app.app,
+        &app.app, &credentialconnect::domain::audit::Actor::operator(),
         "instx",
         LogoChange::Set(images::logo(images::PNG)),
     )
     .await
     .expect("partner logo");
     credentialconnect::services::marketplaces::add(
-        &app.app,
+        &app.app, &credentialconnect::domain::audit::Actor::operator(),
         credentialconnect::services::marketplaces::MarketplaceRequest {
             name: "Marketplace of Bob".into(),
             issuers: vec!["123456789".into()],
@@ -500,7 +500,7 @@ async fn start_reference_partner(app: &TestApp) {
             name: "Reference University portal".into(),
         },
     ));
-    credentialconnect::services::partners::set_pull_url(&app.app, "refuni", &pull_url)
+    credentialconnect::services::partners::set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "refuni", &pull_url)
         .await
         .expect("pull URL");
 }

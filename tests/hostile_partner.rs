@@ -400,11 +400,11 @@ async fn revocation_takes_effect(app: TestApp, revocation: Revocation) {
     assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
     assert_eq!(other.upload(&token, body.clone()).await.status(), 200);
     match revocation {
-        Revocation::Disable => credentialconnect::services::partners::disable(&app.app, "uni")
+        Revocation::Disable => credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
             .await
             .expect("disable"),
         Revocation::RotateSecret => {
-            credentialconnect::services::partners::rotate_secret(&app.app, "uni")
+            credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
                 .await
                 .expect("rotate");
         }

@@ -63,7 +63,7 @@ with_mail_on_both_engines!(
         upload(&app, "instx", later.to_string()).await;
         assert!(person.get("/inbox").await.has("Linear Algebra"));
 
-        let partner = credentialconnect::services::partners::rotate_secret(&app.app, "instx")
+        let partner = credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx")
             .await
             .expect("rotate");
         let old_token = app.token(&partner, None).await;

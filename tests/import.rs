@@ -161,7 +161,7 @@ with_mail_on_both_engines!(
         })
         .await;
         app.partner("other").await;
-        set_pull_url(&app.app, "instx", "https://portal.instx.example/cc?lang=en")
+        set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "https://portal.instx.example/cc?lang=en")
             .await
             .expect("pull URL");
         let (person, stays) = signed_up(&app, &smtp, "jamie@example.com").await;
@@ -273,7 +273,7 @@ with_mail_on_both_engines!(
         assert_eq!(recipient_tokens(&app).await.len(), 2);
 
         // Removing the pull URL takes the partner off the page.
-        set_pull_url(&app.app, "instx", "").await.expect("removed");
+        set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "").await.expect("removed");
         let page = person.get("/import").await;
         assert!(!page.has("Partner instx"));
         assert!(page.has("No organisation offers importing here yet"));
@@ -286,7 +286,7 @@ with_mail_on_both_engines!(
     a_partner_uploads_with_the_token_into_the_persons_inbox_and_they_add_from_the_return_page,
     |app: TestApp, smtp: SmtpServer| async move {
         let credentials = app.partner("instx").await;
-        set_pull_url(&app.app, "instx", "https://portal.instx.example/pull")
+        set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "https://portal.instx.example/pull")
             .await
             .expect("pull URL");
         let (person, stays) = signed_up(&app, &smtp, "jamie@example.com").await;
@@ -405,7 +405,7 @@ with_mail_on_both_engines!(
         let a = app.partner("instx").await;
         let b = app.partner("other").await;
         for slug in ["instx", "other"] {
-            set_pull_url(&app.app, slug, "https://portal.example/pull")
+            set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), slug, "https://portal.example/pull")
                 .await
                 .expect("pull URL");
         }
@@ -453,13 +453,13 @@ on_both_engines!(
             "portal.instx.example/pull",
             "https://user:secret@portal.instx.example/pull",
         ] {
-            let error = set_pull_url(&app.app, "instx", refused)
+            let error = set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", refused)
                 .await
                 .expect_err(refused)
                 .to_string();
             assert!(error.starts_with("pull URL"), "{refused}: {error}");
         }
-        let error = set_pull_url(&app.app, "instx", "http://portal.instx.example/pull")
+        let error = set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "http://portal.instx.example/pull")
             .await
             .expect_err("plain http")
             .to_string();
@@ -468,7 +468,7 @@ on_both_engines!(
             .await
             .expect("read");
         assert!(none.is_empty(), "nothing was set");
-        let error = set_pull_url(&app.app, "nobody", "https://portal.example/pull")
+        let error = set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "nobody", "https://portal.example/pull")
             .await
             .expect_err("no such partner")
             .to_string();
@@ -499,7 +499,7 @@ async fn with_reference_partner(engine: Engine) -> (TestApp, SmtpServer, String)
             name: "Institution X portal".into(),
         },
     ));
-    set_pull_url(&app.app, "instx", &format!("{portal_url}/pull"))
+    set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", &format!("{portal_url}/pull"))
         .await
         .expect("a loopback pull URL is allowed in tests");
     (app, smtp, portal_url)

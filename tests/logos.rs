@@ -116,7 +116,7 @@ on_both_engines!(
             .expect("get");
         assert!(!plain.text().await.expect("html").contains("<img"));
 
-        partners::set_logo(&app.app, "instx", LogoChange::Remove)
+        partners::set_logo(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", LogoChange::Remove)
             .await
             .expect("remove");
         let without = client
@@ -396,7 +396,7 @@ fetching_on_both_engines!(
         let change = load(&app, &format!("{base}/logo.png"))
             .await
             .expect("fetched");
-        partners::set_logo(&app.app, "instx", change)
+        partners::set_logo(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", change)
             .await
             .expect("set");
         let html = Person::new(&app).get("/find/instx").await.html;
@@ -431,7 +431,7 @@ async fn add(
     app: &TestApp,
     request: MarketplaceRequest,
 ) -> Result<marketplaces::MarketplaceListing, MarketplaceError> {
-    marketplaces::add(&app.app, request).await
+    marketplaces::add(&app.app, &credentialconnect::domain::audit::Actor::operator(), request).await
 }
 
 fn bob(issuers: &[&str]) -> MarketplaceRequest {
@@ -638,14 +638,14 @@ on_both_engines!(
         assert_eq!(listed[0].name, BOB);
 
         let removed = marketplaces::remove(
-            &app.app,
+            &app.app, &credentialconnect::domain::audit::Actor::operator(),
             BOB,
             &["https://bob.example/issuers/2".to_string()],
         )
         .await
         .expect("one route");
         assert!(!removed.marketplace_removed);
-        let error = marketplaces::remove(&app.app, BOB, &["did:web:nobody.example".into()])
+        let error = marketplaces::remove(&app.app, &credentialconnect::domain::audit::Actor::operator(), BOB, &["did:web:nobody.example".into()])
             .await
             .expect_err("not routed");
         assert!(
@@ -655,7 +655,7 @@ on_both_engines!(
             "{error}"
         );
         let logo = first.logo.clone().expect("a logo");
-        let removed = marketplaces::remove(&app.app, &first.id, &[])
+        let removed = marketplaces::remove(&app.app, &credentialconnect::domain::audit::Actor::operator(), &first.id, &[])
             .await
             .expect("by id");
         assert!(removed.marketplace_removed);
@@ -671,7 +671,7 @@ on_both_engines!(
             404,
             "its logo went with it"
         );
-        let error = marketplaces::remove(&app.app, BOB, &[])
+        let error = marketplaces::remove(&app.app, &credentialconnect::domain::audit::Actor::operator(), BOB, &[])
             .await
             .expect_err("gone");
         assert!(

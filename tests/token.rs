@@ -260,7 +260,7 @@ on_both_engines!(
     |app: TestApp| async move {
         let partner = app.partner("uni").await;
         let token = app.token(&partner, None).await;
-        credentialconnect::services::partners::disable(&app.app, "uni")
+        credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
             .await
             .expect("disable");
         let response = app
@@ -353,7 +353,7 @@ on_both_engines!(
         let token = app.token(&partner, None).await;
         let body = common::fixture("guide/three-courses.json");
         assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
-        credentialconnect::services::partners::rotate_secret(&app.app, "uni")
+        credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
             .await
             .expect("rotate");
         let before = app.snapshot().await;

@@ -231,6 +231,7 @@ with_wallets_on_both_engines!(
         app.partner("otherwallet").await;
         pushes::set(
             &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
             "otherwallet",
             WalletChange::Set {
                 push_url: other.url("/credentials"),
@@ -395,7 +396,7 @@ with_wallets_on_both_engines!(
         assert!(signed_out.url.contains("/login"), "{}", signed_out.url);
         // A partner that is not a wallet, and a disabled wallet.
         assert_eq!(share_to(&person, "instx").await.status, 404);
-        credentialconnect::services::partners::disable(&app.app, "refwallet")
+        credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "refwallet")
             .await
             .expect("disable");
         let page = person.get("/resume").await;
@@ -448,6 +449,7 @@ async fn wallets_on_private_addresses_are_never_called() {
     ] {
         let error = pushes::set(
             &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
             "private",
             WalletChange::Set {
                 push_url: push_url.into(),
@@ -466,6 +468,7 @@ async fn wallets_on_private_addresses_are_never_called() {
     // called: the token request never leaves.
     pushes::set(
         &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
         "private",
         WalletChange::Set {
             push_url: "https://localhost:9/credentials".into(),

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod activation;
+pub mod audit;
 pub mod claim_token;
 pub mod dates;
 pub mod email;

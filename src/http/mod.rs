@@ -28,6 +28,8 @@
 //! - `GET /resume/export/resume.pdf`, `GET /resume/export/resume-credential.json`,
 //!   `GET /resume/export/ler-rs.json`, `GET /resume/export/json-resume.json` — exports
 //! - `GET /.well-known/did.json` — this deployment's DID document
+//! - `GET /account`, `POST /account/export`, `POST /account/erase` — the person's data:
+//!   download everything held about them, erase the account
 pub mod api;
 pub mod web;
 

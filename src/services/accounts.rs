@@ -418,6 +418,27 @@ pub async fn log_in(
     }
 }
 
+/// Whether `password` is the account's, for actions that ask for it again (erasing the
+/// account). Wrong answers count against the address's log-in limit, so this is no way around
+/// it; a closed limit answers `RateLimited` before the password is checked.
+pub async fn password_is(app: &App, user: &User, password: &str) -> Result<bool, AccountError> {
+    let limits = &app.limiters;
+    if limits.log_in_failures_everywhere.is_over(&user.email) {
+        return Err(AccountError::RateLimited);
+    }
+    let id = user.id.clone();
+    let stored = app
+        .store
+        .read(move |conn| users::password_hash(conn, &id))
+        .await?;
+    let matches = password.chars().count() <= MAX_PASSWORD
+        && password_matches(password.to_string(), stored).await;
+    if !matches {
+        limits.log_in_failures_everywhere.record(&user.email);
+    }
+    Ok(matches)
+}
+
 /// Remembers the browser that just signed in to `user_id` (for [`log_in`]'s limits), and
 /// returns the device token its cookie is to hold (renewed): the one it has, so one browser
 /// can be known to several accounts, or a new one.

@@ -2,8 +2,9 @@
 //! type, or a partner's override).
 
 use super::App;
+use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::sections::Section;
-use crate::store::{StoreError, mapping, partners};
+use crate::store::{StoreError, audit, mapping, partners};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
@@ -17,12 +18,14 @@ pub enum MappingError {
 /// credentials waiting as Unassigned. Returns how many moved.
 pub async fn assign(
     app: &App,
+    actor: &Actor,
     partner: Option<&str>,
     achievement_type: &str,
     section: Section,
 ) -> Result<u64, MappingError> {
     let now = app.clock.now_ms();
     let (slug, achievement_type) = (partner.map(str::to_string), achievement_type.to_string());
+    let actor = actor.clone();
     let moved = app
         .store
         .write(move |conn| {
@@ -33,7 +36,20 @@ pub async fn assign(
                     None => return Ok(Err(MappingError::UnknownPartner(slug.clone()))),
                 },
             };
-            mapping::assign(conn, &partner_id, &achievement_type, section, now).map(Ok)
+            let moved = mapping::assign(conn, &partner_id, &achievement_type, section, now)?;
+            audit::append(
+                conn,
+                &actor,
+                Action::MappingAdded,
+                Some(&Subject::new("mapping", &achievement_type)),
+                Some(serde_json::json!({
+                    "partner": slug,
+                    "section": section.title(),
+                    "moved": moved,
+                })),
+                now,
+            )?;
+            Ok(Ok(moved))
         })
         .await??;
     app.caches.mapping.clear();

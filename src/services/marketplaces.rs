@@ -8,8 +8,9 @@
 
 use super::App;
 use super::logos::LogoChange;
+use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::logo::LogoRef;
-use crate::store::StoreError;
+use crate::store::{StoreError, audit};
 use crate::store::logos::{self, Owner};
 use crate::store::marketplaces::{self, Marketplace};
 use serde::Serialize;
@@ -144,6 +145,7 @@ fn check_landing(landing: &str) -> Result<Option<String>, MarketplaceError> {
 /// the landing text and logo set when given. All or nothing.
 pub async fn add(
     app: &App,
+    actor: &Actor,
     request: MarketplaceRequest,
 ) -> Result<MarketplaceListing, MarketplaceError> {
     let name = check_name(&request.name)?;
@@ -151,6 +153,7 @@ pub async fn add(
     let landing = request.landing.as_deref().map(check_landing).transpose()?;
     let logo = request.logo;
     let now = app.clock.now_ms();
+    let actor = actor.clone();
     app.store
         .write(move |conn| {
             let existing = marketplaces::by_name(conn, &name)?;
@@ -191,6 +194,19 @@ pub async fn add(
                 .ok_or_else(|| StoreError::Other("the marketplace just written".into()))?;
             let mut listed = listing(conn, stored)?;
             listed.created = Some(created);
+            audit::append(
+                conn,
+                &actor,
+                Action::MarketplaceChanged,
+                Some(&Subject::new("marketplace", &listed.name)),
+                Some(serde_json::json!({
+                    "created": created,
+                    "issuers_added": issuers,
+                    "landing": landing.as_ref().map(|l| if l.is_some() { "set" } else { "removed" }),
+                    "logo": logo.as_ref().map(|l| if l.logo().is_some() { "set" } else { "removed" }),
+                })),
+                now,
+            )?;
             Ok(Ok(listed))
         })
         .await
@@ -230,11 +246,13 @@ pub struct Removed {
 /// those routes (each must be routed to it; otherwise nothing is removed).
 pub async fn remove(
     app: &App,
+    actor: &Actor,
     id_or_name: &str,
     issuers: &[String],
 ) -> Result<Removed, MarketplaceError> {
     let wanted = id_or_name.trim().to_string();
     let only = check_issuers(issuers)?;
+    let (actor, now) = (actor.clone(), app.clock.now_ms());
     app.store
         .write(move |conn| {
             let Some(marketplace) = marketplaces::find(conn, &wanted)? else {
@@ -255,12 +273,24 @@ pub async fn remove(
                     marketplaces::unroute(conn, &marketplace.id, issuer)?;
                 }
             }
-            Ok(Ok(Removed {
+            let removed = Removed {
                 id: marketplace.id,
                 name: marketplace.name,
                 issuers: if whole { routed } else { only },
                 marketplace_removed: whole,
-            }))
+            };
+            audit::append(
+                conn,
+                &actor,
+                Action::MarketplaceRemoved,
+                Some(&Subject::new("marketplace", &removed.name)),
+                Some(serde_json::json!({
+                    "issuers": removed.issuers,
+                    "marketplace_removed": whole,
+                })),
+                now,
+            )?;
+            Ok(Ok(removed))
         })
         .await?
 }

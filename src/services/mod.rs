@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod activation;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod claims;
@@ -15,6 +16,7 @@ pub mod mail;
 pub mod mapping;
 pub mod marketplaces;
 pub mod partners;
+pub mod personal_data;
 pub mod pull;
 pub mod ratelimit;
 pub mod resume;

@@ -3,11 +3,12 @@
 
 use super::App;
 use super::logos::LogoChange;
+use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::logo::Logo;
 use crate::domain::partner::Partner;
 use crate::domain::scopes::Scopes;
 use crate::secrets;
-use crate::store::StoreError;
+use crate::store::{StoreError, audit};
 use crate::store::logos::Owner;
 use crate::store::partners::{self, NewPartner};
 use serde::Serialize;
@@ -46,7 +47,11 @@ pub struct PartnerRequest {
     pub logo: Option<Logo>,
 }
 
-pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredentials, PartnerError> {
+pub async fn create(
+    app: &App,
+    actor: &Actor,
+    request: PartnerRequest,
+) -> Result<IssuedCredentials, PartnerError> {
     let name = request.name.trim().to_string();
     if name.is_empty() {
         return Err(PartnerError::Invalid("a partner needs a name".into()));
@@ -76,12 +81,21 @@ pub async fn create(app: &App, request: PartnerRequest) -> Result<IssuedCredenti
     };
     let now = app.clock.now_ms();
     let logo = request.logo;
+    let actor = actor.clone();
     app.store
         .write(move |conn| {
             let partner = partners::insert(conn, &new, now)?;
             if let Some(logo) = &logo {
                 crate::store::logos::set(conn, Owner::Partner, &partner.id, logo, now)?;
             }
+            audit::append(
+                conn,
+                &actor,
+                Action::PartnerCreated,
+                Some(&Subject::new("partner", &new.slug)),
+                Some(serde_json::json!({"name": new.name, "scopes": new.scopes.to_string()})),
+                now,
+            )?;
             Ok(partner)
         })
         .await
@@ -103,15 +117,28 @@ pub async fn list(app: &App) -> Result<Vec<Partner>, PartnerError> {
 }
 
 /// A new secret for the partner; tokens issued under the old one stop working.
-pub async fn rotate_secret(app: &App, slug: &str) -> Result<IssuedCredentials, PartnerError> {
+pub async fn rotate_secret(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+) -> Result<IssuedCredentials, PartnerError> {
     let client_secret = secrets::new_secret("cc_secret_");
     let hash = secrets::digest(&client_secret);
     let now = app.clock.now_ms();
-    let wanted = slug.to_string();
+    let (wanted, actor) = (slug.to_string(), actor.clone());
     let partner = app
         .store
         .write(move |conn| {
-            partners::rotate_secret(conn, &wanted, &hash, now)?;
+            if partners::rotate_secret(conn, &wanted, &hash, now)? {
+                audit::append(
+                    conn,
+                    &actor,
+                    Action::PartnerSecretRotated,
+                    Some(&Subject::new("partner", &wanted)),
+                    None,
+                    now,
+                )?;
+            }
             partners::by_slug(conn, &wanted)
         })
         .await?
@@ -126,11 +153,24 @@ pub async fn rotate_secret(app: &App, slug: &str) -> Result<IssuedCredentials, P
     })
 }
 
-pub async fn disable(app: &App, slug: &str) -> Result<(), PartnerError> {
-    let wanted = slug.to_string();
+pub async fn disable(app: &App, actor: &Actor, slug: &str) -> Result<(), PartnerError> {
+    let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
     if app
         .store
-        .write(move |conn| partners::disable(conn, &wanted))
+        .write(move |conn| {
+            let found = partners::disable(conn, &wanted)?;
+            if found {
+                audit::append(
+                    conn,
+                    &actor,
+                    Action::PartnerDisabled,
+                    Some(&Subject::new("partner", &wanted)),
+                    None,
+                    now,
+                )?;
+            }
+            Ok(found)
+        })
         .await?
     {
         app.caches.tokens.clear();
@@ -142,14 +182,28 @@ pub async fn disable(app: &App, slug: &str) -> Result<(), PartnerError> {
 
 pub async fn set_options(
     app: &App,
+    actor: &Actor,
     slug: &str,
     strict: Option<bool>,
     unstable_ids: Option<bool>,
 ) -> Result<(), PartnerError> {
-    let wanted = slug.to_string();
+    let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
     if app
         .store
-        .write(move |conn| partners::set_options(conn, &wanted, strict, unstable_ids))
+        .write(move |conn| {
+            let found = partners::set_options(conn, &wanted, strict, unstable_ids)?;
+            if found {
+                audit::append(
+                    conn,
+                    &actor,
+                    Action::PartnerChanged,
+                    Some(&Subject::new("partner", &wanted)),
+                    Some(serde_json::json!({"strict": strict, "unstable_ids": unstable_ids})),
+                    now,
+                )?;
+            }
+            Ok(found)
+        })
         .await?
     {
         app.caches.tokens.clear();
@@ -160,8 +214,13 @@ pub async fn set_options(
 }
 
 /// Sets (or removes) the logo of the partner's activation page.
-pub async fn set_logo(app: &App, slug: &str, change: LogoChange) -> Result<(), PartnerError> {
-    let wanted = slug.to_string();
+pub async fn set_logo(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    change: LogoChange,
+) -> Result<(), PartnerError> {
+    let (wanted, actor) = (slug.to_string(), actor.clone());
     let now = app.clock.now_ms();
     let found = app
         .store
@@ -170,6 +229,18 @@ pub async fn set_logo(app: &App, slug: &str, change: LogoChange) -> Result<(), P
                 return Ok(false);
             };
             super::logos::apply(conn, Owner::Partner, &partner.id, &change, now)?;
+            let logo = match &change {
+                LogoChange::Remove => "removed",
+                LogoChange::Set(_) => "set",
+            };
+            audit::append(
+                conn,
+                &actor,
+                Action::PartnerChanged,
+                Some(&Subject::new("partner", &wanted)),
+                Some(serde_json::json!({ "logo": logo })),
+                now,
+            )?;
             Ok(true)
         })
         .await?;
@@ -182,15 +253,33 @@ pub async fn set_logo(app: &App, slug: &str, change: LogoChange) -> Result<(), P
 
 /// Sets the partner's pull URL, which lists it on `/import`; an empty `pull_url` removes it
 /// (and the partner from that page).
-pub async fn set_pull_url(app: &App, slug: &str, pull_url: &str) -> Result<(), PartnerError> {
+pub async fn set_pull_url(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    pull_url: &str,
+) -> Result<(), PartnerError> {
     let pull_url = match pull_url.trim() {
         "" => None,
         url => Some(parse_pull_url(url, app.config.fetch.allow_loopback)?),
     };
-    let wanted = slug.to_string();
+    let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
     if app
         .store
-        .write(move |conn| partners::set_pull_url(conn, &wanted, pull_url.as_deref()))
+        .write(move |conn| {
+            let found = partners::set_pull_url(conn, &wanted, pull_url.as_deref())?;
+            if found {
+                audit::append(
+                    conn,
+                    &actor,
+                    Action::PartnerChanged,
+                    Some(&Subject::new("partner", &wanted)),
+                    Some(serde_json::json!({ "pull_url": pull_url })),
+                    now,
+                )?;
+            }
+            Ok(found)
+        })
         .await?
     {
         Ok(())

@@ -12,7 +12,8 @@
 //! key the verification method's fragment carries.
 
 use super::App;
-use crate::store::{StoreError, signing_keys};
+use crate::domain::audit::{Action, Actor, Subject};
+use crate::store::{StoreError, audit, signing_keys};
 use crate::verify::data_integrity;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Value, json};
@@ -259,11 +260,25 @@ async fn register(app: &App, key: &SigningKey) -> Result<(), SigningError> {
 
 /// Replaces the key file with a new key and registers it; the old public key stays in the
 /// DID document. Returns the new public key.
-pub async fn rotate(app: &App) -> Result<String, SigningError> {
+pub async fn rotate(app: &App, actor: &Actor) -> Result<String, SigningError> {
     let key = new_key();
     app.signing_key.write(&key, true)?;
-    register(app, &key).await?;
-    Ok(public_multibase(&key.verifying_key()))
+    let public = public_multibase(&key.verifying_key());
+    let (registered, actor, now) = (public.clone(), actor.clone(), app.clock.now_ms());
+    app.store
+        .write(move |conn| {
+            signing_keys::register(conn, &registered, now)?;
+            audit::append(
+                conn,
+                &actor,
+                Action::SigningKeyRotated,
+                Some(&Subject::new("signing_key", &registered)),
+                None,
+                now,
+            )
+        })
+        .await?;
+    Ok(public)
 }
 
 /// This deployment's DID.

@@ -13,10 +13,10 @@
 
 use super::partners::{PartnerError, parse_partner_url};
 use super::{App, deployment_keys};
+use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::wallet::{Push, Wallet};
 use crate::export::{self, ExportError, Whose, pdf::Paper};
-use crate::store::StoreError;
-use crate::store::partners;
+use crate::store::{StoreError, audit, partners};
 use crate::store::wallets::{self, Leased, WalletSettings};
 use crate::verify::fetch;
 use serde_json::Value;
@@ -88,7 +88,12 @@ impl Outbound {
 
 /// Sets or removes the partner's wallet. URLs must be https (plain http only to loopback
 /// where outbound loopback is allowed); the secret is sealed before it is stored.
-pub async fn set(app: &App, slug: &str, change: WalletChange) -> Result<(), PartnerError> {
+pub async fn set(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    change: WalletChange,
+) -> Result<(), PartnerError> {
     let wanted = slug.to_string();
     let Some(partner) = app
         .store
@@ -98,11 +103,16 @@ pub async fn set(app: &App, slug: &str, change: WalletChange) -> Result<(), Part
         return Err(PartnerError::NotFound(slug.to_string()));
     };
     let now = app.clock.now_ms();
+    let (actor, subject) = (actor.clone(), Subject::new("partner", &partner.slug));
     match change {
         WalletChange::Remove => {
             let id = partner.id;
             app.store
-                .write(move |conn| wallets::remove(conn, &id, now))
+                .write(move |conn| {
+                    wallets::remove(conn, &id, now)?;
+                    let detail = serde_json::json!({ "wallet": "removed" });
+                    audit::append(conn, &actor, Action::PartnerChanged, Some(&subject), Some(detail), now)
+                })
                 .await?;
         }
         WalletChange::Set {
@@ -120,8 +130,19 @@ pub async fn set(app: &App, slug: &str, change: WalletChange) -> Result<(), Part
                 &client_secret,
             )?;
             let id = partner.id;
+            // The secret is never recorded, sealed or not.
+            let detail = serde_json::json!({
+                "wallet": "set",
+                "push_url": push_url,
+                "token_url": token_url,
+                "client_id": client_id,
+                "landing_url": landing_url,
+            });
             app.store
-                .write(move |conn| wallets::set(conn, &id, &settings, now))
+                .write(move |conn| {
+                    wallets::set(conn, &id, &settings, now)?;
+                    audit::append(conn, &actor, Action::PartnerChanged, Some(&subject), Some(detail), now)
+                })
                 .await?;
         }
     }

@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0016_wallet_push.sql"),
         include_str!("migrations/postgres/0016_wallet_push.sql"),
     ),
+    (
+        18,
+        include_str!("migrations/sqlite/0018_audit_erasure.sql"),
+        include_str!("migrations/postgres/0018_audit_erasure.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -127,6 +132,8 @@ pub(super) const TABLES: &[&str] = &[
     "marketplace_issuers",
     "partner_wallets",
     "wallet_pushes",
+    "audit_log",
+    "erased_assertions",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod alerts;
+pub mod audit;
 pub mod contexts;
 pub mod export;
 pub mod holding;
@@ -19,6 +20,7 @@ pub mod marketplaces;
 mod migrations;
 pub mod outbox;
 pub mod partners;
+pub mod personal_data;
 mod postgres;
 pub mod rate_limits;
 pub mod recipient_confirmations;

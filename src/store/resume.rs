@@ -5,6 +5,7 @@
 //! two people claiming the same credential at once exactly one succeeds.
 
 use super::{Conn, StoreError, alerts, new_id, params};
+use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::email::EmailAddress;
 use crate::domain::offer::{
     ClaimRefusal, Claimed, OfferedCredential, OfferedSkill, PackageContents,
@@ -36,12 +37,11 @@ pub fn package_contents(
         params![package_id],
     )?;
     let skills = conn.query(
-        "SELECT s.id, s.name, s.description, s.level, s.category, s.verified, s.verified_by, c.owner_user_id, c.verification
+        "SELECT s.id, s.name, s.description, s.level, s.category, s.verified, s.verified_by, c.owner_user_id, c.verification, c.id
          FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id JOIN skills s ON s.credential_id = c.id
          WHERE pc.package_id = $1 AND c.deleted_at IS NULL ORDER BY pc.position, s.position",
         params![package_id],
     )?;
-    let taken = |owner: Option<String>| owner.is_some_and(|o| o != viewer);
     let recipient = super::holding::stored_recipient(&package.text(2)?);
     let inbox_user_id = package.opt_text(5)?;
     let unconfirmed_recipient = match viewer {
@@ -53,6 +53,13 @@ pub fn package_contents(
             inbox_user_id.as_deref(),
             viewer,
         )?,
+    };
+    // An assertion whose owner erased their account stays theirs: it shows as taken.
+    let mut taken = |credential_id: &str, owner: Option<String>| -> Result<bool, StoreError> {
+        Ok(match owner {
+            Some(owner) => owner != viewer,
+            None => super::personal_data::owned_by_erased_account(conn, credential_id)?,
+        })
     };
     Ok(Some(PackageContents {
         id: package.text(0)?,
@@ -76,7 +83,7 @@ pub fn package_contents(
                     verification_reason: row.text(9)?,
                     name_languages: row.opt_text(10)?,
                     revoked: row.opt_int(7)?.is_some(),
-                    taken: taken(row.opt_text(8)?),
+                    taken: taken(&row.text(0)?, row.opt_text(8)?)?,
                 })
             })
             .collect::<Result<_, StoreError>>()?,
@@ -92,7 +99,7 @@ pub fn package_contents(
                     verified: row.flag(5)?,
                     verified_by: row.opt_text(6)?,
                     carrier_verification: row.text(8)?,
-                    taken: taken(row.opt_text(7)?),
+                    taken: taken(&row.text(9)?, row.opt_text(7)?)?,
                 })
             })
             .collect::<Result<_, StoreError>>()?,
@@ -216,6 +223,7 @@ pub fn claim(
             ),
             now,
         )?;
+        audit_conflict(conn, user_id, Subject::new("package", package_id), now)?;
         return Ok(Err(ClaimRefusal::NotYours));
     }
     // Items someone else owns are offered without a checkbox, so they are never among the
@@ -246,6 +254,7 @@ pub fn claim(
                 ),
                 now,
             )?;
+            audit_conflict(conn, user_id, Subject::new("credential", &credential.id), now)?;
         }
     }
     for skill in package
@@ -279,6 +288,7 @@ pub fn claim(
                 ),
                 now,
             )?;
+            audit_conflict(conn, user_id, Subject::new("credential", &carrier), now)?;
         }
     }
     let recipient_id = conn.query_one(
@@ -295,12 +305,32 @@ pub fn claim(
     Ok(Ok(outcome))
 }
 
+/// Records a refused claim in the audit log: who tried, and what was already someone else's.
+fn audit_conflict(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    subject: Subject,
+    now: i64,
+) -> Result<(), StoreError> {
+    super::audit::append(
+        conn,
+        &Actor::person(user_id),
+        Action::ClaimConflict,
+        Some(&subject),
+        None,
+        now,
+    )
+}
+
 /// Makes `user_id` the owner of a credential unless someone else is. True when it is theirs.
 fn take_ownership(
     conn: &mut dyn Conn,
     credential_id: &str,
     user_id: &str,
 ) -> Result<bool, StoreError> {
+    if super::personal_data::owned_by_erased_account(conn, credential_id)? {
+        return Ok(false);
+    }
     Ok(conn.execute(
         "UPDATE credentials SET owner_user_id = $1 WHERE id = $2 AND (owner_user_id IS NULL OR owner_user_id = $1) AND deleted_at IS NULL",
         params![user_id, credential_id],

@@ -270,7 +270,7 @@ impl TestApp {
             logo: None,
         };
         adjust(&mut request);
-        partners::create(&self.app, request)
+        partners::create(&self.app, &credentialconnect::domain::audit::Actor::operator(), request)
             .await
             .expect("create partner")
     }

@@ -242,7 +242,7 @@ pub async fn upload(app: &TestApp, slug: &str, body: impl Into<reqwest::Body>) -
     };
     let credentials = match partner {
         Some(p) => p,
-        None => credentialconnect::services::partners::rotate_secret(&app.app, slug)
+        None => credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), slug)
             .await
             .expect("rotate"),
     };

@@ -96,6 +96,7 @@ pub async fn connect(
     app.partner(slug).await;
     pushes::set(
         &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
         slug,
         WalletChange::Set {
             push_url,

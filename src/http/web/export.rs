@@ -53,7 +53,7 @@ fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Respo
     response
 }
 
-fn json_download(file_name: &str, value: &serde_json::Value) -> Response {
+pub(super) fn json_download(file_name: &str, value: &serde_json::Value) -> Response {
     let body = serde_json::to_vec_pretty(value).unwrap_or_default();
     download("application/json", file_name, body)
 }

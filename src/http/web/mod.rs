@@ -9,6 +9,7 @@ mod claim;
 pub mod error;
 mod export;
 pub mod logos;
+mod personal_data;
 mod pull;
 mod recipient_code;
 pub mod resume;
@@ -108,6 +109,9 @@ pub fn router() -> Router<AppState> {
             get(export::own_json_resume),
         )
         .route("/.well-known/did.json", get(export::did_document))
+        .route("/account", get(personal_data::show))
+        .route("/account/export", post(personal_data::export))
+        .route("/account/erase", post(personal_data::erase))
         .fallback(not_found);
     with_page_errors(routes)
         // Pages carry personal data (a resume, a package's recipient, what was typed into a

@@ -213,6 +213,8 @@ pub fn back_after_login(path: &str) -> String {
         "/inbox".to_string()
     } else if path == "/import" || path.starts_with("/import/") {
         "/import".to_string()
+    } else if path.starts_with("/account") {
+        "/account".to_string()
     } else {
         "/resume".to_string()
     }
