@@ -88,7 +88,8 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
         .await
         .expect("open");
     let partner = credentialconnect::services::partners::create(
-        &app, &credentialconnect::domain::audit::Actor::operator(),
+        &app,
+        &credentialconnect::domain::audit::Actor::operator(),
         credentialconnect::services::partners::PartnerRequest {
             name: "Institution X".into(),
             slug: None,

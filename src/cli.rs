@@ -84,7 +84,7 @@ pub enum Command {
         /// Only this action (e.g. partner.secret_rotated, account.erased, claim.conflict).
         #[arg(long)]
         action: Option<String>,
-        /// Only this actor (an account id, a partner slug, an operator's login).
+        /// Only this actor (an account id, or an operator's login).
         #[arg(long)]
         actor: Option<String>,
         /// Only entries about this subject (a partner slug, an account id, a credential id).
@@ -350,7 +350,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(settings).await?;
             let printed = match command {
                 SigningKeyCommand::Rotate => {
-                    let public_key = crate::services::signing_key::rotate(&app, &crate::domain::audit::Actor::operator()).await?;
+                    let public_key = crate::services::signing_key::rotate(
+                        &app,
+                        &crate::domain::audit::Actor::operator(),
+                    )
+                    .await?;
                     serde_json::json!({
                         "did": crate::services::signing_key::did(&app),
                         "public_key": public_key,
@@ -373,7 +377,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(settings).await?;
             let section: Section = section.parse().map_err(|e| anyhow!("{e}"))?;
             let moved = crate::services::mapping::assign(
-                &app, &crate::domain::audit::Actor::operator(),
+                &app,
+                &crate::domain::audit::Actor::operator(),
                 partner.as_deref(),
                 &achievement_type,
                 section,
@@ -441,7 +446,10 @@ fn audit_filter(
             .map(|name| {
                 Action::parse(&name).ok_or_else(|| {
                     let known: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
-                    anyhow!("--action {name:?}: not an action the log records; one of {}", known.join(", "))
+                    anyhow!(
+                        "--action {name:?}: not an action the log records; one of {}",
+                        known.join(", ")
+                    )
                 })
             })
             .transpose()?,
@@ -641,7 +649,8 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                 None => None,
             };
             let issued = partner_admin::create(
-                &app, &crate::domain::audit::Actor::operator(),
+                &app,
+                &crate::domain::audit::Actor::operator(),
                 PartnerRequest {
                     name,
                     slug,
@@ -669,7 +678,9 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             }
         }
         PartnerCommand::RotateSecret { slug } => {
-            let issued = partner_admin::rotate_secret(&app, &crate::domain::audit::Actor::operator(), &slug).await?;
+            let issued =
+                partner_admin::rotate_secret(&app, &crate::domain::audit::Actor::operator(), &slug)
+                    .await?;
             println!("{}", serde_json::to_string(&issued)?);
         }
         PartnerCommand::Disable { slug } => {
@@ -696,14 +707,39 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             };
             // Checked whole as it is stored, so it goes first.
             if let Some(change) = wallet {
-                wallet::set(&app, &crate::domain::audit::Actor::operator(), &slug, change).await?;
+                wallet::set(
+                    &app,
+                    &crate::domain::audit::Actor::operator(),
+                    &slug,
+                    change,
+                )
+                .await?;
             }
-            partner_admin::set_options(&app, &crate::domain::audit::Actor::operator(), &slug, strict, unstable_ids).await?;
+            partner_admin::set_options(
+                &app,
+                &crate::domain::audit::Actor::operator(),
+                &slug,
+                strict,
+                unstable_ids,
+            )
+            .await?;
             if let Some(logo) = logo {
-                partner_admin::set_logo(&app, &crate::domain::audit::Actor::operator(), &slug, logo).await?;
+                partner_admin::set_logo(
+                    &app,
+                    &crate::domain::audit::Actor::operator(),
+                    &slug,
+                    logo,
+                )
+                .await?;
             }
             if let Some(pull_url) = pull_url {
-                partner_admin::set_pull_url(&app, &crate::domain::audit::Actor::operator(), &slug, &pull_url).await?;
+                partner_admin::set_pull_url(
+                    &app,
+                    &crate::domain::audit::Actor::operator(),
+                    &slug,
+                    &pull_url,
+                )
+                .await?;
             }
             println!("{}", serde_json::json!({"slug": slug, "updated": true}));
         }
@@ -724,7 +760,8 @@ async fn marketplace(app: App, command: MarketplaceCommand) -> anyhow::Result<()
                 None => None,
             };
             let added = marketplaces::add(
-                &app, &crate::domain::audit::Actor::operator(),
+                &app,
+                &crate::domain::audit::Actor::operator(),
                 MarketplaceRequest {
                     name,
                     issuers,
@@ -744,7 +781,13 @@ async fn marketplace(app: App, command: MarketplaceCommand) -> anyhow::Result<()
             marketplace,
             issuers,
         } => {
-            let removed = marketplaces::remove(&app, &crate::domain::audit::Actor::operator(), &marketplace, &issuers).await?;
+            let removed = marketplaces::remove(
+                &app,
+                &crate::domain::audit::Actor::operator(),
+                &marketplace,
+                &issuers,
+            )
+            .await?;
             println!("{}", serde_json::to_string(&removed)?);
         }
     }
@@ -770,10 +813,14 @@ async fn demo(settings: Settings, database: &str) -> anyhow::Result<()> {
         .read(|conn| partners::by_slug(conn, "demo"))
         .await?;
     let issued = match existing {
-        Some(_) => partner_admin::rotate_secret(&app, &crate::domain::audit::Actor::operator(), "demo").await?,
+        Some(_) => {
+            partner_admin::rotate_secret(&app, &crate::domain::audit::Actor::operator(), "demo")
+                .await?
+        }
         None => {
             partner_admin::create(
-                &app, &crate::domain::audit::Actor::operator(),
+                &app,
+                &crate::domain::audit::Actor::operator(),
                 PartnerRequest {
                     name: "Demo University".into(),
                     slug: Some("demo".into()),

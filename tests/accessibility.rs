@@ -396,6 +396,15 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     violations.extend(audit(&browser, "/resume with a wallet push").await);
     violations.extend(beyond_axe(&browser, "/resume with a wallet push").await);
 
+    // The person's data: the download and erasure page, and the erasure refused for a wrong
+    // password (nothing is erased).
+    browser.goto(&app.url("/account")).await.expect("account");
+    violations.extend(audit(&browser, "/account").await);
+    violations.extend(beyond_axe(&browser, "/account").await);
+    fill(&browser, "password", "not my password").await;
+    submit_unchecked(&browser, "Erase my account").await;
+    violations.extend(audit_sent_back(&browser, "/account after a wrong password").await);
+
     browser.delete_all_cookies().await.expect("sign out");
     browser.goto(&share).await.expect("shared resume");
     violations.extend(audit(&browser, "/r/{token}").await);
@@ -410,7 +419,8 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     // A partner's logo on its activation page, and a marketplace's landing with its logo on
     // the claim page of a package from an issuer routed to it.
     credentialconnect::services::partners::set_logo(
-        &app.app, &credentialconnect::domain::audit::Actor::operator(),
+        &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
         "instx",
         LogoChange::Set(images::logo(images::PNG)),
     )
@@ -500,9 +510,14 @@ async fn start_reference_partner(app: &TestApp) {
             name: "Reference University portal".into(),
         },
     ));
-    credentialconnect::services::partners::set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "refuni", &pull_url)
-        .await
-        .expect("pull URL");
+    credentialconnect::services::partners::set_pull_url(
+        &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
+        "refuni",
+        &pull_url,
+    )
+    .await
+    .expect("pull URL");
 }
 
 /// Whether the page shows `count` images, each loaded (the policy allowed it, the bytes

@@ -446,9 +446,13 @@ on_both_engines!(
         assert_eq!(person.get("/find/nobody").await.status, 404);
         assert_eq!(person.post("/find/nobody", &[]).await.status, 404);
         assert_eq!(person.get("/find/instx").await.status, 200);
-        credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx")
-            .await
-            .expect("disable");
+        credentialconnect::services::partners::disable(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+        )
+        .await
+        .expect("disable");
         let page = person.get("/find/instx").await;
         assert_eq!(page.status, 404);
         assert!(!page.has("Partner instx"));
@@ -499,7 +503,8 @@ with_mail_on_both_engines!(
     |app: TestApp, smtp: SmtpServer| async move {
         let token = partner(&app, "instx").await;
         credentialconnect::services::marketplaces::add(
-            &app.app, &credentialconnect::domain::audit::Actor::operator(),
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
             credentialconnect::services::marketplaces::MarketplaceRequest {
                 name: "Marketplace of Bob".into(),
                 issuers: vec!["123456789".into()],

@@ -364,9 +364,14 @@ async fn a_person_imports_their_credentials_from_a_partner_in_a_real_browser() {
             name: "Institution X portal".into(),
         },
     ));
-    credentialconnect::services::partners::set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", &portal_url)
-        .await
-        .expect("pull URL");
+    credentialconnect::services::partners::set_pull_url(
+        &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
+        "instx",
+        &portal_url,
+    )
+    .await
+    .expect("pull URL");
     let person = common::person::Person::new(&app);
     person
         .sign_up(

@@ -813,3 +813,95 @@ fn partner_set_makes_a_wallet_whose_secret_is_never_shown_again() {
     let listed: Value = serde_json::from_str(stdout.trim()).expect("one partner");
     assert!(listed["wallet"].is_null(), "{listed}");
 }
+
+/// An account made directly in the database, as sign-up would leave it.
+fn make_account(database: &str, email: &str) {
+    let location = credentialconnect::store::Location::parse(database).expect("URL");
+    let email = email.to_string();
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async move {
+            let store = credentialconnect::store::Store::open(&location)
+                .await
+                .expect("store");
+            store
+                .write(move |conn| {
+                    let profile = credentialconnect::domain::account::Profile {
+                        given_name: Some("Robin".into()),
+                        ..Default::default()
+                    };
+                    credentialconnect::store::users::insert(conn, &email, "unused", &profile, 1)
+                })
+                .await
+                .expect("account");
+        });
+}
+
+#[test]
+fn the_audit_log_lists_operator_actions_and_accounts_are_exported_and_erased() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let (ok, _, stderr) = run(&database, &["partner", "create", "--name", "Uni"]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&database, &["partner", "rotate-secret", "uni"]);
+    assert!(ok, "{stderr}");
+
+    let (ok, stdout, stderr) = run(&database, &["audit"]);
+    assert!(ok, "{stderr}");
+    let entries: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["partner.created", "partner.secret_rotated"]);
+    assert_eq!(entries[1]["subject"], "uni");
+    assert_eq!(entries[1]["actor_kind"], "operator");
+    assert!(!stdout.contains("cc_secret_"), "no secret is logged");
+
+    let (ok, stdout, _) = run(&database, &["audit", "--action", "partner.secret_rotated"]);
+    assert!(ok);
+    assert_eq!(stdout.lines().count(), 1);
+    let (ok, stdout, _) = run(&database, &["audit", "--since", "2999-01-01T00:00:00Z"]);
+    assert!(ok);
+    assert_eq!(stdout, "");
+    let (ok, _, stderr) = run(&database, &["audit", "--action", "partner.deleted"]);
+    assert!(!ok);
+    assert!(stderr.contains("not an action the log records"), "{stderr}");
+    assert!(
+        stderr.contains("account.erased"),
+        "the known actions are listed: {stderr}"
+    );
+
+    make_account(&database, "robin@example.org");
+    let (ok, stdout, stderr) = run(&database, &["account", "export", "Robin@Example.org"]);
+    assert!(ok, "{stderr}");
+    let document: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(document["account"]["given_name"], "Robin");
+
+    let (ok, _, stderr) = run(&database, &["account", "erase", "robin@example.org"]);
+    assert!(!ok, "an erasure must be confirmed");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    let (ok, stdout, stderr) = run(
+        &database,
+        &["account", "erase", "robin@example.org", "--yes"],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("\"erased\""), "{stdout}");
+    let (ok, _, stderr) = run(
+        &database,
+        &["account", "erase", "robin@example.org", "--yes"],
+    );
+    assert!(!ok, "a second erasure finds no account");
+    assert!(stderr.contains("no account has the address"), "{stderr}");
+
+    let (ok, stdout, _) = run(&database, &["audit", "--action", "account.erased"]);
+    assert!(ok);
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(
+        !stdout.contains("robin"),
+        "the erasure is logged without personal data: {stdout}"
+    );
+}

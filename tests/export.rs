@@ -573,9 +573,12 @@ on_both_engines!(
         let old = credentialconnect::services::signing_key::sign(&app.app, unsigned.clone())
             .await
             .expect("signed");
-        let new_key = credentialconnect::services::signing_key::rotate(&app.app, &credentialconnect::domain::audit::Actor::operator())
-            .await
-            .expect("rotated");
+        let new_key = credentialconnect::services::signing_key::rotate(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+        )
+        .await
+        .expect("rotated");
         assert_ne!(Value::String(new_key.clone()), old_key);
         let after = common::client()
             .get(app.url("/.well-known/did.json"))

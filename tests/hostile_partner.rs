@@ -400,13 +400,21 @@ async fn revocation_takes_effect(app: TestApp, revocation: Revocation) {
     assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
     assert_eq!(other.upload(&token, body.clone()).await.status(), 200);
     match revocation {
-        Revocation::Disable => credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
-            .await
-            .expect("disable"),
+        Revocation::Disable => credentialconnect::services::partners::disable(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "uni",
+        )
+        .await
+        .expect("disable"),
         Revocation::RotateSecret => {
-            credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
-                .await
-                .expect("rotate");
+            credentialconnect::services::partners::rotate_secret(
+                &app.app,
+                &credentialconnect::domain::audit::Actor::operator(),
+                "uni",
+            )
+            .await
+            .expect("rotate");
         }
     }
     let (status, _) = common::imsx_error(app.upload(&token, body.clone()).await).await;

@@ -63,9 +63,13 @@ with_mail_on_both_engines!(
         upload(&app, "instx", later.to_string()).await;
         assert!(person.get("/inbox").await.has("Linear Algebra"));
 
-        let partner = credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx")
-            .await
-            .expect("rotate");
+        let partner = credentialconnect::services::partners::rotate_secret(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+        )
+        .await
+        .expect("rotate");
         let old_token = app.token(&partner, None).await;
         let credentials_before = listed_credentials(&app, &old_token).await;
         assert_eq!(count(&app, "packages").await, 3);

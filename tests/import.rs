@@ -161,9 +161,14 @@ with_mail_on_both_engines!(
         })
         .await;
         app.partner("other").await;
-        set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "https://portal.instx.example/cc?lang=en")
-            .await
-            .expect("pull URL");
+        set_pull_url(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+            "https://portal.instx.example/cc?lang=en",
+        )
+        .await
+        .expect("pull URL");
         let (person, stays) = signed_up(&app, &smtp, "jamie@example.com").await;
 
         // The page lists the partner with a pull URL, and only it, with its logo (served
@@ -273,7 +278,14 @@ with_mail_on_both_engines!(
         assert_eq!(recipient_tokens(&app).await.len(), 2);
 
         // Removing the pull URL takes the partner off the page.
-        set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "").await.expect("removed");
+        set_pull_url(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+            "",
+        )
+        .await
+        .expect("removed");
         let page = person.get("/import").await;
         assert!(!page.has("Partner instx"));
         assert!(page.has("No organisation offers importing here yet"));
@@ -286,9 +298,14 @@ with_mail_on_both_engines!(
     a_partner_uploads_with_the_token_into_the_persons_inbox_and_they_add_from_the_return_page,
     |app: TestApp, smtp: SmtpServer| async move {
         let credentials = app.partner("instx").await;
-        set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "https://portal.instx.example/pull")
-            .await
-            .expect("pull URL");
+        set_pull_url(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+            "https://portal.instx.example/pull",
+        )
+        .await
+        .expect("pull URL");
         let (person, stays) = signed_up(&app, &smtp, "jamie@example.com").await;
 
         // Nothing yet: the return page says so, with the way back.
@@ -405,9 +422,14 @@ with_mail_on_both_engines!(
         let a = app.partner("instx").await;
         let b = app.partner("other").await;
         for slug in ["instx", "other"] {
-            set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), slug, "https://portal.example/pull")
-                .await
-                .expect("pull URL");
+            set_pull_url(
+                &app.app,
+                &credentialconnect::domain::audit::Actor::operator(),
+                slug,
+                "https://portal.example/pull",
+            )
+            .await
+            .expect("pull URL");
         }
         let (_, stays) = signed_up(&app, &smtp, "jamie@example.com").await;
         let (_, location) = start_import(&stays, "instx", "", &[]).await;
@@ -453,25 +475,40 @@ on_both_engines!(
             "portal.instx.example/pull",
             "https://user:secret@portal.instx.example/pull",
         ] {
-            let error = set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", refused)
-                .await
-                .expect_err(refused)
-                .to_string();
+            let error = set_pull_url(
+                &app.app,
+                &credentialconnect::domain::audit::Actor::operator(),
+                "instx",
+                refused,
+            )
+            .await
+            .expect_err(refused)
+            .to_string();
             assert!(error.starts_with("pull URL"), "{refused}: {error}");
         }
-        let error = set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", "http://portal.instx.example/pull")
-            .await
-            .expect_err("plain http")
-            .to_string();
+        let error = set_pull_url(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+            "http://portal.instx.example/pull",
+        )
+        .await
+        .expect_err("plain http")
+        .to_string();
         assert!(error.contains("it must start with https://"), "{error}");
         let none = credentialconnect::services::pull::partners(&app.app)
             .await
             .expect("read");
         assert!(none.is_empty(), "nothing was set");
-        let error = set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "nobody", "https://portal.example/pull")
-            .await
-            .expect_err("no such partner")
-            .to_string();
+        let error = set_pull_url(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "nobody",
+            "https://portal.example/pull",
+        )
+        .await
+        .expect_err("no such partner")
+        .to_string();
         assert!(error.contains("no partner has slug"), "{error}");
     }
 );
@@ -499,9 +536,14 @@ async fn with_reference_partner(engine: Engine) -> (TestApp, SmtpServer, String)
             name: "Institution X portal".into(),
         },
     ));
-    set_pull_url(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", &format!("{portal_url}/pull"))
-        .await
-        .expect("a loopback pull URL is allowed in tests");
+    set_pull_url(
+        &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
+        "instx",
+        &format!("{portal_url}/pull"),
+    )
+    .await
+    .expect("a loopback pull URL is allowed in tests");
     (app, smtp, portal_url)
 }
 

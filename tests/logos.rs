@@ -116,9 +116,14 @@ on_both_engines!(
             .expect("get");
         assert!(!plain.text().await.expect("html").contains("<img"));
 
-        partners::set_logo(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", LogoChange::Remove)
-            .await
-            .expect("remove");
+        partners::set_logo(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+            LogoChange::Remove,
+        )
+        .await
+        .expect("remove");
         let without = client
             .get(app.url("/find/instx"))
             .send()
@@ -396,9 +401,14 @@ fetching_on_both_engines!(
         let change = load(&app, &format!("{base}/logo.png"))
             .await
             .expect("fetched");
-        partners::set_logo(&app.app, &credentialconnect::domain::audit::Actor::operator(), "instx", change)
-            .await
-            .expect("set");
+        partners::set_logo(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "instx",
+            change,
+        )
+        .await
+        .expect("set");
         let html = Person::new(&app).get("/find/instx").await.html;
         let src = img_src(&html, "partner-logo");
         assert!(!src.contains("127.0.0.1"), "served from our origin: {src}");
@@ -431,7 +441,12 @@ async fn add(
     app: &TestApp,
     request: MarketplaceRequest,
 ) -> Result<marketplaces::MarketplaceListing, MarketplaceError> {
-    marketplaces::add(&app.app, &credentialconnect::domain::audit::Actor::operator(), request).await
+    marketplaces::add(
+        &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
+        request,
+    )
+    .await
 }
 
 fn bob(issuers: &[&str]) -> MarketplaceRequest {
@@ -638,16 +653,22 @@ on_both_engines!(
         assert_eq!(listed[0].name, BOB);
 
         let removed = marketplaces::remove(
-            &app.app, &credentialconnect::domain::audit::Actor::operator(),
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
             BOB,
             &["https://bob.example/issuers/2".to_string()],
         )
         .await
         .expect("one route");
         assert!(!removed.marketplace_removed);
-        let error = marketplaces::remove(&app.app, &credentialconnect::domain::audit::Actor::operator(), BOB, &["did:web:nobody.example".into()])
-            .await
-            .expect_err("not routed");
+        let error = marketplaces::remove(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            BOB,
+            &["did:web:nobody.example".into()],
+        )
+        .await
+        .expect_err("not routed");
         assert!(
             error
                 .to_string()
@@ -655,9 +676,14 @@ on_both_engines!(
             "{error}"
         );
         let logo = first.logo.clone().expect("a logo");
-        let removed = marketplaces::remove(&app.app, &credentialconnect::domain::audit::Actor::operator(), &first.id, &[])
-            .await
-            .expect("by id");
+        let removed = marketplaces::remove(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            &first.id,
+            &[],
+        )
+        .await
+        .expect("by id");
         assert!(removed.marketplace_removed);
         assert_eq!(removed.issuers, ["did:web:bob.example"]);
         assert!(marketplaces::list(&app.app).await.expect("list").is_empty());
@@ -671,9 +697,14 @@ on_both_engines!(
             404,
             "its logo went with it"
         );
-        let error = marketplaces::remove(&app.app, &credentialconnect::domain::audit::Actor::operator(), BOB, &[])
-            .await
-            .expect_err("gone");
+        let error = marketplaces::remove(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            BOB,
+            &[],
+        )
+        .await
+        .expect_err("gone");
         assert!(
             error
                 .to_string()

@@ -25,8 +25,10 @@ fn package(email: &str, tag: &str, count: usize) -> Value {
             course["id"] = json!(format!("{tag}-course-{i}"));
             course["name"] = json!(format!("Course {i} of {tag}"));
             course["credentialSubject"]["id"] = json!(format!("{tag}-subject"));
-            course["credentialSubject"]["achievement"]["id"] = json!(format!("{tag}-achievement-{i}"));
-            course["credentialSubject"]["achievement"]["name"] = json!(format!("Course {i} of {tag}"));
+            course["credentialSubject"]["achievement"]["id"] =
+                json!(format!("{tag}-achievement-{i}"));
+            course["credentialSubject"]["achievement"]["name"] =
+                json!(format!("Course {i} of {tag}"));
             course
         })
         .collect();
@@ -106,8 +108,14 @@ with_mail_on_both_engines!(
             .find(|c| c["assertion_id"] == "dl-course-1")
             .expect("the second course");
         assert_eq!(original["document"]["name"], "Course 1 of dl");
-        assert_eq!(original["document"]["credentialSubject"]["id"], "dl-subject");
-        assert_eq!(document["resume"]["entries"].as_array().map(Vec::len), Some(3));
+        assert_eq!(
+            original["document"]["credentialSubject"]["id"],
+            "dl-subject"
+        );
+        assert_eq!(
+            document["resume"]["entries"].as_array().map(Vec::len),
+            Some(3)
+        );
         let packages = document["packages"].as_array().expect("packages");
         assert_eq!(packages.len(), 1);
         assert_eq!(packages[0]["recipient"]["email"], email);
@@ -165,7 +173,10 @@ with_mail_on_both_engines!(
                 .iter()
                 .all(|c| c["document"]["credentialSubject"]["id"] == "many-subject")
         );
-        assert_eq!(document["resume"]["entries"].as_array().map(Vec::len), Some(500));
+        assert_eq!(
+            document["resume"]["entries"].as_array().map(Vec::len),
+            Some(500)
+        );
     }
 );
 
@@ -186,7 +197,13 @@ with_mail_on_both_engines!(
         let id = user_id(&app, email).await;
         let personal = [email, "gone-student", "gone-subject", "gone-course"];
         let before = app.snapshot().await;
-        for table in ["users", "packages", "credentials", "email_outbox", "recipient_links"] {
+        for table in [
+            "users",
+            "packages",
+            "credentials",
+            "email_outbox",
+            "recipient_links",
+        ] {
             assert!(
                 mentions(&before, &personal)
                     .iter()
@@ -217,17 +234,30 @@ with_mail_on_both_engines!(
             .filter(|row| !row.starts_with("audit_log: "))
             .collect();
         assert!(named.is_empty(), "{named:#?}");
-        let log: Vec<_> = after.iter().filter(|r| r.starts_with("audit_log: ")).collect();
+        let log: Vec<_> = after
+            .iter()
+            .filter(|r| r.starts_with("audit_log: "))
+            .collect();
         assert!(
-            log.iter().all(|row| !personal.iter().any(|p| row.contains(p))),
+            log.iter()
+                .all(|row| !personal.iter().any(|p| row.contains(p))),
             "the log holds no personal data: {log:#?}"
         );
         let recorded = entries(&app, Action::AccountErased).await;
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0].subject.as_deref(), Some(id.as_str()));
-        assert_eq!(recorded[0].detail.as_ref().map(|d| d["credentials"].clone()), Some(json!(3)));
         assert_eq!(
-            after.iter().filter(|r| r.starts_with("erased_assertions: ")).count(),
+            recorded[0]
+                .detail
+                .as_ref()
+                .map(|d| d["credentials"].clone()),
+            Some(json!(3))
+        );
+        assert_eq!(
+            after
+                .iter()
+                .filter(|r| r.starts_with("erased_assertions: "))
+                .count(),
             3,
             "one digest per owned assertion"
         );
@@ -244,7 +274,11 @@ with_mail_on_both_engines!(
         let resume = person.get("/resume").await;
         assert!(resume.url.contains("/login"), "{}", resume.url);
         let again = Person::new(&app).log_in(email, PASSWORD).await;
-        assert!(again.has("The email or password is not right."), "{}", again.html);
+        assert!(
+            again.has("The email or password is not right."),
+            "{}",
+            again.html
+        );
         assert_eq!(
             personal_data::erase(&app.app, &Actor::operator(), &id)
                 .await
@@ -270,7 +304,12 @@ with_mail_on_both_engines!(
         assert_eq!(erased.status, 200, "{}", erased.html);
 
         // The partner sends the same assertions again, to another address.
-        let link = upload(&app, "instx", package("second@example.org", "owned", 2).to_string()).await;
+        let link = upload(
+            &app,
+            "instx",
+            package("second@example.org", "owned", 2).to_string(),
+        )
+        .await;
         let second = Person::new(&app);
         let landed = second
             .sign_up(&app, &smtp, &link, "second@example.org", PASSWORD)
@@ -286,7 +325,10 @@ with_mail_on_both_engines!(
         assert!(!own.has("Course 0 of owned"), "{}", resume.html);
         let conflicts = entries(&app, Action::ClaimConflict).await;
         assert!(!conflicts.is_empty(), "the attempt is recorded");
-        assert_eq!(conflicts[0].actor, user_id(&app, "second@example.org").await);
+        assert_eq!(
+            conflicts[0].actor,
+            user_id(&app, "second@example.org").await
+        );
     }
 );
 

@@ -260,9 +260,13 @@ on_both_engines!(
     |app: TestApp| async move {
         let partner = app.partner("uni").await;
         let token = app.token(&partner, None).await;
-        credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
-            .await
-            .expect("disable");
+        credentialconnect::services::partners::disable(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "uni",
+        )
+        .await
+        .expect("disable");
         let response = app
             .token_request(&partner)
             .form(&[("grant_type", "client_credentials")])
@@ -353,9 +357,13 @@ on_both_engines!(
         let token = app.token(&partner, None).await;
         let body = common::fixture("guide/three-courses.json");
         assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
-        credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), "uni")
-            .await
-            .expect("rotate");
+        credentialconnect::services::partners::rotate_secret(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "uni",
+        )
+        .await
+        .expect("rotate");
         let before = app.snapshot().await;
         let (status, _) = common::imsx_error(app.upload(&token, body).await).await;
         assert_eq!(status, 401);

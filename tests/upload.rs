@@ -542,7 +542,8 @@ on_both_engines!(
         assert_eq!(alerts[0].subject, "ext:Internship");
         // The admin assigns a section: the waiting credential moves, the rule applies from now on.
         let moved = credentialconnect::services::mapping::assign(
-            &app.app, &credentialconnect::domain::audit::Actor::operator(),
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
             None,
             "ext:Internship",
             credentialconnect::domain::sections::Section::Experience,
@@ -568,7 +569,8 @@ on_both_engines!(
         let partner = app.partner("instx").await;
         let other = app.partner("other").await;
         credentialconnect::services::mapping::assign(
-            &app.app, &credentialconnect::domain::audit::Actor::operator(),
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
             Some("instx"),
             "Course",
             credentialconnect::domain::sections::Section::Education,

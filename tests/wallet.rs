@@ -396,9 +396,13 @@ with_wallets_on_both_engines!(
         assert!(signed_out.url.contains("/login"), "{}", signed_out.url);
         // A partner that is not a wallet, and a disabled wallet.
         assert_eq!(share_to(&person, "instx").await.status, 404);
-        credentialconnect::services::partners::disable(&app.app, &credentialconnect::domain::audit::Actor::operator(), "refwallet")
-            .await
-            .expect("disable");
+        credentialconnect::services::partners::disable(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            "refwallet",
+        )
+        .await
+        .expect("disable");
         let page = person.get("/resume").await;
         assert!(!page.has("Send to Partner refwallet"), "{}", page.html);
         assert_eq!(share_to(&person, "refwallet").await.status, 404);

@@ -8,7 +8,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub kind: ActorKind,
-    /// An account id, a partner's slug, or the operator's login name on the command line.
+    /// An account id, or the operator's login name on the command line.
     pub id: String,
     /// Where the request came from, when it is recorded (see [`ActorKind::Person`]).
     pub address: Option<String>,
@@ -21,8 +21,6 @@ pub enum ActorKind {
     /// A person's account. Their address is not recorded: the log outlives an erased account
     /// and must not keep where its owner connected from.
     Person,
-    /// A partner, through the partner API.
-    Partner,
 }
 
 impl ActorKind {
@@ -30,12 +28,11 @@ impl ActorKind {
         match self {
             ActorKind::Operator => "operator",
             ActorKind::Person => "person",
-            ActorKind::Partner => "partner",
         }
     }
 
     pub fn parse(text: &str) -> Option<ActorKind> {
-        [ActorKind::Operator, ActorKind::Person, ActorKind::Partner]
+        [ActorKind::Operator, ActorKind::Person]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -60,14 +57,6 @@ impl Actor {
         Actor {
             kind: ActorKind::Person,
             id: user_id.to_string(),
-            address: None,
-        }
-    }
-
-    pub fn partner(slug: &str) -> Actor {
-        Actor {
-            kind: ActorKind::Partner,
-            id: slug.to_string(),
             address: None,
         }
     }

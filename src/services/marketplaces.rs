@@ -10,9 +10,9 @@ use super::App;
 use super::logos::LogoChange;
 use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::logo::LogoRef;
-use crate::store::{StoreError, audit};
 use crate::store::logos::{self, Owner};
 use crate::store::marketplaces::{self, Marketplace};
+use crate::store::{StoreError, audit};
 use serde::Serialize;
 
 /// The longest landing text, in characters: a few paragraphs.

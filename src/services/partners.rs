@@ -8,9 +8,9 @@ use crate::domain::logo::Logo;
 use crate::domain::partner::Partner;
 use crate::domain::scopes::Scopes;
 use crate::secrets;
-use crate::store::{StoreError, audit};
 use crate::store::logos::Owner;
 use crate::store::partners::{self, NewPartner};
+use crate::store::{StoreError, audit};
 use serde::Serialize;
 
 /// A partner's credentials, shown once.

@@ -16,8 +16,8 @@ use super::{App, deployment_keys};
 use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::wallet::{Push, Wallet};
 use crate::export::{self, ExportError, Whose, pdf::Paper};
-use crate::store::{StoreError, audit, partners};
 use crate::store::wallets::{self, Leased, WalletSettings};
+use crate::store::{StoreError, audit, partners};
 use crate::verify::fetch;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -111,7 +111,14 @@ pub async fn set(
                 .write(move |conn| {
                     wallets::remove(conn, &id, now)?;
                     let detail = serde_json::json!({ "wallet": "removed" });
-                    audit::append(conn, &actor, Action::PartnerChanged, Some(&subject), Some(detail), now)
+                    audit::append(
+                        conn,
+                        &actor,
+                        Action::PartnerChanged,
+                        Some(&subject),
+                        Some(detail),
+                        now,
+                    )
                 })
                 .await?;
         }
@@ -141,7 +148,14 @@ pub async fn set(
             app.store
                 .write(move |conn| {
                     wallets::set(conn, &id, &settings, now)?;
-                    audit::append(conn, &actor, Action::PartnerChanged, Some(&subject), Some(detail), now)
+                    audit::append(
+                        conn,
+                        &actor,
+                        Action::PartnerChanged,
+                        Some(&subject),
+                        Some(detail),
+                        now,
+                    )
                 })
                 .await?;
         }

@@ -213,7 +213,13 @@ pub fn export(
     )?;
     let mail = objects(
         conn,
-        &["to_address", "subject", "created_at", "sent_at", "suppressed_at"],
+        &[
+            "to_address",
+            "subject",
+            "created_at",
+            "sent_at",
+            "suppressed_at",
+        ],
         "FROM email_outbox WHERE link_user_id = $1 OR to_address = (SELECT email FROM users WHERE id = $1) ORDER BY created_at, id",
         user_id,
     )?;
@@ -414,8 +420,7 @@ pub fn erase(conn: &mut dyn Conn, user_id: &str, now: i64) -> Result<Option<Eras
             "DELETE FROM alerts WHERE kind = 'verification_failed' AND partner_id = $1 AND subject = $2",
             params![&partner, &assertion],
         )?;
-        erased.credentials +=
-            conn.execute("DELETE FROM credentials WHERE id = $1", params![id])?;
+        erased.credentials += conn.execute("DELETE FROM credentials WHERE id = $1", params![id])?;
     }
 
     conn.execute("DELETE FROM users WHERE id = $1", params![user_id])?;

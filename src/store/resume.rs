@@ -254,7 +254,12 @@ pub fn claim(
                 ),
                 now,
             )?;
-            audit_conflict(conn, user_id, Subject::new("credential", &credential.id), now)?;
+            audit_conflict(
+                conn,
+                user_id,
+                Subject::new("credential", &credential.id),
+                now,
+            )?;
         }
     }
     for skill in package

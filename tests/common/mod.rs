@@ -270,9 +270,13 @@ impl TestApp {
             logo: None,
         };
         adjust(&mut request);
-        partners::create(&self.app, &credentialconnect::domain::audit::Actor::operator(), request)
-            .await
-            .expect("create partner")
+        partners::create(
+            &self.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            request,
+        )
+        .await
+        .expect("create partner")
     }
 
     /// A request to the token endpoint with `partner`'s client credentials (HTTP Basic); the

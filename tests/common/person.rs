@@ -242,9 +242,13 @@ pub async fn upload(app: &TestApp, slug: &str, body: impl Into<reqwest::Body>) -
     };
     let credentials = match partner {
         Some(p) => p,
-        None => credentialconnect::services::partners::rotate_secret(&app.app, &credentialconnect::domain::audit::Actor::operator(), slug)
-            .await
-            .expect("rotate"),
+        None => credentialconnect::services::partners::rotate_secret(
+            &app.app,
+            &credentialconnect::domain::audit::Actor::operator(),
+            slug,
+        )
+        .await
+        .expect("rotate"),
     };
     let token = app.token(&credentials, None).await;
     let response: Value = app.upload(&token, body).await.json().await.expect("json");

@@ -84,11 +84,14 @@ pub async fn erase(
     match accounts::password_is(&state.app, &user, &form.password).await {
         Ok(true) => {}
         Ok(false) => {
-            let error = FieldError::new(
-                "password",
-                "That is not your password. Nothing was erased.",
-            );
-            return Ok(page(&visitor, &user, StatusCode::UNPROCESSABLE_ENTITY, &[error]));
+            let error =
+                FieldError::new("password", "That is not your password. Nothing was erased.");
+            return Ok(page(
+                &visitor,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &[error],
+            ));
         }
         Err(AccountError::RateLimited) => {
             return Ok(message_for(

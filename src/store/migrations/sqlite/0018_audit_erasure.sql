@@ -1,7 +1,7 @@
 -- Operators: an append-only audit log, and what is kept of an erased account.
 
 -- Every administrative and security-relevant action: who (the kind of actor and its id: an
--- account id, a partner's slug, the operator on the command line), what (an action name and a
+-- account id or the operator's login on the command line), what (an action name and a
 -- subject), when, and from which address where one is known. People's own actions (a data
 -- export, an erasure, a claim conflict) carry no address: the log outlives an erased account
 -- and must not keep where its owner connected from. The triggers refuse every change after
