@@ -28,4 +28,6 @@ pub struct Session {
     pub user_id: String,
     pub csrf_token: String,
     pub last_seen_at: i64,
+    /// When this session passed an admin's second factor (admin accounts only).
+    pub second_factor_at: Option<i64>,
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub kind: ActorKind,
-    /// An account id, or the operator's login name on the command line.
+    /// An account id (a person's or an admin's), or the operator's login name on the command
+    /// line.
     pub id: String,
     /// Where the request came from, when it is recorded (see [`ActorKind::Person`]).
     pub address: Option<String>,
@@ -21,6 +22,8 @@ pub enum ActorKind {
     /// A person's account. Their address is not recorded: the log outlives an erased account
     /// and must not keep where its owner connected from.
     Person,
+    /// An admin account on the admin pages, with the address it connected from.
+    Admin,
 }
 
 impl ActorKind {
@@ -28,11 +31,12 @@ impl ActorKind {
         match self {
             ActorKind::Operator => "operator",
             ActorKind::Person => "person",
+            ActorKind::Admin => "admin",
         }
     }
 
     pub fn parse(text: &str) -> Option<ActorKind> {
-        [ActorKind::Operator, ActorKind::Person]
+        [ActorKind::Operator, ActorKind::Person, ActorKind::Admin]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -50,6 +54,14 @@ impl Actor {
             kind: ActorKind::Operator,
             id: login.chars().take(64).collect(),
             address: Some("command line".into()),
+        }
+    }
+
+    pub fn admin(user_id: &str, address: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Admin,
+            id: user_id.to_string(),
+            address: Some(address.to_string()),
         }
     }
 
@@ -79,10 +91,22 @@ pub enum Action {
     DataExported,
     /// A person's account and personal data were erased.
     AccountErased,
+    /// An admin account was made, or given a new set-password link.
+    AdminCreated,
+    /// An admin passed the second factor: a complete admin sign-in.
+    AdminSignedIn,
+    /// A wrong password for an admin account, or a wrong or replayed second factor.
+    AdminSignInFailed,
+    /// An admin set up their authenticator (and got recovery codes).
+    AdminSecondFactorSetUp,
+    /// An admin signed in with a recovery code.
+    AdminRecoveryCodeUsed,
+    /// An alert was acknowledged without a change.
+    AlertAcknowledged,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 17] = [
         Action::PartnerCreated,
         Action::PartnerSecretRotated,
         Action::PartnerDisabled,
@@ -94,6 +118,12 @@ impl Action {
         Action::ClaimConflict,
         Action::DataExported,
         Action::AccountErased,
+        Action::AdminCreated,
+        Action::AdminSignedIn,
+        Action::AdminSignInFailed,
+        Action::AdminSecondFactorSetUp,
+        Action::AdminRecoveryCodeUsed,
+        Action::AlertAcknowledged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +139,12 @@ impl Action {
             Action::ClaimConflict => "claim.conflict",
             Action::DataExported => "account.exported",
             Action::AccountErased => "account.erased",
+            Action::AdminCreated => "admin.created",
+            Action::AdminSignedIn => "admin.signed_in",
+            Action::AdminSignInFailed => "admin.sign_in_failed",
+            Action::AdminSecondFactorSetUp => "admin.second_factor_set_up",
+            Action::AdminRecoveryCodeUsed => "admin.recovery_code_used",
+            Action::AlertAcknowledged => "alert.acknowledged",
         }
     }
 
@@ -120,7 +156,8 @@ impl Action {
 /// What an action was done to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
-    /// "partner", "account", "credential", "package", "marketplace", "mapping", "signing_key".
+    /// "partner", "account", "credential", "package", "marketplace", "mapping", "signing_key",
+    /// "alert".
     pub kind: &'static str,
     pub id: String,
 }

@@ -20,6 +20,7 @@ pub mod package;
 pub mod partner;
 pub mod resume;
 pub mod scopes;
+pub mod second_factor;
 pub mod sections;
 pub mod skills;
 pub mod verification;

@@ -30,6 +30,9 @@
 //! - `GET /.well-known/did.json` — this deployment's DID document
 //! - `GET /account`, `POST /account/export`, `POST /account/erase` — the person's data:
 //!   download everything held about them, erase the account
+//! - `GET /admin`, `GET|POST /admin/second-factor`, `GET /admin/alerts`,
+//!   `POST /admin/alerts/{id}/acknowledge`, `POST /admin/alerts/{id}/assign`,
+//!   `GET /admin/audit`, `GET /admin/audit.jsonl` — the admin area (404 to everyone else)
 pub mod api;
 pub mod web;
 

@@ -405,13 +405,16 @@ pub async fn log_in(
             }
             Ok(LogIn::Unverified)
         }
-        _ => {
+        refused => {
             match (&device_hash, known_device) {
                 (Some(device), true) => limits.log_in_failures_device.record(device),
                 _ => {
                     limits.log_in_failures_here.record(&here);
                     limits.log_in_failures_everywhere.record(&email);
                 }
+            }
+            if let Some(user) = refused {
+                super::admins::record_failed_password(app, &user.id, client).await?;
             }
             Ok(LogIn::Refused)
         }
@@ -572,11 +575,13 @@ pub async fn request_reset(app: &App, email: &str, client: &str) -> Result<(), A
 
 /// Sets a new password with a reset link; ends every session of the account and every other
 /// outstanding email link. Returns the user id, or `None` when the link is not live.
+/// Sets the password a reset link was sent for, and returns the account and where the link
+/// leads afterwards (a local path, when it was made with one).
 pub async fn reset_password(
     app: &App,
     token: &str,
     password: &str,
-) -> Result<Option<String>, AccountError> {
+) -> Result<Option<(String, Option<String>)>, AccountError> {
     check_password(password)
         .map_err(|message| AccountError::Invalid(vec![FieldError::new("password", message)]))?;
     let password_hash = hash_password(password.to_string()).await?;
@@ -585,7 +590,7 @@ pub async fn reset_password(
     Ok(app
         .store
         .write(move |conn| {
-            let Some((user_id, _)) =
+            let Some((user_id, next)) =
                 users::use_email_token(conn, &token_hash, LinkPurpose::Reset, now)?
             else {
                 return Ok(None);
@@ -596,7 +601,7 @@ pub async fn reset_password(
             // Older reset mails (and confirmation links, which can set a password too) stop
             // working: a mailbox read later must not reset the new password.
             users::end_email_tokens_of(conn, &user_id, now)?;
-            Ok(Some(user_id))
+            Ok(Some((user_id, next)))
         })
         .await?)
 }

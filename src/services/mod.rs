@@ -5,6 +5,8 @@
 
 pub mod accounts;
 pub mod activation;
+pub mod admins;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cache;

@@ -53,3 +53,44 @@ pub fn open(conn: &mut dyn Conn) -> Result<Vec<Alert>, StoreError> {
         })
         .collect()
 }
+
+pub fn by_id(conn: &mut dyn Conn, id: &str) -> Result<Option<Alert>, StoreError> {
+    Ok(conn
+        .query_opt(
+            "SELECT id, kind, partner_id, subject, message, created_at FROM alerts WHERE id = $1 AND resolved_at IS NULL",
+            params![id],
+        )?
+        .map(|row| {
+            Ok::<_, StoreError>(Alert {
+                id: row.text(0)?,
+                kind: row.text(1)?,
+                partner_id: row.opt_text(2)?,
+                subject: row.text(3)?,
+                message: row.text(4)?,
+                created_at: row.int(5)?,
+            })
+        })
+        .transpose()?)
+}
+
+/// Closes an open alert; false when it was not open.
+pub fn acknowledge(conn: &mut dyn Conn, id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE alerts SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL",
+        params![now, id],
+    )? == 1)
+}
+
+/// How many credentials of this type wait as Unassigned (for one partner, or all with "").
+pub fn waiting_unassigned(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    achievement_type: &str,
+) -> Result<i64, StoreError> {
+    conn.query_one(
+        "SELECT COUNT(*) FROM credentials WHERE section = 'unassigned' AND deleted_at IS NULL
+         AND LOWER(achievement_type) = LOWER($1) AND ($2 = '' OR partner_id = $2)",
+        params![achievement_type, partner_id],
+    )?
+    .int(0)
+}

@@ -97,6 +97,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0018_audit_erasure.sql"),
         include_str!("migrations/postgres/0018_audit_erasure.sql"),
     ),
+    (
+        20,
+        include_str!("migrations/sqlite/0020_admins.sql"),
+        include_str!("migrations/postgres/0020_admins.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -134,6 +139,8 @@ pub(super) const TABLES: &[&str] = &[
     "wallet_pushes",
     "audit_log",
     "erased_assertions",
+    "admins",
+    "admin_recovery_codes",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

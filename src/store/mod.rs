@@ -8,6 +8,7 @@
 //! BIGINT on PostgreSQL, flags are 0/1 integers, times are Unix milliseconds.
 
 pub mod activation;
+pub mod admins;
 pub mod alerts;
 pub mod audit;
 pub mod contexts;

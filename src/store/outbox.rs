@@ -189,6 +189,20 @@ pub fn recent(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError>
          ORDER BY created_at DESC, id DESC LIMIT $1",
         params![limit],
     )?;
+    entries(&rows)
+}
+
+/// The latest messages test mode held back, newest first.
+pub fn suppressed(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError> {
+    let rows = conn.query(
+        "SELECT to_address, subject, sent_at, suppressed_at, attempts, last_error, created_at FROM email_outbox
+         WHERE suppressed_at IS NOT NULL ORDER BY suppressed_at DESC, id DESC LIMIT $1",
+        params![limit],
+    )?;
+    entries(&rows)
+}
+
+fn entries(rows: &[super::Row]) -> Result<Vec<Entry>, StoreError> {
     rows.iter()
         .map(|row| {
             let state = if row.opt_int(2)?.is_some() {

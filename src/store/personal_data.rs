@@ -346,6 +346,8 @@ pub fn erase(conn: &mut dyn Conn, user_id: &str, now: i64) -> Result<Option<Eras
         "resume_shares",
         "wallet_pushes",
         "recipient_confirmations",
+        "admin_recovery_codes",
+        "admins",
     ] {
         conn.execute(
             &format!("DELETE FROM {table} WHERE user_id = $1"),

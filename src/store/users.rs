@@ -149,7 +149,7 @@ pub fn session(
     idle_ms: i64,
 ) -> Result<Option<Session>, StoreError> {
     let row = conn.query_opt(
-        "SELECT user_id, csrf_token, last_seen_at FROM sessions WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
+        "SELECT user_id, csrf_token, last_seen_at, second_factor_at FROM sessions WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
         params![id_hash, now, now - idle_ms],
     )?;
     row.map(|r| {
@@ -157,6 +157,7 @@ pub fn session(
             user_id: r.text(0)?,
             csrf_token: r.text(1)?,
             last_seen_at: r.int(2)?,
+            second_factor_at: r.opt_int(3)?,
         })
     })
     .transpose()

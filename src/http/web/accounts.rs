@@ -759,7 +759,16 @@ pub async fn reset(
         return again(StatusCode::CONFLICT, CHOOSE_TO_SWITCH, &[]);
     }
     match accounts::reset_password(&state.app, &token, &form.password).await {
-        Ok(Some(user_id)) => signed_in_as(&state, &visitor, &user_id, "/resume").await,
+        Ok(Some((user_id, next))) => {
+            let next = next.filter(|path| accounts::is_local_path(path));
+            signed_in_as(
+                &state,
+                &visitor,
+                &user_id,
+                next.as_deref().unwrap_or("/resume"),
+            )
+            .await
+        }
         Ok(None) => Ok(dead_reset_link(&visitor)),
         Err(AccountError::Invalid(e)) => again(StatusCode::UNPROCESSABLE_ENTITY, "", &e),
         Err(error) => refused(&visitor, error),

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod activation;
+mod admin;
 mod claim;
 pub mod error;
 mod export;
@@ -112,6 +113,7 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(personal_data::show))
         .route("/account/export", post(personal_data::export))
         .route("/account/erase", post(personal_data::erase))
+        .merge(admin::routes())
         .fallback(not_found);
     with_page_errors(routes)
         // Pages carry personal data (a resume, a package's recipient, what was typed into a
