@@ -3,7 +3,7 @@
 //! SQLite store, then rendering). Run with `cargo bench --bench resume_render`.
 
 use askama::Template;
-use credentialconnect::domain::account::{Profile, User};
+use credentialconnect::domain::account::{AccountKind, Profile, User};
 use credentialconnect::domain::resume::{Entry, ResumeSkill};
 use credentialconnect::domain::sections::Section;
 use credentialconnect::http::web::Nav;
@@ -60,6 +60,8 @@ fn resume() -> Resume {
                 summary: Some("Mathematics student looking for a teaching assistant role.".into()),
                 ..Profile::default()
             },
+            kind: AccountKind::Person,
+            organisation: None,
         },
         entries,
         skills,
@@ -183,6 +185,7 @@ async fn from_the_store() {
         let page = ResumePage {
             nav: Nav {
                 signed_in: true,
+                viewer: false,
                 csrf: "token".into(),
                 inbox: loaded.inbox,
             },
@@ -194,6 +197,7 @@ async fn from_the_store() {
             share_link: None,
             entry: EntryForm::default(),
             wallets: WalletSection::default(),
+            views: None,
         };
         black_box(page.render().expect("render").len());
         times.push(started.elapsed());
@@ -215,6 +219,7 @@ fn template_only() {
         let page = ResumePage {
             nav: Nav {
                 signed_in: true,
+                viewer: false,
                 csrf: "token".into(),
                 inbox: 0,
             },
@@ -226,6 +231,7 @@ fn template_only() {
             share_link: None,
             entry: EntryForm::default(),
             wallets: WalletSection::default(),
+            views: None,
         };
         let html = page.render().expect("render");
         black_box(html.len());

@@ -22,4 +22,5 @@ pub mod scopes;
 pub mod sections;
 pub mod skills;
 pub mod verification;
+pub mod viewing;
 pub mod wallet;

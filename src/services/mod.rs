@@ -23,6 +23,7 @@ pub mod signing_key;
 pub mod turns;
 pub mod uploads;
 pub mod verification;
+pub mod viewers;
 pub mod wallet;
 
 use crate::clock::Clock;

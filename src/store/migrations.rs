@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0016_wallet_push.sql"),
         include_str!("migrations/postgres/0016_wallet_push.sql"),
     ),
+    (
+        17,
+        include_str!("migrations/sqlite/0017_viewers.sql"),
+        include_str!("migrations/postgres/0017_viewers.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
@@ -127,6 +132,8 @@ pub(super) const TABLES: &[&str] = &[
     "marketplace_issuers",
     "partner_wallets",
     "wallet_pushes",
+    "share_view_days",
+    "share_viewer_opens",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

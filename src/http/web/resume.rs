@@ -101,6 +101,8 @@ pub struct ResumePage {
     pub entry: EntryForm,
     /// "Share To My Wallet": the wallets offered, and the person's latest pushes.
     pub wallets: super::wallet::WalletSection,
+    /// Who viewed the share link, while the person has one.
+    pub views: Option<super::viewer::ShareViewsView>,
 }
 
 /// The add-entry form as the page shows it.
@@ -319,9 +321,14 @@ async fn resume_page(
     let Some(mut loaded) = resume::load(&state.app, user_id).await? else {
         return Ok(to_login("/resume"));
     };
-    let share_link = match loaded.shared_since {
-        Some(_) => sharing::current(&state.app, user_id).await?,
-        None => None,
+    let (share_link, views) = match loaded.shared_since {
+        Some(_) => (
+            sharing::current(&state.app, user_id).await?,
+            Some(super::viewer::ShareViewsView::of(
+                crate::services::viewers::views(&state.app, user_id).await?,
+            )),
+        ),
+        None => (None, None),
     };
     localize(&mut loaded.entries, &visitor.languages);
     let mut nav = Nav::of(visitor);
@@ -341,6 +348,7 @@ async fn resume_page(
         share_link: share_link.map(|token| super::sharing::link(state, &token)),
         entry,
         wallets: super::wallet::WalletSection::of(&state.app, user_id).await?,
+        views,
     };
     // "Share To My Wallet" answers with a redirect to the wallet's landing page.
     let landing = page.wallets.landing_urls.clone();
