@@ -537,3 +537,21 @@ with_mail_on_both_engines!(
         assert!(rows(&app, "share_viewer_opens").await.is_empty());
     }
 );
+
+with_mail_on_both_engines!(
+    a_viewer_account_opening_details_again_and_again_is_slowed_after_60_a_minute,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let (_, share) = shared_resume(&app, &smtp).await;
+        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let details = details_path(&resume.html, "Teamwork Badge");
+        for _ in 0..60 {
+            assert_eq!(employer.get(&details).await.status, 200);
+        }
+        let page = employer.get(&details).await;
+        assert_eq!(page.status, 429, "{}", page.html);
+        assert!(page.has("Please wait a minute"));
+        // Another viewer account is not held back by the first.
+        let (other, _) = viewer(&app, &smtp, &share, "kim@acme.example").await;
+        assert_eq!(other.get(&details).await.status, 200);
+    }
+);

@@ -172,6 +172,8 @@ pub enum Details {
     /// The resume has no such credential to show: another person's entry, a hidden or
     /// revoked one, a self-reported one, or no entry at all. All answer alike.
     NotFound,
+    /// The viewer account opened more details in the last minute than it may.
+    TooMany,
     Found(Box<CredentialDetails>),
 }
 
@@ -205,6 +207,9 @@ pub async fn details(
     let Some(shown) = shown else {
         return Ok(Details::NotFound);
     };
+    if !app.limiters.credential_details.allow(&viewer.id) {
+        return Ok(Details::TooMany);
+    }
     let report = verification::check_now(app, &shown.check).await?;
     let now = app.clock.now_ms();
     // What is stored stands when the check could not finish in time, and for a credential

@@ -217,6 +217,17 @@ pub async fn details(
                 Some((&format!("/r/{token}"), "Back to the resume")),
             )));
         }
+        Details::TooMany => {
+            return Ok(private(message_for(
+                &visitor,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many credentials opened",
+                &[
+                    "Each credential's proof is checked again when you open it. Please wait a minute before opening more.",
+                ],
+                Some((&format!("/r/{token}"), "Back to the resume")),
+            )));
+        }
         Details::Found(details) => *details,
     };
     let page = DetailsPage::new(&visitor, &token, found);
