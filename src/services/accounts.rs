@@ -1,5 +1,6 @@
-//! Job seekers' accounts: sign-up with email verification, log-in and log-out with
-//! server-side sessions, password reset by email. Passwords are hashed with Argon2id on the
+//! Accounts: a job seeker's sign-up with email verification (an employer's viewer account is
+//! made by `services::viewers` with the same pieces), log-in and log-out with server-side
+//! sessions, password reset by email. Passwords are hashed with Argon2id on the
 //! blocking pool. Sign-up, log-in and reset never reveal whether an email is registered.
 
 use super::{App, millis, viewers};
