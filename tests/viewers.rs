@@ -144,6 +144,26 @@ with_mail_on_both_engines!(
         assert!(landed.has("My viewer account"), "{}", landed.html);
         assert!(!landed.has("href=\"/inbox\""), "no job seeker's links");
 
+        // Signing up again with the address mails its owner, and the page says the same.
+        let again = Person::new(&app);
+        let form = again.get(&format!("{share}/signup")).await;
+        let sent = again
+            .post(
+                &format!("{share}/signup"),
+                &[
+                    ("csrf", &form.csrf()),
+                    ("name", "Someone Else"),
+                    ("organisation", "Elsewhere"),
+                    ("email", "riley@acme.example"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(sent.has("Check your email"), "{}", sent.html);
+        app.deliver_mail().await;
+        let note = smtp.last_to("riley@acme.example").expect("a note").text();
+        assert!(note.contains("which already has one"), "{note}");
+
         // A viewer account has no resume, inbox or claims: it is sent to its own page.
         for path in ["/resume", "/inbox", "/import", "/resume/preview"] {
             let page = employer.get(path).await;
@@ -292,6 +312,13 @@ with_mail_on_both_engines!(
         assert_eq!(back.status, 200, "{}", back.html);
         assert!(back.url.ends_with(&details), "{}", back.url);
         assert!(back.has("Every check the verifier made"));
+
+        // A proof that cannot be checked does not establish the issuer: the partner that
+        // sent it is named.
+        let attested = employer.get(&details_path(&shared.html, "test 1")).await;
+        assert_eq!(attested.status, 200, "{}", attested.html);
+        assert!(attested.has("verified by the partner"), "{}", attested.html);
+        assert!(attested.has("(sent by Partner issuer)"), "{}", attested.html);
 
         // A job seeker, the owner included, is told what the page is for.
         let page = person.get(&details).await;
