@@ -318,7 +318,11 @@ with_mail_on_both_engines!(
         let attested = employer.get(&details_path(&shared.html, "test 1")).await;
         assert_eq!(attested.status, 200, "{}", attested.html);
         assert!(attested.has("verified by the partner"), "{}", attested.html);
-        assert!(attested.has("(sent by Partner issuer)"), "{}", attested.html);
+        assert!(
+            attested.has("(sent by Partner issuer)"),
+            "{}",
+            attested.html
+        );
 
         // A job seeker, the owner included, is told what the page is for.
         let page = person.get(&details).await;
@@ -336,7 +340,7 @@ with_mail_on_both_engines!(
 );
 
 with_mail_on_both_engines!(
-    another_persons_entry_a_hidden_one_or_a_self_reported_one_is_not_found_under_a_valid_link,
+    another_persons_entry_or_a_hidden_revoked_or_self_reported_one_is_not_found_under_a_valid_link,
     |app: TestApp, smtp: SmtpServer| async move {
         let (person, share) = shared_resume(&app, &smtp).await;
         let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
@@ -381,6 +385,27 @@ with_mail_on_both_engines!(
             )
             .await;
         let page = employer.get(&teamwork).await;
+        assert_eq!(page.status, 404, "{}", page.html);
+        assert_eq!(page.html, unknown.html);
+
+        // A credential its issuer revoked is not found either.
+        let attested = details_path(&resume.html, "test 1");
+        assert_eq!(employer.get(&attested).await.status, 200);
+        let partner = credentialconnect::services::partners::rotate_secret(&app.app, "issuer")
+            .await
+            .expect("rotate");
+        let token = app.token(&partner, None).await;
+        let revoked = app
+            .client
+            .delete(app.url(
+                "/api/v1/credentials/urn%3Auuid%3A280c19b6%2D9680%2D4a37%2Dba84%2De38b1a4e4584",
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("DELETE");
+        assert!(revoked.status().is_success(), "{}", revoked.status());
+        let page = employer.get(&attested).await;
         assert_eq!(page.status, 404, "{}", page.html);
         assert_eq!(page.html, unknown.html);
 
