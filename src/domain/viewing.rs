@@ -9,6 +9,15 @@ use serde_json::Value;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
+/// How many days of views the person is shown (and housekeeping keeps): today and the 89
+/// before it.
+pub const COUNTED_DAYS: i64 = 90;
+
+/// The first day whose views count on `today`.
+pub fn first_counted_day(today: i64) -> i64 {
+    today - (COUNTED_DAYS - 1)
+}
+
 /// The day views are counted in: days since 1970-01-01, UTC.
 pub fn day_of(ms: i64) -> i64 {
     ms.div_euclid(DAY_MS)
@@ -243,6 +252,11 @@ mod tests {
         assert_eq!(day_of(DAY_MS - 1), 0);
         assert_eq!(day_of(DAY_MS), 1);
         assert_eq!(start_of_day(day_of(5 * DAY_MS + 17)), 5 * DAY_MS);
+        assert_eq!(
+            (first_counted_day(100)..=100).count(),
+            90,
+            "today and the 89 days before it"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
 
 use super::{App, accounts, millis};
+use crate::domain::viewing;
 use crate::store::{
     StoreError, activation, holding, housekeeping, outbox, partners, rate_limits, users, viewers,
     wallets,
@@ -27,8 +28,6 @@ const LEASE: Duration = Duration::from_secs(600);
 const ACTIVATION_LINK_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The activation page's search records (no personal data) are kept for operators this long.
 const SEARCH_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
-/// A share link's daily view counts are kept this long.
-pub const VIEW_COUNT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 /// A viewer account's opens of a shared resume are kept this long after the last one.
 pub const VIEWER_OPEN_RETENTION: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -104,7 +103,8 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
         .write(move |conn| {
             let (view_days, viewer_opens) = viewers::purge(
                 conn,
-                crate::domain::viewing::day_of(now - millis(VIEW_COUNT_RETENTION)),
+                // The days the person is shown stay; older ones go.
+                viewing::first_counted_day(viewing::day_of(now)),
                 now - millis(VIEWER_OPEN_RETENTION),
             )?;
             let (activation_links, activation_searches) = activation::purge(

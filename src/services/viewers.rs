@@ -47,8 +47,9 @@ pub async fn count_open(app: &App, digest: &str, opener: &Opener) -> Result<(), 
 /// Who viewed the person's current share link.
 pub async fn views(app: &App, user_id: &str) -> Result<ShareViews, StoreError> {
     let user = user_id.to_string();
+    let since = viewing::first_counted_day(viewing::day_of(app.clock.now_ms()));
     app.store
-        .read(move |conn| viewers::views_of(conn, &user))
+        .read(move |conn| viewers::views_of(conn, &user, since))
         .await
 }
 

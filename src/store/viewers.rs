@@ -39,18 +39,20 @@ pub fn record_open(
     Ok(())
 }
 
-/// The days with views shown at most.
-const MAX_DAYS: i64 = 90;
 /// The viewer rows shown at most, most recent first.
 const MAX_VIEWER_ROWS: i64 = 200;
 
-/// Who viewed the person's current share link.
-pub fn views_of(conn: &mut dyn Conn, user_id: &str) -> Result<ShareViews, StoreError> {
+/// Who viewed the person's current share link: the views of `since_day` and later.
+pub fn views_of(
+    conn: &mut dyn Conn,
+    user_id: &str,
+    since_day: i64,
+) -> Result<ShareViews, StoreError> {
     let days = conn
         .query(
             "SELECT d.day, d.views FROM share_view_days d JOIN resume_shares s ON s.token_hash = d.token_hash
-             WHERE s.user_id = $1 ORDER BY d.day DESC LIMIT $2",
-            params![user_id, MAX_DAYS],
+             WHERE s.user_id = $1 AND d.day >= $2 ORDER BY d.day DESC",
+            params![user_id, since_day],
         )?
         .iter()
         .map(|row| {
