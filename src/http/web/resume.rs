@@ -205,15 +205,7 @@ fn skill_view(skill: ResumeSkill) -> SkillView {
 /// Builds the page's data: sections in resume order, each entry in date order.
 pub fn view(resume: resume::Resume) -> ResumeView {
     let profile = &resume.user.profile;
-    let name = [
-        &profile.given_name,
-        &profile.additional_name,
-        &profile.family_name,
-    ]
-    .iter()
-    .filter_map(|p| p.as_deref())
-    .collect::<Vec<_>>()
-    .join(" ");
+    let name = resume.user.name();
     let mut entries = resume.entries;
     let mut sections = Vec::new();
     for section in Section::PLACEABLE.into_iter().chain([Section::Unassigned]) {
