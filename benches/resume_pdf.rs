@@ -8,7 +8,7 @@
 //! profile them).
 
 use askama::Template;
-use credentialconnect::domain::account::{Profile, User};
+use credentialconnect::domain::account::{AccountKind, Profile, User};
 use credentialconnect::domain::resume::{Entry, ResumeSkill};
 use credentialconnect::domain::sections::Section;
 use credentialconnect::export::{ResumeDocument, pdf};
@@ -81,6 +81,8 @@ fn resume() -> Resume {
                 ),
                 ..Profile::default()
             },
+            kind: AccountKind::Person,
+            organisation: None,
         },
         entries,
         skills,
@@ -280,11 +282,14 @@ fn main() {
     let page = SharedPage {
         nav: Nav {
             signed_in: false,
+            viewer: false,
             csrf: String::new(),
             inbox: 0,
         },
         resume: shared_view(resume),
         pdf_link: None,
+        share_path: None,
+        invite_viewer: false,
     };
     let html = page.render().expect("render").replace(
         "<link rel=\"stylesheet\" href=\"/static/style.css\">",

@@ -3,7 +3,7 @@
 //! SQLite store, then rendering). Run with `cargo bench --bench resume_render`.
 
 use askama::Template;
-use credentialconnect::domain::account::{Profile, User};
+use credentialconnect::domain::account::{AccountKind, Profile, User};
 use credentialconnect::domain::resume::{Entry, ResumeSkill};
 use credentialconnect::domain::sections::Section;
 use credentialconnect::http::web::Nav;
@@ -60,6 +60,8 @@ fn resume() -> Resume {
                 summary: Some("Mathematics student looking for a teaching assistant role.".into()),
                 ..Profile::default()
             },
+            kind: AccountKind::Person,
+            organisation: None,
         },
         entries,
         skills,
@@ -184,6 +186,7 @@ async fn from_the_store() {
         let page = ResumePage {
             nav: Nav {
                 signed_in: true,
+                viewer: false,
                 csrf: "token".into(),
                 inbox: loaded.inbox,
             },
@@ -195,6 +198,7 @@ async fn from_the_store() {
             share_link: None,
             entry: EntryForm::default(),
             wallets: WalletSection::default(),
+            views: None,
         };
         black_box(page.render().expect("render").len());
         times.push(started.elapsed());
@@ -216,6 +220,7 @@ fn template_only() {
         let page = ResumePage {
             nav: Nav {
                 signed_in: true,
+                viewer: false,
                 csrf: "token".into(),
                 inbox: 0,
             },
@@ -227,6 +232,7 @@ fn template_only() {
             share_link: None,
             entry: EntryForm::default(),
             wallets: WalletSection::default(),
+            views: None,
         };
         let html = page.render().expect("render");
         black_box(html.len());

@@ -5,7 +5,9 @@
 //! sign-up), the resume with a hidden item and verified skills, after a failed add and with its
 //! share link, the inbox with a delivery and after dismissing it, Import Credentials with no
 //! partner to import from and with one, an import's return page before anything arrived and
-//! with a delivery, the shared resume, a partner's activation page (with and without its
+//! with a delivery, the shared resume, a credential's details signed out and as a viewer
+//! account, the viewer sign-up (and after a failed submit), the viewer's own page, the
+//! resume with who viewed it, a partner's activation page (with and without its
 //! logo), a claim page with a marketplace's landing and logo, and the API reference. The test
 //! fails listing every violation.
 //! On a 320 px and a 390 px wide phone, the pages people read there do not scroll sideways.
@@ -409,6 +411,74 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     browser.goto(&share).await.expect("shared resume");
     violations.extend(audit(&browser, "/r/{token}").await);
     violations.extend(beyond_axe(&browser, "/r/{token}").await);
+
+    // An employer: a credential's details signed out (401), the viewer sign-up (empty and
+    // sent back), the resume, a credential's details and the viewer's own page signed in as
+    // a viewer account; then the person's resume with who viewed it.
+    let details = browser
+        .find(Locator::XPath(
+            "//a[starts-with(normalize-space(.),'Verification details')]",
+        ))
+        .await
+        .expect("a details link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    browser.goto(&app.url(&details)).await.expect("details");
+    violations.extend(audit(&browser, "credential details, signed out (401)").await);
+    browser
+        .goto(&format!("{share}/signup"))
+        .await
+        .expect("viewer sign-up");
+    violations.extend(audit(&browser, "viewer sign-up").await);
+    violations.extend(beyond_axe(&browser, "viewer sign-up").await);
+    submit_unchecked(&browser, "Create my viewer account").await;
+    violations.extend(audit_sent_back(&browser, "viewer sign-up after a failed submit").await);
+    fill(&browser, "name", "Riley Chen").await;
+    fill(&browser, "organisation", "Acme Hiring").await;
+    fill(&browser, "email", "riley@acme.example").await;
+    fill(&browser, "password", PASSWORD).await;
+    submit_unchecked(&browser, "Create my viewer account").await;
+    wait_for_text(&browser, "Check your email").await;
+    app.deliver_mail().await;
+    let confirm = smtp
+        .last_to("riley@acme.example")
+        .and_then(|m| m.link(&format!("{}/verify/", app.base)))
+        .expect("a confirmation link");
+    browser.goto(&confirm).await.expect("confirmation");
+    fill(&browser, "password", PASSWORD).await;
+    submit_unchecked(&browser, "Confirm my email").await;
+    wait_for_text(&browser, "My viewer account").await;
+    violations.extend(audit(&browser, "/r/{token} as a viewer account").await);
+    browser.goto(&app.url(&details)).await.expect("details");
+    wait_for_text(&browser, "The original credential").await;
+    browser
+        .find(Locator::XPath(
+            "//summary[normalize-space(.)='Show the credential (JSON)']",
+        ))
+        .await
+        .expect("the original's disclosure")
+        .click()
+        .await
+        .expect("open it");
+    violations.extend(audit(&browser, "credential details").await);
+    violations.extend(beyond_axe(&browser, "credential details").await);
+    browser
+        .goto(&app.url("/viewer"))
+        .await
+        .expect("viewer page");
+    violations.extend(audit(&browser, "/viewer").await);
+    violations.extend(beyond_axe(&browser, "/viewer").await);
+    browser.delete_all_cookies().await.expect("sign out");
+    browser.goto(&app.url("/login")).await.expect("log-in");
+    fill(&browser, "email", "jsmith@institutionx.edu").await;
+    fill(&browser, "password", PASSWORD).await;
+    submit_unchecked(&browser, "Log in").await;
+    wait_for_text(&browser, "Riley Chen, Acme Hiring").await;
+    violations.extend(audit(&browser, "/resume with who viewed it").await);
+    violations.extend(beyond_axe(&browser, "/resume with who viewed it").await);
+    browser.delete_all_cookies().await.expect("sign out");
     browser
         .goto(&app.url("/find/instx"))
         .await
@@ -474,6 +544,7 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
         (320, app.url("/api/v1/docs")),
         (320, share.clone()),
         (390, share.clone()),
+        (320, format!("{share}/signup")),
     ] {
         browser.set_window_size(width, 844).await.expect("resize");
         browser.goto(&page).await.expect("page");

@@ -4,7 +4,9 @@
 //! SMTP server received, sees the courses and four verified skills, hides a course, cannot
 //! edit a verified skill; a second person cannot take the credentials; someone the partner
 //! sent no link finds theirs on the partner's activation page; a signed-in person imports
-//! their credentials from a partner (pull) through the reference partner's portal.
+//! their credentials from a partner (pull) through the reference partner's portal; an
+//! employer signs up for a viewer account from a shared resume, confirms it and opens a
+//! credential's verification details.
 //! Screenshots of the main pages go to `docs/screenshots/`.
 
 mod common;
@@ -484,5 +486,85 @@ async fn a_person_sends_their_resume_to_a_wallet_in_a_real_browser() {
     browser.goto(&app.url("/resume")).await.expect("resume");
     wait_for_text(&browser, "Received by the wallet on").await;
     screenshot(&browser, "resume-wallet").await;
+    browser.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_employer_signs_up_from_a_shared_resume_and_opens_a_credentials_details_in_a_real_browser()
+ {
+    let (app, smtp) = TestApp::spawn_with_mail(common::Engine::Sqlite).await;
+    common::publish_issuer_documents(&app.app.verifier);
+    let signed = common::fixture_json("standards/examples/signed/ob30-ldp-test-vector-signed.json");
+    let link =
+        common::person::upload(&app, "issuer", json!({"credentials": [signed]}).to_string()).await;
+    let person = common::person::claim_everything(&app, &smtp, &link, "sam@example.org").await;
+    let share = common::person::make_share_link(&person).await;
+
+    let driver = start_driver().await;
+    let browser = browser(&driver).await;
+    browser.goto(&share).await.expect("shared resume");
+    wait_for_text(&browser, "Teamwork Badge").await;
+    browser
+        .find(Locator::LinkText("create a free viewer account"))
+        .await
+        .expect("the viewer account's link")
+        .click()
+        .await
+        .expect("click");
+    wait_for_text(&browser, "Create a free viewer account").await;
+    fill(&browser, "name", "Riley Chen").await;
+    fill(&browser, "organisation", "Acme Hiring").await;
+    fill(&browser, "email", "riley@acme.example").await;
+    fill(&browser, "password", common::person::PASSWORD).await;
+    click_button(&browser, "Create my viewer account").await;
+    wait_for_text(&browser, "Check your email").await;
+
+    app.deliver_mail().await;
+    let confirm = smtp
+        .last_to("riley@acme.example")
+        .and_then(|m| m.link(&format!("{}/verify/", app.base)))
+        .expect("a confirmation link");
+    browser.goto(&confirm).await.expect("confirmation link");
+    fill(&browser, "password", common::person::PASSWORD).await;
+    click_button(&browser, "Confirm my email").await;
+    wait_for_text(&browser, "My viewer account").await;
+    assert_eq!(
+        browser.current_url().await.expect("URL").as_str(),
+        share,
+        "confirming leads back to the resume"
+    );
+
+    browser
+        .find(Locator::XPath(
+            "//a[starts-with(normalize-space(.),'Verification details')]",
+        ))
+        .await
+        .expect("a details link")
+        .click()
+        .await
+        .expect("click");
+    let page = wait_for_text(&browser, "Every check the verifier made").await;
+    assert!(page.contains("signature verified"), "{page}");
+    assert!(page.contains("Example Corp"));
+    browser
+        .find(Locator::XPath(
+            "//summary[normalize-space(.)='Show the credential (JSON)']",
+        ))
+        .await
+        .expect("the original's disclosure")
+        .click()
+        .await
+        .expect("open it");
+    let original = browser
+        .find(Locator::Css("pre.original"))
+        .await
+        .expect("the original credential")
+        .text()
+        .await
+        .expect("text");
+    let shown: Value = serde_json::from_str(&original).expect("the credential as JSON");
+    assert_eq!(shown["name"], "Teamwork Badge");
+    assert!(shown["proof"]["proofValue"].is_string());
+    screenshot(&browser, "credential-details").await;
     browser.close().await.expect("close");
 }

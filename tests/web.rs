@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::person::{PASSWORD, Person, claim_everything, upload};
+use common::person::{PASSWORD, Person, claim_everything, entry_id, make_share_link, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture, fixture_json};
 use serde_json::json;
@@ -858,36 +858,6 @@ async fn pages_send_security_headers_and_safe_cookies() {
     for label in ["for=\"given_name\"", "for=\"email\"", "for=\"password\""] {
         assert!(html.contains(label), "every input has a label: {label}");
     }
-}
-
-/// The id of the resume entry titled `title`, from the resume page.
-fn entry_id(html: &str, title: &str) -> String {
-    let heading = html
-        .find(&format!("<h3>{title}</h3>"))
-        .unwrap_or_else(|| panic!("no entry {title:?} in {html}"));
-    let start = html[..heading].rfind("id=\"entry-").expect("an entry id") + "id=\"entry-".len();
-    html[start..].split('"').next().expect("id").to_string()
-}
-
-/// Makes (or remakes) the person's share link from their resume page; returns it.
-async fn make_share_link(person: &Person) -> String {
-    let resume = person.get("/resume").await;
-    let created = person
-        .post("/resume/share", &[("csrf", &resume.csrf())])
-        .await;
-    assert_eq!(created.status, 200, "{}", created.html);
-    assert!(
-        created.has("You can see this link again on your resume"),
-        "{}",
-        created.html
-    );
-    let marker = "id=\"share-link\" type=\"text\" readonly value=\"";
-    let start = created.html.find(marker).expect("the link") + marker.len();
-    created.html[start..]
-        .split('"')
-        .next()
-        .expect("link")
-        .to_string()
 }
 
 /// What someone without an account sees at a share link: (status, page).

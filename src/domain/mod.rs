@@ -24,4 +24,5 @@ pub mod second_factor;
 pub mod sections;
 pub mod skills;
 pub mod verification;
+pub mod viewing;
 pub mod wallet;

@@ -25,6 +25,9 @@
 //! - `POST /resume/share`, `POST /resume/share/stop`, `GET /resume/preview` — sharing
 //! - `POST /resume/wallet/{partner}` — "Share To My Wallet": queues a push, 303 to the wallet
 //! - `GET /r/{token}`, `GET /r/{token}/resume.pdf` — a shared resume
+//! - `GET|POST /r/{token}/signup` — an employer's free viewer account, made from a shared resume;
+//!   `GET /r/{token}/credentials/{entry}` — a credential's verification details (viewer
+//!   accounts); `GET /viewer` — the viewer account's own page
 //! - `GET /resume/export/resume.pdf`, `GET /resume/export/resume-credential.json`,
 //!   `GET /resume/export/ler-rs.json`, `GET /resume/export/json-resume.json` — exports
 //! - `GET /.well-known/did.json` — this deployment's DID document

@@ -1,8 +1,9 @@
-//! Job seekers' accounts: sign-up with email verification, log-in and log-out with
-//! server-side sessions, password reset by email. Passwords are hashed with Argon2id on the
+//! Accounts: a job seeker's sign-up with email verification (an employer's viewer account is
+//! made by `services::viewers` with the same pieces), log-in and log-out with server-side
+//! sessions, password reset by email. Passwords are hashed with Argon2id on the
 //! blocking pool. Sign-up, log-in and reset never reveal whether an email is registered.
 
-use super::{App, millis};
+use super::{App, millis, viewers};
 use crate::domain::account::{Profile, Session, User};
 use crate::domain::claim_token::ClaimToken;
 use crate::domain::email::{self, EmailAddress};
@@ -10,7 +11,7 @@ use crate::forms::FieldError;
 use crate::secrets;
 use crate::store::outbox::{self, Link};
 use crate::store::users::{self, LinkPurpose};
-use crate::store::{StoreError, holding, resume};
+use crate::store::{Conn, StoreError, holding, resume};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -43,7 +44,7 @@ pub fn check_password(password: &str) -> Result<(), String> {
     }
 }
 
-async fn hash_password(password: String) -> Result<String, StoreError> {
+pub(crate) async fn hash_password(password: String) -> Result<String, StoreError> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         secrets::fill_random(&mut salt);
@@ -123,16 +124,7 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
     app.store
         .write(move |conn| {
             if users::by_email(conn, email.as_str())?.is_some() {
-                return outbox::enqueue(
-                    conn,
-                    email.as_str(),
-                    "Someone tried to sign up with your email",
-                    &format!(
-                        "Someone (perhaps you) tried to create a CredentialConnect account with this address, which already has one.\n\nLog in: {base}/login\nForgot your password? {base}/reset\n\nIf it was not you, you can ignore this message."
-                    ),
-                    None,
-                    now,
-                );
+                return mail_existing_owner(conn, &email, &base, now);
             }
             let user_id = users::insert(conn, email.as_str(), &password_hash, &profile, now)?;
             let package = match &claim {
@@ -146,22 +138,55 @@ pub async fn sign_up(app: &App, request: SignUp, client: &str) -> Result<(), Acc
                 }
                 None => None,
             };
-            let link = Link::Account {
-                purpose: LinkPurpose::Verify,
-                user_id,
-                next: package.map(|id| format!("package:{id}")),
-            };
-            outbox::enqueue(
-                conn,
-                email.as_str(),
-                "Confirm your email for CredentialConnect",
-                SIGN_UP_MAIL,
-                Some(&link),
-                now,
-            )
+            let next = package.map(|id| format!("package:{id}"));
+            mail_confirmation(conn, &email, user_id, next, now)
         })
         .await?;
     Ok(())
+}
+
+/// The answer to a sign-up with an address that already has an account: its owner is told,
+/// and the page says the same as for a new account.
+pub(crate) fn mail_existing_owner(
+    conn: &mut dyn Conn,
+    email: &EmailAddress,
+    base: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    outbox::enqueue(
+        conn,
+        email.as_str(),
+        "Someone tried to sign up with your email",
+        &format!(
+            "Someone (perhaps you) tried to create a CredentialConnect account with this address, which already has one.\n\nLog in: {base}/login\nForgot your password? {base}/reset\n\nIf it was not you, you can ignore this message."
+        ),
+        None,
+        now,
+    )
+}
+
+/// Mails a new account its confirmation link; `next` is where confirming leads (see
+/// [`confirm_email`]).
+pub(crate) fn mail_confirmation(
+    conn: &mut dyn Conn,
+    email: &EmailAddress,
+    user_id: String,
+    next: Option<String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let link = Link::Account {
+        purpose: LinkPurpose::Verify,
+        user_id,
+        next,
+    };
+    outbox::enqueue(
+        conn,
+        email.as_str(),
+        "Confirm your email for CredentialConnect",
+        SIGN_UP_MAIL,
+        Some(&link),
+        now,
+    )
 }
 
 /// The confirmation mail of a new account. It says an account was started, because
@@ -280,7 +305,7 @@ pub async fn confirm_email(
         }
     };
     let now = app.clock.now_ms();
-    Ok(app
+    let confirmed = app
         .store
         .write(move |conn| {
             let Some((user_id, next)) =
@@ -306,6 +331,13 @@ pub async fn confirm_email(
             }
             users::mark_verified(conn, &user_id, now)?;
             users::end_email_tokens_of(conn, &user_id, now)?;
+            if users::by_id(conn, &user_id)?.is_some_and(|user| user.is_viewer()) {
+                // A viewer account goes back to the shared resume it signed up from (the
+                // link's digest travels with the confirmation link, never the link).
+                let back = next.filter(|n| n.starts_with(viewers::BACK_TO_SHARE));
+                let next = back.unwrap_or_else(|| "/viewer?welcome=1".to_string());
+                return Ok(Confirmed::Done { user_id, next });
+            }
             let next = match next.as_deref().and_then(|n| n.strip_prefix("package:")) {
                 Some(package_id)
                     if resume::deliver_after_sign_up(conn, package_id, &user_id, now)? =>
@@ -316,7 +348,14 @@ pub async fn confirm_email(
             };
             Ok(Confirmed::Done { user_id, next })
         })
-        .await?)
+        .await?;
+    Ok(match confirmed {
+        Confirmed::Done { user_id, next } if next.starts_with(viewers::BACK_TO_SHARE) => {
+            let next = viewers::back_to_resume(app, &next).await?;
+            Confirmed::Done { user_id, next }
+        }
+        other => other,
+    })
 }
 
 #[derive(Debug, PartialEq, Eq)]

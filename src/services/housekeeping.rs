@@ -1,12 +1,16 @@
 //! Housekeeping: what can no longer be used is purged — claim links (packages), access
 //! tokens, sessions, one-time email and activation links and recipient tokens once they
 //! expire (an expired link already answers as an unknown one does) — and delivered mail,
-//! ended wallet pushes and the activation page's search records once they are old. It runs once across all instances sharing the
+//! ended wallet pushes, the activation page's search records and who viewed a shared resume
+//! (daily counts after 90 days, viewer accounts' opens a year after the last) once they are
+//! old. It runs once across all instances sharing the
 //! database (a lease per job, `store::housekeeping`), every `CC_PURGE_EVERY_SECONDS`.
 
 use super::{App, accounts, millis};
+use crate::domain::viewing;
 use crate::store::{
-    StoreError, activation, holding, housekeeping, outbox, partners, rate_limits, users, wallets,
+    StoreError, activation, holding, housekeeping, outbox, partners, rate_limits, users, viewers,
+    wallets,
 };
 use std::time::Duration;
 
@@ -24,6 +28,8 @@ const LEASE: Duration = Duration::from_secs(600);
 const ACTIVATION_LINK_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The activation page's search records (no personal data) are kept for operators this long.
 const SEARCH_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+/// A viewer account's opens of a shared resume are kept this long after the last one.
+pub const VIEWER_OPEN_RETENTION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// What one run removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +49,10 @@ pub struct Purged {
     pub unclaimed_recipients: u64,
     /// Wallet pushes that ended (sent or failed) longer ago than delivered mail is kept.
     pub wallet_pushes: u64,
+    /// A share link's view counts of days past their retention.
+    pub view_days: u64,
+    /// Viewer accounts' opens last made longer ago than their retention.
+    pub viewer_opens: u64,
 }
 
 impl Purged {
@@ -59,6 +69,8 @@ impl Purged {
             + self.rate_limits
             + self.unclaimed_recipients
             + self.wallet_pushes
+            + self.view_days
+            + self.viewer_opens
     }
 }
 
@@ -89,6 +101,12 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
     let mut purged = app
         .store
         .write(move |conn| {
+            let (view_days, viewer_opens) = viewers::purge(
+                conn,
+                // The days the person is shown stay; older ones go.
+                viewing::first_counted_day(viewing::day_of(now)),
+                now - millis(VIEWER_OPEN_RETENTION),
+            )?;
             let (activation_links, activation_searches) = activation::purge(
                 conn,
                 now - millis(ACTIVATION_LINK_GRACE),
@@ -123,6 +141,8 @@ async fn purge(app: &App, now: i64) -> Result<Purged, StoreError> {
                     conn,
                     now - millis(config.housekeeping.mail_retention),
                 )?,
+                view_days,
+                viewer_opens,
                 packages: 0,
             })
         })

@@ -27,6 +27,7 @@ pub mod signing_key;
 pub mod turns;
 pub mod uploads;
 pub mod verification;
+pub mod viewers;
 pub mod wallet;
 
 use crate::clock::Clock;
@@ -82,6 +83,9 @@ pub struct Limiters {
     pub activation_client: ratelimit::RateLimiter,
     /// Activation-page searches per identity (partner + email or student id).
     pub activation_identity: ratelimit::RateLimiter,
+    /// Credential details opened per viewer account: each checks a proof again (see
+    /// `viewers::details`), so one account cannot keep the verifier busy.
+    pub credential_details: ratelimit::RateLimiter,
     /// This instance's side of trading counts with the other instances.
     pub exchange: ratelimit::Exchange,
 }
@@ -123,6 +127,7 @@ impl Limiters {
                 Duration::from_secs(3600),
             ),
             sign_up: RateLimiter::new("sign_up", 20, Duration::from_secs(600)),
+            credential_details: RateLimiter::new("credential_details", 60, Duration::from_secs(60)),
             log_in_client: RateLimiter::new("log_in_client", 30, Duration::from_secs(60)),
             log_in_failures_here: RateLimiter::new(
                 "log_in_failures_here",

@@ -1,9 +1,12 @@
 //! Sharing a resume: the person makes a link (and can replace or end it); whoever holds the
 //! link sees the resume as an employer would, with each credential's proofs checked again
-//! when the last check is older than `verification_ttl`.
+//! when the last check is older than `verification_ttl`. Each opening is counted for the
+//! person (`services::viewers`), except their own.
 
 use super::resume::{self, Resume};
-use super::{App, deployment_keys};
+use super::{App, deployment_keys, viewers};
+use crate::domain::account::User;
+use crate::domain::viewing::Opener;
 use crate::secrets;
 use crate::store::{StoreError, sharing};
 
@@ -104,22 +107,59 @@ pub async fn stop(app: &App, user_id: &str) -> Result<bool, StoreError> {
         .await
 }
 
-/// The resume a share link opens, its stale verifications checked again first; `None` for
-/// an unknown or ended link. A failure to re-check keeps the stored states.
-pub async fn open(app: &App, token: &str) -> Result<Option<Resume>, StoreError> {
+/// The resume a share link opens for `who` (the signed-in account, if any), its stale
+/// verifications checked again first; `None` for an unknown or ended link. A failure to
+/// re-check keeps the stored states. The opening is counted (one upsert), unless `who` is
+/// the owner; a viewer account's is also recorded by name.
+pub async fn open(
+    app: &App,
+    token: &str,
+    who: Option<&User>,
+) -> Result<Option<Resume>, StoreError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
     let digest = secrets::digest(token);
+    let lookup = digest.clone();
     let Some(owner) = app
         .store
-        .read(move |conn| sharing::owner(conn, &digest))
+        .read(move |conn| sharing::owner(conn, &lookup))
         .await?
     else {
         return Ok(None);
     };
+    let opener = Opener::of(&owner, who.map(|u| (u.id.as_str(), u.is_viewer())));
+    viewers::count_open(app, &digest, &opener).await?;
     if let Err(error) = super::verification::recheck_owned(app, &owner).await {
         tracing::warn!(%error, "re-checking a shared resume's credentials failed");
     }
     resume::load(app, &owner).await
+}
+
+/// The token of the share link with this digest, derived again from its row's nonce;
+/// `None` once the link is gone (or cannot be derived again).
+pub async fn token_of_link(app: &App, digest: &str) -> Result<Option<String>, StoreError> {
+    let lookup = digest.to_string();
+    let Some(Some(nonce)) = app
+        .store
+        .read(move |conn| sharing::nonce_of(conn, &lookup))
+        .await?
+    else {
+        return Ok(None);
+    };
+    token_from(app, &nonce, digest)
+}
+
+/// The token a link row's nonce gives under the link key, when it is the row's (its digest
+/// matches).
+pub fn token_from(app: &App, nonce: &str, digest: &str) -> Result<Option<String>, StoreError> {
+    let token = derive(&deployment_keys::share_links(app)?, nonce);
+    Ok((secrets::digest(&token) == digest).then_some(token))
+}
+
+/// The digest a share link is known by, or `None` for text that is not a share link.
+pub fn digest_of(token: &str) -> Option<String> {
+    token
+        .starts_with(TOKEN_PREFIX)
+        .then(|| secrets::digest(token))
 }

@@ -197,23 +197,54 @@ async fn recheck(app: &App, stale: Vec<holding::StaleVerification>) -> Result<()
     app.store
         .write(move |conn| {
             for (item, decided) in &updates {
-                holding::set_verification(conn, &item.id, decided, now)?;
-                if decided.state == VerificationState::Failed
-                    && item.state != VerificationState::Failed
-                {
-                    crate::store::alerts::raise(
-                        conn,
-                        "verification_failed",
-                        Some(&item.partner_id),
-                        &item.subject,
-                        &decided.reason,
-                        now,
-                    )?;
-                }
+                record_check(conn, item, decided, now)?;
             }
             Ok(())
         })
         .await
+}
+
+/// Stores the outcome of checking `item` again. A credential that newly fails raises an
+/// alert and stops vouching for its skills.
+pub fn record_check(
+    conn: &mut dyn crate::store::Conn,
+    item: &holding::StaleVerification,
+    decided: &verification::Verification,
+    now: i64,
+) -> Result<(), StoreError> {
+    holding::set_verification(conn, &item.id, decided, now)?;
+    if decided.state == VerificationState::Failed && item.state != VerificationState::Failed {
+        crate::store::alerts::raise(
+            conn,
+            "verification_failed",
+            Some(&item.partner_id),
+            &item.subject,
+            &decided.reason,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks one stored credential now, whatever its last check (a viewer account opening
+/// its details sees every check as of this moment): the verifier's whole report, or `None`
+/// when checking took longer than a page view may wait. Nothing is stored here.
+pub async fn check_now(
+    app: &App,
+    item: &holding::StaleVerification,
+) -> Result<Option<Report>, StoreError> {
+    refresh_contexts_if_stale(app).await?;
+    let Ok(document) = serde_json::from_str::<Value>(&item.document) else {
+        return Ok(None);
+    };
+    let jws = item.jws.clone();
+    let verifier = Arc::clone(&app.verifier);
+    let deadline = tokio::time::Instant::now() + RECHECK_BUDGET;
+    off_the_workers(async move {
+        let verifying = verifier.verify(&document, jws.as_deref());
+        tokio::time::timeout_at(deadline, verifying).await.ok()
+    })
+    .await
 }
 
 /// Re-reads the operator-added contexts.

@@ -93,6 +93,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/postgres/0016_wallet_push.sql"),
     ),
     (
+        17,
+        include_str!("migrations/sqlite/0017_viewers.sql"),
+        include_str!("migrations/postgres/0017_viewers.sql"),
+    ),
+    (
         18,
         include_str!("migrations/sqlite/0018_audit_erasure.sql"),
         include_str!("migrations/postgres/0018_audit_erasure.sql"),
@@ -137,6 +142,8 @@ pub(super) const TABLES: &[&str] = &[
     "marketplace_issuers",
     "partner_wallets",
     "wallet_pushes",
+    "share_view_days",
+    "share_viewer_opens",
     "audit_log",
     "erased_assertions",
     "admins",

@@ -30,6 +30,7 @@ pub mod sharing;
 pub mod signing_keys;
 mod sqlite;
 pub mod users;
+pub mod viewers;
 pub mod wallets;
 
 use std::sync::Arc;

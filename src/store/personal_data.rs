@@ -33,13 +33,18 @@ pub fn owned_by_erased_account(
         .is_some())
 }
 
-/// A row as a JSON object, by column name; integers named `*_at` become RFC 3339 times and
+/// A row as a JSON object, by column name; integers named `*_at` become RFC 3339 times, a
+/// `day` a date, and
 /// text holding a JSON document (`document`, `recipient`) is parsed back into JSON.
 fn object(names: &[&str], row: &Row) -> Result<Value, StoreError> {
     let mut map = Map::new();
     for (i, name) in names.iter().enumerate() {
         let value = match row.0.get(i) {
             Some(super::Value::Int(n)) if name.ends_with("_at") => json!(rfc3339(*n)),
+            // Days since 1970-01-01 (the share link's daily counts), as a date.
+            Some(super::Value::Int(n)) if *name == "day" => {
+                json!(rfc3339(n.saturating_mul(86_400_000)).get(..10))
+            }
             Some(super::Value::Int(n)) => json!(n),
             Some(super::Value::Text(text)) if matches!(*name, "document" | "recipient") => {
                 serde_json::from_str(text).unwrap_or_else(|_| json!(text))
@@ -79,6 +84,8 @@ pub fn export(
         &[
             "id",
             "email",
+            "kind",
+            "organisation",
             "email_verified_at",
             "given_name",
             "family_name",
@@ -223,6 +230,28 @@ pub fn export(
         "FROM email_outbox WHERE link_user_id = $1 OR to_address = (SELECT email FROM users WHERE id = $1) ORDER BY created_at, id",
         user_id,
     )?;
+    let link_views = objects(
+        conn,
+        &["day", "views"],
+        "FROM (SELECT d.day, d.views FROM share_view_days d JOIN resume_shares s ON s.token_hash = d.token_hash
+               WHERE s.user_id = $1) counted ORDER BY day",
+        user_id,
+    )?;
+    let viewers = objects(
+        conn,
+        &["viewer", "organisation", "entry_id", "first_opened_at", "last_opened_at", "opens"],
+        "FROM (SELECT TRIM(COALESCE(u.given_name, '') || ' ' || COALESCE(u.family_name, '')) AS viewer, u.organisation,
+                      o.entry_id, o.first_opened_at, o.last_opened_at, o.opens
+               FROM share_viewer_opens o JOIN resume_shares s ON s.token_hash = o.token_hash JOIN users u ON u.id = o.viewer_id
+               WHERE s.user_id = $1) opened ORDER BY last_opened_at",
+        user_id,
+    )?;
+    let opened_as_viewer = objects(
+        conn,
+        &["entry_id", "first_opened_at", "last_opened_at", "opens"],
+        "FROM share_viewer_opens WHERE viewer_id = $1 ORDER BY last_opened_at",
+        user_id,
+    )?;
     let confirmations = objects(
         conn,
         &["package_id", "codes_sent", "confirmed_at", "created_at"],
@@ -240,6 +269,11 @@ pub fn export(
         },
         "packages": packages,
         "share_link": share_link.into_iter().next(),
+        "share_link_views": {
+            "per_day": link_views,
+            "by_viewer_accounts": viewers,
+        },
+        "opened_as_viewer": opened_as_viewer,
         "recipient_links": recipient_links,
         "wallet_pushes": wallet_pushes,
         "sessions": sessions,
@@ -335,6 +369,19 @@ pub fn erase(conn: &mut dyn Conn, user_id: &str, now: i64) -> Result<Option<Eras
         i += 1;
     }
 
+    // What was counted of their share link, and what they opened as a viewer.
+    for table in ["share_view_days", "share_viewer_opens"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE token_hash IN (SELECT token_hash FROM resume_shares WHERE user_id = $1)"
+            ),
+            params![user_id],
+        )?;
+    }
+    conn.execute(
+        "DELETE FROM share_viewer_opens WHERE viewer_id = $1",
+        params![user_id],
+    )?;
     // The person's own rows.
     for table in [
         "sessions",

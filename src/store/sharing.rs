@@ -34,8 +34,9 @@ pub fn current(
     .transpose()
 }
 
-/// Ends the person's share link; false when there was none.
+/// Ends the person's share link, and drops who viewed it; false when there was none.
 pub fn stop(conn: &mut dyn Conn, user_id: &str) -> Result<bool, StoreError> {
+    super::viewers::drop_for_links_of(conn, user_id)?;
     let removed = conn.execute(
         "DELETE FROM resume_shares WHERE user_id = $1",
         params![user_id],
@@ -60,5 +61,19 @@ pub fn owner(conn: &mut dyn Conn, token_hash: &str) -> Result<Option<String>, St
         params![token_hash],
     )?
     .map(|row| row.text(0))
+    .transpose()
+}
+
+/// The nonce of the link with this digest: `None` when there is no such link, `Some(None)`
+/// for a link made before tokens were derived from one.
+pub fn nonce_of(
+    conn: &mut dyn Conn,
+    token_hash: &str,
+) -> Result<Option<Option<String>>, StoreError> {
+    conn.query_opt(
+        "SELECT token_nonce FROM resume_shares WHERE token_hash = $1",
+        params![token_hash],
+    )?
+    .map(|row| row.opt_text(0))
     .transpose()
 }

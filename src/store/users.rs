@@ -1,9 +1,9 @@
 //! People's accounts, their sessions, and one-time email links (verification, reset).
 
 use super::{Conn, Row, StoreError, new_id, params};
-use crate::domain::account::{Profile, Session, User};
+use crate::domain::account::{AccountKind, Profile, Session, User};
 
-const USER_COLUMNS: &str = "id, email, password_hash, email_verified_at, given_name, family_name, additional_name, phone, address, headline, summary";
+const USER_COLUMNS: &str = "id, email, password_hash, email_verified_at, given_name, family_name, additional_name, phone, address, headline, summary, kind, organisation";
 
 fn user(row: &Row) -> Result<User, StoreError> {
     Ok(User {
@@ -19,6 +19,8 @@ fn user(row: &Row) -> Result<User, StoreError> {
             headline: row.opt_text(9)?,
             summary: row.opt_text(10)?,
         },
+        kind: AccountKind::parse(&row.text(11)?),
+        organisation: row.opt_text(12)?,
     })
 }
 
@@ -43,6 +45,33 @@ pub fn insert(
             profile.additional_name.as_deref(),
             profile.phone.as_deref(),
             profile.address.as_deref(),
+            now
+        ],
+    )?;
+    Ok(id)
+}
+
+/// Creates an unverified viewer account (an employer's): its name, as typed, is kept as
+/// its given name. `Conflict` when the email is taken.
+pub fn insert_viewer(
+    conn: &mut dyn Conn,
+    email: &str,
+    password_hash: &str,
+    name: &str,
+    organisation: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    conn.execute(
+        "INSERT INTO users (id, email, password_hash, given_name, kind, organisation, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        params![
+            &id,
+            email,
+            password_hash,
+            name,
+            AccountKind::Viewer.as_str(),
+            organisation,
             now
         ],
     )?;

@@ -279,3 +279,33 @@ pub async fn claim_everything(app: &TestApp, smtp: &SmtpServer, link: &str, emai
     assert!(resume.url.contains("/resume"), "{}", resume.url);
     person
 }
+
+/// The id of the resume entry titled `title`, from the resume page.
+pub fn entry_id(html: &str, title: &str) -> String {
+    let heading = html
+        .find(&format!("<h3>{title}</h3>"))
+        .unwrap_or_else(|| panic!("no entry {title:?} in {html}"));
+    let start = html[..heading].rfind("id=\"entry-").expect("an entry id") + "id=\"entry-".len();
+    html[start..].split('"').next().expect("id").to_string()
+}
+
+/// Makes (or remakes) the person's share link from their resume page; returns it.
+pub async fn make_share_link(person: &Person) -> String {
+    let resume = person.get("/resume").await;
+    let created = person
+        .post("/resume/share", &[("csrf", &resume.csrf())])
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert!(
+        created.has("You can see this link again on your resume"),
+        "{}",
+        created.html
+    );
+    let marker = "id=\"share-link\" type=\"text\" readonly value=\"";
+    let start = created.html.find(marker).expect("the link") + marker.len();
+    created.html[start..]
+        .split('"')
+        .next()
+        .expect("link")
+        .to_string()
+}

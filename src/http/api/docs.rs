@@ -162,6 +162,7 @@ pub fn render_reference(openapi: &Value) -> String {
     let page = ReferencePage {
         nav: Nav {
             signed_in: false,
+            viewer: false,
             csrf: String::new(),
             inbox: 0,
         },

@@ -323,9 +323,17 @@ struct LoginPage {
 
 /// The log-in page, with the email typed and, after a refusal, what was wrong.
 fn login_view(visitor: &Visitor, next: &str, email: &str, errors: &[FieldError]) -> LoginPage {
-    let signup_href = next
-        .strip_prefix("/createmyresume/")
-        .map_or_else(|| "/signup".to_string(), |_| next.to_string());
+    // From a shared resume, the sign-up offered is a viewer account's, on that resume.
+    let shared = next
+        .strip_prefix("/r/")
+        .and_then(|rest| rest.split('/').next())
+        .map(|token| format!("/r/{token}/signup"));
+    let signup_href = match shared {
+        Some(signup) => signup,
+        None => next
+            .strip_prefix("/createmyresume/")
+            .map_or_else(|| "/signup".to_string(), |_| next.to_string()),
+    };
     let errors = FormErrors::new(errors, &["email", "password"]);
     let field = |name, label, kind, value: &str, autocomplete| {
         FieldView::new(name, label, kind, value, autocomplete, true, &errors)

@@ -219,6 +219,10 @@ pub async fn page(
     visitor: Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
+    if visitor.user().is_some_and(|user| user.is_viewer()) {
+        // A viewer account (an employer's) claims nothing.
+        return Ok(super::visitor::to_viewer_page());
+    }
     let viewer = visitor.user().map(|u| u.id.clone());
     claims::recheck(&state.app, &token).await;
     let (mut contents, one_time, landing) =

@@ -1,5 +1,6 @@
 //! Web pages for people: accounts, the claim link a partner sends, the partner's activation
-//! page, the import inbox, importing from a partner (pull) and the resume builder. Every
+//! page, the import inbox, importing from a partner (pull), the resume builder, and the
+//! shared resume with employers' viewer accounts. Every
 //! page works without JavaScript (one small script adds a copy button to the share link);
 //! templates escape everything; every state-changing form carries a CSRF token.
 
@@ -15,6 +16,7 @@ mod pull;
 mod recipient_code;
 pub mod resume;
 pub mod sharing;
+pub mod viewer;
 pub mod visitor;
 pub mod wallet;
 
@@ -98,6 +100,12 @@ pub fn router() -> Router<AppState> {
         .route("/resume/wallet/{partner}", post(wallet::push))
         .route("/r/{token}", get(sharing::page))
         .route("/r/{token}/resume.pdf", get(export::shared_pdf))
+        .route(
+            "/r/{token}/signup",
+            get(viewer::signup_form).post(viewer::signup),
+        )
+        .route("/r/{token}/credentials/{entry}", get(viewer::details))
+        .route("/viewer", get(viewer::home))
         .route("/resume/preview", get(sharing::preview))
         .route("/resume/export/resume.pdf", get(export::own_pdf))
         .route(
@@ -165,6 +173,8 @@ pub fn form_redirects_to<'a>(
 /// What the header shows.
 pub struct Nav {
     pub signed_in: bool,
+    /// Signed in with a viewer account: its own page instead of a job seeker's links.
+    pub viewer: bool,
     pub csrf: String,
     pub inbox: usize,
 }
@@ -173,6 +183,7 @@ impl Nav {
     pub fn of(visitor: &Visitor) -> Nav {
         Nav {
             signed_in: visitor.signed_in.is_some(),
+            viewer: visitor.user().is_some_and(|user| user.is_viewer()),
             csrf: visitor.csrf(),
             inbox: 0,
         }
@@ -201,6 +212,7 @@ pub fn message(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response
     let page = MessagePage {
         nav: Nav {
             signed_in: false,
+            viewer: false,
             csrf: String::new(),
             inbox: 0,
         },

@@ -5,7 +5,7 @@
 use super::accounts::{FieldView, NoFields};
 use super::error::PageError;
 use super::export::json_download;
-use super::visitor::{CsrfForm, SignedInVisitor, Visitor};
+use super::visitor::{CsrfForm, SignedInAccount, Visitor};
 use super::{Nav, message_for, render};
 use crate::domain::account::User;
 use crate::domain::audit::Actor;
@@ -50,14 +50,14 @@ fn page(visitor: &Visitor, user: &User, status: StatusCode, errors: &[FieldError
 }
 
 /// `GET /account`
-pub async fn show(SignedInVisitor(visitor, user): SignedInVisitor) -> Response {
+pub async fn show(SignedInAccount(visitor, user): SignedInAccount) -> Response {
     page(&visitor, &user, StatusCode::OK, &[])
 }
 
 /// `POST /account/export`: everything held about the person, as one JSON download.
 pub async fn export(
     State(state): State<AppState>,
-    SignedInVisitor(visitor, user): SignedInVisitor,
+    SignedInAccount(visitor, user): SignedInAccount,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
     Ok(
@@ -78,7 +78,7 @@ pub struct EraseFields {
 /// browser out.
 pub async fn erase(
     State(state): State<AppState>,
-    SignedInVisitor(visitor, user): SignedInVisitor,
+    SignedInAccount(visitor, user): SignedInAccount,
     CsrfForm(form): CsrfForm<EraseFields>,
 ) -> Result<Response, PageError> {
     match accounts::password_is(&state.app, &user, &form.password).await {

@@ -101,6 +101,8 @@ pub struct ResumePage {
     pub entry: EntryForm,
     /// "Share To My Wallet": the wallets offered, and the person's latest pushes.
     pub wallets: super::wallet::WalletSection,
+    /// Who viewed the share link, while the person has one.
+    pub views: Option<super::viewer::ShareViewsView>,
 }
 
 /// The add-entry form as the page shows it.
@@ -203,15 +205,7 @@ fn skill_view(skill: ResumeSkill) -> SkillView {
 /// Builds the page's data: sections in resume order, each entry in date order.
 pub fn view(resume: resume::Resume) -> ResumeView {
     let profile = &resume.user.profile;
-    let name = [
-        &profile.given_name,
-        &profile.additional_name,
-        &profile.family_name,
-    ]
-    .iter()
-    .filter_map(|p| p.as_deref())
-    .collect::<Vec<_>>()
-    .join(" ");
+    let name = resume.user.name();
     let mut entries = resume.entries;
     let mut sections = Vec::new();
     for section in Section::PLACEABLE.into_iter().chain([Section::Unassigned]) {
@@ -319,9 +313,14 @@ async fn resume_page(
     let Some(mut loaded) = resume::load(&state.app, user_id).await? else {
         return Ok(to_login("/resume"));
     };
-    let share_link = match loaded.shared_since {
-        Some(_) => sharing::current(&state.app, user_id).await?,
-        None => None,
+    let (share_link, views) = match loaded.shared_since {
+        Some(_) => (
+            sharing::current(&state.app, user_id).await?,
+            Some(super::viewer::ShareViewsView::of(
+                crate::services::viewers::views(&state.app, user_id).await?,
+            )),
+        ),
+        None => (None, None),
     };
     localize(&mut loaded.entries, &visitor.languages);
     let mut nav = Nav::of(visitor);
@@ -341,6 +340,7 @@ async fn resume_page(
         share_link: share_link.map(|token| super::sharing::link(state, &token)),
         entry,
         wallets: super::wallet::WalletSection::of(&state.app, user_id).await?,
+        views,
     };
     // "Share To My Wallet" answers with a redirect to the wallet's landing page.
     let landing = page.wallets.landing_urls.clone();

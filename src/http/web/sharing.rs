@@ -58,30 +58,44 @@ pub struct SharedPage {
     pub resume: ResumeView,
     /// Where the same resume is downloaded as a PDF.
     pub pdf_link: Option<String>,
+    /// The shared resume's address (`/r/{token}`), under which each credential's details
+    /// and the viewer sign-up are; `None` on the person's own preview.
+    pub share_path: Option<String>,
+    /// Whether to offer an employer a viewer account (nobody is signed in).
+    pub invite_viewer: bool,
 }
 
-/// `GET /r/{token}`: the resume as an employer sees it.
+/// `GET /r/{token}`: the resume as an employer sees it. Opening it is counted for the
+/// person (not when it is theirs), and a viewer account's opening is recorded by name.
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(mut resume) = sharing::open(&state.app, &token).await? else {
-        return Ok(private(message(
-            StatusCode::NOT_FOUND,
-            "This link does not open a resume",
-            &[
-                "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
-            ],
-        )));
+    let Some(mut resume) = sharing::open(&state.app, &token, visitor.user()).await? else {
+        return Ok(no_resume());
     };
     super::resume::localize(&mut resume.entries, &visitor.languages);
     let page = SharedPage {
         nav: Nav::of(&visitor),
         resume: shared_view(resume),
         pdf_link: Some(format!("/r/{token}/resume.pdf")),
+        share_path: Some(format!("/r/{token}")),
+        invite_viewer: visitor.signed_in.is_none(),
     };
     Ok(private(visitor.finish(render(&page))))
+}
+
+/// The answer at a share link that does not open a resume (mistyped, replaced or stopped),
+/// and at everything under it.
+pub fn no_resume() -> Response {
+    private(message(
+        StatusCode::NOT_FOUND,
+        "This link does not open a resume",
+        &[
+            "It may be mistyped, or its owner has stopped sharing or made a new link. Ask them for a current one.",
+        ],
+    ))
 }
 
 /// `GET /resume/preview`: the person's own resume as employers see it, in the look the
@@ -97,13 +111,15 @@ pub async fn preview(
         nav: Nav::of(&visitor),
         resume: shared_view(loaded),
         pdf_link: Some("/resume/export/resume.pdf".into()),
+        share_path: None,
+        invite_viewer: false,
     };
     Ok(private(visitor.finish(render(&page))))
 }
 
 /// Share pages hold a person's details and, on creation, the link itself: no cache keeps
 /// them and no search engine lists them.
-fn private(mut response: Response) -> Response {
+pub fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(

@@ -180,8 +180,9 @@ impl Visitor {
 /// The largest form body a page accepts.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
-/// A signed-in person's request, and the person. Anyone else is sent to log in, and back
-/// afterwards to the page they were on (see [`back_after_login`]).
+/// A signed-in job seeker's request, and the person. Anyone else is sent to log in, and back
+/// afterwards to the page they were on (see [`back_after_login`]); a viewer account (an
+/// employer's, which has no resume, inbox or claims) is sent to its own page.
 pub struct SignedInVisitor(pub Visitor, pub User);
 
 impl FromRequestParts<AppState> for SignedInVisitor {
@@ -193,7 +194,52 @@ impl FromRequestParts<AppState> for SignedInVisitor {
     ) -> Result<Self, Self::Rejection> {
         let visitor = Visitor::from_request_parts(parts, state).await?;
         match visitor.user().cloned() {
+            Some(user) if user.is_viewer() => Err(to_viewer_page()),
             Some(user) => Ok(SignedInVisitor(visitor, user)),
+            None => Err(super::to_login(&back_after_login(parts.uri.path()))),
+        }
+    }
+}
+
+/// Any signed-in account, job seeker's or viewer's: for what every account has (its own
+/// data, on `/account`). Anyone not signed in is sent to log in and back.
+pub struct SignedInAccount(pub Visitor, pub User);
+
+impl FromRequestParts<AppState> for SignedInAccount {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        match visitor.user().cloned() {
+            Some(user) => Ok(SignedInAccount(visitor, user)),
+            None => Err(super::to_login(&back_after_login(parts.uri.path()))),
+        }
+    }
+}
+
+/// Where a viewer account is sent from a job seeker's page.
+pub fn to_viewer_page() -> Response {
+    axum::response::Redirect::to("/viewer").into_response()
+}
+
+/// A signed-in viewer account's request (an employer's), and the account. Anyone not
+/// signed in is sent to log in and back; a job seeker to their resume.
+pub struct SignedInViewer(pub Visitor, pub User);
+
+impl FromRequestParts<AppState> for SignedInViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        match visitor.user().cloned() {
+            Some(user) if user.is_viewer() => Ok(SignedInViewer(visitor, user)),
+            Some(_) => Err(axum::response::Redirect::to("/resume").into_response()),
             None => Err(super::to_login(&back_after_login(parts.uri.path()))),
         }
     }
@@ -201,8 +247,9 @@ impl FromRequestParts<AppState> for SignedInVisitor {
 
 /// Where log-in leads back to: a claim link to itself, the preview to itself, the inbox's
 /// forms to the inbox, an import's return page to itself (a person back from a partner
-/// whose session ended meanwhile), the import page and its forms to the import page, and
-/// everything else about the resume (its forms, its downloads) to the resume page.
+/// whose session ended meanwhile), the import page and its forms to the import page, a
+/// viewer account's page to itself, and everything else about the resume (its forms, its
+/// downloads) to the resume page.
 pub fn back_after_login(path: &str) -> String {
     if path.starts_with("/createmyresume/")
         || path == "/resume/preview"
@@ -215,6 +262,8 @@ pub fn back_after_login(path: &str) -> String {
         "/import".to_string()
     } else if path.starts_with("/account") {
         "/account".to_string()
+    } else if path == "/viewer" {
+        path.to_string()
     } else {
         "/resume".to_string()
     }
