@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::person::{PASSWORD, Person, claim_everything, upload};
+use common::person::{PASSWORD, Person, claim_everything, make_share_link, sign_up_viewer, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture_json};
 use credentialconnect::domain::audit::{Action, Actor, Filter};
@@ -391,5 +391,65 @@ on_both_engines!(
             .expect("audit");
         assert_eq!(logged.len(), 2, "created and rotated: {logged:?}");
         assert_eq!(entries(&app, Action::PartnerSecretRotated).await, rotated);
+    }
+);
+
+with_mail_on_both_engines!(
+    who_viewed_is_exported_and_goes_when_either_side_erases,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let link = upload(
+            &app,
+            "instx",
+            package("seen@example.org", "seen", 1).to_string(),
+        )
+        .await;
+        let person = claim_everything(&app, &smtp, &link, "seen@example.org").await;
+        let share = make_share_link(&person).await;
+        let (employer, _) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let shared = employer.get(&share).await;
+        assert_eq!(shared.status, 200, "{}", shared.html);
+
+        // The person sees who viewed in their export; the viewer sees what they opened in theirs.
+        let theirs: Value = download(&person).await.json().await.expect("JSON");
+        let viewers = &theirs["share_link_views"]["by_viewer_accounts"];
+        assert_eq!(viewers[0]["viewer"], "Riley Chen", "{theirs}");
+        assert_eq!(viewers[0]["organisation"], "Acme Hiring");
+        let employers: Value = download(&employer).await.json().await.expect("JSON");
+        assert_eq!(employers["account"]["kind"], "viewer");
+        assert_eq!(
+            employers["opened_as_viewer"].as_array().map(Vec::len),
+            Some(1)
+        );
+
+        // The viewer erases their account: their name leaves the person's list of viewers.
+        let page = employer.get("/account").await;
+        let erased = employer
+            .post(
+                "/account/erase",
+                &[("csrf", &page.csrf()), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(erased.status, 200, "{}", erased.html);
+        let snapshot = app.snapshot().await;
+        let left = mentions(&snapshot, &["riley@acme.example", "Riley", "Acme Hiring"]);
+        assert!(left.is_empty(), "{left:#?}");
+        assert!(!person.get("/resume").await.has("Riley Chen"));
+
+        // The person erases theirs: the link's counts go with it.
+        let page = person.get("/account").await;
+        let erased = person
+            .post(
+                "/account/erase",
+                &[("csrf", &page.csrf()), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(erased.status, 200, "{}", erased.html);
+        let snapshot = app.snapshot().await;
+        assert!(
+            !snapshot
+                .iter()
+                .any(|row| row.starts_with("share_view_days: ")),
+            "{snapshot:#?}"
+        );
     }
 );

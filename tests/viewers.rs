@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::person::{PASSWORD, Page, Person, claim_everything, entry_id, make_share_link, upload};
+use common::person::{
+    PASSWORD, Page, Person, claim_everything, entry_id, make_share_link, sign_up_viewer, upload,
+};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture_json};
 use credentialconnect::services::housekeeping;
@@ -32,36 +34,6 @@ async fn shared_resume(app: &TestApp, smtp: &SmtpServer) -> (Person, String) {
     let person = claim_everything(app, smtp, &link, "sam@example.org").await;
     let share = make_share_link(&person).await;
     (person, share)
-}
-
-/// Signs up for a viewer account from the shared resume `share` and confirms it from the
-/// mail; returns the employer's browser and the page the confirmation leads to.
-async fn viewer(app: &TestApp, smtp: &SmtpServer, share: &str, email: &str) -> (Person, Page) {
-    let employer = Person::new(app);
-    let form = employer.get(&format!("{share}/signup")).await;
-    assert_eq!(form.status, 200, "{}", form.html);
-    let sent = employer
-        .post(
-            &format!("{share}/signup"),
-            &[
-                ("csrf", &form.csrf()),
-                ("name", "Riley Chen"),
-                ("organisation", "Acme Hiring"),
-                ("email", email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(sent.status, 200, "{}", sent.html);
-    assert!(sent.has("Check your email"), "{}", sent.html);
-    app.deliver_mail().await;
-    let link = smtp
-        .last_to(email)
-        .expect("a confirmation email")
-        .link(&format!("{}/verify/", app.base))
-        .expect("a confirmation link");
-    let landed = employer.confirm(&link, PASSWORD).await;
-    (employer, landed)
 }
 
 /// The details page of the credential titled `title`, as linked from the shared page.
@@ -137,7 +109,7 @@ with_mail_on_both_engines!(
         app.deliver_mail().await;
         assert!(smtp.last_to("riley@acme.example").is_none());
 
-        let (employer, landed) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, landed) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         assert_eq!(landed.status, 200, "{}", landed.html);
         assert_eq!(landed.url, share, "confirming leads back to the resume");
         assert!(landed.has("<h3>Teamwork Badge</h3>"));
@@ -217,7 +189,7 @@ with_mail_on_both_engines!(
         .await;
         let _person = claim_everything(&app, &smtp, &link, "sam@example.org").await;
         let share = make_share_link(&_person).await;
-        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, resume) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         let details = details_path(&resume.html, "Teamwork Badge");
 
         let page = employer.get(&details).await;
@@ -289,7 +261,7 @@ with_mail_on_both_engines!(
         assert!(!page.has("Every check the verifier made"));
 
         // Logging in from there comes back to the details (a viewer account).
-        let (employer, _) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, _) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         let own = employer.get("/viewer").await;
         employer.post("/logout", &[("csrf", &own.csrf())]).await;
         let login = employer.get(&format!("/login?next={details}")).await;
@@ -343,7 +315,7 @@ with_mail_on_both_engines!(
     another_persons_entry_or_a_hidden_revoked_or_self_reported_one_is_not_found_under_a_valid_link,
     |app: TestApp, smtp: SmtpServer| async move {
         let (person, share) = shared_resume(&app, &smtp).await;
-        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, resume) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         let teamwork = details_path(&resume.html, "Teamwork Badge");
         assert_eq!(employer.get(&teamwork).await.status, 200);
 
@@ -443,7 +415,7 @@ with_mail_on_both_engines!(
     a_replaced_or_stopped_link_closes_its_resume_its_details_and_its_pdf,
     |app: TestApp, smtp: SmtpServer| async move {
         let (person, share) = shared_resume(&app, &smtp).await;
-        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, resume) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         let details = details_path(&resume.html, "Teamwork Badge");
         let pdf = employer
             .client
@@ -506,7 +478,7 @@ with_mail_on_both_engines!(
 
         // A viewer account is counted and named: its opening of the resume (at sign-up's
         // return) and of one credential's details, twice.
-        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, resume) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         let details = details_path(&resume.html, "Teamwork Badge");
         employer.get(&details).await;
         employer.get(&details).await;
@@ -547,7 +519,7 @@ with_mail_on_both_engines!(
     counts_are_dropped_with_their_link_and_purged_after_90_days_or_a_year_after_the_last_open,
     |app: TestApp, smtp: SmtpServer| async move {
         let (person, share) = shared_resume(&app, &smtp).await;
-        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, resume) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         employer
             .get(&details_path(&resume.html, "Teamwork Badge"))
             .await;
@@ -598,7 +570,7 @@ with_mail_on_both_engines!(
     a_viewer_account_opening_details_again_and_again_is_slowed_after_60_a_minute,
     |app: TestApp, smtp: SmtpServer| async move {
         let (_, share) = shared_resume(&app, &smtp).await;
-        let (employer, resume) = viewer(&app, &smtp, &share, "riley@acme.example").await;
+        let (employer, resume) = sign_up_viewer(&app, &smtp, &share, "riley@acme.example").await;
         let details = details_path(&resume.html, "Teamwork Badge");
         for _ in 0..60 {
             assert_eq!(employer.get(&details).await.status, 200);
@@ -607,7 +579,7 @@ with_mail_on_both_engines!(
         assert_eq!(page.status, 429, "{}", page.html);
         assert!(page.has("Please wait a minute"));
         // Another viewer account is not held back by the first.
-        let (other, _) = viewer(&app, &smtp, &share, "kim@acme.example").await;
+        let (other, _) = sign_up_viewer(&app, &smtp, &share, "kim@acme.example").await;
         assert_eq!(other.get(&details).await.status, 200);
     }
 );

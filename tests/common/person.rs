@@ -309,3 +309,38 @@ pub async fn make_share_link(person: &Person) -> String {
         .expect("link")
         .to_string()
 }
+
+/// Signs up for a viewer account from the shared resume `share` and confirms it from the
+/// mail; returns the employer's browser and the page the confirmation leads to.
+pub async fn sign_up_viewer(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    share: &str,
+    email: &str,
+) -> (Person, Page) {
+    let employer = Person::new(app);
+    let form = employer.get(&format!("{share}/signup")).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let sent = employer
+        .post(
+            &format!("{share}/signup"),
+            &[
+                ("csrf", &form.csrf()),
+                ("name", "Riley Chen"),
+                ("organisation", "Acme Hiring"),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.html);
+    assert!(sent.has("Check your email"), "{}", sent.html);
+    app.deliver_mail().await;
+    let link = smtp
+        .last_to(email)
+        .expect("a confirmation email")
+        .link(&format!("{}/verify/", app.base))
+        .expect("a confirmation link");
+    let landed = employer.confirm(&link, PASSWORD).await;
+    (employer, landed)
+}
