@@ -76,8 +76,16 @@ pub enum Command {
         #[arg(long)]
         partner: Option<String>,
     },
-    /// List open alerts (unknown achievement types, failed proofs, …) as JSON lines.
-    Alerts,
+    /// List open alerts (unknown achievement types, failed proofs, …) as JSON lines; with
+    /// --acknowledge, close one (an unknown type is settled with `mapping` instead).
+    Alerts {
+        /// The id of the alert to acknowledge (recorded in the audit log).
+        #[arg(long)]
+        acknowledge: Option<String>,
+    },
+    /// Admin accounts for the web admin area (/admin).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print the audit log as JSON Lines, oldest first (every administrative and
     /// security-relevant action: who, what, when, from where). Entries cannot be changed.
     Audit {
@@ -131,6 +139,17 @@ pub enum Command {
     /// The key this deployment signs resume credentials with (CC_SIGNING_KEY_FILE).
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Make the account of this address an admin (making the account if there is none) and
+    /// print a one-time link (24 hours) that sets its password. Signing in then asks for a
+    /// code from an authenticator app, set up on the first visit. Run again for a new link.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -413,7 +432,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             audit_log(open_app(settings).await?, filter).await?;
         }
         Command::Account(command) => account(open_app(settings).await?, command).await?,
-        Command::Alerts => {
+        Command::Admin(AdminCommand::Create { email }) => {
+            let app = open_app(settings).await?;
+            let created = crate::services::admins::create(&app, &Actor::operator(), &email)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&created)?);
+        }
+        Command::Alerts {
+            acknowledge: Some(id),
+        } => {
+            let app = open_app(settings).await?;
+            if !crate::services::alerts::acknowledge(&app, &Actor::operator(), &id).await? {
+                return Err(anyhow!("no open alert has the id {id:?}"));
+            }
+            println!("{}", serde_json::json!({ "acknowledged": id }));
+        }
+        Command::Alerts { acknowledge: None } => {
             let app = open_app(settings).await?;
             for alert in app.store.read(alerts::open).await? {
                 println!(

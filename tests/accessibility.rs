@@ -539,6 +539,62 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     violations.extend(audit(&browser, "/api/v1/docs").await);
     violations.extend(beyond_axe(&browser, "/api/v1/docs").await);
 
+    // The admin area: the second factor (set-up, a wrong code, the recovery codes), the
+    // dashboard, an alert to place, the audit log.
+    let mut unknown = fixture_json("guide/three-courses.json");
+    unknown["recipient"]["email"] = json!("someone@example.org");
+    for (i, credential) in unknown["credentials"]
+        .as_array_mut()
+        .expect("credentials")
+        .iter_mut()
+        .enumerate()
+    {
+        credential["id"] = json!(format!("apprenticeship-{i}"));
+        credential["credentialSubject"]["achievement"]["achievementType"] =
+            json!("ext:Apprenticeship");
+    }
+    upload(&app, "instx", unknown.to_string()).await;
+    let admin = credentialconnect::services::admins::create(
+        &app.app,
+        &credentialconnect::domain::audit::Actor::operator(),
+        "ops@example.org",
+    )
+    .await
+    .expect("admin");
+    browser.delete_all_cookies().await.expect("sign out");
+    browser.goto(&admin.set_password_link).await.expect("link");
+    fill(&browser, "password", PASSWORD).await;
+    submit_unchecked(&browser, "Save my new password").await;
+    let setup = wait_for_text(&browser, "Admin sign-in: second step").await;
+    violations.extend(audit(&browser, "/admin/second-factor (set-up)").await);
+    violations.extend(beyond_axe(&browser, "/admin/second-factor (set-up)").await);
+    fill(&browser, "code", "000000").await;
+    submit_unchecked(&browser, "Continue").await;
+    violations.extend(audit_sent_back(&browser, "/admin/second-factor after a wrong code").await);
+    let marker = "<code class=\"secret\">";
+    let start = setup.find(marker).expect("the key") + marker.len();
+    let key = totp_rs::Secret::Encoded(setup[start..].split('<').next().expect("key").into())
+        .to_bytes()
+        .expect("base32");
+    let code =
+        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key, None, String::new())
+            .generate(u64::try_from(app.app.clock.now_ms() / 1000).expect("time"));
+    fill(&browser, "code", &code).await;
+    submit_unchecked(&browser, "Continue").await;
+    wait_for_text(&browser, "Your recovery codes").await;
+    violations.extend(audit(&browser, "the recovery codes").await);
+    violations.extend(beyond_axe(&browser, "the recovery codes").await);
+    for page in ["/admin", "/admin/alerts", "/admin/audit"] {
+        browser.goto(&app.url(page)).await.expect("admin page");
+        violations.extend(audit(&browser, page).await);
+        violations.extend(beyond_axe(&browser, page).await);
+    }
+    browser
+        .goto(&app.url("/admin/audit?since=yesterday"))
+        .await
+        .expect("audit");
+    violations.extend(audit(&browser, "/admin/audit with a date it cannot read").await);
+
     let mut too_wide = Vec::new();
     for (width, page) in [
         (320, app.url("/api/v1/docs")),

@@ -6,7 +6,8 @@
 //! sent no link finds theirs on the partner's activation page; a signed-in person imports
 //! their credentials from a partner (pull) through the reference partner's portal; an
 //! employer signs up for a viewer account from a shared resume, confirms it and opens a
-//! credential's verification details.
+//! credential's verification details; an admin sets their password from the operator's link,
+//! sets up their authenticator, and places an unknown achievement type from its alert.
 //! Screenshots of the main pages go to `docs/screenshots/`.
 
 mod common;
@@ -566,5 +567,92 @@ async fn an_employer_signs_up_from_a_shared_resume_and_opens_a_credentials_detai
     assert_eq!(shown["name"], "Teamwork Badge");
     assert!(shown["proof"]["proofValue"].is_string());
     screenshot(&browser, "credential-details").await;
+    browser.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_signs_in_with_a_code_and_places_an_unknown_type_from_its_alert_in_a_real_browser()
+{
+    use credentialconnect::domain::audit::Actor;
+    let app = TestApp::spawn(common::Engine::Sqlite).await;
+    let partner = app.partner("instx").await;
+    let token = app.token(&partner, None).await;
+    let mut package: Value =
+        serde_json::from_slice(&fixture("guide/three-courses.json")).expect("JSON");
+    package["credentials"][0]["credentialSubject"]["achievement"]["achievementType"] =
+        json!("ext:Apprenticeship");
+    upload(&app, &token, package.to_string().into_bytes()).await;
+    let created = credentialconnect::services::admins::create(
+        &app.app,
+        &Actor::operator(),
+        "ops@example.org",
+    )
+    .await
+    .expect("admin");
+
+    let driver = start_driver().await;
+    let browser = browser(&driver).await;
+    browser
+        .goto(&created.set_password_link)
+        .await
+        .expect("set-password page");
+    fill(&browser, "password", common::person::PASSWORD).await;
+    click_button(&browser, "Save my new password").await;
+    let setup = wait_for_text(&browser, "Admin sign-in: second step").await;
+    let marker = "<code class=\"secret\">";
+    let start = setup.find(marker).expect("the key is shown") + marker.len();
+    let key = totp_rs::Secret::Encoded(setup[start..].split('<').next().expect("key").into())
+        .to_bytes()
+        .expect("base32");
+    let code =
+        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key, None, String::new())
+            .generate(u64::try_from(app.app.clock.now_ms() / 1000).expect("time"));
+    fill(&browser, "code", &code).await;
+    click_button(&browser, "Continue").await;
+    wait_for_text(&browser, "Your recovery codes").await;
+    browser
+        .find(Locator::LinkText("Go to the admin area"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    wait_for_text(&browser, "1 open").await;
+    browser
+        .goto(&app.url("/admin/alerts"))
+        .await
+        .expect("alerts");
+    wait_for_text(&browser, "ext:Apprenticeship").await;
+    screenshot(&browser, "admin-alerts").await;
+    browser
+        .find(Locator::Css("select[name=section]"))
+        .await
+        .expect("the section choice")
+        .select_by_value("experience")
+        .await
+        .expect("choose Experience");
+    click_button(&browser, "Assign section").await;
+    wait_for_text(&browser, "1 waiting credential(s) moved").await;
+    assert!(
+        !browser
+            .source()
+            .await
+            .expect("page")
+            .contains("ext:Apprenticeship"),
+        "the alert is settled"
+    );
+    let sections = app
+        .app
+        .store
+        .read(|conn| {
+            conn.query(
+                "SELECT section FROM credentials WHERE achievement_type = 'ext:Apprenticeship'",
+                &[],
+            )
+        })
+        .await
+        .expect("read");
+    assert_eq!(sections.len(), 1);
+    assert_eq!(sections[0].text(0).expect("section"), "experience");
     browser.close().await.expect("close");
 }

@@ -905,3 +905,33 @@ fn the_audit_log_lists_operator_actions_and_accounts_are_exported_and_erased() {
         "the erasure is logged without personal data: {stdout}"
     );
 }
+
+#[test]
+fn admin_create_prints_a_set_password_link_and_alerts_are_acknowledged() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let (ok, stdout, stderr) = run(
+        &database,
+        &["admin", "create", "--email", "Ops@Example.org"],
+    );
+    assert!(ok, "{stderr}");
+    let created: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(created["email"], "ops@example.org");
+    assert_eq!(created["new_account"], true);
+    assert!(
+        created["set_password_link"]
+            .as_str()
+            .is_some_and(|link| link.contains("/reset/")),
+        "{created}"
+    );
+    let (ok, _, stderr) = run(&database, &["admin", "create", "--email", "not an address"]);
+    assert!(!ok);
+    assert!(stderr.contains("--email"), "{stderr}");
+
+    let (ok, _, stderr) = run(&database, &["alerts", "--acknowledge", "no-such-alert"]);
+    assert!(!ok);
+    assert!(stderr.contains("no open alert"), "{stderr}");
+    let (ok, stdout, _) = run(&database, &["audit", "--action", "admin.created"]);
+    assert!(ok);
+    assert_eq!(stdout.lines().count(), 1);
+}

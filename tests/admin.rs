@@ -1,0 +1,358 @@
+//! The admin area: admin accounts made by the operator, a TOTP second factor (each code once,
+//! recovery codes once) in every session, alerts settled from a page, the audit log read and
+//! exported; and to everyone else, every admin route is a 404 like any unknown path.
+
+mod common;
+
+use common::person::{PASSWORD, Person, claim_everything, upload};
+use common::smtp::SmtpServer;
+use common::{TestApp, fixture_json};
+use credentialconnect::domain::audit::{Action, Actor, Filter};
+use credentialconnect::services::{admins, audit};
+use serde_json::{Value, json};
+use std::time::Duration;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+const ADMIN: &str = "ops@example.org";
+
+/// Every admin route, as (method, path).
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin"),
+    ("GET", "/admin/second-factor"),
+    ("POST", "/admin/second-factor"),
+    ("GET", "/admin/alerts"),
+    ("POST", "/admin/alerts/some-alert/acknowledge"),
+    ("POST", "/admin/alerts/some-alert/assign"),
+    ("GET", "/admin/audit"),
+    ("GET", "/admin/audit.jsonl"),
+];
+
+/// Sends `method path` with a form holding the page's CSRF token (when the browser has one).
+async fn call(person: &Person, method: &str, path: &str, csrf: &str) -> (u16, String) {
+    let url = format!("{}{path}", person.base);
+    let request = match method {
+        "GET" => person.client.get(url),
+        _ => person.client.post(url).form(&[("csrf", csrf)]),
+    };
+    let response = request.send().await.expect("request");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("body"),
+    )
+}
+
+/// The operator makes an admin; the admin opens the set-password link and chooses a
+/// password, which signs them in and leads to the second factor. Returns their browser.
+async fn new_admin(app: &TestApp) -> Person {
+    let created = admins::create(&app.app, &Actor::operator(), ADMIN)
+        .await
+        .expect("admin made");
+    assert!(created.new_account);
+    let admin = Person::new(app);
+    let form = admin.get(&created.set_password_link).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let landed = admin
+        .post(
+            &created.set_password_link,
+            &[("csrf", &form.csrf()), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(
+        landed.url.ends_with("/admin/second-factor"),
+        "{}",
+        landed.url
+    );
+    admin
+}
+
+/// The authenticator key the set-up page shows.
+fn key_on(html: &str) -> Vec<u8> {
+    let marker = "<code class=\"secret\">";
+    let start = html.find(marker).expect("the key is shown") + marker.len();
+    let key = html[start..].split('<').next().expect("key").to_string();
+    Secret::Encoded(key).to_bytes().expect("base32")
+}
+
+/// The code an authenticator app shows at the app's time.
+fn code_at(app: &TestApp, key: &[u8]) -> String {
+    let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, key.to_vec(), None, String::new());
+    totp.generate(u64::try_from(app.app.clock.now_ms() / 1000).expect("time"))
+}
+
+async fn second_factor(person: &Person, code: &str) -> common::person::Page {
+    let page = person.get("/admin/second-factor").await;
+    person
+        .post(
+            "/admin/second-factor",
+            &[("csrf", &page.csrf()), ("code", code)],
+        )
+        .await
+}
+
+/// A new admin who has set up their authenticator: their browser and key.
+async fn signed_in_admin(app: &TestApp) -> (Person, Vec<u8>) {
+    let admin = new_admin(app).await;
+    let setup = admin.get("/admin/second-factor").await;
+    let key = key_on(&setup.html);
+    let codes = second_factor(&admin, &code_at(app, &key)).await;
+    assert!(codes.has("Your recovery codes"), "{}", codes.html);
+    (admin, key)
+}
+
+async fn logged(app: &TestApp, action: Action) -> Vec<credentialconnect::domain::audit::Entry> {
+    let filter = Filter {
+        action: Some(action),
+        ..Filter::default()
+    };
+    audit::entries(&app.app, filter, None, 100)
+        .await
+        .expect("audit")
+}
+
+with_mail_on_both_engines!(
+    every_admin_route_answers_as_an_unknown_path_to_anyone_else,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let (_, unknown) = call(&Person::new(&app), "GET", "/no-such-page", "").await;
+        let link = upload(
+            &app,
+            "instx",
+            fixture_json("guide/three-courses.json").to_string(),
+        )
+        .await;
+        let person = claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
+        let person_csrf = person.get("/resume").await.csrf();
+        let stranger = Person::new(&app);
+        let stranger_csrf = stranger.get("/").await.csrf();
+        for (method, path) in ROUTES {
+            for (who, browser, csrf) in [
+                ("signed out", &stranger, &stranger_csrf),
+                ("a job seeker", &person, &person_csrf),
+            ] {
+                let (status, body) = call(browser, method, path, csrf).await;
+                assert_eq!(status, 404, "{method} {path} as {who}");
+                assert_eq!(body, unknown, "{method} {path} as {who}: the same page");
+            }
+        }
+
+        // An admin before the second factor is sent to it from every other admin route.
+        let admin = new_admin(&app).await;
+        let csrf = admin.get("/admin/second-factor").await.csrf();
+        for (method, path) in ROUTES.iter().filter(|(_, p)| !p.contains("second-factor")) {
+            let response = admin
+                .client
+                .request(
+                    method.parse().expect("method"),
+                    format!("{}{path}", admin.base),
+                )
+                .form(&[("csrf", &csrf)])
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                response.url().path().ends_with("/admin/second-factor"),
+                "{method} {path}: {}",
+                response.url()
+            );
+        }
+    }
+);
+
+on_both_engines!(
+    an_admin_passes_the_second_factor_once_per_code,
+    |app: TestApp| async move {
+        let admin = new_admin(&app).await;
+        let setup = admin.get("/admin/second-factor").await;
+        assert!(setup.has("otpauth://totp/CredentialConnect:ops%40example.org"));
+        let key = key_on(&setup.html);
+
+        let wrong = second_factor(&admin, "000000").await;
+        assert_eq!(wrong.status, 422, "{}", wrong.html);
+        assert!(wrong.has("That code is not right"));
+        let failed = logged(&app, Action::AdminSignInFailed).await;
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].address.as_deref(), Some("127.0.0.1"));
+
+        let code = code_at(&app, &key);
+        let codes = second_factor(&admin, &code).await;
+        assert_eq!(codes.status, 200);
+        let recovery: Vec<String> = codes
+            .html
+            .split("<li><code>")
+            .skip(1)
+            .map(|rest| rest.split('<').next().expect("code").to_string())
+            .collect();
+        assert_eq!(recovery.len(), 10, "{}", codes.html);
+        assert_eq!(admin.get("/admin").await.status, 200);
+        // The key is never shown again.
+        let again = Person::new(&app);
+        again.log_in(ADMIN, PASSWORD).await;
+        let prompt = again.get("/admin/second-factor").await;
+        assert!(!prompt.has("class=\"secret\""), "{}", prompt.html);
+
+        // The same code in another session: refused, however soon.
+        let replayed = second_factor(&again, &code).await;
+        assert_eq!(replayed.status, 422, "a code works once");
+        // The next code works.
+        app.app.clock.advance(Duration::from_secs(30));
+        let next = second_factor(&again, &code_at(&app, &key)).await;
+        assert!(next.url.ends_with("/admin"), "{}", next.url);
+
+        // A recovery code works once, typed however.
+        let third = Person::new(&app);
+        third.log_in(ADMIN, PASSWORD).await;
+        let typed = recovery[3].to_uppercase().replace('-', " ");
+        assert!(second_factor(&third, &typed).await.url.ends_with("/admin"));
+        let fourth = Person::new(&app);
+        fourth.log_in(ADMIN, PASSWORD).await;
+        assert_eq!(second_factor(&fourth, &recovery[3]).await.status, 422);
+
+        // The second factor lasts 12 hours in a session.
+        app.app.clock.advance(Duration::from_secs(13 * 3600));
+        let later = third.get("/admin").await;
+        assert!(later.url.ends_with("/admin/second-factor"), "{}", later.url);
+
+        // Every sign-in is logged with the address, and a wrong password for an admin too.
+        let signed_in = logged(&app, Action::AdminSignedIn).await;
+        assert_eq!(signed_in.len(), 3);
+        assert!(
+            signed_in
+                .iter()
+                .all(|e| e.address.as_deref() == Some("127.0.0.1"))
+        );
+        assert_eq!(logged(&app, Action::AdminRecoveryCodeUsed).await.len(), 1);
+        Person::new(&app).log_in(ADMIN, "not the password").await;
+        let failed = logged(&app, Action::AdminSignInFailed).await;
+        assert_eq!(
+            failed.last().and_then(|e| e.detail.clone()),
+            Some(json!({"password": "wrong"}))
+        );
+    }
+);
+
+with_mail_on_both_engines!(
+    an_admin_assigns_a_section_from_an_alert_and_reads_the_audit_log,
+    |app: TestApp, smtp: SmtpServer| async move {
+        let mut package = fixture_json("guide/three-courses.json");
+        package["credentials"][0]["credentialSubject"]["achievement"]["achievementType"] =
+            json!("ext:Apprenticeship");
+        let link = upload(&app, "instx", package.to_string()).await;
+        claim_everything(&app, &smtp, &link, "jsmith@institutionx.edu").await;
+        let (admin, _) = signed_in_admin(&app).await;
+
+        let alerts = admin.get("/admin/alerts").await;
+        assert!(
+            alerts.has("Unknown achievement type: ext:Apprenticeship"),
+            "{}",
+            alerts.html
+        );
+        assert!(alerts.has("1 credential of this type waits in Unassigned."));
+        assert!(admin.get("/admin").await.has("1 open"));
+        let action = alerts
+            .html
+            .split("action=\"/admin/alerts/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("an alert's form")
+            .to_string();
+        assert!(action.ends_with("/assign"), "{action}");
+        let path = format!("/admin/alerts/{action}");
+
+        let forged = admin
+            .post(&path, &[("csrf", "forged"), ("section", "experience")])
+            .await;
+        assert_eq!(forged.status, 403);
+        let nothing = admin
+            .post(&path, &[("csrf", &alerts.csrf()), ("section", "nowhere")])
+            .await;
+        assert_eq!(nothing.status, 422);
+        let assigned = admin
+            .post(
+                &path,
+                &[("csrf", &alerts.csrf()), ("section", "experience")],
+            )
+            .await;
+        assert!(
+            assigned.has("1 waiting credential(s) moved"),
+            "{}",
+            assigned.html
+        );
+        assert!(!assigned.has("ext:Apprenticeship"));
+        let again = admin
+            .post(
+                &path,
+                &[("csrf", &alerts.csrf()), ("section", "experience")],
+            )
+            .await;
+        assert_eq!(again.status, 404, "a settled alert is no longer open");
+        let mapped = logged(&app, Action::MappingAdded).await;
+        assert_eq!(mapped.len(), 1);
+        assert_eq!(mapped[0].actor_kind, "admin");
+        assert_eq!(
+            mapped[0].detail.as_ref().map(|d| d["moved"].clone()),
+            Some(json!(1))
+        );
+
+        // An alert acknowledged: closed, recorded, nothing else changed.
+        let mut other = fixture_json("guide/three-courses.json");
+        other["recipient"]["email"] = json!("someone@example.org");
+        for (i, credential) in other["credentials"]
+            .as_array_mut()
+            .expect("list")
+            .iter_mut()
+            .enumerate()
+        {
+            credential["id"] = json!(format!("residency-{i}"));
+            credential["credentialSubject"]["achievement"]["achievementType"] =
+                json!("ext:Residency");
+        }
+        upload(&app, "instx", other.to_string()).await;
+        let alerts = admin.get("/admin/alerts").await;
+        assert!(alerts.has("ext:Residency"), "{}", alerts.html);
+        let acknowledge = alerts
+            .html
+            .split("action=\"/admin/alerts/")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|action| action.ends_with("/acknowledge"))
+            .expect("an acknowledge form")
+            .to_string();
+        let done = admin
+            .post(
+                &format!("/admin/alerts/{acknowledge}"),
+                &[("csrf", &alerts.csrf())],
+            )
+            .await;
+        assert!(done.has("The alert was acknowledged."), "{}", done.html);
+        assert!(!done.has("ext:Residency"));
+        assert_eq!(logged(&app, Action::AlertAcknowledged).await.len(), 1);
+
+        // The log, filtered on the page and as JSON Lines.
+        let page = admin.get("/admin/audit?action=mapping.added").await;
+        assert!(
+            page.has("mapping.added") && !page.has("admin.signed_in</td>"),
+            "{}",
+            page.html
+        );
+        let bad = admin.get("/admin/audit?since=yesterday").await;
+        assert!(bad.has("is not a date"), "{}", bad.html);
+        let lines = admin
+            .client
+            .get(format!("{}/admin/audit.jsonl", admin.base))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(lines.headers()["content-type"], "application/jsonl");
+        let text = lines.text().await.expect("body");
+        let actions: Vec<String> = text
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).expect("JSON")["action"].to_string())
+            .collect();
+        assert!(
+            actions.contains(&"\"admin.created\"".to_string()),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&"\"mapping.added\"".to_string()),
+            "{actions:?}"
+        );
+    }
+);
