@@ -86,6 +86,10 @@ pub enum Command {
     /// Admin accounts for the web admin area (/admin).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Test mode's mail whitelist (CC_MAIL_TEST_MODE=1: only these addresses and domains
+    /// get mail). CC_MAIL_WHITELIST adds its entries at each start.
+    #[command(subcommand)]
+    Whitelist(WhitelistCommand),
     /// Print the audit log as JSON Lines, oldest first (every administrative and
     /// security-relevant action: who, what, when, from where). Entries cannot be changed.
     Audit {
@@ -139,6 +143,16 @@ pub enum Command {
     /// The key this deployment signs resume credentials with (CC_SIGNING_KEY_FILE).
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WhitelistCommand {
+    /// Print the entries, one per line.
+    List,
+    /// Add an address (person@example.org) or a domain (example.org).
+    Add { entry: String },
+    /// Remove an address or a domain.
+    Remove { entry: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -226,6 +240,10 @@ pub enum PartnerCommand {
         strict: Option<bool>,
         #[arg(long)]
         unstable_ids: Option<bool>,
+        /// What its tokens may do, e.g. "readonly replace delete"; its current tokens are
+        /// revoked (they carry the old scopes).
+        #[arg(long)]
+        scopes: Option<String>,
         /// The logo shown on the partner's activation page (/find/SLUG): a file or an https
         /// URL fetched once (as `create --logo`); an empty value removes it.
         #[arg(long, visible_alias = "logo-url", value_name = "FILE_OR_URL")]
@@ -432,6 +450,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             audit_log(open_app(settings).await?, filter).await?;
         }
         Command::Account(command) => account(open_app(settings).await?, command).await?,
+        Command::Whitelist(command) => {
+            let app = open_app(settings).await?;
+            let actor = Actor::operator();
+            match command {
+                WhitelistCommand::List => {
+                    for entry in crate::services::whitelist::list(&app).await? {
+                        println!("{entry}");
+                    }
+                }
+                WhitelistCommand::Add { entry } => {
+                    let added = crate::services::whitelist::add(&app, &actor, &entry)
+                        .await
+                        .map_err(|e| anyhow!("{e}"))?;
+                    println!("{}", serde_json::json!({ "entry": entry, "added": added }));
+                }
+                WhitelistCommand::Remove { entry } => {
+                    let removed = crate::services::whitelist::remove(&app, &actor, &entry)
+                        .await
+                        .map_err(|e| anyhow!("{e}"))?;
+                    if !removed {
+                        return Err(anyhow!("{entry:?} is not on the whitelist"));
+                    }
+                    println!("{}", serde_json::json!({ "entry": entry, "removed": true }));
+                }
+            }
+        }
         Command::Admin(AdminCommand::Create { email }) => {
             let app = open_app(settings).await?;
             let created = crate::services::admins::create(&app, &Actor::operator(), &email)
@@ -726,6 +770,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
             slug,
             strict,
             unstable_ids,
+            scopes,
             logo,
             pull_url,
             wallet,
@@ -736,6 +781,9 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                 partner_admin::parse_pull_url(pull_url, app.config.fetch.allow_loopback)?;
             }
             let wallet = wallet.change()?;
+            let scopes = scopes
+                .map(|text| Scopes::parse(&text).map_err(|e| anyhow!("--scopes: {e}")))
+                .transpose()?;
             let logo = match logo {
                 Some(source) => Some(logos::load(&app, &source).await.map_err(|e| anyhow!(e))?),
                 None => None,
@@ -756,6 +804,7 @@ async fn partner(app: App, command: PartnerCommand) -> anyhow::Result<()> {
                 &slug,
                 strict,
                 unstable_ids,
+                scopes,
             )
             .await?;
             if let Some(logo) = logo {

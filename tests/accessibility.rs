@@ -584,11 +584,27 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     wait_for_text(&browser, "Your recovery codes").await;
     violations.extend(audit(&browser, "the recovery codes").await);
     violations.extend(beyond_axe(&browser, "the recovery codes").await);
-    for page in ["/admin", "/admin/alerts", "/admin/audit"] {
+    for page in [
+        "/admin",
+        "/admin/alerts",
+        "/admin/audit",
+        "/admin/partners",
+        "/admin/partners/instx",
+        "/admin/marketplaces",
+        "/admin/mail",
+    ] {
         browser.goto(&app.url(page)).await.expect("admin page");
         violations.extend(audit(&browser, page).await);
         violations.extend(beyond_axe(&browser, page).await);
     }
+    browser
+        .goto(&app.url("/admin/partners/instx"))
+        .await
+        .expect("partner");
+    submit_unchecked(&browser, "Rotate secret").await;
+    wait_for_text(&browser, "Copy the secret now").await;
+    violations.extend(audit(&browser, "a partner's new secret").await);
+    violations.extend(beyond_axe(&browser, "a partner's new secret").await);
     browser
         .goto(&app.url("/admin/audit?since=yesterday"))
         .await

@@ -25,6 +25,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/alerts/some-alert/assign"),
     ("GET", "/admin/audit"),
     ("GET", "/admin/audit.jsonl"),
+    ("GET", "/admin/partners"),
+    ("POST", "/admin/partners"),
+    ("GET", "/admin/partners/instx"),
+    ("POST", "/admin/partners/instx/options"),
+    ("POST", "/admin/partners/instx/pull-url"),
+    ("POST", "/admin/partners/instx/logo"),
+    ("POST", "/admin/partners/instx/wallet"),
+    ("POST", "/admin/partners/instx/mapping"),
+    ("POST", "/admin/partners/instx/rotate"),
+    ("POST", "/admin/partners/instx/disable"),
+    ("GET", "/admin/marketplaces"),
+    ("POST", "/admin/marketplaces"),
+    ("POST", "/admin/marketplaces/some-id/remove"),
+    ("GET", "/admin/mail"),
+    ("POST", "/admin/mail/whitelist"),
+    ("POST", "/admin/mail/whitelist/remove"),
 ];
 
 /// Sends `method path` with a form holding the page's CSRF token (when the browser has one).
@@ -354,5 +370,318 @@ with_mail_on_both_engines!(
             actions.contains(&"\"mapping.added\"".to_string()),
             "{actions:?}"
         );
+    }
+);
+
+/// The client id and secret a secret page shows.
+fn shown_secret(page: &common::person::Page) -> (String, String) {
+    let code = |id: &str| {
+        let marker = format!("<code id=\"{id}\">");
+        let start = page.html.find(&marker).expect("shown") + marker.len();
+        page.html[start..]
+            .split('<')
+            .next()
+            .expect("value")
+            .to_string()
+    };
+    (code("client-id"), code("client-secret"))
+}
+
+/// A token request with these credentials: its status.
+async fn token_status(app: &TestApp, id: &str, secret: &str) -> u16 {
+    common::client()
+        .post(app.url("/api/v1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .status()
+        .as_u16()
+}
+
+on_both_engines!(
+    an_admin_manages_partners_on_pages,
+    |app: TestApp| async move {
+        let (admin, _) = signed_in_admin(&app).await;
+        let list = admin.get("/admin/partners").await;
+        assert_eq!(list.status, 200);
+        let created = admin
+            .post(
+                "/admin/partners",
+                &[
+                    ("csrf", &list.csrf()),
+                    ("name", "Institution <X>"),
+                    ("slug", "instx"),
+                    ("scope", "readonly"),
+                    ("scope", "replace"),
+                ],
+            )
+            .await;
+        assert!(created.has("Copy the secret now"), "{}", created.html);
+        assert!(
+            created.has("Institution &") && !created.has("Institution <X>"),
+            "names are escaped"
+        );
+        let (id, secret) = shown_secret(&created);
+        assert_eq!(token_status(&app, &id, &secret).await, 200);
+        let page = admin.get("/admin/partners/instx").await;
+        assert!(!page.has(&secret), "the secret is never shown again");
+        let taken = admin
+            .post(
+                "/admin/partners",
+                &[
+                    ("csrf", &list.csrf()),
+                    ("name", "Again"),
+                    ("slug", "instx"),
+                    ("scope", "readonly"),
+                ],
+            )
+            .await;
+        assert_eq!(taken.status, 422);
+        assert!(taken.has("already exists"), "{}", taken.html);
+
+        // Options, a pull URL (a plain-http one refused with the reason), an override.
+        let csrf = page.csrf();
+        let saved = admin
+            .post(
+                "/admin/partners/instx/options",
+                &[("csrf", &csrf), ("scope", "readonly"), ("strict", "1")],
+            )
+            .await;
+        assert!(saved.has("The options were saved."), "{}", saved.html);
+        let partner = credentialconnect::services::partners::overview(&app.app, "instx")
+            .await
+            .expect("read")
+            .expect("partner")
+            .partner;
+        assert!(partner.strict && !partner.unstable_ids);
+        assert_eq!(partner.scopes.to_string(), "readonly");
+        let refused = admin
+            .post(
+                "/admin/partners/instx/pull-url",
+                &[("csrf", &csrf), ("pull_url", "http://portal.example/pull")],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.has("https"), "{}", refused.html);
+        let pulled = admin
+            .post(
+                "/admin/partners/instx/pull-url",
+                &[("csrf", &csrf), ("pull_url", "https://portal.example/pull")],
+            )
+            .await;
+        assert!(
+            pulled.has("value=\"https://portal.example/pull\""),
+            "{}",
+            pulled.html
+        );
+        let mapped = admin
+            .post(
+                "/admin/partners/instx/mapping",
+                &[
+                    ("csrf", &csrf),
+                    ("achievement_type", "ext:Residency"),
+                    ("section", "experience"),
+                ],
+            )
+            .await;
+        assert!(mapped.has("ext:Residency → Experience"), "{}", mapped.html);
+
+        // A wallet: refused over plain http, kept over https with its secret sealed, removed.
+        let wallet = |push: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("push_url", push.to_string()),
+                ("token_url", "https://wallet.example/token".to_string()),
+                ("client_id", "cc".to_string()),
+                ("client_secret", "wallet-secret-1".to_string()),
+                ("landing_url", "https://wallet.example/landing".to_string()),
+            ]
+        };
+        let form = wallet("http://wallet.example/push");
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = admin.post("/admin/partners/instx/wallet", &form).await;
+        assert_eq!(refused.status, 422, "{}", refused.html);
+        let form = wallet("https://wallet.example/push");
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let kept = admin.post("/admin/partners/instx/wallet", &form).await;
+        assert!(
+            kept.has("value=\"https://wallet.example/push\""),
+            "{}",
+            kept.html
+        );
+        assert!(!kept.has("wallet-secret-1"));
+        assert!(
+            !app.snapshot()
+                .await
+                .iter()
+                .any(|row| row.contains("wallet-secret-1"))
+        );
+        let removed = admin
+            .post(
+                "/admin/partners/instx/wallet",
+                &[("csrf", &csrf), ("remove", "1")],
+            )
+            .await;
+        assert!(
+            !removed.has("value=\"https://wallet.example/push\""),
+            "{}",
+            removed.html
+        );
+
+        // A logo, uploaded as a file; one that is not an image is refused.
+        let upload = |bytes: Vec<u8>| {
+            reqwest::multipart::Form::new()
+                .text("csrf", csrf.clone())
+                .part(
+                    "logo",
+                    reqwest::multipart::Part::bytes(bytes).file_name("logo.png"),
+                )
+        };
+        let bad = admin
+            .client
+            .post(format!("{}/admin/partners/instx/logo", admin.base))
+            .multipart(upload(b"not an image".to_vec()))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(bad.status(), 422);
+        let good = admin
+            .client
+            .post(format!("{}/admin/partners/instx/logo", admin.base))
+            .multipart(upload(
+                common::images::logo(common::images::PNG).bytes().to_vec(),
+            ))
+            .send()
+            .await
+            .expect("POST");
+        let shown = good.text().await.expect("page");
+        assert!(
+            shown.contains("The logo was saved.") && shown.contains("/logos/"),
+            "{shown}"
+        );
+        let forged = admin
+            .client
+            .post(format!("{}/admin/partners/instx/logo", admin.base))
+            .multipart(reqwest::multipart::Form::new().text("csrf", "forged"))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(forged.status(), 403);
+
+        // Rotating: the old secret stops, the new one works.
+        let rotated = admin
+            .post("/admin/partners/instx/rotate", &[("csrf", &csrf)])
+            .await;
+        let (_, new_secret) = shown_secret(&rotated);
+        assert_eq!(token_status(&app, &id, &secret).await, 401);
+        assert_eq!(token_status(&app, &id, &new_secret).await, 200);
+        // Disabling: nothing works.
+        let disabled = admin
+            .post("/admin/partners/instx/disable", &[("csrf", &csrf)])
+            .await;
+        assert!(disabled.has("The partner is disabled"), "{}", disabled.html);
+        assert_eq!(token_status(&app, &id, &new_secret).await, 401);
+
+        let actions: Vec<String> = audit::entries(&app.app, Filter::default(), None, 100)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.actor_kind == "admin")
+            .map(|e| e.action)
+            .collect();
+        for expected in [
+            "partner.created",
+            "partner.changed",
+            "mapping.added",
+            "partner.secret_rotated",
+            "partner.disabled",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == expected),
+                "{expected} in {actions:?}"
+            );
+        }
+    }
+);
+
+with_mail_on_both_engines!(
+    an_admin_edits_marketplaces_and_the_test_mode_whitelist,
+    |app: TestApp, _smtp: SmtpServer| async move {
+        let (admin, _) = signed_in_admin(&app).await;
+        let page = admin.get("/admin/marketplaces").await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", page.csrf())
+            .text("name", "Marketplace of Bob")
+            .text("issuers", "did:web:bob.example\n123456789\n")
+            .text("landing", "Bob places people by what they can do.");
+        let added = admin
+            .client
+            .post(format!("{}/admin/marketplaces", admin.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST");
+        let shown = added.text().await.expect("page");
+        assert!(
+            shown.contains("Marketplace of Bob") && shown.contains("did:web:bob.example"),
+            "{shown}"
+        );
+        let id = shown
+            .split("action=\"/admin/marketplaces/")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .expect("a marketplace id")
+            .to_string();
+        let unrouted = admin
+            .post(
+                &format!("/admin/marketplaces/{id}/remove"),
+                &[("csrf", &page.csrf()), ("issuer", "did:web:bob.example")],
+            )
+            .await;
+        assert!(
+            !unrouted.has("did:web:bob.example") && unrouted.has("123456789"),
+            "{}",
+            unrouted.html
+        );
+        let removed = admin
+            .post(
+                &format!("/admin/marketplaces/{id}/remove"),
+                &[("csrf", &page.csrf())],
+            )
+            .await;
+        assert!(!removed.has("Marketplace of Bob</h2>"), "{}", removed.html);
+
+        // The whitelist: entries checked, added, removed.
+        let mail = admin.get("/admin/mail").await;
+        let bad = admin
+            .post(
+                "/admin/mail/whitelist",
+                &[("csrf", &mail.csrf()), ("entry", "not a domain")],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.has("neither an email address nor a domain"),
+            "{}",
+            bad.html
+        );
+        let added = admin
+            .post(
+                "/admin/mail/whitelist",
+                &[("csrf", &mail.csrf()), ("entry", "@Example.ORG")],
+            )
+            .await;
+        assert!(added.has("<code>example.org</code>"), "{}", added.html);
+        let removed = admin
+            .post(
+                "/admin/mail/whitelist/remove",
+                &[("csrf", &mail.csrf()), ("entry", "example.org")],
+            )
+            .await;
+        assert!(!removed.has("<code>example.org</code>"), "{}", removed.html);
+        assert_eq!(logged(&app, Action::WhitelistAdded).await.len(), 1);
+        assert_eq!(logged(&app, Action::WhitelistRemoved).await.len(), 1);
     }
 );

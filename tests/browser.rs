@@ -7,7 +7,8 @@
 //! their credentials from a partner (pull) through the reference partner's portal; an
 //! employer signs up for a viewer account from a shared resume, confirms it and opens a
 //! credential's verification details; an admin sets their password from the operator's link,
-//! sets up their authenticator, and places an unknown achievement type from its alert.
+//! sets up their authenticator, places an unknown achievement type from its alert and
+//! rotates a partner's secret.
 //! Screenshots of the main pages go to `docs/screenshots/`.
 
 mod common;
@@ -654,5 +655,38 @@ async fn an_admin_signs_in_with_a_code_and_places_an_unknown_type_from_its_alert
         .expect("read");
     assert_eq!(sections.len(), 1);
     assert_eq!(sections[0].text(0).expect("section"), "experience");
+
+    // Rotating the partner's secret: the new one is shown once and works; the old one stops.
+    browser
+        .goto(&app.url("/admin/partners/instx"))
+        .await
+        .expect("partner page");
+    click_button(&browser, "Rotate secret").await;
+    let shown = wait_for_text(&browser, "Copy the secret now").await;
+    screenshot(&browser, "admin-new-secret").await;
+    let marker = "<code id=\"client-secret\">";
+    let start = shown.find(marker).expect("the secret") + marker.len();
+    let secret = shown[start..]
+        .split('<')
+        .next()
+        .expect("secret")
+        .to_string();
+    let token = |secret: String| {
+        let client_id = partner.client_id.clone();
+        let url = app.url("/api/v1/token");
+        async move {
+            common::client()
+                .post(url)
+                .basic_auth(client_id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .expect("token")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(token(secret).await, 200);
+    assert_eq!(token(partner.client_secret.clone()).await, 401);
     browser.close().await.expect("close");
 }

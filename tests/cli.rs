@@ -935,3 +935,28 @@ fn admin_create_prints_a_set_password_link_and_alerts_are_acknowledged() {
     assert!(ok);
     assert_eq!(stdout.lines().count(), 1);
 }
+
+#[test]
+fn the_test_mode_whitelist_is_listed_added_to_and_removed_from() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let (ok, _, stderr) = run(&database, &["whitelist", "add", "@Example.org"]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&database, &["whitelist", "add", "nowhere"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("neither an email address nor a domain"),
+        "{stderr}"
+    );
+    let (ok, stdout, _) = run(&database, &["whitelist", "list"]);
+    assert!(ok);
+    assert_eq!(stdout, "example.org\n");
+    let (ok, _, _) = run(&database, &["whitelist", "remove", "example.org"]);
+    assert!(ok);
+    let (ok, _, stderr) = run(&database, &["whitelist", "remove", "example.org"]);
+    assert!(!ok, "removing what is not there says so");
+    assert!(stderr.contains("not on the whitelist"), "{stderr}");
+    let (ok, stdout, _) = run(&database, &["audit", "--action", "whitelist.added"]);
+    assert!(ok);
+    assert_eq!(stdout.lines().count(), 1);
+}

@@ -8,7 +8,7 @@
 mod common;
 
 use common::person::{
-    PASSWORD, Page, Person, claim_everything, entry_id, make_share_link, sign_up_viewer, upload,
+    PASSWORD, Person, claim_everything, entry_id, make_share_link, sign_up_viewer, upload,
 };
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture_json};

@@ -103,10 +103,14 @@ pub enum Action {
     AdminRecoveryCodeUsed,
     /// An alert was acknowledged without a change.
     AlertAcknowledged,
+    /// An address or domain was added to test mode's mail whitelist.
+    WhitelistAdded,
+    /// An address or domain was removed from it.
+    WhitelistRemoved,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::PartnerCreated,
         Action::PartnerSecretRotated,
         Action::PartnerDisabled,
@@ -124,6 +128,8 @@ impl Action {
         Action::AdminSecondFactorSetUp,
         Action::AdminRecoveryCodeUsed,
         Action::AlertAcknowledged,
+        Action::WhitelistAdded,
+        Action::WhitelistRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +151,8 @@ impl Action {
             Action::AdminSecondFactorSetUp => "admin.second_factor_set_up",
             Action::AdminRecoveryCodeUsed => "admin.recovery_code_used",
             Action::AlertAcknowledged => "alert.acknowledged",
+            Action::WhitelistAdded => "whitelist.added",
+            Action::WhitelistRemoved => "whitelist.removed",
         }
     }
 
@@ -157,7 +165,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
     /// "partner", "account", "credential", "package", "marketplace", "mapping", "signing_key",
-    /// "alert".
+    /// "alert", "whitelist".
     pub kind: &'static str,
     pub id: String,
 }

@@ -51,6 +51,45 @@ pub fn normalise(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// A whitelist entry as stored: an address (`person@example.org`) or a domain
+/// (`example.org`, also typed `@example.org`), lowercase. `Err` says what is wrong.
+pub fn whitelist_entry(typed: &str) -> Result<String, String> {
+    let entry = normalise(typed);
+    let entry = entry.trim_start_matches('@');
+    if entry.contains('@') {
+        return EmailAddress::parse(entry)
+            .map(EmailAddress::into_string)
+            .map_err(|e| format!("{typed:?}: {e}"));
+    }
+    let labels: Vec<&str> = entry.split('.').collect();
+    let valid = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if valid {
+        Ok(entry.to_string())
+    } else {
+        Err(format!(
+            "{typed:?} is neither an email address nor a domain such as example.org"
+        ))
+    }
+}
+
+/// Whether test mode lets mail to `address` go out under these whitelist entries: the
+/// address itself, or its domain, is listed.
+pub fn whitelisted(entries: &[String], address: &str) -> bool {
+    let address = normalise(address);
+    let domain = address.rsplit('@').next().unwrap_or("");
+    entries.iter().any(|entry| {
+        let entry = normalise(entry);
+        entry == address || entry.trim_start_matches('@') == domain
+    })
+}
+
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -147,5 +186,36 @@ mod tests {
         ] {
             assert!(parse(good).is_ok(), "{good:?} was refused");
         }
+    }
+
+    #[test]
+    fn whitelist_entries_are_addresses_or_domains() {
+        assert_eq!(
+            whitelist_entry(" Ops@Example.org ").as_deref(),
+            Ok("ops@example.org")
+        );
+        assert_eq!(
+            whitelist_entry("@Example.org").as_deref(),
+            Ok("example.org")
+        );
+        assert_eq!(
+            whitelist_entry("mail.example.org").as_deref(),
+            Ok("mail.example.org")
+        );
+        for bad in [
+            "",
+            "example",
+            "exa mple.org",
+            "-x.org",
+            "a@b@c.org",
+            "x..org",
+        ] {
+            assert!(whitelist_entry(bad).is_err(), "{bad:?} was taken");
+        }
+        let entries = vec!["example.org".to_string(), "one@other.org".to_string()];
+        assert!(whitelisted(&entries, "Anyone@Example.org"));
+        assert!(whitelisted(&entries, "one@other.org"));
+        assert!(!whitelisted(&entries, "two@other.org"));
+        assert!(!whitelisted(&entries, "x@notexample.org"));
     }
 }

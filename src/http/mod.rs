@@ -35,7 +35,14 @@
 //!   download everything held about them, erase the account
 //! - `GET /admin`, `GET|POST /admin/second-factor`, `GET /admin/alerts`,
 //!   `POST /admin/alerts/{id}/acknowledge`, `POST /admin/alerts/{id}/assign`,
-//!   `GET /admin/audit`, `GET /admin/audit.jsonl` — the admin area (404 to everyone else)
+//!   `GET /admin/audit`, `GET /admin/audit.jsonl`, `GET|POST /admin/partners`,
+//!   `GET /admin/partners/{slug}`, `POST /admin/partners/{slug}/options`,
+//!   `POST /admin/partners/{slug}/pull-url`, `POST /admin/partners/{slug}/logo`,
+//!   `POST /admin/partners/{slug}/wallet`, `POST /admin/partners/{slug}/mapping`,
+//!   `POST /admin/partners/{slug}/rotate`, `POST /admin/partners/{slug}/disable`,
+//!   `GET|POST /admin/marketplaces`, `POST /admin/marketplaces/{id}/remove`, `GET /admin/mail`,
+//!   `POST /admin/mail/whitelist`, `POST /admin/mail/whitelist/remove` — the admin area (404
+//!   to everyone else)
 pub mod api;
 pub mod web;
 

@@ -94,7 +94,7 @@ pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
         };
         handled += 1;
         let id = mail.id.clone();
-        if !app.config.mail.allows(&mail.to) {
+        if !super::whitelist::allows(app, &mail.to).await? {
             tracing::info!(subject = %mail.subject, "mail suppressed: test mode and the address is not whitelisted");
             app.store
                 .write(move |conn| outbox::mark_suppressed(conn, &id, now))

@@ -29,6 +29,7 @@ pub mod uploads;
 pub mod verification;
 pub mod viewers;
 pub mod wallet;
+pub mod whitelist;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -218,6 +219,7 @@ impl App {
             wallets,
         };
         verification::refresh_contexts(&app).await?;
+        whitelist::seed(&app).await?;
         if let Err(error) = signing_key::ensure(&app).await {
             return Err(match error {
                 signing_key::SigningError::Store(error) => error,

@@ -186,19 +186,26 @@ pub async fn set_options(
     slug: &str,
     strict: Option<bool>,
     unstable_ids: Option<bool>,
+    scopes: Option<Scopes>,
 ) -> Result<(), PartnerError> {
+    if scopes.as_ref().is_some_and(|s| s.is_empty()) {
+        return Err(PartnerError::Invalid(
+            "give the partner at least one scope".into(),
+        ));
+    }
     let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
+    let scope_text = scopes.as_ref().map(ToString::to_string);
     if app
         .store
         .write(move |conn| {
-            let found = partners::set_options(conn, &wanted, strict, unstable_ids)?;
+            let found = partners::set_options(conn, &wanted, strict, unstable_ids, scopes.as_ref())?;
             if found {
                 audit::append(
                     conn,
                     &actor,
                     Action::PartnerChanged,
                     Some(&Subject::new("partner", &wanted)),
-                    Some(serde_json::json!({"strict": strict, "unstable_ids": unstable_ids})),
+                    Some(serde_json::json!({"strict": strict, "unstable_ids": unstable_ids, "scopes": scope_text})),
                     now,
                 )?;
             }
@@ -368,6 +375,37 @@ fn slugify(name: &str) -> Result<String, PartnerError> {
     }
     let slug: String = slug.trim_end_matches('-').chars().take(64).collect();
     validate_slug(slug.trim_end_matches('-'))
+}
+
+/// Everything the admin page shows about one partner.
+pub struct Overview {
+    pub partner: Partner,
+    pub logo: Option<crate::domain::logo::LogoRef>,
+    pub wallet: Option<crate::domain::wallet::Wallet>,
+    /// Its own achievement type → section overrides.
+    pub rules: Vec<crate::domain::sections::MappingRule>,
+}
+
+pub async fn overview(app: &App, slug: &str) -> Result<Option<Overview>, StoreError> {
+    let wanted = slug.to_string();
+    let Some(partner) = app
+        .store
+        .read(move |conn| partners::by_slug(conn, &wanted))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let id = partner.id.clone();
+    let rules = app
+        .store
+        .read(move |conn| crate::store::mapping::own_rules(conn, &id))
+        .await?;
+    Ok(Some(Overview {
+        logo: super::logos::of_partner(app, &partner.id).await?,
+        wallet: super::wallet::of_partner(app, &partner.id).await?,
+        rules,
+        partner,
+    }))
 }
 
 #[cfg(test)]

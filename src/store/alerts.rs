@@ -55,22 +55,21 @@ pub fn open(conn: &mut dyn Conn) -> Result<Vec<Alert>, StoreError> {
 }
 
 pub fn by_id(conn: &mut dyn Conn, id: &str) -> Result<Option<Alert>, StoreError> {
-    Ok(conn
-        .query_opt(
-            "SELECT id, kind, partner_id, subject, message, created_at FROM alerts WHERE id = $1 AND resolved_at IS NULL",
-            params![id],
-        )?
-        .map(|row| {
-            Ok::<_, StoreError>(Alert {
-                id: row.text(0)?,
-                kind: row.text(1)?,
-                partner_id: row.opt_text(2)?,
-                subject: row.text(3)?,
-                message: row.text(4)?,
-                created_at: row.int(5)?,
-            })
+    conn.query_opt(
+        "SELECT id, kind, partner_id, subject, message, created_at FROM alerts WHERE id = $1 AND resolved_at IS NULL",
+        params![id],
+    )?
+    .map(|row| {
+        Ok(Alert {
+            id: row.text(0)?,
+            kind: row.text(1)?,
+            partner_id: row.opt_text(2)?,
+            subject: row.text(3)?,
+            message: row.text(4)?,
+            created_at: row.int(5)?,
         })
-        .transpose()?)
+    })
+    .transpose()
 }
 
 /// Closes an open alert; false when it was not open.

@@ -12,20 +12,30 @@ pub fn rules_for(conn: &mut dyn Conn, partner_id: &str) -> Result<Vec<MappingRul
          ORDER BY CASE WHEN partner_id = '' THEN 1 ELSE 0 END, achievement_type",
         params![partner_id],
     )?;
-    rows.iter()
-        .map(|row| {
-            let stored = row.text(1)?;
-            let section = Section::from_key(&stored).ok_or_else(|| {
-                StoreError::Other(format!(
-                    "a mapping rule's section {stored:?} is not a section key"
-                ))
-            })?;
-            Ok(MappingRule {
-                achievement_type: row.text(0)?,
-                section,
-            })
-        })
-        .collect()
+    rows.iter().map(rule).collect()
+}
+
+fn rule(row: &super::Row) -> Result<MappingRule, StoreError> {
+    let stored = row.text(1)?;
+    let section = Section::from_key(&stored).ok_or_else(|| {
+        StoreError::Other(format!(
+            "a mapping rule's section {stored:?} is not a section key"
+        ))
+    })?;
+    Ok(MappingRule {
+        achievement_type: row.text(0)?,
+        section,
+    })
+}
+
+/// The partner's own overrides, without the global rules (for the admin pages).
+pub fn own_rules(conn: &mut dyn Conn, partner_id: &str) -> Result<Vec<MappingRule>, StoreError> {
+    let rows = conn.query(
+        "SELECT achievement_type, section FROM mapping_rules WHERE partner_id = $1 AND partner_id <> ''
+         ORDER BY achievement_type",
+        params![partner_id],
+    )?;
+    rows.iter().map(rule).collect()
 }
 
 /// Sets a rule (`partner_id` "" = every partner) and moves matching Unassigned credentials

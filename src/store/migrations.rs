@@ -148,6 +148,7 @@ pub(super) const TABLES: &[&str] = &[
     "erased_assertions",
     "admins",
     "admin_recovery_codes",
+    "mail_whitelist",
 ];
 
 pub(super) fn run(conn: &mut dyn Conn, engine: Engine) -> Result<(), StoreError> {

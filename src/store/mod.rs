@@ -32,6 +32,7 @@ mod sqlite;
 pub mod users;
 pub mod viewers;
 pub mod wallets;
+pub mod whitelist;
 
 use std::sync::Arc;
 

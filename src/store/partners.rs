@@ -112,16 +112,22 @@ pub fn disable(conn: &mut dyn Conn, slug: &str) -> Result<bool, StoreError> {
 }
 
 /// Changes how the partner's uploads are read.
+/// Changes what is given; new scopes revoke the partner's tokens (they carry the old ones).
 pub fn set_options(
     conn: &mut dyn Conn,
     slug: &str,
     strict: Option<bool>,
     unstable_ids: Option<bool>,
+    scopes: Option<&Scopes>,
 ) -> Result<bool, StoreError> {
     let changed = conn.execute(
-        "UPDATE partners SET strict = COALESCE($1, strict), unstable_ids = COALESCE($2, unstable_ids) WHERE slug = $3",
-        params![strict, unstable_ids, slug],
+        "UPDATE partners SET strict = COALESCE($1, strict), unstable_ids = COALESCE($2, unstable_ids), scopes = COALESCE($3, scopes)
+         WHERE slug = $4",
+        params![strict, unstable_ids, scopes.map(ToString::to_string), slug],
     )?;
+    if changed == 1 && scopes.is_some() {
+        revoke_tokens(conn, slug)?;
+    }
     Ok(changed == 1)
 }
 

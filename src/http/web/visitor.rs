@@ -109,7 +109,7 @@ impl Visitor {
     }
 
     /// Whether a submitted form's token is this visitor's (constant-time comparison).
-    fn csrf_matches(&self, sent: &str) -> bool {
+    pub(super) fn csrf_matches(&self, sent: &str) -> bool {
         let expected = match (&self.signed_in, &self.csrf_cookie) {
             (Some(s), _) => s.session.csrf_token.as_str(),
             (None, Some(cookie)) => cookie.as_str(),

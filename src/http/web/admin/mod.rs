@@ -5,6 +5,9 @@
 
 mod alerts;
 mod audit_log;
+mod mail;
+mod marketplaces;
+mod partners;
 mod second_factor;
 
 use super::error::PageError;
@@ -35,6 +38,32 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/alerts/{id}/assign", post(alerts::assign))
         .route("/admin/audit", get(audit_log::page))
         .route("/admin/audit.jsonl", get(audit_log::json_lines))
+        .route(
+            "/admin/partners",
+            get(partners::list).post(partners::create),
+        )
+        .route("/admin/partners/{slug}", get(partners::show))
+        .route("/admin/partners/{slug}/options", post(partners::options))
+        .route("/admin/partners/{slug}/pull-url", post(partners::pull_url))
+        .route("/admin/partners/{slug}/logo", post(partners::logo))
+        .route(
+            "/admin/partners/{slug}/wallet",
+            post(partners::wallet_settings),
+        )
+        .route("/admin/partners/{slug}/mapping", post(partners::mapping))
+        .route("/admin/partners/{slug}/rotate", post(partners::rotate))
+        .route("/admin/partners/{slug}/disable", post(partners::disable))
+        .route(
+            "/admin/marketplaces",
+            get(marketplaces::list).post(marketplaces::add),
+        )
+        .route(
+            "/admin/marketplaces/{id}/remove",
+            post(marketplaces::remove),
+        )
+        .route("/admin/mail", get(mail::page))
+        .route("/admin/mail/whitelist", post(mail::add))
+        .route("/admin/mail/whitelist/remove", post(mail::remove))
 }
 
 /// An admin account signed in, whether or not it passed the second factor in this session.
@@ -111,4 +140,64 @@ impl FromRequestParts<AppState> for AdminVisitor {
 /// The admin area's own navigation, with the count of open alerts.
 pub struct AdminNav {
     pub alerts: usize,
+}
+
+async fn nav_for(state: &AppState) -> Result<AdminNav, PageError> {
+    Ok(AdminNav {
+        alerts: crate::services::alerts::count(&state.app).await?,
+    })
+}
+
+/// A change refused for what the form held: what is wrong, and the way back (422).
+fn refused(admin: &AdminVisitor, back: &str, why: &str) -> Response {
+    super::message_for(
+        &admin.visitor,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "Nothing was changed",
+        &[why],
+        Some((back, "Back")),
+    )
+}
+
+/// A multipart form (a logo upload): its text fields and its one file, read once the CSRF
+/// token among them matches. The body limit bounds it; a logo's own limit is checked after.
+struct Upload {
+    fields: std::collections::HashMap<String, String>,
+    file: Option<Vec<u8>>,
+}
+
+async fn read_upload(
+    admin: &AdminVisitor,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Upload, Response> {
+    let unreadable = || {
+        super::message_for(
+            &admin.visitor,
+            axum::http::StatusCode::BAD_REQUEST,
+            "The form could not be read",
+            &["Nothing was changed: go back, reload the page and try again."],
+            None,
+        )
+    };
+    let mut upload = Upload {
+        fields: std::collections::HashMap::new(),
+        file: None,
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or("").to_string();
+        if field.file_name().is_some() {
+            let bytes = field.bytes().await.map_err(|_| unreadable())?;
+            if !bytes.is_empty() {
+                upload.file = Some(bytes.to_vec());
+            }
+        } else {
+            let text = field.text().await.map_err(|_| unreadable())?;
+            upload.fields.insert(name, text);
+        }
+    }
+    let csrf = upload.fields.get("csrf").map_or("", String::as_str);
+    if !admin.visitor.csrf_matches(csrf) {
+        return Err(super::csrf_refused(&admin.visitor));
+    }
+    Ok(upload)
 }

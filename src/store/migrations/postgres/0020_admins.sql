@@ -24,3 +24,10 @@ CREATE TABLE admin_recovery_codes (
 
 -- When the session passed the second factor.
 ALTER TABLE sessions ADD COLUMN second_factor_at BIGINT;
+
+-- Test mode's whitelist (addresses and domains that still get mail), edited on the admin
+-- pages and by the CLI; CC_MAIL_WHITELIST adds its entries at each start.
+CREATE TABLE mail_whitelist (
+    entry TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
