@@ -76,8 +76,9 @@ pub enum Command {
         #[arg(long)]
         partner: Option<String>,
     },
-    /// List open alerts (unknown achievement types, failed proofs, …) as JSON lines; with
-    /// --acknowledge, close one (an unknown type is settled with `mapping` instead).
+    /// List open alerts (unknown achievement types, failed proofs, second claims, mail test
+    /// mode held back) as JSON lines; with --acknowledge, close one (an unknown type is
+    /// settled with `mapping` instead).
     Alerts {
         /// The id of the alert to acknowledge (recorded in the audit log).
         #[arg(long)]
@@ -498,6 +499,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!(
                     "{}",
                     serde_json::json!({"id": alert.id, "kind": alert.kind, "subject": alert.subject, "message": alert.message, "created_at": crate::clock::rfc3339(alert.created_at)})
+                );
+            }
+            for mail in crate::services::alerts::held_back_mail(&app, 1000).await? {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": mail.id, "kind": "mail_held_back", "subject": mail.to, "message": mail.subject, "created_at": crate::clock::rfc3339(mail.created_at)})
                 );
             }
         }

@@ -685,3 +685,90 @@ with_mail_on_both_engines!(
         assert_eq!(logged(&app, Action::WhitelistRemoved).await.len(), 1);
     }
 );
+
+on_both_engines!(
+    every_admin_form_refuses_a_forged_token_and_changes_nothing,
+    |app: TestApp| async move {
+        app.partner("instx").await;
+        let (admin, _) = signed_in_admin(&app).await;
+        let before = app.snapshot().await;
+        for (method, path) in ROUTES.iter().filter(|(method, _)| *method == "POST") {
+            let url = format!("{}{path}", admin.base);
+            let multipart = path.ends_with("/logo") || *path == "/admin/marketplaces";
+            let request = if multipart {
+                admin.client.post(url).multipart(
+                    reqwest::multipart::Form::new()
+                        .text("csrf", "forged")
+                        .text("name", "Forged"),
+                )
+            } else {
+                admin.client.post(url).form(&[
+                    ("csrf", "forged"),
+                    ("name", "Forged"),
+                    ("scope", "readonly"),
+                    ("entry", "forged.example"),
+                    ("section", "experience"),
+                    ("code", "000000"),
+                ])
+            };
+            let status = request.send().await.expect("request").status().as_u16();
+            assert_eq!(status, 403, "{method} {path}");
+        }
+        assert_eq!(app.snapshot().await, before, "nothing changed");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_held_back_by_test_mode_is_an_alert_until_acknowledged() {
+    for engine in [common::Engine::Sqlite, common::Engine::Postgres] {
+        let (app, smtp) = TestApp::spawn_with_mail_and(engine, |config| {
+            config.mail.test_mode = true;
+            config.mail.whitelist = vec!["example.org".into()];
+        })
+        .await;
+        let _database = app.database_guard();
+        let (admin, _) = signed_in_admin(&app).await;
+        // A sign-up from an address outside the whitelist: its confirmation is held back.
+        let person = Person::new(&app);
+        let form = person.get("/signup").await;
+        let sent = person
+            .post(
+                "/signup",
+                &[
+                    ("csrf", &form.csrf()),
+                    ("given_name", "Sam"),
+                    ("family_name", "Lee"),
+                    ("email", "sam@elsewhere.example"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(sent.has("Check your email"), "{}", sent.html);
+        app.deliver_mail().await;
+        assert!(smtp.last_to("sam@elsewhere.example").is_none(), "held back");
+        let alerts = admin.get("/admin/alerts").await;
+        assert!(alerts.has("sam@elsewhere.example"), "{}", alerts.html);
+        assert!(
+            alerts.has("1 open"),
+            "counted in the navigation: {}",
+            alerts.html
+        );
+        let action = alerts
+            .html
+            .split("action=\"/admin/alerts/")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|action| action.ends_with("/acknowledge"))
+            .expect("an acknowledge form")
+            .to_string();
+        let done = admin
+            .post(
+                &format!("/admin/alerts/{action}"),
+                &[("csrf", &alerts.csrf())],
+            )
+            .await;
+        assert!(done.has("The alert was acknowledged."), "{}", done.html);
+        assert!(!done.has("sam@elsewhere.example"), "{}", done.html);
+        assert!(!done.has("1 open"));
+        assert_eq!(logged(&app, Action::AlertAcknowledged).await.len(), 1);
+    }
+}

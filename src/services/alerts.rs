@@ -54,21 +54,31 @@ pub async fn open(app: &App) -> Result<Vec<OpenAlert>, StoreError> {
         .await
 }
 
-/// How many alerts are open (for the admin navigation).
+/// How many alerts are open, held-back mail included (for the admin navigation).
 pub async fn count(app: &App) -> Result<usize, StoreError> {
-    Ok(app.store.read(alerts::open).await?.len())
+    app.store
+        .read(|conn| {
+            let held_back = usize::try_from(outbox::suppressed_count(conn)?).unwrap_or(0);
+            Ok(alerts::open(conn)?.len() + held_back)
+        })
+        .await
 }
 
-/// Closes an alert without a change; false when it was not open.
+/// Closes an alert, or a held-back message, without a change; false when it was not open.
 pub async fn acknowledge(app: &App, actor: &Actor, id: &str) -> Result<bool, StoreError> {
     let (id, actor, now) = (id.to_string(), actor.clone(), app.clock.now_ms());
     app.store
         .write(move |conn| {
-            let Some(alert) = alerts::by_id(conn, &id)? else {
-                return Ok(false);
+            let detail = match alerts::by_id(conn, &id)? {
+                Some(alert) => {
+                    alerts::acknowledge(conn, &id, now)?;
+                    serde_json::json!({ "kind": alert.kind, "about": alert.subject })
+                }
+                None if outbox::acknowledge_suppressed(conn, &id, now)? => {
+                    serde_json::json!({ "kind": "mail_held_back" })
+                }
+                None => return Ok(false),
             };
-            alerts::acknowledge(conn, &id, now)?;
-            let detail = serde_json::json!({ "kind": alert.kind, "about": alert.subject });
             audit::append(
                 conn,
                 &actor,

@@ -174,6 +174,7 @@ pub fn mark_failed(
 /// A message as the operator sees it.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    pub id: String,
     pub to: String,
     pub subject: String,
     pub state: &'static str,
@@ -185,21 +186,38 @@ pub struct Entry {
 /// The latest messages, newest first.
 pub fn recent(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError> {
     let rows = conn.query(
-        "SELECT to_address, subject, sent_at, suppressed_at, attempts, last_error, created_at FROM email_outbox
+        "SELECT to_address, subject, sent_at, suppressed_at, attempts, last_error, created_at, id FROM email_outbox
          ORDER BY created_at DESC, id DESC LIMIT $1",
         params![limit],
     )?;
     entries(&rows)
 }
 
-/// The latest messages test mode held back, newest first.
+/// The latest messages test mode held back that no admin acknowledged yet, newest first.
 pub fn suppressed(conn: &mut dyn Conn, limit: i64) -> Result<Vec<Entry>, StoreError> {
     let rows = conn.query(
-        "SELECT to_address, subject, sent_at, suppressed_at, attempts, last_error, created_at FROM email_outbox
-         WHERE suppressed_at IS NOT NULL ORDER BY suppressed_at DESC, id DESC LIMIT $1",
+        "SELECT to_address, subject, sent_at, suppressed_at, attempts, last_error, created_at, id FROM email_outbox
+         WHERE suppressed_at IS NOT NULL AND acknowledged_at IS NULL ORDER BY suppressed_at DESC, id DESC LIMIT $1",
         params![limit],
     )?;
     entries(&rows)
+}
+
+/// How many held-back messages wait to be acknowledged.
+pub fn suppressed_count(conn: &mut dyn Conn) -> Result<i64, StoreError> {
+    conn.query_one(
+        "SELECT COUNT(*) FROM email_outbox WHERE suppressed_at IS NOT NULL AND acknowledged_at IS NULL",
+        &[],
+    )?
+    .int(0)
+}
+
+/// Acknowledges a held-back message; false when it is not one waiting.
+pub fn acknowledge_suppressed(conn: &mut dyn Conn, id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE email_outbox SET acknowledged_at = $1 WHERE id = $2 AND suppressed_at IS NOT NULL AND acknowledged_at IS NULL",
+        params![now, id],
+    )? == 1)
 }
 
 fn entries(rows: &[super::Row]) -> Result<Vec<Entry>, StoreError> {
@@ -213,6 +231,7 @@ fn entries(rows: &[super::Row]) -> Result<Vec<Entry>, StoreError> {
                 "queued"
             };
             Ok(Entry {
+                id: row.text(7)?,
                 to: row.text(0)?,
                 subject: row.text(1)?,
                 state,

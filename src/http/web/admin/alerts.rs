@@ -31,9 +31,7 @@ pub async fn dashboard(
 ) -> Result<Response, PageError> {
     let page = Dashboard {
         nav: Nav::of(&admin.visitor),
-        admin_nav: AdminNav {
-            alerts: alerts::count(&state.app).await?,
-        },
+        admin_nav: super::nav_for(&state).await?,
         email: admin.user.email.clone(),
     };
     Ok(admin.visitor.finish(render(&page)))
@@ -54,6 +52,7 @@ struct AlertView {
 }
 
 struct MailView {
+    id: String,
     to: String,
     subject: String,
     created: String,
@@ -102,7 +101,7 @@ pub async fn page(
     let mail = alerts::held_back_mail(&state.app, 50).await?;
     let page = AlertsPage {
         nav: Nav::of(&admin.visitor),
-        admin_nav: AdminNav { alerts: open.len() },
+        admin_nav: super::nav_for(&state).await?,
         csrf: admin.visitor.csrf(),
         alerts: open
             .into_iter()
@@ -129,6 +128,7 @@ pub async fn page(
         mail: mail
             .into_iter()
             .map(|m| MailView {
+                id: m.id,
                 to: m.to,
                 subject: m.subject,
                 created: dates::moment_in_words(m.created_at),

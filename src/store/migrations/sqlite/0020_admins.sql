@@ -31,3 +31,6 @@ CREATE TABLE mail_whitelist (
     entry TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL
 );
+
+-- Mail test mode held back is an alert until an admin acknowledges it.
+ALTER TABLE email_outbox ADD COLUMN acknowledged_at INTEGER;
