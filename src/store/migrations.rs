@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0016_wallet_push.sql"),
         include_str!("migrations/postgres/0016_wallet_push.sql"),
     ),
+    (
+        19,
+        include_str!("migrations/sqlite/0019_upload_lookup.sql"),
+        include_str!("migrations/postgres/0019_upload_lookup.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
