@@ -185,9 +185,9 @@ pub fn insert_token(
 /// `requested` (all of them when `None`). Returns the token's scopes, or `None` when nothing
 /// was stored (`by_client_id` then tells why).
 ///
-/// The digest is compared by the database, not in constant time: the time tells nothing of
-/// the secret, since finding a secret with a given digest prefix is as hard as finding it.
-#[expect(clippy::too_many_arguments, reason = "one statement's parameters")]
+/// The digest is compared by the database, not in constant time: the time can tell at most
+/// how much of the stored digest a guess's digest matched, which says nothing of the secret
+/// (the same holds for access tokens, found by their digest).
 pub fn issue_token(
     conn: &mut dyn Conn,
     token_hash: &str,
