@@ -23,6 +23,11 @@
 # the second fresh rate must stay within 20 % of the first, else the script fails (a plan
 # made while a table was small, kept after it grew, would fall far below).
 #
+# --instances "1 2 4" (PostgreSQL): the known, fresh and token routes against 1, 2, then 4
+# instances serving one database (each started with `serve`, pinned to a core in turn with
+# taskset), wrk's connections shared out among them; prints each route's total req/s and
+# its ratio to one instance's.
+#
 # Environment:
 #   DURATION       seconds per route (default 20)
 #   CONNECTIONS    wrk connections and pgbench clients (default 64)
@@ -35,15 +40,17 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 ENGINE=sqlite
 AFTER_KNOWN=0
+INSTANCES=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --postgres) ENGINE=postgres ;;
     --after-known) AFTER_KNOWN=1 ;;
+    --instances) INSTANCES="$2"; shift ;;
     --sqlite) ENGINE=sqlite ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -76,8 +83,8 @@ if [[ "$ENGINE" == postgres ]]; then
     fi
   done
 fi
-if [[ "$AFTER_KNOWN" == 1 && "$ENGINE" != postgres ]]; then
-  echo "--after-known is a PostgreSQL check: add --postgres" >&2
+if [[ ( "$AFTER_KNOWN" == 1 || -n "$INSTANCES" ) && "$ENGINE" != postgres ]]; then
+  echo "--after-known and --instances run on PostgreSQL: add --postgres" >&2
   exit 2
 fi
 
@@ -92,8 +99,13 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")"
 SERVER_PID=""
 SCHEMA=""
 
+EXTRA_PIDS=()
 cleanup() {
   local status=$?
+  for pid in "${EXTRA_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -272,6 +284,60 @@ route_of() {
     token) echo "POST /api/v1/token" ;;
   esac
 }
+
+# --instances: N servers on the one database (the first is the one started above), wrk's
+# connections shared out among them, one wrk per instance at once; rates are summed.
+if [[ -n "$INSTANCES" ]]; then
+  PORTS=("$PORT")
+  CORES="$(nproc)"
+  start_instance() {
+    local port core=$(( $1 % CORES ))
+    port="$(free_port)"
+    CC_DATABASE_URL="$DB_URL" CC_BIND="127.0.0.1:$port" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
+      taskset -c "$core" "$BIN" serve >"$WORK/server-$port.out" 2>"$WORK/server-$port.err" &
+    EXTRA_PIDS+=($!)
+    for _ in $(seq 1 300); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+      sleep 0.1
+    done
+    PORTS+=("$port")
+  }
+  command -v taskset >/dev/null 2>&1 && taskset -pc 0 "$SERVER_PID" >/dev/null
+  # run_split NAME N PATH AUTH CTYPE BODY_FILE BODY FRESH: one wrk per instance at once.
+  run_split() {
+    local name=$1 n=$2 path=$3 auth=$4 ctype=$5 body_file=$6 body=$7 fresh=$8 i
+    local each=$(( CONNECTIONS / n )) pids=()
+    for (( i = 0; i < n; i++ )); do
+      BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
+        BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" BENCH_FRESH="$fresh" BENCH_RUN="$$-$name-$n-$i" \
+        wrk -t1 -c"$each" -d"${DURATION}s" --latency -s "$BENCH_DIR/count_status.lua" \
+          "http://127.0.0.1:${PORTS[$i]}$path" >"$WORK/wrk-$name-$n-$i.txt" &
+      pids+=($!)
+    done
+    wait "${pids[@]}"
+    cat "$WORK"/wrk-"$name"-"$n"-*.txt | awk '/^BENCH / {
+        for (f = 2; f <= NF; f++) { split($f, kv, "="); v[kv[1]] = kv[2] }
+        rps += v["rps"]; non2xx += v["non2xx"]; if (v["p99_us"] > p99) p99 = v["p99_us"] }
+      END { printf "%.1f %d %d\n", rps, p99, non2xx }' >"$WORK/split-$name-$n.txt"
+    sleep 1
+  }
+  echo
+  printf '%-10s %-24s %12s %14s %10s %12s\n' instances route "req/s" "worst p99" non-2xx "/ 1 instance"
+  for n in $INSTANCES; do
+    while (( ${#PORTS[@]} < n )); do start_instance "${#PORTS[@]}"; done
+    run_split known "$n" /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 0
+    run_split fresh "$n" /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 1
+    run_split token "$n" /api/v1/token "$BASIC" application/x-www-form-urlencoded "" "grant_type=client_credentials" 0
+    first="$(set -- $INSTANCES; echo "$1")"
+    for route in known fresh token; do
+      read -r rps p99 non2xx <"$WORK/split-$route-$n.txt"
+      read -r base _ _ <"$WORK/split-$route-$first.txt"
+      printf '%-10s %-24s %12s %14s %10s %12s\n' "$n" "$(route_of "$route")" "$rps" "$(ms "$p99")" "$non2xx" \
+        "$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b }')"
+    done
+  done
+  exit 0
+fi
 
 if [[ "$AFTER_KNOWN" == 1 ]]; then
   run_wrk fresh-new /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 1
