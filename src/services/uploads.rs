@@ -142,16 +142,24 @@ async fn turn_to_verify(
     }
 }
 
-/// Reads the package on the blocking pool: reading is linear in the body and stops at the
-/// first limit crossed, but a 5 MiB body still takes a while, and an async worker held that
-/// long holds up every request queued behind it.
+/// Reads the package, a large body on the blocking pool: reading is linear in the body and
+/// stops at the first limit crossed, but a 5 MiB body still takes a while, and an async
+/// worker held that long holds up every request queued behind it.
 async fn read(app: &App, body: Body, rules: PartnerRules) -> Result<Package, UploadError> {
     let limits = app.config.limits;
+    // A body of a few courses is read in microseconds: here, as a hop to the blocking pool
+    // and back would cost more (two thread switches under load).
+    if body.borrow_owner().len() <= READ_IN_PLACE {
+        return package::read_body(body, &rules, limits).map_err(UploadError::Invalid);
+    }
     tokio::task::spawn_blocking(move || package::read_body(body, &rules, limits))
         .await
         .map_err(|e| StoreError::Other(format!("reading the package stopped: {e}")))?
         .map_err(UploadError::Invalid)
 }
+
+/// Bodies up to this size are read on the async worker that received them.
+const READ_IN_PLACE: usize = 16 * 1024;
 
 /// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
 pub async fn replace(
