@@ -142,7 +142,8 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
 /// usual kind: each record new or unchanged. `None`, having written nothing, for anything
 /// else, which `save_package` stores in a transaction: a record the partner changed or
 /// deleted since, a failed proof or an unmapped type (alerts, and verification to store
-/// again), a recipient id someone has claimed (their inbox, and a mail), repeated keys.
+/// again), a recipient id someone has claimed (their inbox, and a mail), repeated keys, no
+/// records at all (the statement's answer would not tell it from one that wrote nothing).
 /// `touch_token` slides that access token's idle window in the same statement.
 ///
 /// Every record's and skill's values go as one JSON array each (`json_to_recordset`), so the
@@ -158,6 +159,7 @@ pub fn save_package_at_once(
     });
     let mut keys = std::collections::HashSet::new();
     if general
+        || package.records.is_empty()
         || new.inbox_user_id.is_some()
         || !package.records.iter().all(|r| keys.insert(r.key.as_str()))
     {
