@@ -644,3 +644,47 @@ on_both_engines!(
         );
     }
 );
+
+/// An upload on PostgreSQL finds the records it names with one probe of the unique
+/// (partner_id, assertion_key) index each, in the plan PostgreSQL keeps for the statement
+/// (the generic plan, made once per connection). That plan is made while the tables are as
+/// they are then: were it a scan of all of the partner's credentials while they were few,
+/// fresh uploads would slow down more with every one stored, until someone ran ANALYZE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_finds_stored_records_by_their_unique_index_in_any_plan() {
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let _database = app.database_guard();
+    let plan = app
+        .app
+        .store
+        .read(|conn| {
+            conn.batch("SET LOCAL plan_cache_mode = force_generic_plan")?;
+            conn.batch(&format!(
+                "PREPARE save_at_once (text, text, text, text, text, bigint, bigint, text, text, text, text, text) AS {}",
+                credentialconnect::store::holding::SAVE_AT_ONCE
+            ))?;
+            let rows = conn.query(
+                "EXPLAIN (COSTS OFF) EXECUTE save_at_once('k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', '[]', NULL)",
+                &[],
+            )?;
+            conn.batch("DEALLOCATE save_at_once")?;
+            rows.iter().map(|row| row.text(0)).collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .expect("the plan")
+        .join("\n");
+    let reads: Vec<&str> = plan
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.contains("Scan") && line.contains(" on credentials"))
+        .collect();
+    assert_eq!(
+        reads,
+        ["->  Index Scan using credentials_partner_id_assertion_key_key on credentials"],
+        "the stored records are read by any other way:\n{plan}"
+    );
+    assert!(
+        plan.contains("Index Cond: ((partner_id = $2) AND (assertion_key = r.key))"),
+        "the probe uses both columns:\n{plan}"
+    );
+}

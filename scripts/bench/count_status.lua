@@ -11,6 +11,8 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  -- request.lua's fresh bodies tell the threads apart by this.
+  thread:set("thread_index", #threads)
 end
 
 -- Per-thread state (each wrk thread runs its own copy of this script).

@@ -32,3 +32,20 @@ local authorization = os.getenv("BENCH_AUTHORIZATION")
 if authorization and authorization ~= "" then
   wrk.headers["Authorization"] = authorization
 end
+
+-- BENCH_FRESH=1: every request a new package from the body: the recipient's ids and email
+-- and every credential's id (each number of 13 or more digits) get a suffix unique to this
+-- request (BENCH_RUN, the thread, a counter), so each upload is a new person's new
+-- credentials, as a partner's push of a term's results is.
+if os.getenv("BENCH_FRESH") == "1" then
+  local template = wrk.body
+  local run = os.getenv("BENCH_RUN") or tostring(os.time())
+  local sent = 0
+  function request()
+    sent = sent + 1
+    local tag = run .. "-" .. tostring(thread_index or 0) .. "-" .. tostring(sent)
+    local body = template:gsub('"(%d%d%d%d%d%d%d%d%d%d%d%d%d+)"', '"%1-' .. tag .. '"')
+    body = body:gsub('"jsmith@', '"jsmith+' .. tag .. '@')
+    return wrk.format(nil, nil, nil, body)
+  end
+end

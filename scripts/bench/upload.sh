@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
 # Load benchmark of the partner API with wrk.
 #
-#   scripts/bench/upload.sh              # SQLite (fresh temporary database file)
-#   scripts/bench/upload.sh --postgres   # PostgreSQL (fresh schema, dropped at the end)
+#   scripts/bench/upload.sh                           # SQLite (fresh temporary database file)
+#   scripts/bench/upload.sh --postgres                # PostgreSQL (fresh schema, dropped at the end)
+#   scripts/bench/upload.sh --postgres --after-known  # the statistics check (below)
 #
 # Builds the release binary, starts the server with CC_BENCH_ECHO=1 (and the per-client rate
 # limits off, since one load generator is one client) on a free port, gets a
-# token, then runs wrk against three routes with the same settings:
+# token, then runs wrk against four routes with the same settings:
 #   (a) POST /bench/echo          the three-course package; the server returns it unchanged
-#   (b) POST /api/v1/credentials  the same package, Bearer token
-#   (c) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
-# and prints req/s, p50/p99 latency and non-2xx responses for each, and upload/echo.
+#   (b) POST /api/v1/credentials  "known": the same package every time, Bearer token
+#   (c) POST /api/v1/credentials  "fresh": every request a new recipient and new credential
+#                                 ids (request.lua with BENCH_FRESH=1)
+#   (d) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
+# and prints req/s, p50/p99 latency and non-2xx responses for each, and each route's ratio to
+# its anchor: on SQLite the echo route; on PostgreSQL pgbench, run by this script on the
+# same server with as many clients as wrk has connections, each transaction one INSERT of a
+# row as large as the package (into a table made for it in the bench schema).
+#
+# --after-known (PostgreSQL): the known route on the new database, then the fresh route on
+# it, with no ANALYZE in between (autovacuum off, as on these machines); then the fresh route
+# on a second new database. The first fresh rate must stay within 20 % of the second, else
+# the script fails (a plan made while a table was small, kept after it grew, would fall far
+# below).
+#
+# --instances "1 2 4" (PostgreSQL): the known, fresh and token routes against 1, 2, then 4
+# instances serving one database (each started with `serve`, pinned to a core in turn with
+# taskset), wrk's connections shared out among them; prints each route's total req/s and
+# its ratio to one instance's.
 #
 # Environment:
 #   DURATION       seconds per route (default 20)
-#   CONNECTIONS    wrk connections (default 64)
-#   THREADS        wrk threads (default 2)
+#   CONNECTIONS    wrk connections and pgbench clients (default 64)
+#   THREADS        wrk threads and pgbench threads (default 2)
 #   BENCH_PG_URL   PostgreSQL database for --postgres
 #                  (default postgres://postgres@127.0.0.1:5432/test)
 #   BENCH_KEEP=1   keep the temporary directory (server log, wrk output) afterwards
@@ -24,13 +41,17 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 ENGINE=sqlite
+AFTER_KNOWN=0
+INSTANCES=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --postgres) ENGINE=postgres ;;
+    --after-known) AFTER_KNOWN=1 ;;
+    --instances) INSTANCES="$2"; shift ;;
     --sqlite) ENGINE=sqlite ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -55,9 +76,17 @@ for tool in wrk curl; do
     exit 1
   fi
 done
-if [[ "$ENGINE" == postgres ]] && ! command -v psql >/dev/null 2>&1; then
-  echo "psql is not installed (Debian: apt-get install -y postgresql-client)" >&2
-  exit 1
+if [[ "$ENGINE" == postgres ]]; then
+  for tool in psql pgbench; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "$tool is not installed (Debian: apt-get install -y postgresql-client postgresql-contrib)" >&2
+      exit 1
+    fi
+  done
+fi
+if [[ ( "$AFTER_KNOWN" == 1 || -n "$INSTANCES" ) && "$ENGINE" != postgres ]]; then
+  echo "--after-known and --instances run on PostgreSQL: add --postgres" >&2
+  exit 2
 fi
 
 echo "== building (cargo build --release)"
@@ -71,8 +100,17 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")"
 SERVER_PID=""
 SCHEMA=""
 
+EXTRA_PIDS=()
+EXTRA_SCHEMAS=()
 cleanup() {
   local status=$?
+  for pid in "${EXTRA_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  for schema in "${EXTRA_SCHEMAS[@]}"; do
+    psql -q -X "$BENCH_PG_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null 2>&1 || true
+  done
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -200,22 +238,39 @@ check_route echo "$BASE/bench/echo" "Bearer $ACCESS_TOKEN" application/json "@$B
 check_route upload "$BASE/api/v1/credentials" "Bearer $ACCESS_TOKEN" application/json "@$BODY_FILE"
 check_route token "$BASE/api/v1/token" "$BASIC" application/x-www-form-urlencoded "grant_type=client_credentials"
 
-# run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY
+# run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY [FRESH]
 run_wrk() {
-  local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6
+  local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6 fresh=${7:-0}
   local out="$WORK/wrk-$name.txt"
   echo
   echo "== $name: POST $path (${DURATION}s, $CONNECTIONS connections, $THREADS threads)"
   BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
-    BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" \
+    BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" BENCH_FRESH="$fresh" BENCH_RUN="$$-$name" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
       -s "$BENCH_DIR/count_status.lua" "$BASE$path" | tee "$out"
   sleep 1
 }
 
-run_wrk echo /bench/echo "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
-run_wrk upload /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
-run_wrk token /api/v1/token "$BASIC" application/x-www-form-urlencoded "" "grant_type=client_credentials"
+# The PostgreSQL anchor: pgbench on the same server, as many clients as wrk's connections,
+# each transaction one INSERT of a row the package's size into a table of the bench schema.
+# Its rate goes into wrk-pgbench.txt as a BENCH line, like wrk's.
+run_pgbench() {
+  local out="$WORK/wrk-pgbench.txt" script="$WORK/pgbench.sql"
+  psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL" \
+    -c "CREATE TABLE \"$SCHEMA\".anchor (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)" >/dev/null
+  { printf 'INSERT INTO "%s".anchor (body) VALUES (\x27' "$SCHEMA"
+    sed "s/'/''/g" "$BODY_FILE" | tr -d '\n'
+    printf '\x27);\n'; } >"$script"
+  echo
+  echo "== pgbench: one INSERT of $(wc -c <"$BODY_FILE") bytes per transaction (${DURATION}s, $CONNECTIONS clients, $THREADS threads)"
+  pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -f "$script" "$BENCH_PG_URL" \
+    >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; exit 1; }
+  grep -E '^(tps|latency)' "$WORK/pgbench.out"
+  awk '/^tps = / { tps = $3 } /^latency average = / { lat = $4 }
+       END { printf "BENCH requests=0 duration_us=0 rps=%.1f p50_us=%d p99_us=0 non2xx=0 statuses=none socket_errors=connect:0,read:0,write:0,timeout:0\n", tps, lat * 1000 }' \
+    "$WORK/pgbench.out" >"$out"
+  sleep 1
+}
 
 # field NAME KEY: a value from the BENCH line of wrk-NAME.txt
 field() {
@@ -223,21 +278,128 @@ field() {
 }
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 
+route_of() {
+  case $1 in
+    echo) echo "POST /bench/echo" ;;
+    pgbench) echo "pgbench 1-row INSERT" ;;
+    known) echo "upload, known package" ;;
+    fresh) echo "upload, fresh package" ;;
+    fresh-new) echo "fresh, new database" ;;
+    fresh-after) echo "fresh, after known" ;;
+    token) echo "POST /api/v1/token" ;;
+  esac
+}
+
+# --instances: N servers on the one database (the first is the one started above), wrk's
+# connections shared out among them, one wrk per instance at once; rates are summed.
+if [[ -n "$INSTANCES" ]]; then
+  PORTS=("$PORT")
+  CORES="$(nproc)"
+  start_instance() {
+    local port core=$(( $1 % CORES ))
+    port="$(free_port)"
+    CC_DATABASE_URL="$DB_URL" CC_BIND="127.0.0.1:$port" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
+      taskset -c "$core" "$BIN" serve >"$WORK/server-$port.out" 2>"$WORK/server-$port.err" &
+    EXTRA_PIDS+=($!)
+    for _ in $(seq 1 300); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+      sleep 0.1
+    done
+    PORTS+=("$port")
+  }
+  command -v taskset >/dev/null 2>&1 && taskset -pc 0 "$SERVER_PID" >/dev/null
+  # run_split NAME N PATH AUTH CTYPE BODY_FILE BODY FRESH: one wrk per instance at once.
+  run_split() {
+    local name=$1 n=$2 path=$3 auth=$4 ctype=$5 body_file=$6 body=$7 fresh=$8 i
+    local each=$(( CONNECTIONS / n )) pids=()
+    for (( i = 0; i < n; i++ )); do
+      BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
+        BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" BENCH_FRESH="$fresh" BENCH_RUN="$$-$name-$n-$i" \
+        wrk -t1 -c"$each" -d"${DURATION}s" --latency -s "$BENCH_DIR/count_status.lua" \
+          "http://127.0.0.1:${PORTS[$i]}$path" >"$WORK/wrk-$name-$n-$i.txt" &
+      pids+=($!)
+    done
+    wait "${pids[@]}"
+    cat "$WORK"/wrk-"$name"-"$n"-*.txt | awk '/^BENCH / {
+        for (f = 2; f <= NF; f++) { split($f, kv, "="); v[kv[1]] = kv[2] }
+        rps += v["rps"]; non2xx += v["non2xx"]; if (v["p99_us"] > p99) p99 = v["p99_us"] }
+      END { printf "%.1f %d %d\n", rps, p99, non2xx }' >"$WORK/split-$name-$n.txt"
+    sleep 1
+  }
+  echo
+  printf '%-10s %-24s %12s %14s %10s %12s\n' instances route "req/s" "worst p99" non-2xx "/ 1 instance"
+  for n in $INSTANCES; do
+    while (( ${#PORTS[@]} < n )); do start_instance "${#PORTS[@]}"; done
+    run_split known "$n" /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 0
+    run_split fresh "$n" /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 1
+    run_split token "$n" /api/v1/token "$BASIC" application/x-www-form-urlencoded "" "grant_type=client_credentials" 0
+    first="$(set -- $INSTANCES; echo "$1")"
+    for route in known fresh token; do
+      read -r rps p99 non2xx <"$WORK/split-$route-$n.txt"
+      read -r base _ _ <"$WORK/split-$route-$first.txt"
+      printf '%-10s %-24s %12s %14s %10s %12s\n' "$n" "$(route_of "$route")" "$rps" "$(ms "$p99")" "$non2xx" \
+        "$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b }')"
+    done
+  done
+  exit 0
+fi
+
+if [[ "$AFTER_KNOWN" == 1 ]]; then
+  # As the defect was met: the known package over and over on the new database, then fresh
+  # packages on it. Then the fresh route's rate on a database of its own, as new as the
+  # first was: a second schema and server.
+  run_wrk known /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
+  run_wrk fresh-after /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 1
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  NEW_SCHEMA="${SCHEMA}_new"
+  EXTRA_SCHEMAS+=("$NEW_SCHEMA")
+  psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL" -c "CREATE SCHEMA \"$NEW_SCHEMA\"" >/dev/null
+  NEW_URL="${BENCH_PG_URL}${sep}options=-c%20search_path%3D${NEW_SCHEMA}"
+  NEW_PARTNER="$(CC_DATABASE_URL="$NEW_URL" "$BIN" partner create --name "Bench" --slug bench 2>"$WORK/partner-new.err")"
+  NEW_ID="$(printf '%s' "$NEW_PARTNER" | sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p')"
+  NEW_SECRET="$(printf '%s' "$NEW_PARTNER" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')"
+  echo "== a second new database (schema $NEW_SCHEMA) for the fresh route's rate there, $BASE"
+  CC_DATABASE_URL="$NEW_URL" CC_BIND="127.0.0.1:$PORT" CC_BENCH_ECHO=1 CC_TOKEN_RATE_PER_MINUTE=0 CC_TOKEN_RATE_PER_CLIENT_PER_MINUTE=0 CC_UPLOAD_RATE_PER_MINUTE=0 CC_UPLOAD_RATE_PER_ADDRESS_PER_MINUTE=0 CC_VERIFY_NETWORK=0 \
+    "$BIN" serve >"$SERVER_OUT" 2>>"$SERVER_ERR" &
+  SERVER_PID=$!
+  wait_for_server
+  NEW_TOKEN="$(curl -sS -u "$NEW_ID:$NEW_SECRET" -d grant_type=client_credentials "$BASE/api/v1/token" \
+    | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')"
+  run_wrk fresh-new /api/v1/credentials "Bearer $NEW_TOKEN" application/json "$BODY_FILE" "" 1
+  ROUTES="known fresh-after fresh-new"
+  ANCHOR=fresh-new
+else
+  run_wrk echo /bench/echo "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
+  ROUTES="echo"
+  ANCHOR=echo
+  if [[ "$ENGINE" == postgres ]]; then
+    run_pgbench
+    ROUTES="echo pgbench"
+    ANCHOR=pgbench
+  fi
+  run_wrk known /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
+  run_wrk fresh /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 1
+  run_wrk token /api/v1/token "$BASIC" application/x-www-form-urlencoded "" "grant_type=client_credentials"
+  ROUTES="$ROUTES known fresh token"
+fi
+
 echo
 echo "== summary: $ENGINE_LABEL, ${DURATION}s per route, $CONNECTIONS connections, $THREADS wrk threads, $(nproc) cores"
-printf '%-24s %12s %12s %12s %10s  %s\n' route "req/s" p50 p99 non-2xx "statuses / socket errors"
-for name in echo upload token; do
-  case $name in
-    echo) route="POST /bench/echo" ;;
-    upload) route="POST /api/v1/credentials" ;;
-    token) route="POST /api/v1/token" ;;
-  esac
-  printf '%-24s %12s %12s %12s %10s  %s / %s\n' "$route" "$(field $name rps)" \
-    "$(ms "$(field $name p50_us)")" "$(ms "$(field $name p99_us)")" "$(field $name non2xx)" \
-    "$(field $name statuses)" "$(field $name socket_errors)"
+printf '%-24s %12s %12s %12s %10s %10s  %s\n' route "req/s" p50 p99 non-2xx "/ $ANCHOR" "statuses / socket errors"
+for name in $ROUTES; do
+  ratio="$(awk -v r="$(field "$name" rps)" -v a="$(field "$ANCHOR" rps)" 'BEGIN { if (a > 0) printf "%.1f%%", 100 * r / a }')"
+  printf '%-24s %12s %12s %12s %10s %10s  %s / %s\n' "$(route_of "$name")" "$(field "$name" rps)" \
+    "$(ms "$(field "$name" p50_us)")" "$(ms "$(field "$name" p99_us)")" "$(field "$name" non2xx)" \
+    "$ratio" "$(field "$name" statuses)" "$(field "$name" socket_errors)"
 done
-awk -v u="$(field upload rps)" -v e="$(field echo rps)" \
-  'BEGIN { if (e > 0) printf "upload/echo: %.1f%% of the echo route'"'"'s req/s\n", 100 * u / e }'
+CHECK=0
+if [[ "$AFTER_KNOWN" == 1 ]]; then
+  awk -v after="$(field fresh-after rps)" -v new="$(field fresh-new rps)" 'BEGIN {
+    ratio = (new > 0 ? after / new : 0)
+    printf "fresh after known / fresh on a new database: %.2f (%s: at least 0.80)\n", ratio, (ratio >= 0.8 ? "pass" : "FAIL")
+    exit (ratio >= 0.8 ? 0 : 1) }' || CHECK=1
+fi
 
 # Anything the server logged above INFO, and the failed requests, for the record.
 # (tracing colours its output even into a file: strip the escapes first.)
@@ -247,3 +409,4 @@ if [[ -n "$problems" ]]; then
   echo "== server stderr: warnings, errors and 4xx/5xx responses ($(printf '%s\n' "$problems" | wc -l) lines; first 20)"
   printf '%s\n' "$problems" | head -n 20
 fi
+exit "$CHECK"

@@ -43,6 +43,37 @@ pub async fn issue_token(
     client_secret: &str,
     scope: Option<&str>,
 ) -> Result<IssuedToken, TokenError> {
+    let requested = scope
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Scopes::parse);
+    let access_token = secrets::new_secret("cc_at_");
+    let hash = secrets::digest(&access_token);
+    let now = app.clock.now_ms();
+    let expires_at = now.saturating_add(millis(app.config.token_max_age));
+    // The usual request (a known client, its secret, scopes it holds) is one statement; a
+    // refused one is then read again to say why, client before scope.
+    let well_formed = match &requested {
+        None => Some(None),
+        Some(Ok(scopes)) => Some(Some(*scopes)),
+        Some(Err(_)) => None,
+    };
+    if let Some(requested) = well_formed {
+        let (client, secret) = (client_id.to_string(), secrets::digest(client_secret));
+        let issued = app
+            .store
+            .write_one(move |conn| {
+                partners::issue_token(conn, &hash, requested, now, expires_at, &client, &secret)
+            })
+            .await?;
+        if let Some(scopes) = issued {
+            return Ok(IssuedToken {
+                access_token,
+                expires_in: app.config.token_idle.as_secs(),
+                scopes,
+            });
+        }
+    }
     let wanted = client_id.to_string();
     let found = app
         .store
@@ -54,33 +85,15 @@ pub async fn issue_token(
     if !secrets::matches(client_secret, &secret_hash) || partner.disabled {
         return Err(TokenError::InvalidClient);
     }
-    let scopes = match scope.map(str::trim).filter(|s| !s.is_empty()) {
-        None => partner.scopes,
-        Some(requested) => {
-            let requested = Scopes::parse(requested).map_err(TokenError::InvalidScope)?;
-            if !requested.is_subset_of(partner.scopes) {
-                return Err(TokenError::InvalidScope(format!(
-                    "this client may request only: {}",
-                    partner.scopes
-                )));
-            }
-            requested
-        }
-    };
-    let access_token = secrets::new_secret("cc_at_");
-    let hash = secrets::digest(&access_token);
-    let now = app.clock.now_ms();
-    let expires_at = now.saturating_add(millis(app.config.token_max_age));
-    app.store
-        .write(move |conn| {
-            partners::insert_token(conn, &hash, &partner.id, scopes, now, expires_at)
-        })
-        .await?;
-    Ok(IssuedToken {
-        access_token,
-        expires_in: app.config.token_idle.as_secs(),
-        scopes,
-    })
+    match requested {
+        Some(Err(problem)) => Err(TokenError::InvalidScope(problem)),
+        Some(Ok(requested)) if !requested.is_subset_of(partner.scopes) => Err(
+            TokenError::InvalidScope(format!("this client may request only: {}", partner.scopes)),
+        ),
+        // The partner changed between the two (a new secret, new scopes, re-enabled): the
+        // client is told to try again as a refused client would be.
+        _ => Err(TokenError::InvalidClient),
+    }
 }
 
 /// Why a bearer token was refused.

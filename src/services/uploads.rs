@@ -142,16 +142,24 @@ async fn turn_to_verify(
     }
 }
 
-/// Reads the package on the blocking pool: reading is linear in the body and stops at the
-/// first limit crossed, but a 5 MiB body still takes a while, and an async worker held that
-/// long holds up every request queued behind it.
+/// Reads the package, a large body on the blocking pool: reading is linear in the body and
+/// stops at the first limit crossed, but a 5 MiB body still takes a while, and an async
+/// worker held that long holds up every request queued behind it.
 async fn read(app: &App, body: Body, rules: PartnerRules) -> Result<Package, UploadError> {
     let limits = app.config.limits;
+    // A body of a few courses is read in microseconds: here, as a hop to the blocking pool
+    // and back would cost more (two thread switches under load).
+    if body.borrow_owner().len() <= READ_IN_PLACE {
+        return package::read_body(body, &rules, limits).map_err(UploadError::Invalid);
+    }
     tokio::task::spawn_blocking(move || package::read_body(body, &rules, limits))
         .await
         .map_err(|e| StoreError::Other(format!("reading the package stopped: {e}")))?
         .map_err(UploadError::Invalid)
 }
+
+/// Bodies up to this size are read on the async worker that received them.
+const READ_IN_PLACE: usize = 16 * 1024;
 
 /// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
 pub async fn replace(
@@ -233,8 +241,7 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     // Run again, it finds its twin's rows and updates them (or leaves them unchanged).
     let mut attempt = 1;
     let saved = loop {
-        let this = Arc::clone(&job);
-        match app.store.write(move |conn| this.run(conn)).await {
+        match save(app, &job).await {
             Err(StoreError::Conflict(rule)) if attempt < SAVE_ATTEMPTS => {
                 tracing::debug!(%rule, attempt, "a simultaneous upload stored the same credentials first; saving again");
                 attempt += 1;
@@ -254,6 +261,30 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         package,
         &saved,
     ))
+}
+
+/// Runs the upload's write: on PostgreSQL first as one statement (`save_package_at_once`),
+/// which stores the usual package (new or unchanged records) in one round trip; anything
+/// else, and every upload on SQLite, as a transaction of simple statements.
+async fn save(
+    app: &App,
+    job: &Arc<SaveJob>,
+) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
+    if app.store.writes_in_one_statement() && job.recipient_token_hash.is_none() {
+        let this = Arc::clone(job);
+        let at_once = app
+            .store
+            .write_one(move |conn| {
+                let touch = this.slide.then_some(this.access_token_hash.as_str());
+                holding::save_package_at_once(conn, &this.new_package(None), touch)
+            })
+            .await?;
+        if let Some(saved) = at_once {
+            return Ok(Ok(saved));
+        }
+    }
+    let this = Arc::clone(job);
+    app.store.write(move |conn| this.run(conn)).await
 }
 
 /// How many times an upload's transaction is tried when a simultaneous upload breaks a
@@ -280,6 +311,20 @@ struct SaveJob {
 }
 
 impl SaveJob {
+    fn new_package<'a>(&'a self, inbox_user_id: Option<&'a str>) -> NewPackage<'a> {
+        NewPackage {
+            id: &self.package_id,
+            partner_id: &self.partner_id,
+            token_hash: &self.token_hash,
+            package: &self.package,
+            recipient_json: &self.recipient_json,
+            inbox_user_id,
+            activation_keys: (self.email_key.as_deref(), self.student_key.as_deref()),
+            now: self.now,
+            expires_at: self.expires_at,
+        }
+    }
+
     fn run(&self, conn: &mut dyn Conn) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
         let (partner_id, now) = (&self.partner_id, self.now);
         let inbox_user = match &self.recipient_token_hash {
@@ -297,20 +342,7 @@ impl SaveJob {
                 })),
             },
         };
-        let saved = holding::save_package(
-            conn,
-            &NewPackage {
-                id: &self.package_id,
-                partner_id,
-                token_hash: &self.token_hash,
-                package: &self.package,
-                recipient_json: &self.recipient_json,
-                inbox_user_id: inbox_user.as_deref(),
-                activation_keys: (self.email_key.as_deref(), self.student_key.as_deref()),
-                now,
-                expires_at: self.expires_at,
-            },
-        )?;
+        let saved = holding::save_package(conn, &self.new_package(inbox_user.as_deref()))?;
         if self.slide {
             partners::touch_token(conn, &self.access_token_hash, now)?;
         }

@@ -138,6 +138,185 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
     Ok(saved)
 }
 
+/// Stores a package in one statement, on PostgreSQL (`Store::write_one`), when it is of the
+/// usual kind: each record new or unchanged. `None`, having written nothing, for anything
+/// else, which `save_package` stores in a transaction: a record the partner changed or
+/// deleted since, a failed proof or an unmapped type (alerts, and verification to store
+/// again), a recipient id someone has claimed (their inbox, and a mail), repeated keys, no
+/// records at all (the statement's answer would not tell it from one that wrote nothing).
+/// `touch_token` slides that access token's idle window in the same statement.
+///
+/// Every record's and skill's values go as one JSON array each (`json_to_recordset`), so the
+/// statement's text is the same for every package: it is prepared once per connection.
+pub fn save_package_at_once(
+    conn: &mut dyn Conn,
+    new: &NewPackage<'_>,
+    touch_token: Option<&str>,
+) -> Result<Option<Vec<Saved>>, StoreError> {
+    let package = new.package;
+    let general = package.records.iter().any(|r| {
+        r.verification.state == VerificationState::Failed || r.section == Some(Section::Unassigned)
+    });
+    let mut keys = std::collections::HashSet::new();
+    if general
+        || package.records.is_empty()
+        || new.inbox_user_id.is_some()
+        || !package.records.iter().all(|r| keys.insert(r.key.as_str()))
+    {
+        return Ok(None);
+    }
+    let mut records = Vec::with_capacity(package.records.len());
+    let mut skills = Vec::new();
+    for (index, record) in package.records.iter().enumerate() {
+        let parent = record
+            .parent_key
+            .as_deref()
+            .and_then(|key| package.records[..index].iter().position(|r| r.key == key));
+        records.push(serde_json::json!({
+            "pos": index,
+            "key": record.key,
+            "new_id": new_id(),
+            "parent_pos": parent,
+            "assertion_id": record.assertion_id,
+            "kind": record.kind.as_str(),
+            "document": package.document(index),
+            "jws": record.jws,
+            "fingerprint": record.fingerprint,
+            "name": record.name,
+            "name_languages": record.name_languages,
+            "description": record.description,
+            "issuer_id": record.issuer_id,
+            "issuer_name": record.issuer_name,
+            "achievement_id": record.achievement_id,
+            "achievement_type": record.achievement_type,
+            "section": record.section.map(Section::key),
+            "awarded_text": record.awarded.as_ref().map(|d| &d.text),
+            "awarded_at": record.awarded.as_ref().and_then(|d| d.parsed.as_ref()),
+            "valid_until_text": record.valid_until.as_ref().map(|d| &d.text),
+            "valid_until_at": record.valid_until.as_ref().and_then(|d| d.parsed.as_ref()),
+            "recipient_id": record.recipient_id,
+            "verification": record.verification.state.as_str(),
+            "verification_reason": record.verification.reason,
+        }));
+        for (position, skill) in record.skills.iter().enumerate() {
+            skills.push(serde_json::json!({
+                "record_pos": index,
+                "id": new_id(),
+                "position": position,
+                "name": skill.name.as_str(),
+                "description": skill.description,
+                "framework": skill.framework,
+                "code": skill.code,
+                "target_type": skill.target_type,
+                "evidence_url": skill.evidence_url,
+                "level": skill.level.map(|l| l.as_str()),
+                "category": skill.category.as_str(),
+                "verified": i64::from(skill.verified),
+                "verified_by": skill.verified_by,
+                "verified_on": skill.verified_on,
+            }));
+        }
+    }
+    let rows = conn.query(
+        SAVE_AT_ONCE,
+        params![
+            new.id,
+            new.partner_id,
+            new.token_hash,
+            new.recipient_json,
+            package.recipient.id.as_deref(),
+            new.now,
+            new.expires_at,
+            new.activation_keys.0,
+            new.activation_keys.1,
+            serde_json::Value::Array(records).to_string(),
+            serde_json::Value::Array(skills).to_string(),
+            touch_token,
+        ],
+    )?;
+    if rows.len() != package.records.len() {
+        return Ok(None);
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(index, row)| {
+            Ok(Saved {
+                record_index: index,
+                result: if row.flag(0)? {
+                    SaveResult::Created
+                } else {
+                    SaveResult::Unchanged
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// `save_package_at_once`'s statement: `d` is each record with its stored id (or a new one);
+/// `go` says whether the package is of the usual kind, and every write waits for it.
+///
+/// The look-up in `d` is one probe of the unique (partner_id, assertion_key) index per
+/// record, whatever the planner believes of the table's size: `LIMIT 1` keeps it a
+/// subquery of its own (a join there may become a hash join over all of the partner's
+/// credentials, which a plan made while the table was small keeps doing after it has
+/// grown), and no other index starts with partner_id for rows that may be deleted
+/// (migration 0019). `tests/store.rs` checks the plan.
+pub const SAVE_AT_ONCE: &str = "WITH r AS (
+    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, new_id TEXT, parent_pos BIGINT,
+        assertion_id TEXT, kind TEXT, document TEXT, jws TEXT, fingerprint TEXT, name TEXT, name_languages TEXT,
+        description TEXT, issuer_id TEXT, issuer_name TEXT, achievement_id TEXT, achievement_type TEXT, section TEXT,
+        awarded_text TEXT, awarded_at TEXT, valid_until_text TEXT, valid_until_at TEXT, recipient_id TEXT,
+        verification TEXT, verification_reason TEXT)
+),
+d AS (
+    SELECT r.*, c.id IS NULL AS created, COALESCE(c.id, r.new_id) AS id,
+           c.id IS NULL OR (c.fingerprint = r.fingerprint AND c.deleted_at IS NULL) AS usual
+    FROM r LEFT JOIN LATERAL (
+        SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $2 AND assertion_key = r.key LIMIT 1
+    ) c ON true
+),
+go AS (
+    SELECT bool_and(d.usual)
+       AND NOT EXISTS (SELECT 1 FROM recipient_links WHERE partner_id = $2 AND recipient_id = $5) AS ok
+    FROM d
+),
+package AS (
+    INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at,
+        activation_email_key, activation_student_key)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM go WHERE go.ok
+),
+created AS (
+    INSERT INTO credentials (id, partner_id, assertion_key, assertion_id, kind, parent_id, document, jws, fingerprint,
+        name, name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section,
+        awarded_text, awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason,
+        verification_checked_at, created_at, updated_at, position)
+    SELECT d.id, $2, d.key, d.assertion_id, d.kind, p.id, d.document, d.jws, d.fingerprint,
+        d.name, d.name_languages, d.description, d.issuer_id, d.issuer_name, d.achievement_id, d.achievement_type, d.section,
+        d.awarded_text, d.awarded_at, d.valid_until_text, d.valid_until_at, d.recipient_id, d.verification, d.verification_reason,
+        $6, $6, $6, d.pos
+    FROM d LEFT JOIN d p ON p.pos = d.parent_pos CROSS JOIN go WHERE go.ok AND d.created
+),
+new_skills AS (
+    INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url,
+        level, category, verified, verified_by, verified_on)
+    SELECT s.id, d.id, s.position, s.name, s.description, s.framework, s.code, s.target_type, s.evidence_url,
+        s.level, s.category, s.verified, s.verified_by, s.verified_on
+    FROM json_to_recordset($11::text::json) AS s(record_pos BIGINT, id TEXT, position BIGINT, name TEXT, description TEXT,
+        framework TEXT, code TEXT, target_type TEXT, evidence_url TEXT, level TEXT, category TEXT, verified BIGINT,
+        verified_by TEXT, verified_on TEXT)
+    JOIN d ON d.pos = s.record_pos CROSS JOIN go WHERE go.ok AND d.created
+),
+links AS (
+    INSERT INTO package_credentials (package_id, credential_id, position, result)
+    SELECT $1, d.id, d.pos, CASE WHEN d.created THEN 'created' ELSE 'unchanged' END FROM d CROSS JOIN go WHERE go.ok
+),
+touched AS (
+    UPDATE access_tokens SET last_used_at = $6
+    WHERE token_hash = $12 AND last_used_at < $6 AND (SELECT ok FROM go)
+)
+SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos";
+
 /// Statements are made once per size and process (`sql_for`), up to packages of this many
 /// records: building them per upload showed on the writer thread.
 const MADE_ONCE: usize = 64;

@@ -103,6 +103,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/postgres/0018_audit_erasure.sql"),
     ),
     (
+        19,
+        include_str!("migrations/sqlite/0019_upload_lookup.sql"),
+        include_str!("migrations/postgres/0019_upload_lookup.sql"),
+    ),
+    (
         20,
         include_str!("migrations/sqlite/0020_admins.sql"),
         include_str!("migrations/postgres/0020_admins.sql"),

@@ -233,6 +233,30 @@ impl Store {
         }
     }
 
+    /// Runs `job`, which writes with one statement, as a write: what it did is committed
+    /// durably before this returns `Ok`. On PostgreSQL the job may send one statement only
+    /// (a second is refused with `StoreError::Other`), which runs as its own transaction
+    /// without `BEGIN` and `COMMIT`: one round trip to the database instead of three. On
+    /// SQLite it is a write job like any other.
+    pub async fn write_one<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.engine.as_ref() {
+            Engine::Sqlite(engine) => engine.write(job).await,
+            Engine::Postgres(engine) => engine.run_one(job).await,
+        }
+    }
+
+    /// Whether a write is best sent as few statements as possible (PostgreSQL: each statement
+    /// is a round trip to the server, and the server's wait for the network is what limits
+    /// uploads), rather than as many simple ones (SQLite: a statement is a call into the
+    /// library, and the writer commits many jobs at once).
+    pub fn writes_in_one_statement(&self) -> bool {
+        matches!(self.engine.as_ref(), Engine::Postgres(_))
+    }
+
     /// Runs `job` in a read transaction (a consistent snapshot).
     pub async fn read<T, F>(&self, job: F) -> Result<T, StoreError>
     where

@@ -8,7 +8,7 @@
 
 use super::{Conn, Row, StoreError, Value, contain_panic, migrations};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{NoTls, Statement, Transaction};
+use postgres::{NoTls, Statement};
 use std::collections::HashMap;
 use std::error::Error;
 use std::sync::Arc;
@@ -99,6 +99,25 @@ impl PostgresEngine {
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_as(Mode::Transaction, job).await
+    }
+
+    /// Runs a job that sends at most one statement, without `BEGIN` and `COMMIT`: the
+    /// statement is its own transaction (all of it happens or none), and the job costs one
+    /// round trip to the database instead of three. A second statement is refused.
+    pub(super) async fn run_one<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_as(Mode::OneStatement, job).await
+    }
+
+    async fn run_as<T, F>(&self, mode: Mode, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = self
             .pool
             .clone()
@@ -112,11 +131,31 @@ impl PostgresEngine {
             .map_err(|_| StoreError::Unavailable("the store is closing".into()))?;
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
-            run_blocking(&pool, deadline, job)
+            match mode {
+                Mode::Transaction => run_blocking(&pool, deadline, job),
+                Mode::OneStatement => run_blocking_one(&pool, deadline, job),
+            }
         })
         .await
         .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
     }
+}
+
+/// How a job's statements are made one transaction.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// `BEGIN`, the job's statements, `COMMIT`.
+    Transaction,
+    /// One statement, its own transaction.
+    OneStatement,
+}
+
+fn pooled(pool: &Pool, deadline: Instant) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+    let wait = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1));
+    pool.get_timeout(wait)
+        .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))
 }
 
 fn run_blocking<T>(
@@ -124,36 +163,67 @@ fn run_blocking<T>(
     deadline: Instant,
     job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let wait = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(1));
-    let mut pooled = pool
-        .get_timeout(wait)
-        .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))?;
+    let mut pooled = pooled(pool, deadline)?;
     let PooledClient { client, statements } = &mut *pooled;
-    let mut transaction = client.transaction().map_err(convert)?;
-    // On an error or a panic the transaction is dropped, which rolls it back.
+    client.batch_execute("BEGIN").map_err(convert)?;
     let outcome = contain_panic(|| {
         job(&mut PostgresTx {
-            transaction: &mut transaction,
+            client,
             statements,
+            one_statement: None,
         })
-    })?;
-    transaction.commit().map_err(convert)?;
-    Ok(outcome)
+    });
+    match outcome {
+        Ok(value) => {
+            client.batch_execute("COMMIT").map_err(convert)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A connection that cannot even roll back is closed, and the pool drops it.
+            let _ = client.batch_execute("ROLLBACK");
+            Err(error)
+        }
+    }
 }
 
-struct PostgresTx<'t, 'c> {
-    transaction: &'t mut Transaction<'c>,
+fn run_blocking_one<T>(
+    pool: &Pool,
+    deadline: Instant,
+    job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut pooled = pooled(pool, deadline)?;
+    let PooledClient { client, statements } = &mut *pooled;
+    contain_panic(|| {
+        job(&mut PostgresTx {
+            client,
+            statements,
+            one_statement: Some(false),
+        })
+    })
+}
+
+struct PostgresTx<'t> {
+    client: &'t mut postgres::Client,
     statements: &'t mut HashMap<String, Statement>,
+    /// `Some(sent)` for a one-statement job (`run_one`): whether its statement was sent.
+    one_statement: Option<bool>,
 }
 
-impl PostgresTx<'_, '_> {
+impl PostgresTx<'_> {
     fn prepare(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(sent) = &mut self.one_statement {
+            if *sent {
+                return Err(StoreError::Other(
+                    "a one-statement job sent a second statement: it would not be all-or-nothing"
+                        .into(),
+                ));
+            }
+            *sent = true;
+        }
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.transaction.prepare(sql).map_err(convert)?;
+        let statement = self.client.prepare(sql).map_err(convert)?;
         if self.statements.len() >= MAX_STATEMENTS {
             self.statements.clear();
         }
@@ -166,10 +236,10 @@ fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-impl Conn for PostgresTx<'_, '_> {
+impl Conn for PostgresTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let statement = self.prepare(sql)?;
-        self.transaction
+        self.client
             .execute(&statement, &bind(params))
             .map_err(convert)
     }
@@ -177,14 +247,19 @@ impl Conn for PostgresTx<'_, '_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let statement = self.prepare(sql)?;
         let rows = self
-            .transaction
+            .client
             .query(&statement, &bind(params))
             .map_err(convert)?;
         rows.iter().map(read_row).collect()
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        self.transaction.batch_execute(sql).map_err(convert)
+        if self.one_statement.is_some() {
+            return Err(StoreError::Other(
+                "a one-statement job may not run a batch".into(),
+            ));
+        }
+        self.client.batch_execute(sql).map_err(convert)
     }
 }
 
