@@ -423,10 +423,13 @@ mod tests {
         let mapped = mapped_paths();
         let (_, openapi) = api::router();
         let api: Vec<String> = openapi.paths.paths.keys().cloned().collect();
-        // Every `.route("/path", ...)` of the pages' router, however it is wrapped.
-        let pages: Vec<String> = include_str!("web/mod.rs")
-            .split(".route(")
-            .skip(1)
+        // Every `.route("/path", ...)` of the pages' routers (the admin area's is merged into
+        // the pages'), however it is wrapped.
+        let sources = [include_str!("web/mod.rs"), include_str!("web/admin/mod.rs")];
+        let pages: Vec<String> = sources
+            .iter()
+            .flat_map(|source| source.split(".route("))
+            .filter(|rest| rest.trim_start().starts_with('"'))
             .filter_map(|rest| rest.trim_start().strip_prefix('"'))
             .filter_map(|rest| rest.split('"').next())
             .map(str::to_string)
