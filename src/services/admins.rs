@@ -49,8 +49,8 @@ pub async fn create(app: &App, actor: &Actor, email: &str) -> Result<Created, Ad
     let token = secrets::new_secret("");
     let token_hash = secrets::digest(&token);
     let now = app.clock.now_ms();
-    let (actor, wanted) = (actor.clone(), email.clone());
-    let (user_id, new_account) = app
+    let (actor, wanted, keys) = (actor.clone(), email.clone(), app.clone());
+    let new_account = app
         .store
         .write(move |conn| {
             let (user_id, new_account) = match users::by_email(conn, &wanted)? {
@@ -61,6 +61,13 @@ pub async fn create(app: &App, actor: &Actor, email: &str) -> Result<Created, Ad
                     true,
                 ),
             };
+            // A new secret, sealed to this account; `insert` keeps one already confirmed.
+            let sealed = deployment_keys::seal(
+                &keys,
+                &secret_context(&user_id),
+                &secrets::to_hex(&second_factor::new_secret()),
+            )?;
+            admins::insert(conn, &user_id, &sealed, now)?;
             users::insert_email_token(
                 conn,
                 &token_hash,
@@ -78,20 +85,8 @@ pub async fn create(app: &App, actor: &Actor, email: &str) -> Result<Created, Ad
                 Some(serde_json::json!({ "new_account": new_account })),
                 now,
             )?;
-            Ok((user_id, new_account))
+            Ok(new_account)
         })
-        .await?;
-    // Sealed outside the transaction (the key file is read once); stored in its own write,
-    // which cannot fail half-way: until it lands the admin simply cannot pass the second
-    // factor yet.
-    let sealed = deployment_keys::seal(
-        app,
-        &secret_context(&user_id),
-        &secrets::to_hex(&second_factor::new_secret()),
-    )?;
-    let id = user_id.clone();
-    app.store
-        .write(move |conn| admins::insert(conn, &id, &sealed, now))
         .await?;
     Ok(Created {
         email,
