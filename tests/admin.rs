@@ -261,7 +261,12 @@ with_mail_on_both_engines!(
             "{}",
             alerts.html
         );
-        assert!(alerts.has("1 credential of this type waits in Unassigned."));
+        assert!(alerts.has("1 credential of this type waits in Unassigned, among them:"));
+        assert!(
+            alerts.has("<li>Calculus w/Analytic Geometry I</li>"),
+            "{}",
+            alerts.html
+        );
         assert!(admin.get("/admin").await.has("1 open"));
         let action = alerts
             .html

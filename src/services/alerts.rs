@@ -19,6 +19,8 @@ pub struct OpenAlert {
     pub partner: Option<String>,
     /// For an unknown achievement type: how many credentials wait as Unassigned.
     pub waiting: Option<i64>,
+    /// And the names of the first ten of them.
+    pub waiting_names: Vec<String>,
 }
 
 pub async fn open(app: &App) -> Result<Vec<OpenAlert>, StoreError> {
@@ -31,21 +33,23 @@ pub async fn open(app: &App) -> Result<Vec<OpenAlert>, StoreError> {
             alerts::open(conn)?
                 .into_iter()
                 .map(|alert| {
-                    let waiting = (alert.kind == "unknown_achievement_type")
-                        .then(|| {
-                            alerts::waiting_unassigned(
-                                conn,
-                                alert.partner_id.as_deref().unwrap_or(""),
-                                &alert.subject,
-                            )
-                        })
+                    let unknown_type = alert.kind == "unknown_achievement_type";
+                    let partner = alert.partner_id.as_deref().unwrap_or("");
+                    let waiting = unknown_type
+                        .then(|| alerts::waiting_unassigned(conn, partner, &alert.subject))
                         .transpose()?;
+                    let waiting_names = if unknown_type {
+                        alerts::waiting_names(conn, partner, &alert.subject, 10)?
+                    } else {
+                        Vec::new()
+                    };
                     Ok(OpenAlert {
                         partner: alert
                             .partner_id
                             .as_ref()
                             .and_then(|id| names.get(id).cloned()),
                         waiting,
+                        waiting_names,
                         alert,
                     })
                 })

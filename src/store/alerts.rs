@@ -93,3 +93,22 @@ pub fn waiting_unassigned(
     )?
     .int(0)
 }
+
+/// The names of the first `limit` credentials of this type waiting as Unassigned, oldest
+/// first (what an admin sees before placing the type).
+pub fn waiting_names(
+    conn: &mut dyn Conn,
+    partner_id: &str,
+    achievement_type: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    conn.query(
+        "SELECT name FROM credentials WHERE section = 'unassigned' AND deleted_at IS NULL
+         AND LOWER(achievement_type) = LOWER($1) AND ($2 = '' OR partner_id = $2)
+         ORDER BY created_at, id LIMIT $3",
+        params![achievement_type, partner_id, limit],
+    )?
+    .iter()
+    .map(|row| row.text(0))
+    .collect()
+}

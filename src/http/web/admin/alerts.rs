@@ -49,6 +49,7 @@ struct AlertView {
     /// For an unknown achievement type: how many credentials wait, in words (the page offers
     /// the sections to assign).
     waiting: Option<String>,
+    waiting_names: Vec<String>,
 }
 
 struct MailView {
@@ -111,6 +112,7 @@ pub async fn page(
                 subject: open.alert.subject,
                 message: open.alert.message,
                 raised: dates::moment_in_words(open.alert.created_at),
+                waiting_names: open.waiting_names,
                 waiting: open.waiting.map(|n| match n {
                     1 => "1 credential of this type waits".to_string(),
                     n => format!("{n} credentials of this type wait"),
