@@ -571,14 +571,7 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     fill(&browser, "code", "000000").await;
     submit_unchecked(&browser, "Continue").await;
     violations.extend(audit_sent_back(&browser, "/admin/second-factor after a wrong code").await);
-    let marker = "<code class=\"secret\">";
-    let start = setup.find(marker).expect("the key") + marker.len();
-    let key = totp_rs::Secret::Encoded(setup[start..].split('<').next().expect("key").into())
-        .to_bytes()
-        .expect("base32");
-    let code =
-        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key, None, String::new())
-            .generate(u64::try_from(app.app.clock.now_ms() / 1000).expect("time"));
+    let code = common::operators::totp_code(&app, &common::operators::totp_key(&setup));
     fill(&browser, "code", &code).await;
     submit_unchecked(&browser, "Continue").await;
     wait_for_text(&browser, "Your recovery codes").await;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::operators::{alert_form, logged, totp_code, totp_key};
 use common::person::{PASSWORD, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture_json};
@@ -11,7 +12,6 @@ use credentialconnect::domain::audit::{Action, Actor, Filter};
 use credentialconnect::services::{admins, audit};
 use serde_json::{Value, json};
 use std::time::Duration;
-use totp_rs::{Algorithm, Secret, TOTP};
 
 const ADMIN: &str = "ops@example.org";
 
@@ -81,20 +81,6 @@ async fn new_admin(app: &TestApp) -> Person {
     admin
 }
 
-/// The authenticator key the set-up page shows.
-fn key_on(html: &str) -> Vec<u8> {
-    let marker = "<code class=\"secret\">";
-    let start = html.find(marker).expect("the key is shown") + marker.len();
-    let key = html[start..].split('<').next().expect("key").to_string();
-    Secret::Encoded(key).to_bytes().expect("base32")
-}
-
-/// The code an authenticator app shows at the app's time.
-fn code_at(app: &TestApp, key: &[u8]) -> String {
-    let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, key.to_vec(), None, String::new());
-    totp.generate(u64::try_from(app.app.clock.now_ms() / 1000).expect("time"))
-}
-
 async fn second_factor(person: &Person, code: &str) -> common::person::Page {
     let page = person.get("/admin/second-factor").await;
     person
@@ -109,20 +95,10 @@ async fn second_factor(person: &Person, code: &str) -> common::person::Page {
 async fn signed_in_admin(app: &TestApp) -> (Person, Vec<u8>) {
     let admin = new_admin(app).await;
     let setup = admin.get("/admin/second-factor").await;
-    let key = key_on(&setup.html);
-    let codes = second_factor(&admin, &code_at(app, &key)).await;
+    let key = totp_key(&setup.html);
+    let codes = second_factor(&admin, &totp_code(app, &key)).await;
     assert!(codes.has("Your recovery codes"), "{}", codes.html);
     (admin, key)
-}
-
-async fn logged(app: &TestApp, action: Action) -> Vec<credentialconnect::domain::audit::Entry> {
-    let filter = Filter {
-        action: Some(action),
-        ..Filter::default()
-    };
-    audit::entries(&app.app, filter, None, 100)
-        .await
-        .expect("audit")
 }
 
 with_mail_on_both_engines!(
@@ -179,7 +155,7 @@ on_both_engines!(
         let admin = new_admin(&app).await;
         let setup = admin.get("/admin/second-factor").await;
         assert!(setup.has("otpauth://totp/CredentialConnect:ops%40example.org"));
-        let key = key_on(&setup.html);
+        let key = totp_key(&setup.html);
 
         let wrong = second_factor(&admin, "000000").await;
         assert_eq!(wrong.status, 422, "{}", wrong.html);
@@ -188,7 +164,7 @@ on_both_engines!(
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].address.as_deref(), Some("127.0.0.1"));
 
-        let code = code_at(&app, &key);
+        let code = totp_code(&app, &key);
         let codes = second_factor(&admin, &code).await;
         assert_eq!(codes.status, 200);
         let recovery: Vec<String> = codes
@@ -210,7 +186,7 @@ on_both_engines!(
         assert_eq!(replayed.status, 422, "a code works once");
         // The next code works.
         app.app.clock.advance(Duration::from_secs(30));
-        let next = second_factor(&again, &code_at(&app, &key)).await;
+        let next = second_factor(&again, &totp_code(&app, &key)).await;
         assert!(next.url.ends_with("/admin"), "{}", next.url);
 
         // A recovery code works once, typed however.
@@ -268,15 +244,7 @@ with_mail_on_both_engines!(
             alerts.html
         );
         assert!(admin.get("/admin").await.has("1 open"));
-        let action = alerts
-            .html
-            .split("action=\"/admin/alerts/")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("an alert's form")
-            .to_string();
-        assert!(action.ends_with("/assign"), "{action}");
-        let path = format!("/admin/alerts/{action}");
+        let path = alert_form(&alerts.html, "/assign");
 
         let forged = admin
             .post(&path, &[("csrf", "forged"), ("section", "experience")])
@@ -329,19 +297,8 @@ with_mail_on_both_engines!(
         upload(&app, "instx", other.to_string()).await;
         let alerts = admin.get("/admin/alerts").await;
         assert!(alerts.has("ext:Residency"), "{}", alerts.html);
-        let acknowledge = alerts
-            .html
-            .split("action=\"/admin/alerts/")
-            .filter_map(|rest| rest.split('"').next())
-            .find(|action| action.ends_with("/acknowledge"))
-            .expect("an acknowledge form")
-            .to_string();
-        let done = admin
-            .post(
-                &format!("/admin/alerts/{acknowledge}"),
-                &[("csrf", &alerts.csrf())],
-            )
-            .await;
+        let acknowledge = alert_form(&alerts.html, "/acknowledge");
+        let done = admin.post(&acknowledge, &[("csrf", &alerts.csrf())]).await;
         assert!(done.has("The alert was acknowledged."), "{}", done.html);
         assert!(!done.has("ext:Residency"));
         assert_eq!(logged(&app, Action::AlertAcknowledged).await.len(), 1);
@@ -758,19 +715,8 @@ async fn mail_held_back_by_test_mode_is_an_alert_until_acknowledged() {
             "counted in the navigation: {}",
             alerts.html
         );
-        let action = alerts
-            .html
-            .split("action=\"/admin/alerts/")
-            .filter_map(|rest| rest.split('"').next())
-            .find(|action| action.ends_with("/acknowledge"))
-            .expect("an acknowledge form")
-            .to_string();
-        let done = admin
-            .post(
-                &format!("/admin/alerts/{action}"),
-                &[("csrf", &alerts.csrf())],
-            )
-            .await;
+        let action = alert_form(&alerts.html, "/acknowledge");
+        let done = admin.post(&action, &[("csrf", &alerts.csrf())]).await;
         assert!(done.has("The alert was acknowledged."), "{}", done.html);
         assert!(!done.has("sam@elsewhere.example"), "{}", done.html);
         assert!(!done.has("1 open"));

@@ -600,14 +600,7 @@ async fn an_admin_signs_in_with_a_code_and_places_an_unknown_type_from_its_alert
     fill(&browser, "password", common::person::PASSWORD).await;
     click_button(&browser, "Save my new password").await;
     let setup = wait_for_text(&browser, "Admin sign-in: second step").await;
-    let marker = "<code class=\"secret\">";
-    let start = setup.find(marker).expect("the key is shown") + marker.len();
-    let key = totp_rs::Secret::Encoded(setup[start..].split('<').next().expect("key").into())
-        .to_bytes()
-        .expect("base32");
-    let code =
-        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key, None, String::new())
-            .generate(u64::try_from(app.app.clock.now_ms() / 1000).expect("time"));
+    let code = common::operators::totp_code(&app, &common::operators::totp_key(&setup));
     fill(&browser, "code", &code).await;
     click_button(&browser, "Continue").await;
     wait_for_text(&browser, "Your recovery codes").await;

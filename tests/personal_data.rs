@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::operators::logged;
 use common::person::{PASSWORD, Person, claim_everything, make_share_link, sign_up_viewer, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture_json};
@@ -73,16 +74,6 @@ async fn download(person: &Person) -> reqwest::Response {
         .expect("POST")
 }
 
-async fn entries(app: &TestApp, action: Action) -> Vec<credentialconnect::domain::audit::Entry> {
-    let filter = Filter {
-        action: Some(action),
-        ..Filter::default()
-    };
-    audit::entries(&app.app, filter, None, 100)
-        .await
-        .expect("audit")
-}
-
 with_mail_on_both_engines!(
     a_person_downloads_everything_held_about_them,
     |app: TestApp, smtp: SmtpServer| async move {
@@ -133,10 +124,10 @@ with_mail_on_both_engines!(
             audit.iter().any(|e| e["action"] == "account.exported"),
             "{audit:?}"
         );
-        let logged = entries(&app, Action::DataExported).await;
-        assert_eq!(logged.len(), 1);
-        assert_eq!(logged[0].actor, user_id(&app, email).await);
-        assert_eq!(logged[0].address, None, "a person's address is not kept");
+        let exported = logged(&app, Action::DataExported).await;
+        assert_eq!(exported.len(), 1);
+        assert_eq!(exported[0].actor, user_id(&app, email).await);
+        assert_eq!(exported[0].address, None, "a person's address is not kept");
 
         // A download is a form: a link or prefetch cannot make one.
         let by_get = person.get("/account/export").await;
@@ -150,7 +141,7 @@ with_mail_on_both_engines!(
             .await
             .expect("POST");
         assert_eq!(forged.status(), 403);
-        assert_eq!(entries(&app, Action::DataExported).await.len(), 1);
+        assert_eq!(logged(&app, Action::DataExported).await.len(), 1);
         // Signed out: the log-in page.
         let stranger = Person::new(&app);
         let page = stranger.get("/account").await;
@@ -243,7 +234,7 @@ with_mail_on_both_engines!(
                 .all(|row| !personal.iter().any(|p| row.contains(p))),
             "the log holds no personal data: {log:#?}"
         );
-        let recorded = entries(&app, Action::AccountErased).await;
+        let recorded = logged(&app, Action::AccountErased).await;
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0].subject.as_deref(), Some(id.as_str()));
         assert_eq!(
@@ -285,7 +276,7 @@ with_mail_on_both_engines!(
                 .expect("store"),
             None
         );
-        assert_eq!(entries(&app, Action::AccountErased).await.len(), 1);
+        assert_eq!(logged(&app, Action::AccountErased).await.len(), 1);
     }
 );
 
@@ -323,7 +314,7 @@ with_mail_on_both_engines!(
         let resume = second.add_everything(&chooser, &link).await;
         let own = second.get("/resume").await;
         assert!(!own.has("Course 0 of owned"), "{}", resume.html);
-        let conflicts = entries(&app, Action::ClaimConflict).await;
+        let conflicts = logged(&app, Action::ClaimConflict).await;
         assert!(!conflicts.is_empty(), "the attempt is recorded");
         assert_eq!(
             conflicts[0].actor,
@@ -369,7 +360,7 @@ on_both_engines!(
         credentialconnect::services::partners::rotate_secret(&app.app, &Actor::operator(), "uni")
             .await
             .expect("rotated");
-        let rotated = entries(&app, Action::PartnerSecretRotated).await;
+        let rotated = logged(&app, Action::PartnerSecretRotated).await;
         assert_eq!(rotated.len(), 1);
         assert_eq!(rotated[0].subject.as_deref(), Some("uni"));
         assert_eq!(rotated[0].actor_kind, "operator");
@@ -386,11 +377,11 @@ on_both_engines!(
                 .await;
             assert!(refused.is_err(), "{statement} was allowed");
         }
-        let logged = audit::entries(&app.app, Filter::default(), None, 100)
+        let all = audit::entries(&app.app, Filter::default(), None, 100)
             .await
             .expect("audit");
-        assert_eq!(logged.len(), 2, "created and rotated: {logged:?}");
-        assert_eq!(entries(&app, Action::PartnerSecretRotated).await, rotated);
+        assert_eq!(all.len(), 2, "created and rotated: {all:?}");
+        assert_eq!(logged(&app, Action::PartnerSecretRotated).await, rotated);
     }
 );
 

@@ -40,18 +40,18 @@ pub fn open(conn: &mut dyn Conn) -> Result<Vec<Alert>, StoreError> {
         "SELECT id, kind, partner_id, subject, message, created_at FROM alerts WHERE resolved_at IS NULL ORDER BY created_at, id",
         &[],
     )?;
-    rows.iter()
-        .map(|row| {
-            Ok(Alert {
-                id: row.text(0)?,
-                kind: row.text(1)?,
-                partner_id: row.opt_text(2)?,
-                subject: row.text(3)?,
-                message: row.text(4)?,
-                created_at: row.int(5)?,
-            })
-        })
-        .collect()
+    rows.iter().map(alert).collect()
+}
+
+fn alert(row: &super::Row) -> Result<Alert, StoreError> {
+    Ok(Alert {
+        id: row.text(0)?,
+        kind: row.text(1)?,
+        partner_id: row.opt_text(2)?,
+        subject: row.text(3)?,
+        message: row.text(4)?,
+        created_at: row.int(5)?,
+    })
 }
 
 pub fn by_id(conn: &mut dyn Conn, id: &str) -> Result<Option<Alert>, StoreError> {
@@ -59,16 +59,7 @@ pub fn by_id(conn: &mut dyn Conn, id: &str) -> Result<Option<Alert>, StoreError>
         "SELECT id, kind, partner_id, subject, message, created_at FROM alerts WHERE id = $1 AND resolved_at IS NULL",
         params![id],
     )?
-    .map(|row| {
-        Ok(Alert {
-            id: row.text(0)?,
-            kind: row.text(1)?,
-            partner_id: row.opt_text(2)?,
-            subject: row.text(3)?,
-            message: row.text(4)?,
-            created_at: row.int(5)?,
-        })
-    })
+    .map(|row| alert(&row))
     .transpose()
 }
 

@@ -9,6 +9,7 @@
 pub mod chromium;
 pub mod images;
 pub mod issuer;
+pub mod operators;
 pub mod person;
 pub mod process;
 pub mod smtp;
