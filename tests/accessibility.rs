@@ -380,13 +380,7 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     violations.extend(beyond_axe(&browser, "/resume with its share link").await);
 
     // "Share To My Wallet": a wallet offered, and a push that reached it.
-    let wallet = wallets::start_wallet(
-        wallets::verifier_trusting(&app).await,
-        std::sync::Arc::default(),
-        None,
-    )
-    .await;
-    wallets::connect_reference(&app, &wallet).await;
+    let _wallet = wallets::start_connected(&app).await;
     browser.goto(&app.url("/resume")).await.expect("resume");
     submit_unchecked(&browser, "Send to Partner refwallet").await;
     wait_for_text(&browser, "on its way to this wallet").await;

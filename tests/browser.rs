@@ -442,13 +442,7 @@ async fn a_person_sends_their_resume_to_a_wallet_in_a_real_browser() {
         config.fetch.allow_loopback = true;
     })
     .await;
-    let wallet = wallets::start_wallet(
-        wallets::verifier_trusting(&app).await,
-        std::sync::Arc::default(),
-        None,
-    )
-    .await;
-    wallets::connect_reference(&app, &wallet).await;
+    let wallet = wallets::start_connected(&app).await;
     let person = common::person::Person::new(&app);
     person
         .sign_up(

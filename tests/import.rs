@@ -22,14 +22,7 @@ async fn signed_up(app: &TestApp, smtp: &SmtpServer, email: &str) -> (Person, Pe
     let person = Person::new(app);
     let resume = person.sign_up(app, smtp, "/signup", email, PASSWORD).await;
     assert_eq!(resume.status, 200, "{}", resume.html);
-    let stays = Person {
-        client: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        base: app.base.clone(),
-    };
+    let stays = Person::staying(app);
     let logged_in = stays.log_in(email, PASSWORD).await;
     assert_eq!(logged_in.status, 303, "{}", logged_in.html);
     (person, stays)

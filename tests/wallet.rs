@@ -486,14 +486,7 @@ async fn wallets_on_private_addresses_are_never_called() {
     .expect("a name is checked when called");
     let person = person_with_resume(&app, &smtp).await;
     // The landing page is on the internet: a browser that stays here sees where it is sent.
-    let stays = Person {
-        client: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        base: app.base.clone(),
-    };
+    let stays = Person::staying(&app);
     stays.log_in("jsmith@institutionx.edu", PASSWORD).await;
     let resume = stays.get("/resume").await;
     let sent = stays

@@ -98,6 +98,19 @@ impl Person {
         }
     }
 
+    /// A person whose browser does not follow redirects, so a test can read where a page
+    /// sends them (to a partner's portal, to a wallet's landing page).
+    pub fn staying(app: &TestApp) -> Person {
+        Person {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: app.base.clone(),
+        }
+    }
+
     /// A person whose browser connects from another loopback address (`127.0.0.2`, …), as
     /// someone elsewhere on the internet would: the server counts its limits by address.
     pub fn at(app: &TestApp, address: &str) -> Person {

@@ -110,6 +110,14 @@ pub async fn connect(
     .expect("set the wallet");
 }
 
+/// Starts the reference wallet, trusting this app's signing key, and connects it as partner
+/// `refwallet`.
+pub async fn start_connected(app: &TestApp) -> RunningWallet {
+    let running = start_wallet(verifier_trusting(app).await, Arc::default(), None).await;
+    connect_reference(app, &running).await;
+    running
+}
+
 /// Connects the reference wallet as partner `refwallet`.
 pub async fn connect_reference(app: &TestApp, running: &RunningWallet) {
     connect(
