@@ -1,6 +1,6 @@
 //! Who is asking: the session cookie, the CSRF token forms must carry, and the client
 //! address rate limits count by; and the extractors pages open with: the signed-in person
-//! ([`SignedInVisitor`]) and a CSRF-checked form ([`CsrfForm`]).
+//! ([`SignedInVisitor`]) and a CSRF-checked form ([`CsrfForm`], [`CsrfUpload`] for files).
 
 use super::error::PageError;
 use crate::domain::account::{Session, User};
@@ -109,7 +109,7 @@ impl Visitor {
     }
 
     /// Whether a submitted form's token is this visitor's (constant-time comparison).
-    pub(super) fn csrf_matches(&self, sent: &str) -> bool {
+    fn csrf_matches(&self, sent: &str) -> bool {
         let expected = match (&self.signed_in, &self.csrf_cookie) {
             (Some(s), _) => s.session.csrf_token.as_str(),
             (None, Some(cookie)) => cookie.as_str(),
@@ -192,12 +192,12 @@ impl FromRequestParts<AppState> for SignedInVisitor {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let visitor = Visitor::from_request_parts(parts, state).await?;
-        match visitor.user().cloned() {
-            Some(user) if user.is_viewer() => Err(to_viewer_page()),
-            Some(user) => Ok(SignedInVisitor(visitor, user)),
-            None => Err(super::to_login(&back_after_login(parts.uri.path()))),
+        let SignedInAccount(visitor, user) =
+            SignedInAccount::from_request_parts(parts, state).await?;
+        if user.is_viewer() {
+            return Err(to_viewer_page());
         }
+        Ok(SignedInVisitor(visitor, user))
     }
 }
 
@@ -236,12 +236,12 @@ impl FromRequestParts<AppState> for SignedInViewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let visitor = Visitor::from_request_parts(parts, state).await?;
-        match visitor.user().cloned() {
-            Some(user) if user.is_viewer() => Ok(SignedInViewer(visitor, user)),
-            Some(_) => Err(axum::response::Redirect::to("/resume").into_response()),
-            None => Err(super::to_login(&back_after_login(parts.uri.path()))),
+        let SignedInAccount(visitor, user) =
+            SignedInAccount::from_request_parts(parts, state).await?;
+        if !user.is_viewer() {
+            return Err(axum::response::Redirect::to("/resume").into_response());
         }
+        Ok(SignedInViewer(visitor, user))
     }
 }
 
@@ -279,6 +279,14 @@ struct CsrfField {
     csrf: String,
 }
 
+fn unreadable_form() -> Response {
+    super::message(
+        StatusCode::BAD_REQUEST,
+        "The form could not be read",
+        &["Nothing was changed: go back, reload the page and try again."],
+    )
+}
+
 /// The body as `T` by `axum_extra`'s form reader.
 async fn read_form<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
     let request = Request::post("/")
@@ -287,11 +295,7 @@ async fn read_form<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
         .map_err(|error| PageError::bug(error).into_response())?;
     match Form::<T>::from_request(request, &()).await {
         Ok(Form(value)) => Ok(value),
-        Err(_) => Err(super::message(
-            StatusCode::BAD_REQUEST,
-            "The form could not be read",
-            &["Nothing was changed: go back, reload the page and try again."],
-        )),
+        Err(_) => Err(unreadable_form()),
     }
 }
 
@@ -328,4 +332,50 @@ pub fn text(value: &str) -> Option<String> {
 /// A text field cut to `max` characters: what people type is kept within sensible bounds.
 pub fn bounded(value: &str, max: usize) -> Option<String> {
     text(value).map(|v| v.chars().take(max).collect())
+}
+
+/// A multipart form (a file upload) that carries this visitor's CSRF token: its text fields
+/// and its one file, used only once the token among the fields matches. The service's body
+/// limit bounds it; what the file must be (a logo's type and size) is checked by its user.
+pub struct CsrfUpload {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+impl FromRequest<AppState> for CsrfUpload {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let visitor = Visitor::from_request_parts(&mut parts, state).await?;
+        let mut multipart =
+            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|_| unreadable_form())?;
+        let mut upload = CsrfUpload {
+            fields: std::collections::HashMap::new(),
+            file: None,
+        };
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|_| unreadable_form())?
+        {
+            let name = field.name().unwrap_or("").to_string();
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await.map_err(|_| unreadable_form())?;
+                if !bytes.is_empty() {
+                    upload.file = Some(bytes.to_vec());
+                }
+            } else {
+                let text = field.text().await.map_err(|_| unreadable_form())?;
+                upload.fields.insert(name, text);
+            }
+        }
+        let csrf = upload.fields.get("csrf").map_or("", String::as_str);
+        if !visitor.csrf_matches(csrf) {
+            return Err(super::csrf_refused(&visitor));
+        }
+        Ok(upload)
+    }
 }

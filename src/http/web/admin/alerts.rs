@@ -1,8 +1,7 @@
 //! `/admin` and `/admin/alerts`: what needs an operator, and settling it.
 
-use super::{AdminNav, AdminVisitor};
+use super::{AdminNav, AdminVisitor, SectionChoice, placeable, section_choices};
 use crate::domain::dates;
-use crate::domain::sections::Section;
 use crate::http::AppState;
 use crate::http::web::accounts::NoFields;
 use crate::http::web::error::PageError;
@@ -59,11 +58,6 @@ struct MailView {
     created: String,
 }
 
-struct SectionChoice {
-    key: &'static str,
-    title: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "admin_alerts.html")]
 struct AlertsPage {
@@ -86,17 +80,11 @@ fn kind_in_words(kind: &str) -> &'static str {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
-}
-
 /// `GET /admin/alerts`
 pub async fn page(
     State(state): State<AppState>,
     admin: AdminVisitor,
-    axum::extract::Query(done): axum::extract::Query<Done>,
+    axum::extract::Query(done): axum::extract::Query<super::Done>,
 ) -> Result<Response, PageError> {
     let open = alerts::open(&state.app).await?;
     let mail = alerts::held_back_mail(&state.app, 50).await?;
@@ -120,13 +108,7 @@ pub async fn page(
                 id: open.alert.id,
             })
             .collect(),
-        sections: Section::PLACEABLE
-            .iter()
-            .map(|s| SectionChoice {
-                key: s.key(),
-                title: s.title(),
-            })
-            .collect(),
+        sections: section_choices(),
         mail: mail
             .into_iter()
             .map(|m| MailView {
@@ -190,8 +172,7 @@ pub async fn assign(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<SectionField>,
 ) -> Result<Response, PageError> {
-    let Some(section) = Section::from_key(&form.section).filter(|s| *s != Section::Unassigned)
-    else {
+    let Some(section) = placeable(&form.section) else {
         return Ok(message_for(
             &admin.visitor,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -5,12 +5,12 @@ use super::{AdminNav, AdminVisitor, nav_for, refused};
 use crate::domain::logo::Logo;
 use crate::http::AppState;
 use crate::http::web::error::PageError;
-use crate::http::web::visitor::CsrfForm;
+use crate::http::web::visitor::{CsrfForm, CsrfUpload};
 use crate::http::web::{Nav, render};
 use crate::services::logos::LogoChange;
 use crate::services::marketplaces::{self, MarketplaceError, MarketplaceRequest};
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -70,12 +70,8 @@ pub async fn list(
 pub async fn add(
     State(state): State<AppState>,
     admin: AdminVisitor,
-    multipart: Multipart,
+    upload: CsrfUpload,
 ) -> Result<Response, PageError> {
-    let upload = match super::read_upload(&admin, multipart).await {
-        Ok(upload) => upload,
-        Err(response) => return Ok(response),
-    };
     let field = |name: &str| upload.fields.get(name).cloned().unwrap_or_default();
     let logo = match upload.file.map(Logo::check) {
         Some(Ok(logo)) => Some(LogoChange::Set(logo)),

@@ -14,6 +14,7 @@ use super::error::PageError;
 use super::visitor::Visitor;
 use crate::domain::account::User;
 use crate::domain::audit::Actor;
+use crate::domain::sections::Section;
 use crate::http::AppState;
 use crate::services::admins;
 use crate::store::admins::AdminRow;
@@ -142,6 +143,35 @@ pub struct AdminNav {
     pub alerts: usize,
 }
 
+/// A resume section, as the admin forms offer them.
+struct SectionChoice {
+    key: &'static str,
+    title: &'static str,
+}
+
+/// The sections a credential can be placed in, in resume order.
+fn section_choices() -> Vec<SectionChoice> {
+    Section::PLACEABLE
+        .iter()
+        .map(|s| SectionChoice {
+            key: s.key(),
+            title: s.title(),
+        })
+        .collect()
+}
+
+/// The section a form chose, if it is one a credential can be placed in.
+fn placeable(key: &str) -> Option<Section> {
+    Section::from_key(key).filter(|s| *s != Section::Unassigned)
+}
+
+/// What a page says was just done (`?done=…` after a change redirected back to it).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    done: String,
+}
+
 async fn nav_for(state: &AppState) -> Result<AdminNav, PageError> {
     Ok(AdminNav {
         alerts: crate::services::alerts::count(&state.app).await?,
@@ -157,47 +187,4 @@ fn refused(admin: &AdminVisitor, back: &str, why: &str) -> Response {
         &[why],
         Some((back, "Back")),
     )
-}
-
-/// A multipart form (a logo upload): its text fields and its one file, read once the CSRF
-/// token among them matches. The body limit bounds it; a logo's own limit is checked after.
-struct Upload {
-    fields: std::collections::HashMap<String, String>,
-    file: Option<Vec<u8>>,
-}
-
-async fn read_upload(
-    admin: &AdminVisitor,
-    mut multipart: axum::extract::Multipart,
-) -> Result<Upload, Response> {
-    let unreadable = || {
-        super::message_for(
-            &admin.visitor,
-            axum::http::StatusCode::BAD_REQUEST,
-            "The form could not be read",
-            &["Nothing was changed: go back, reload the page and try again."],
-            None,
-        )
-    };
-    let mut upload = Upload {
-        fields: std::collections::HashMap::new(),
-        file: None,
-    };
-    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
-        let name = field.name().unwrap_or("").to_string();
-        if field.file_name().is_some() {
-            let bytes = field.bytes().await.map_err(|_| unreadable())?;
-            if !bytes.is_empty() {
-                upload.file = Some(bytes.to_vec());
-            }
-        } else {
-            let text = field.text().await.map_err(|_| unreadable())?;
-            upload.fields.insert(name, text);
-        }
-    }
-    let csrf = upload.fields.get("csrf").map_or("", String::as_str);
-    if !admin.visitor.csrf_matches(csrf) {
-        return Err(super::csrf_refused(&admin.visitor));
-    }
-    Ok(upload)
 }

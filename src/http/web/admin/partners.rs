@@ -2,20 +2,19 @@
 //! once, on the page that answers its creation or rotation (never stored in clear, never
 //! cached: pages are `no-store`).
 
-use super::{AdminNav, AdminVisitor, nav_for, refused};
+use super::{AdminNav, AdminVisitor, SectionChoice, nav_for, placeable, refused, section_choices};
 use crate::domain::logo::Logo;
 use crate::domain::scopes::Scopes;
-use crate::domain::sections::Section;
 use crate::http::AppState;
 use crate::http::web::accounts::NoFields;
 use crate::http::web::error::PageError;
-use crate::http::web::visitor::CsrfForm;
+use crate::http::web::visitor::{CsrfForm, CsrfUpload};
 use crate::http::web::{Nav, render};
 use crate::services::logos::LogoChange;
 use crate::services::partners::{self, IssuedCredentials, PartnerError, PartnerRequest};
 use crate::services::wallet::{self, WalletChange};
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -133,11 +132,6 @@ struct RuleView {
     section: &'static str,
 }
 
-struct SectionChoice {
-    key: &'static str,
-    title: &'static str,
-}
-
 struct ScopeChoice {
     name: &'static str,
     checked: bool,
@@ -168,18 +162,12 @@ struct PartnerPage {
     done: Option<&'static str>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
-}
-
 /// `GET /admin/partners/{slug}`
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminVisitor,
     Path(slug): Path<String>,
-    axum::extract::Query(done): axum::extract::Query<Done>,
+    axum::extract::Query(done): axum::extract::Query<super::Done>,
 ) -> Result<Response, PageError> {
     let Some(overview) = partners::overview(&state.app, &slug).await? else {
         return Ok(crate::http::web::not_found().await);
@@ -230,13 +218,7 @@ pub async fn show(
                 section: rule.section.title(),
             })
             .collect(),
-        sections: Section::PLACEABLE
-            .iter()
-            .map(|s| SectionChoice {
-                key: s.key(),
-                title: s.title(),
-            })
-            .collect(),
+        sections: section_choices(),
         done: match done.done.as_str() {
             "options" => Some("The options were saved."),
             "pull-url" => Some("The pull URL was saved."),
@@ -331,12 +313,8 @@ pub async fn logo(
     State(state): State<AppState>,
     admin: AdminVisitor,
     Path(slug): Path<String>,
-    multipart: Multipart,
+    upload: CsrfUpload,
 ) -> Result<Response, PageError> {
-    let upload = match super::read_upload(&admin, multipart).await {
-        Ok(upload) => upload,
-        Err(response) => return Ok(response),
-    };
     let change = if upload.fields.contains_key("remove") {
         LogoChange::Remove
     } else {
@@ -412,8 +390,7 @@ pub async fn mapping(
             "Give the achievement type as the partner sends it (at most 200 characters).",
         ));
     }
-    let Some(section) = Section::from_key(&form.section).filter(|s| *s != Section::Unassigned)
-    else {
+    let Some(section) = placeable(&form.section) else {
         return Ok(refused(&admin, &here, "Choose a resume section."));
     };
     match crate::services::mapping::assign(
