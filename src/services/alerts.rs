@@ -62,8 +62,8 @@ pub async fn open(app: &App) -> Result<Vec<OpenAlert>, StoreError> {
 pub async fn count(app: &App) -> Result<usize, StoreError> {
     app.store
         .read(|conn| {
-            let held_back = usize::try_from(outbox::suppressed_count(conn)?).unwrap_or(0);
-            Ok(alerts::open(conn)?.len() + held_back)
+            let open = alerts::open_count(conn)? + outbox::suppressed_count(conn)?;
+            Ok(usize::try_from(open).unwrap_or(0))
         })
         .await
 }

@@ -43,6 +43,12 @@ pub fn open(conn: &mut dyn Conn) -> Result<Vec<Alert>, StoreError> {
     rows.iter().map(alert).collect()
 }
 
+/// How many alerts are open.
+pub fn open_count(conn: &mut dyn Conn) -> Result<i64, StoreError> {
+    conn.query_one("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL", &[])?
+        .int(0)
+}
+
 fn alert(row: &super::Row) -> Result<Alert, StoreError> {
     Ok(Alert {
         id: row.text(0)?,
