@@ -19,7 +19,7 @@ mod portal;
 #[path = "common/wallets.rs"]
 mod wallets;
 
-use common::chromium::{browser, fill, start_driver, wait_for_text};
+use common::chromium::{browser, fill, open_disclosure, start_driver, wait_for_text};
 use common::images;
 use common::person::{PASSWORD, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
@@ -447,15 +447,7 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     violations.extend(audit(&browser, "/r/{token} as a viewer account").await);
     browser.goto(&app.url(&details)).await.expect("details");
     wait_for_text(&browser, "The original credential").await;
-    browser
-        .find(Locator::XPath(
-            "//summary[normalize-space(.)='Show the credential (JSON)']",
-        ))
-        .await
-        .expect("the original's disclosure")
-        .click()
-        .await
-        .expect("open it");
+    open_disclosure(&browser, "Show the credential (JSON)").await;
     violations.extend(audit(&browser, "credential details").await);
     violations.extend(beyond_axe(&browser, "credential details").await);
     browser

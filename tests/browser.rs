@@ -18,7 +18,7 @@ mod portal;
 #[path = "common/wallets.rs"]
 mod wallets;
 
-use common::chromium::{browser, fill, start_driver, wait_for_text};
+use common::chromium::{browser, fill, open_disclosure, start_driver, wait_for_text};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture};
 use fantoccini::{Client, Locator};
@@ -542,15 +542,7 @@ async fn an_employer_signs_up_from_a_shared_resume_and_opens_a_credentials_detai
     let page = wait_for_text(&browser, "Every check the verifier made").await;
     assert!(page.contains("signature verified"), "{page}");
     assert!(page.contains("Example Corp"));
-    browser
-        .find(Locator::XPath(
-            "//summary[normalize-space(.)='Show the credential (JSON)']",
-        ))
-        .await
-        .expect("the original's disclosure")
-        .click()
-        .await
-        .expect("open it");
+    open_disclosure(&browser, "Show the credential (JSON)").await;
     let original = browser
         .find(Locator::Css("pre.original"))
         .await

@@ -9,18 +9,6 @@ use credentialconnect::verify::Verifier;
 use credentialconnect::verify::budget::{PACKAGE_HASHING_STEPS, WorkBudget};
 use serde_json::{Value, json};
 
-/// The partner's id (its turns are counted by it).
-async fn partner_id(app: &TestApp, slug: &str) -> String {
-    let slug = slug.to_string();
-    app.app
-        .store
-        .read(move |conn| credentialconnect::store::partners::by_slug(conn, &slug))
-        .await
-        .expect("read")
-        .expect("the partner")
-        .id
-}
-
 /// A SkillSync carrier with `count` alignments, every one named the same.
 fn carrier(count: usize) -> Vec<u8> {
     let mut body = String::from(
@@ -169,7 +157,7 @@ on_both_engines!(
         for (i, slug) in ["instx", "insty"].into_iter().enumerate() {
             let partner = app.partner(slug).await;
             let token = app.token(&partner, None).await;
-            partner_ids.push(partner_id(&app, slug).await);
+            partner_ids.push(app.partner_id(slug).await);
             let body = serde_json::to_vec(&json!({"credentials": [poison(i, 8)]})).expect("JSON");
             uploads.push(send_raw(&app.base, upload_head(&token, body.len()), body));
         }

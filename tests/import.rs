@@ -28,28 +28,6 @@ async fn signed_up(app: &TestApp, smtp: &SmtpServer, email: &str) -> (Person, Pe
     (person, stays)
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let email = email.to_string();
-    app.app
-        .store
-        .read(move |conn| credentialconnect::store::users::by_email(conn, &email))
-        .await
-        .expect("read")
-        .expect("the account")
-        .id
-}
-
-async fn partner_id(app: &TestApp, slug: &str) -> String {
-    let slug = slug.to_string();
-    app.app
-        .store
-        .read(move |conn| credentialconnect::store::partners::by_slug(conn, &slug))
-        .await
-        .expect("read")
-        .expect("the partner")
-        .id
-}
-
 /// Sends the Import form for `slug` (with whatever else `extra` adds to the form and the
 /// address); returns the status and the `Location`.
 async fn start_import(
@@ -239,8 +217,8 @@ with_mail_on_both_engines!(
         assert_eq!(rows.len(), 1);
         let (hash, partner, user, created, expires) = rows[0].clone();
         assert_eq!(hash, credentialconnect::secrets::digest(&token));
-        assert_eq!(partner, partner_id(&app, "instx").await);
-        assert_eq!(user, user_id(&app, "jamie@example.com").await);
+        assert_eq!(partner, app.partner_id("instx").await);
+        assert_eq!(user, app.user_id("jamie@example.com").await);
         assert_eq!(expires - created, 3_600_000);
         assert!(
             !app.snapshot().await.iter().any(|row| row.contains(random)),
@@ -328,7 +306,7 @@ with_mail_on_both_engines!(
         .await;
         assert!(plain.get("delivered").is_none(), "{plain}");
 
-        let user = user_id(&app, "jamie@example.com").await;
+        let user = app.user_id("jamie@example.com").await;
         let delivered: i64 = app
             .app
             .store

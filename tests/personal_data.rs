@@ -54,11 +54,18 @@ async fn person_with_resume(
     person
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    personal_data::account_of(&app.app, email)
-        .await
-        .expect("read")
-        .expect("an account")
+/// `POST /account/erase` with the password, as the page's form sends it; the erasure must
+/// succeed.
+async fn erase(person: &Person) -> common::person::Page {
+    let page = person.get("/account").await;
+    let erased = person
+        .post(
+            "/account/erase",
+            &[("csrf", &page.csrf()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{}", erased.html);
+    erased
 }
 
 /// `POST /account/export`, as the page's form sends it.
@@ -126,7 +133,7 @@ with_mail_on_both_engines!(
         );
         let exported = logged(&app, Action::DataExported).await;
         assert_eq!(exported.len(), 1);
-        assert_eq!(exported[0].actor, user_id(&app, email).await);
+        assert_eq!(exported[0].actor, app.user_id(email).await);
         assert_eq!(exported[0].address, None, "a person's address is not kept");
 
         // A download is a form: a link or prefetch cannot make one.
@@ -185,7 +192,7 @@ with_mail_on_both_engines!(
         let email = "erase.me@example.org";
         let person = person_with_resume(&app, &smtp, email, "gone", 3).await;
         let other = person_with_resume(&app, &smtp, "stays@example.org", "kept", 2).await;
-        let id = user_id(&app, email).await;
+        let id = app.user_id(email).await;
         let personal = [email, "gone-student", "gone-subject", "gone-course"];
         let before = app.snapshot().await;
         for table in [
@@ -203,14 +210,7 @@ with_mail_on_both_engines!(
             );
         }
 
-        let page = person.get("/account").await;
-        let erased = person
-            .post(
-                "/account/erase",
-                &[("csrf", &page.csrf()), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(erased.status, 200, "{}", erased.html);
+        let erased = erase(&person).await;
         assert!(erased.has("Your account has been erased"));
 
         let after = app.snapshot().await;
@@ -285,14 +285,7 @@ with_mail_on_both_engines!(
     |app: TestApp, smtp: SmtpServer| async move {
         let email = "first@example.org";
         let person = person_with_resume(&app, &smtp, email, "owned", 2).await;
-        let page = person.get("/account").await;
-        let erased = person
-            .post(
-                "/account/erase",
-                &[("csrf", &page.csrf()), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(erased.status, 200, "{}", erased.html);
+        erase(&person).await;
 
         // The partner sends the same assertions again, to another address.
         let link = upload(
@@ -316,10 +309,7 @@ with_mail_on_both_engines!(
         assert!(!own.has("Course 0 of owned"), "{}", resume.html);
         let conflicts = logged(&app, Action::ClaimConflict).await;
         assert!(!conflicts.is_empty(), "the attempt is recorded");
-        assert_eq!(
-            conflicts[0].actor,
-            user_id(&app, "second@example.org").await
-        );
+        assert_eq!(conflicts[0].actor, app.user_id("second@example.org").await);
     }
 );
 
@@ -413,28 +403,14 @@ with_mail_on_both_engines!(
         );
 
         // The viewer erases their account: their name leaves the person's list of viewers.
-        let page = employer.get("/account").await;
-        let erased = employer
-            .post(
-                "/account/erase",
-                &[("csrf", &page.csrf()), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(erased.status, 200, "{}", erased.html);
+        erase(&employer).await;
         let snapshot = app.snapshot().await;
         let left = mentions(&snapshot, &["riley@acme.example", "Riley", "Acme Hiring"]);
         assert!(left.is_empty(), "{left:#?}");
         assert!(!person.get("/resume").await.has("Riley Chen"));
 
         // The person erases theirs: the link's counts go with it.
-        let page = person.get("/account").await;
-        let erased = person
-            .post(
-                "/account/erase",
-                &[("csrf", &page.csrf()), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(erased.status, 200, "{}", erased.html);
+        erase(&person).await;
         let snapshot = app.snapshot().await;
         assert!(
             !snapshot

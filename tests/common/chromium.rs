@@ -81,6 +81,18 @@ pub async fn fill(browser: &Client, id: &str, text: &str) {
     field.send_keys(text).await.expect("type");
 }
 
+/// Opens the `<details>` whose summary reads `summary`.
+pub async fn open_disclosure(browser: &Client, summary: &str) {
+    let xpath = format!("//summary[normalize-space(.)='{summary}']");
+    browser
+        .find(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("summary {summary}: {e}"))
+        .click()
+        .await
+        .expect("open it");
+}
+
 /// Waits for the page after a form submission (a click may return before it loads).
 pub async fn wait_for_text(browser: &Client, text: &str) -> String {
     for _ in 0..100 {

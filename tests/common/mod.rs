@@ -252,6 +252,30 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The id of the account with this address (it must exist).
+    pub async fn user_id(&self, email: &str) -> String {
+        let email = credentialconnect::domain::email::normalise(email);
+        self.app
+            .store
+            .read(move |conn| credentialconnect::store::users::by_email(conn, &email))
+            .await
+            .expect("read")
+            .expect("the account")
+            .id
+    }
+
+    /// The id of the partner with this slug (it must exist).
+    pub async fn partner_id(&self, slug: &str) -> String {
+        let slug = slug.to_string();
+        self.app
+            .store
+            .read(move |conn| credentialconnect::store::partners::by_slug(conn, &slug))
+            .await
+            .expect("read")
+            .expect("the partner")
+            .id
+    }
+
     /// A partner holding every scope.
     pub async fn partner(&self, slug: &str) -> IssuedCredentials {
         self.partner_with(slug, |_| {}).await
