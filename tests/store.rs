@@ -654,37 +654,52 @@ on_both_engines!(
 async fn an_upload_finds_stored_records_by_their_unique_index_in_any_plan() {
     let app = TestApp::spawn(Engine::Postgres).await;
     let _database = app.database_guard();
-    let plan = app
-        .app
-        .store
-        .read(|conn| {
-            conn.batch("SET LOCAL plan_cache_mode = force_generic_plan")?;
-            conn.batch(&format!(
-                "PREPARE save_at_once (text, text, text, text, text, bigint, bigint, text, text, text, text, text) AS {}",
-                credentialconnect::store::holding::SAVE_AT_ONCE
-            ))?;
-            let rows = conn.query(
-                "EXPLAIN (COSTS OFF) EXECUTE save_at_once('k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', '[]', NULL)",
-                &[],
-            )?;
-            conn.batch("DEALLOCATE save_at_once")?;
-            rows.iter().map(|row| row.text(0)).collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .expect("the plan")
-        .join("\n");
-    let reads: Vec<&str> = plan
-        .lines()
-        .map(str::trim)
-        .filter(|line| line.contains("Scan") && line.contains(" on credentials"))
-        .collect();
-    assert_eq!(
-        reads,
-        ["->  Index Scan using credentials_partner_id_assertion_key_key on credentials"],
-        "the stored records are read by any other way:\n{plan}"
-    );
-    assert!(
-        plan.contains("Index Cond: ((partner_id = $2) AND (assertion_key = r.key))"),
-        "the probe uses both columns:\n{plan}"
-    );
+    use credentialconnect::store::holding::{SAVE_AT_ONCE, SAVE_KNOWN_AT_ONCE};
+    // The whole statement, and the lean one for a package sent again.
+    let statements = [
+        (
+            SAVE_AT_ONCE,
+            "text, text, text, text, text, bigint, bigint, text, text, text, text, text",
+            "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', '[]', NULL",
+        ),
+        (
+            SAVE_KNOWN_AT_ONCE,
+            "text, text, text, text, text, bigint, bigint, text, text, text, text",
+            "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', NULL",
+        ),
+    ];
+    for (statement, types, values) in statements {
+        let plan = app
+            .app
+            .store
+            .read(move |conn| {
+                conn.batch("SET LOCAL plan_cache_mode = force_generic_plan")?;
+                conn.batch(&format!("PREPARE save_at_once ({types}) AS {statement}"))?;
+                let rows = conn.query(
+                    &format!("EXPLAIN (COSTS OFF) EXECUTE save_at_once({values})"),
+                    &[],
+                )?;
+                conn.batch("DEALLOCATE save_at_once")?;
+                rows.iter()
+                    .map(|row| row.text(0))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .expect("the plan")
+            .join("\n");
+        let reads: Vec<&str> = plan
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.contains("Scan") && line.contains(" on credentials"))
+            .collect();
+        assert_eq!(
+            reads,
+            ["->  Index Scan using credentials_partner_id_assertion_key_key on credentials"],
+            "the stored records are read by any other way:\n{plan}"
+        );
+        assert!(
+            plan.contains("Index Cond: ((partner_id = $2) AND (assertion_key = r.key))"),
+            "the probe uses both columns:\n{plan}"
+        );
+    }
 }

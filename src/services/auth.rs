@@ -59,13 +59,10 @@ pub async fn issue_token(
         Some(Err(_)) => None,
     };
     if let Some(requested) = well_formed {
-        let (client, secret) = (client_id.to_string(), secrets::digest(client_secret));
-        let issued = app
-            .store
-            .write_one(move |conn| {
-                partners::issue_token(conn, &hash, requested, now, expires_at, &client, &secret)
-            })
-            .await?;
+        let secret = secrets::digest(client_secret);
+        let statement =
+            partners::issue_token(&hash, requested, now, expires_at, client_id, &secret);
+        let issued = partners::issued_scopes(&app.store.write_one(statement).await?)?;
         if let Some(scopes) = issued {
             return Ok(IssuedToken {
                 access_token,

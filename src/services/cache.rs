@@ -4,7 +4,7 @@
 //! changes made through this process clear the cache at once.
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -79,9 +79,129 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     }
 }
 
+/// What this process stored lately of partners' records: (partner, assertion key) → the
+/// record's fingerprint, each as a 64-bit keyed digest. A hint only, for choosing the
+/// statement an upload is first sent as on PostgreSQL (`uploads::save`): the statement checks
+/// the database itself, so a wrong hint (a record another instance changed, a collision)
+/// costs a second statement, never a wrong write.
+///
+/// Two generations of at most `STORED_RECORDS_PER_GENERATION` entries each: when the newer
+/// is full it becomes the older and the older is dropped, so the records a partner sends
+/// again and again stay, and the memory stays bounded (about 2 MB).
+pub struct StoredRecords {
+    digests: RandomState,
+    generations: Mutex<[HashMap<u64, u64>; 2]>,
+}
+
+const STORED_RECORDS_PER_GENERATION: usize = 50_000;
+
+impl Default for StoredRecords {
+    fn default() -> Self {
+        StoredRecords {
+            digests: RandomState::new(),
+            generations: Mutex::new([HashMap::new(), HashMap::new()]),
+        }
+    }
+}
+
+impl StoredRecords {
+    fn entry(&self, partner_id: &str, key: &str, fingerprint: &str) -> (u64, u64) {
+        (
+            self.digests.hash_one((partner_id, key)),
+            self.digests.hash_one(fingerprint),
+        )
+    }
+
+    /// Notes records (assertion key, fingerprint) as stored for `partner_id`.
+    pub fn remember<'r>(
+        &self,
+        partner_id: &str,
+        records: impl IntoIterator<Item = (&'r str, &'r str)>,
+    ) {
+        let entries: Vec<_> = records
+            .into_iter()
+            .map(|(key, fingerprint)| self.entry(partner_id, key, fingerprint))
+            .collect();
+        if let Ok(mut generations) = self.generations.lock() {
+            for (key, fingerprint) in entries {
+                if generations[0].len() >= STORED_RECORDS_PER_GENERATION {
+                    generations.swap(0, 1);
+                    generations[0].clear();
+                }
+                generations[0].insert(key, fingerprint);
+            }
+        }
+    }
+
+    /// Whether every one of `records` was stored lately, as it is now.
+    pub fn all_known<'r>(
+        &self,
+        partner_id: &str,
+        records: impl IntoIterator<Item = (&'r str, &'r str)>,
+    ) -> bool {
+        let entries: Vec<_> = records
+            .into_iter()
+            .map(|(key, fingerprint)| self.entry(partner_id, key, fingerprint))
+            .collect();
+        let Ok(generations) = self.generations.lock() else {
+            return false;
+        };
+        !entries.is_empty()
+            && entries.iter().all(|(key, fingerprint)| {
+                generations.iter().any(|g| g.get(key) == Some(fingerprint))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_records_are_known_by_partner_key_and_fingerprint() {
+        let stored = StoredRecords::default();
+        assert!(
+            !stored.all_known("p", [("a", "1")]),
+            "nothing is known at first"
+        );
+        stored.remember("p", [("a", "1"), ("b", "2")]);
+        assert!(stored.all_known("p", [("a", "1"), ("b", "2")]));
+        assert!(
+            !stored.all_known("p", [("a", "1"), ("c", "3")]),
+            "one unknown record"
+        );
+        assert!(!stored.all_known("p", [("a", "9")]), "a changed record");
+        assert!(!stored.all_known("q", [("a", "1")]), "another partner's");
+        assert!(
+            !stored.all_known("p", []),
+            "an empty package is no known one"
+        );
+    }
+
+    #[test]
+    fn stored_records_keep_two_generations_at_most() {
+        let stored = StoredRecords::default();
+        stored.remember("p", [("first", "1")]);
+        let keys: Vec<String> = (0..STORED_RECORDS_PER_GENERATION)
+            .map(|i| i.to_string())
+            .collect();
+        stored.remember("p", keys.iter().map(|k| (k.as_str(), "x")));
+        assert!(
+            stored.all_known("p", [("first", "1")]),
+            "still in the older generation"
+        );
+        stored.remember("p", keys.iter().map(|k| (k.as_str(), "y")));
+        assert!(
+            !stored.all_known("p", [("first", "1")]),
+            "dropped with the older generation"
+        );
+        let generations = stored.generations.lock().expect("lock");
+        assert!(
+            generations
+                .iter()
+                .all(|g| g.len() <= STORED_RECORDS_PER_GENERATION)
+        );
+    }
 
     #[test]
     fn entries_expire_and_can_be_cleared() {

@@ -179,6 +179,8 @@ pub struct Caches {
     pub tokens: cache::TtlCache<String, crate::store::partners::TokenGrant>,
     /// Partner id → its mapping rules (own, then global).
     pub mapping: cache::TtlCache<String, Vec<crate::domain::sections::MappingRule>>,
+    /// Records stored lately: which statement an upload is first sent as.
+    pub stored_records: cache::StoredRecords,
 }
 
 impl Default for Caches {
@@ -186,6 +188,7 @@ impl Default for Caches {
         Caches {
             tokens: cache::TtlCache::new(std::time::Duration::from_secs(2)),
             mapping: cache::TtlCache::new(std::time::Duration::from_secs(5)),
+            stored_records: cache::StoredRecords::default(),
         }
     }
 }

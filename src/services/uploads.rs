@@ -250,6 +250,9 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         }
     };
     let package = &job.package;
+    app.caches
+        .stored_records
+        .remember(&job.partner_id, job.record_fingerprints());
     if slide {
         super::auth::touched(app, auth, now);
     }
@@ -263,28 +266,49 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     ))
 }
 
-/// Runs the upload's write: on PostgreSQL first as one statement (`save_package_at_once`),
-/// which stores the usual package (new or unchanged records) in one round trip; anything
-/// else, and every upload on SQLite, as a transaction of simple statements.
+/// Runs the upload's write: on PostgreSQL first as one statement, which stores the usual
+/// package (new or unchanged records) in one round trip — the lean one for a package this
+/// process stored lately as it is (`holding::known_package_at_once`), else the whole one
+/// (`holding::package_at_once`). Anything else, and every upload on SQLite, is a
+/// transaction of simple statements.
 async fn save(
     app: &App,
     job: &Arc<SaveJob>,
 ) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
     if app.store.writes_in_one_statement() && job.recipient_token_hash.is_none() {
-        let this = Arc::clone(job);
-        let at_once = app
-            .store
-            .write_one(move |conn| {
-                let touch = this.slide.then_some(this.access_token_hash.as_str());
-                holding::save_package_at_once(conn, &this.new_package(None), touch)
-            })
-            .await?;
-        if let Some(saved) = at_once {
+        let touch = job.slide.then_some(job.access_token_hash.as_str());
+        let new = job.new_package(None);
+        let known = app
+            .caches
+            .stored_records
+            .all_known(&job.partner_id, job.record_fingerprints());
+        // Should the records have changed since (another instance, a delete), the lean
+        // statement writes nothing and the whole one is sent.
+        if known
+            && let Some(saved) =
+                at_once(app, job, holding::known_package_at_once(&new, touch)).await?
+        {
+            return Ok(Ok(saved));
+        }
+        if let Some(saved) = at_once(app, job, holding::package_at_once(&new, touch)).await? {
             return Ok(Ok(saved));
         }
     }
     let this = Arc::clone(job);
     app.store.write(move |conn| this.run(conn)).await
+}
+
+/// Sends an upload's one statement, if there is one: what it stored, or `None`.
+async fn at_once(
+    app: &App,
+    job: &SaveJob,
+    statement: Option<crate::store::Statement>,
+) -> Result<Option<Vec<holding::Saved>>, StoreError> {
+    let Some(statement) = statement else {
+        return Ok(None);
+    };
+    let rows = app.store.write_one(statement).await?;
+    holding::saved_at_once(&rows, job.package.records.len())
 }
 
 /// How many times an upload's transaction is tried when a simultaneous upload breaks a
@@ -311,6 +335,14 @@ struct SaveJob {
 }
 
 impl SaveJob {
+    /// Each record's assertion key and fingerprint.
+    fn record_fingerprints(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.package
+            .records
+            .iter()
+            .map(|r| (r.key.as_str(), r.fingerprint.as_str()))
+    }
+
     fn new_package<'a>(&'a self, inbox_user_id: Option<&'a str>) -> NewPackage<'a> {
         NewPackage {
             id: &self.package_id,

@@ -1,7 +1,7 @@
 //! The holding area: packages as uploaded, the credentials and skills they carry, and the
 //! identity rule that makes a re-sent assertion an update (docs/partner-api.md, "Identity").
 
-use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
+use super::{Conn, Row, Statement, StoreError, Value, alerts, new_id, params};
 use crate::domain::claim_token::ClaimToken;
 use crate::domain::package::{Package, Recipient, Record};
 use crate::domain::sections::Section;
@@ -138,9 +138,11 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
     Ok(saved)
 }
 
-/// Stores a package in one statement, on PostgreSQL (`Store::write_one`), when it is of the
-/// usual kind: each record new or unchanged. `None`, having written nothing, for anything
-/// else, which `save_package` stores in a transaction: a record the partner changed or
+/// The statement that stores a package in one round trip, on PostgreSQL (`Store::write_one`),
+/// when it is of the usual kind: each record new or unchanged. It writes nothing for
+/// anything else, which `save_package` stores in a transaction (`saved_at_once` tells which
+/// happened). `None`, with no statement to send, when the package is known to be of another
+/// kind already: a record the partner changed or
 /// deleted since, a failed proof or an unmapped type (alerts, and verification to store
 /// again), a recipient id someone has claimed (their inbox, and a mail), repeated keys, no
 /// records at all (the statement's answer would not tell it from one that wrote nothing).
@@ -148,23 +150,11 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
 ///
 /// Every record's and skill's values go as one JSON array each (`json_to_recordset`), so the
 /// statement's text is the same for every package: it is prepared once per connection.
-pub fn save_package_at_once(
-    conn: &mut dyn Conn,
-    new: &NewPackage<'_>,
-    touch_token: Option<&str>,
-) -> Result<Option<Vec<Saved>>, StoreError> {
-    let package = new.package;
-    let general = package.records.iter().any(|r| {
-        r.verification.state == VerificationState::Failed || r.section == Some(Section::Unassigned)
-    });
-    let mut keys = std::collections::HashSet::new();
-    if general
-        || package.records.is_empty()
-        || new.inbox_user_id.is_some()
-        || !package.records.iter().all(|r| keys.insert(r.key.as_str()))
-    {
-        return Ok(None);
+pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
+    if !of_the_usual_kind(new) {
+        return None;
     }
+    let package = new.package;
     let mut records = Vec::with_capacity(package.records.len());
     let mut skills = Vec::new();
     for (index, record) in package.records.iter().enumerate() {
@@ -217,9 +207,9 @@ pub fn save_package_at_once(
             }));
         }
     }
-    let rows = conn.query(
-        SAVE_AT_ONCE,
-        params![
+    Some(Statement {
+        sql: Cow::Borrowed(SAVE_AT_ONCE),
+        params: params![
             new.id,
             new.partner_id,
             new.token_hash,
@@ -232,9 +222,99 @@ pub fn save_package_at_once(
             serde_json::Value::Array(records).to_string(),
             serde_json::Value::Array(skills).to_string(),
             touch_token,
-        ],
-    )?;
-    if rows.len() != package.records.len() {
+        ]
+        .to_vec(),
+    })
+}
+
+/// Whether a package may be stored by one statement: nothing in it needs an alert, an inbox
+/// or verification to store again, and no key repeats (see `package_at_once`).
+fn of_the_usual_kind(new: &NewPackage<'_>) -> bool {
+    let records = &new.package.records;
+    let mut keys = std::collections::HashSet::new();
+    !records.is_empty()
+        && new.inbox_user_id.is_none()
+        && records.iter().all(|r| {
+            r.verification.state != VerificationState::Failed
+                && r.section != Some(Section::Unassigned)
+                && keys.insert(r.key.as_str())
+        })
+}
+
+/// `package_at_once` for a package whose every record was stored before as it is now (the
+/// caller believes so: a partner sending the same package again). Only the package row, its
+/// links and the token's slide are written, and only the records' keys and fingerprints are
+/// sent: the documents, the credential and skill inserts and their indexes are left out of
+/// the statement, which made most of the database's work for such an upload. If any record
+/// is new, changed or deleted after all, it writes nothing, as `package_at_once` would for a
+/// package of another kind (`saved_at_once` reads its answer).
+pub fn known_package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
+    if !of_the_usual_kind(new) {
+        return None;
+    }
+    let records: Vec<_> = new
+        .package
+        .records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            serde_json::json!({"pos": index, "key": record.key, "fingerprint": record.fingerprint})
+        })
+        .collect();
+    Some(Statement {
+        sql: Cow::Borrowed(SAVE_KNOWN_AT_ONCE),
+        params: params![
+            new.id,
+            new.partner_id,
+            new.token_hash,
+            new.recipient_json,
+            new.package.recipient.id.as_deref(),
+            new.now,
+            new.expires_at,
+            new.activation_keys.0,
+            new.activation_keys.1,
+            serde_json::Value::Array(records).to_string(),
+            touch_token,
+        ]
+        .to_vec(),
+    })
+}
+
+/// `known_package_at_once`'s statement: `SAVE_AT_ONCE` without the writes of new records.
+pub const SAVE_KNOWN_AT_ONCE: &str = "WITH r AS (
+    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, fingerprint TEXT)
+),
+d AS (
+    SELECT r.pos, c.id, c.id IS NOT NULL AND c.fingerprint = r.fingerprint AND c.deleted_at IS NULL AS usual
+    FROM r LEFT JOIN LATERAL (
+        SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $2 AND assertion_key = r.key LIMIT 1
+    ) c ON true
+),
+go AS (
+    SELECT bool_and(d.usual)
+       AND NOT EXISTS (SELECT 1 FROM recipient_links WHERE partner_id = $2 AND recipient_id = $5) AS ok
+    FROM d
+),
+package AS (
+    INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at,
+        activation_email_key, activation_student_key)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM go WHERE go.ok
+),
+links AS (
+    INSERT INTO package_credentials (package_id, credential_id, position, result)
+    SELECT $1, d.id, d.pos, 'unchanged' FROM d CROSS JOIN go WHERE go.ok
+),
+touched AS (
+    UPDATE access_tokens SET last_used_at = $6
+    WHERE token_hash = $11 AND last_used_at < $6 AND (SELECT ok FROM go)
+)
+SELECT 0 FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos";
+
+/// What `package_at_once`'s (or `known_package_at_once`'s) statement stored of a package of
+/// `records` records: each record's result, or `None` when it wrote nothing (the package was
+/// not of the kind the statement stores).
+pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>, StoreError> {
+    if rows.len() != records {
         return Ok(None);
     }
     rows.iter()
@@ -253,7 +333,7 @@ pub fn save_package_at_once(
         .map(Some)
 }
 
-/// `save_package_at_once`'s statement: `d` is each record with its stored id (or a new one);
+/// `package_at_once`'s statement: `d` is each record with its stored id (or a new one);
 /// `go` says whether the package is of the usual kind, and every write waits for it.
 ///
 /// The look-up in `d` is one probe of the unique (partner_id, assertion_key) index per

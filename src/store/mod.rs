@@ -99,6 +99,13 @@ macro_rules! params {
 }
 pub use params;
 
+/// One SQL statement and its parameters, made before it is sent (`Store::write_one`).
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: std::borrow::Cow<'static, str>,
+    pub params: Vec<Value>,
+}
+
 /// One result row.
 #[derive(Debug, Clone)]
 pub struct Row(pub Vec<Value>);
@@ -208,13 +215,17 @@ pub struct Store {
 impl Store {
     /// Opens (creating the SQLite file if missing) and migrates the database.
     pub async fn open(location: &Location) -> Result<Store, StoreError> {
-        let location = location.clone();
-        let engine = tokio::task::spawn_blocking(move || match location {
-            Location::Sqlite(path) => sqlite::SqliteEngine::open(&path).map(Engine::Sqlite),
-            Location::Postgres(url) => postgres::PostgresEngine::open(&url).map(Engine::Postgres),
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("opening the store panicked: {e}")))??;
+        let engine = match location.clone() {
+            Location::Sqlite(path) => {
+                tokio::task::spawn_blocking(move || sqlite::SqliteEngine::open(&path))
+                    .await
+                    .map_err(|e| StoreError::Other(format!("opening the store panicked: {e}")))?
+                    .map(Engine::Sqlite)?
+            }
+            Location::Postgres(url) => {
+                Engine::Postgres(postgres::PostgresEngine::open(&url).await?)
+            }
+        };
         Ok(Store {
             engine: Arc::new(engine),
         })
@@ -233,19 +244,18 @@ impl Store {
         }
     }
 
-    /// Runs `job`, which writes with one statement, as a write: what it did is committed
-    /// durably before this returns `Ok`. On PostgreSQL the job may send one statement only
-    /// (a second is refused with `StoreError::Other`), which runs as its own transaction
-    /// without `BEGIN` and `COMMIT`: one round trip to the database instead of three. On
-    /// SQLite it is a write job like any other.
-    pub async fn write_one<T, F>(&self, job: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
+    /// Runs one statement as a write and returns its rows: what it did is committed durably
+    /// before this returns `Ok`, all of it or none. On PostgreSQL it is its own transaction,
+    /// sent from the calling task: one round trip, no thread switch. On SQLite it is a write
+    /// job like any other.
+    pub async fn write_one(&self, statement: Statement) -> Result<Vec<Row>, StoreError> {
         match self.engine.as_ref() {
-            Engine::Sqlite(engine) => engine.write(job).await,
-            Engine::Postgres(engine) => engine.run_one(job).await,
+            Engine::Sqlite(engine) => {
+                engine
+                    .write(move |conn| conn.query(&statement.sql, &statement.params))
+                    .await
+            }
+            Engine::Postgres(engine) => engine.one(&statement).await,
         }
     }
 

@@ -1,8 +1,9 @@
 //! Partners (API clients) and their access tokens.
 
-use super::{Conn, Row, StoreError, new_id, params};
+use super::{Conn, Row, Statement, StoreError, new_id, params};
 use crate::domain::partner::Partner;
 use crate::domain::scopes::{Scope, Scopes};
+use std::borrow::Cow;
 
 const PARTNER_COLUMNS: &str = "id, slug, name, client_id, scopes, unstable_ids, strict, disabled, created_at, secret_hash, pull_url";
 
@@ -186,36 +187,37 @@ pub fn insert_token(
     Ok(())
 }
 
-/// Issues an access token in one statement: stored only if the client id names an enabled
-/// partner whose secret digest is `secret_hash` and whose scopes include every one
-/// `requested` (all of them when `None`). Returns the token's scopes, or `None` when nothing
-/// was stored (`by_client_id` then tells why).
+/// The statement that issues an access token (`Store::write_one`): it stores the token only
+/// if the client id names an enabled partner whose secret digest is `secret_hash` and whose
+/// scopes include every one `requested` (all of them when `None`). `issued_scopes` reads
+/// its answer.
 ///
 /// The digest is compared by the database, not in constant time: the time can tell at most
 /// how much of the stored digest a guess's digest matched, which says nothing of the secret
 /// (the same holds for access tokens, found by their digest).
 pub fn issue_token(
-    conn: &mut dyn Conn,
     token_hash: &str,
     requested: Option<Scopes>,
     now: i64,
     expires_at: i64,
     client_id: &str,
     secret_hash: &str,
-) -> Result<Option<Scopes>, StoreError> {
+) -> Statement {
     // One LIKE per scope, `%` for one not asked for: each asked one is among the partner's
     // (scopes are stored space-separated, in a fixed order).
     let wanted = |scope: Scope| match requested {
         Some(scopes) if scopes.contains(scope) => format!("% {} %", scope.as_str()),
         _ => "%".to_string(),
     };
-    let row = conn.query_opt(
-        "INSERT INTO access_tokens (token_hash, partner_id, scopes, issued_at, last_used_at, expires_at)
-         SELECT $1, p.id, COALESCE($2, p.scopes), $3, $3, $4 FROM partners p
-         WHERE p.client_id = $5 AND p.secret_hash = $6 AND p.disabled = 0
-           AND ' ' || p.scopes || ' ' LIKE $7 AND ' ' || p.scopes || ' ' LIKE $8 AND ' ' || p.scopes || ' ' LIKE $9
-         RETURNING scopes",
-        params![
+    Statement {
+        sql: Cow::Borrowed(
+            "INSERT INTO access_tokens (token_hash, partner_id, scopes, issued_at, last_used_at, expires_at)
+             SELECT $1, p.id, COALESCE($2, p.scopes), $3, $3, $4 FROM partners p
+             WHERE p.client_id = $5 AND p.secret_hash = $6 AND p.disabled = 0
+               AND ' ' || p.scopes || ' ' LIKE $7 AND ' ' || p.scopes || ' ' LIKE $8 AND ' ' || p.scopes || ' ' LIKE $9
+             RETURNING scopes",
+        ),
+        params: params![
             token_hash,
             requested.map(|s| s.to_string()),
             now,
@@ -225,9 +227,16 @@ pub fn issue_token(
             wanted(Scope::Readonly),
             wanted(Scope::Replace),
             wanted(Scope::Delete),
-        ],
-    )?;
-    row.map(|r| Scopes::parse(&r.text(0)?).map_err(StoreError::Other))
+        ]
+        .to_vec(),
+    }
+}
+
+/// The scopes of the token `issue_token` stored, or `None` when it stored none
+/// (`by_client_id` then tells why).
+pub fn issued_scopes(rows: &[Row]) -> Result<Option<Scopes>, StoreError> {
+    rows.first()
+        .map(|r| Scopes::parse(&r.text(0)?).map_err(StoreError::Other))
         .transpose()
 }
 

@@ -1,234 +1,183 @@
-//! The PostgreSQL engine: a pool of connections; each job runs in its own transaction on
-//! the blocking thread pool. Many instances may share one database.
+//! The PostgreSQL engine: a pool of asynchronous connections (deadpool-postgres over
+//! tokio-postgres). Many instances may share one database.
 //!
-//! At most one job per pooled connection is on a blocking thread at a time: the others wait
-//! for a turn without a thread. Otherwise a slow database makes every waiting job a blocked
-//! thread (the runtime allows hundreds), and each thread keeps memory of its own after the
-//! burst: a soak saw 53 threads and the resident set double.
+//! Two kinds of job:
+//! - **One statement** (`Store::write_one`), the hot paths of the partner API (an upload, a
+//!   token): sent from the async worker that asked for it, its own transaction, one round
+//!   trip, no thread switch.
+//! - **Several statements** (`Store::write`, `Store::read`): plain synchronous store code,
+//!   run on the blocking pool, each statement sent on the job's connection and awaited
+//!   there. `BEGIN` goes out with the job's first statement (the two are pipelined: one
+//!   round trip), `COMMIT` after its last.
+//!
+//! Connections are at most `POOL_SIZE`, and so at most that many jobs hold a blocking thread:
+//! the others wait for a connection without one. Otherwise a slow database makes every
+//! waiting job a blocked thread (the runtime allows hundreds), and each thread keeps memory of
+//! its own after the burst: a soak saw 53 threads and the resident set double.
 
-use super::{Conn, Row, StoreError, Value, contain_panic, migrations};
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{NoTls, Statement};
-use std::collections::HashMap;
+use super::{Conn, Row, Statement, StoreError, Value, contain_panic, migrations};
+use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
 use std::error::Error;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio_postgres::NoTls;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 /// Connections in the pool, and so jobs running at once.
-const POOL_SIZE: u32 = 16;
-/// How long a job waits for a connection (a turn, then the pool) before the database counts
-/// as unavailable (503).
+const POOL_SIZE: usize = 16;
+/// How long a job waits for a connection (a free one, or a new one) before the database
+/// counts as unavailable (503).
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection. Most SQL is fixed text, but some is built for a
 /// number of rows (a package's credentials, a purge batch); past this many the cache starts
 /// again rather than grow for ever.
 const MAX_STATEMENTS: usize = 256;
 
-type Pool = r2d2::Pool<Manager>;
-
-/// A pooled connection with its prepared statements (one parse per SQL text).
-struct PooledClient {
-    client: postgres::Client,
-    statements: HashMap<String, Statement>,
-}
-
-struct Manager(postgres::Config);
-
-impl r2d2::ManageConnection for Manager {
-    type Connection = PooledClient;
-    type Error = postgres::Error;
-
-    fn connect(&self) -> Result<PooledClient, postgres::Error> {
-        Ok(PooledClient {
-            client: self.0.connect(NoTls)?,
-            statements: HashMap::new(),
-        })
-    }
-
-    fn is_valid(&self, conn: &mut PooledClient) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
-    }
-
-    fn has_broken(&self, conn: &mut PooledClient) -> bool {
-        conn.client.is_closed()
-    }
-}
-
 pub(super) struct PostgresEngine {
-    /// Always `Some` until dropped (see `Drop`).
-    pool: Option<Pool>,
-    turns: Arc<Semaphore>,
-}
-
-impl Drop for PostgresEngine {
-    /// Closing a synchronous `postgres::Client` blocks on its own runtime, which panics on
-    /// an async worker thread: the last handle to the pool is dropped on a thread of its own.
-    fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
-            let _ = std::thread::spawn(move || drop(pool)).join();
-        }
-    }
+    pool: Pool,
 }
 
 impl PostgresEngine {
-    pub(super) fn open(url: &str) -> Result<PostgresEngine, StoreError> {
-        let config: postgres::Config = url.parse().map_err(|e| {
+    pub(super) async fn open(url: &str) -> Result<PostgresEngine, StoreError> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::Other(format!("CC_DATABASE_URL is not a PostgreSQL URL: {e}"))
         })?;
-        let manager = Manager(config);
-        let pool = r2d2::Pool::builder()
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            // A connection that broke (the server restarted) is closed, and found so
+            // without a round trip; a query on one that broke unnoticed fails as
+            // `Unavailable` and the connection is dropped then.
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
-            .min_idle(Some(1))
-            .connection_timeout(CONNECTION_TIMEOUT)
-            .build(manager)
-            .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
-        run_blocking(&pool, Instant::now() + CONNECTION_TIMEOUT, |conn| {
-            // One instance migrates at a time; the others wait, then find nothing to do.
-            conn.query("SELECT pg_advisory_xact_lock(7417028)", &[])?;
-            migrations::run(conn, migrations::Engine::Postgres)
-        })?;
-        Ok(PostgresEngine {
-            pool: Some(pool),
-            turns: Arc::new(Semaphore::new(POOL_SIZE as usize)),
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(CONNECTION_TIMEOUT))
+            .create_timeout(Some(CONNECTION_TIMEOUT))
+            .recycle_timeout(Some(CONNECTION_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Other(format!("making the PostgreSQL pool: {e}")))?;
+        let engine = PostgresEngine { pool };
+        engine
+            .run(|conn| {
+                // One instance migrates at a time; the others wait, then find nothing to do.
+                conn.query("SELECT pg_advisory_xact_lock(7417028)", &[])?;
+                migrations::run(conn, migrations::Engine::Postgres)
+            })
+            .await?;
+        Ok(engine)
+    }
+
+    async fn connection(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => convert(e),
+            PoolError::Timeout(_) => {
+                StoreError::Unavailable("no PostgreSQL connection: every one is busy".into())
+            }
+            PoolError::Closed => StoreError::Unavailable("the store is closing".into()),
+            other => StoreError::Unavailable(format!("no PostgreSQL connection: {other}")),
         })
     }
 
+    /// Runs a job of any number of statements in one transaction, on the blocking pool.
     pub(super) async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run_as(Mode::Transaction, job).await
-    }
-
-    /// Runs a job that sends at most one statement, without `BEGIN` and `COMMIT`: the
-    /// statement is its own transaction (all of it happens or none), and the job costs one
-    /// round trip to the database instead of three. A second statement is refused.
-    pub(super) async fn run_one<T, F>(&self, job: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run_as(Mode::OneStatement, job).await
-    }
-
-    async fn run_as<T, F>(&self, mode: Mode, job: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self
-            .pool
-            .clone()
-            .ok_or_else(|| StoreError::Unavailable("the store is closing".into()))?;
-        let deadline = Instant::now() + CONNECTION_TIMEOUT;
-        let turn = tokio::time::timeout(CONNECTION_TIMEOUT, self.turns.clone().acquire_owned())
+        let client = self.connection().await?;
+        let runtime = Handle::current();
+        tokio::task::spawn_blocking(move || in_transaction(&runtime, &client, job))
             .await
-            .map_err(|_| {
-                StoreError::Unavailable("no PostgreSQL connection: every one is busy".into())
-            })?
-            .map_err(|_| StoreError::Unavailable("the store is closing".into()))?;
-        tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            match mode {
-                Mode::Transaction => run_blocking(&pool, deadline, job),
-                Mode::OneStatement => run_blocking_one(&pool, deadline, job),
-            }
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
+            .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
+    }
+
+    /// Sends one statement, its own transaction (all of it happens or none): one round trip.
+    pub(super) async fn one(&self, statement: &Statement) -> Result<Vec<Row>, StoreError> {
+        let client = self.connection().await?;
+        let prepared = prepare(&client, &statement.sql).await.map_err(convert)?;
+        let rows = client
+            .query(&prepared, &bind(&statement.params))
+            .await
+            .map_err(convert)?;
+        rows.iter().map(read_row).collect()
     }
 }
 
-/// How a job's statements are made one transaction.
-#[derive(Clone, Copy)]
-enum Mode {
-    /// `BEGIN`, the job's statements, `COMMIT`.
-    Transaction,
-    /// One statement, its own transaction.
-    OneStatement,
+/// A prepared statement from the connection's cache (one parse per SQL text).
+async fn prepare(
+    client: &ClientWrapper,
+    sql: &str,
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    if client.statement_cache.size() >= MAX_STATEMENTS {
+        client.statement_cache.clear();
+    }
+    client.prepare_cached(sql).await
 }
 
-fn pooled(pool: &Pool, deadline: Instant) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
-    let wait = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(1));
-    pool.get_timeout(wait)
-        .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))
-}
-
-fn run_blocking<T>(
-    pool: &Pool,
-    deadline: Instant,
+fn in_transaction<T>(
+    runtime: &Handle,
+    client: &ClientWrapper,
     job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let mut pooled = pooled(pool, deadline)?;
-    let PooledClient { client, statements } = &mut *pooled;
-    client.batch_execute("BEGIN").map_err(convert)?;
-    let outcome = contain_panic(|| {
-        job(&mut PostgresTx {
-            client,
-            statements,
-            one_statement: None,
-        })
-    });
+    let mut tx = PostgresTx {
+        runtime,
+        client,
+        begun: false,
+    };
+    let outcome = contain_panic(|| job(&mut tx));
+    if !tx.begun {
+        // The job sent nothing: there is nothing to commit or roll back.
+        return outcome;
+    }
     match outcome {
         Ok(value) => {
-            client.batch_execute("COMMIT").map_err(convert)?;
+            runtime
+                .block_on(client.batch_execute("COMMIT"))
+                .map_err(convert)?;
             Ok(value)
         }
         Err(error) => {
             // A connection that cannot even roll back is closed, and the pool drops it.
-            let _ = client.batch_execute("ROLLBACK");
+            let _ = runtime.block_on(client.batch_execute("ROLLBACK"));
             Err(error)
         }
     }
 }
 
-fn run_blocking_one<T>(
-    pool: &Pool,
-    deadline: Instant,
-    job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let mut pooled = pooled(pool, deadline)?;
-    let PooledClient { client, statements } = &mut *pooled;
-    contain_panic(|| {
-        job(&mut PostgresTx {
-            client,
-            statements,
-            one_statement: Some(false),
-        })
-    })
-}
-
+/// A job's connection, on a blocking thread: each statement is sent and awaited here.
 struct PostgresTx<'t> {
-    client: &'t mut postgres::Client,
-    statements: &'t mut HashMap<String, Statement>,
-    /// `Some(sent)` for a one-statement job (`run_one`): whether its statement was sent.
-    one_statement: Option<bool>,
+    runtime: &'t Handle,
+    client: &'t ClientWrapper,
+    /// Whether `BEGIN` was sent (with the first statement).
+    begun: bool,
 }
 
 impl PostgresTx<'_> {
-    fn prepare(&mut self, sql: &str) -> Result<Statement, StoreError> {
-        if let Some(sent) = &mut self.one_statement {
-            if *sent {
-                return Err(StoreError::Other(
-                    "a one-statement job sent a second statement: it would not be all-or-nothing"
-                        .into(),
-                ));
-            }
-            *sent = true;
+    /// Sends `work`'s messages, after `BEGIN` if this is the job's first statement: the
+    /// connection sends requests in the order they are first polled, and the server answers
+    /// them in order, so `BEGIN` and the statement cost one round trip. Should `BEGIN` fail
+    /// (only a broken connection makes it), the job fails with it.
+    fn send<R>(
+        &mut self,
+        work: impl Future<Output = Result<R, tokio_postgres::Error>>,
+    ) -> Result<R, StoreError> {
+        if self.begun {
+            return self.runtime.block_on(work).map_err(convert);
         }
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(sql).map_err(convert)?;
-        if self.statements.len() >= MAX_STATEMENTS {
-            self.statements.clear();
-        }
-        self.statements.insert(sql.to_string(), statement.clone());
-        Ok(statement)
+        self.begun = true;
+        let client = self.client;
+        self.runtime
+            .block_on(async move {
+                let (begun, outcome) =
+                    futures_util::future::join(client.batch_execute("BEGIN"), work).await;
+                begun?;
+                outcome
+            })
+            .map_err(convert)
     }
 }
 
@@ -238,32 +187,29 @@ fn bind(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 
 impl Conn for PostgresTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let statement = self.prepare(sql)?;
-        self.client
-            .execute(&statement, &bind(params))
-            .map_err(convert)
+        let client = self.client;
+        self.send(async move {
+            let statement = prepare(client, sql).await?;
+            client.execute(&statement, &bind(params)).await
+        })
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let statement = self.prepare(sql)?;
-        let rows = self
-            .client
-            .query(&statement, &bind(params))
-            .map_err(convert)?;
+        let client = self.client;
+        let rows = self.send(async move {
+            let statement = prepare(client, sql).await?;
+            client.query(&statement, &bind(params)).await
+        })?;
         rows.iter().map(read_row).collect()
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        if self.one_statement.is_some() {
-            return Err(StoreError::Other(
-                "a one-statement job may not run a batch".into(),
-            ));
-        }
-        self.client.batch_execute(sql).map_err(convert)
+        let client = self.client;
+        self.send(client.batch_execute(sql))
     }
 }
 
-fn read_row(row: &postgres::Row) -> Result<Row, StoreError> {
+fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
         let ty = column.type_();
@@ -316,7 +262,7 @@ impl ToSql for Value {
     to_sql_checked!();
 }
 
-fn convert(error: postgres::Error) -> StoreError {
+fn convert(error: tokio_postgres::Error) -> StoreError {
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
         return match code {
