@@ -203,18 +203,23 @@ pub fn issue_token(
     client_id: &str,
     secret_hash: &str,
 ) -> Statement {
-    // One LIKE per scope, `%` for one not asked for: each asked one is among the partner's
-    // (scopes are stored space-separated, in a fixed order).
+    // One LIKE per scope, matching anything for one not asked for: each asked one is among
+    // the partner's (scopes are stored space-separated, in a fixed order). The pattern is
+    // built in the SQL, not bound whole: SQLite prepares a statement again whenever a
+    // parameter that is a LIKE's whole pattern is bound anew (its LIKE optimisation depends
+    // on the value), and that re-parse was a sixth of the writer's work per token.
     let wanted = |scope: Scope| match requested {
-        Some(scopes) if scopes.contains(scope) => format!("% {} %", scope.as_str()),
-        _ => "%".to_string(),
+        Some(scopes) if scopes.contains(scope) => format!(" {} ", scope.as_str()),
+        _ => String::new(),
     };
     Statement {
         sql: Cow::Borrowed(
             "INSERT INTO access_tokens (token_hash, partner_id, scopes, issued_at, last_used_at, expires_at)
              SELECT $1, p.id, COALESCE($2, p.scopes), $3, $3, $4 FROM partners p
              WHERE p.client_id = $5 AND p.secret_hash = $6 AND p.disabled = 0
-               AND ' ' || p.scopes || ' ' LIKE $7 AND ' ' || p.scopes || ' ' LIKE $8 AND ' ' || p.scopes || ' ' LIKE $9
+               AND ' ' || p.scopes || ' ' LIKE ('%' || CAST($7 AS TEXT) || '%')
+               AND ' ' || p.scopes || ' ' LIKE ('%' || CAST($8 AS TEXT) || '%')
+               AND ' ' || p.scopes || ' ' LIKE ('%' || CAST($9 AS TEXT) || '%')
              RETURNING scopes",
         ),
         params: params![

@@ -150,11 +150,21 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     };
     let connection = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", path.display())))?;
+    // `temp_store = MEMORY` keeps the writer's savepoint journals (one per job in a group
+    // commit: the pages a job changes, kept to undo it alone) in memory: past 64 KiB SQLite
+    // spills them to a temporary file, and writing that file was an eighth of the writer's
+    // time per fresh upload. They hold one job's pages at most, and vanish with a crash as a
+    // temporary file would: the database's durability is the write-ahead log's.
+    // `wal_autocheckpoint = 4096` pages (16 MiB, the size `journal_size_limit` keeps): SQLite's
+    // own checkpoints copy the log back four times less often than its default 1,000 pages,
+    // so a page changed by many commits (an index's inner pages) is copied back once instead
+    // of four times; fresh uploads gained a tenth. The writer's TRUNCATE checkpoint every 10 s
+    // still empties the log.
     let pragmas = if read_only {
         "PRAGMA foreign_keys = ON;".to_string()
     } else {
         format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4096;"
         )
     };
     connection.busy_timeout(BUSY_TIMEOUT).map_err(convert)?;
