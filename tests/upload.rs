@@ -818,3 +818,59 @@ on_both_engines!(
         );
     }
 );
+
+on_both_engines!(
+    copies_of_new_packages_sent_at_once_store_each_credential_once,
+    |app: TestApp| async move {
+        // A partner retrying at once, or two of its workers sending the same packages: the
+        // copies race to insert the same new credentials (on PostgreSQL each copy is one
+        // statement, and all but one break the unique rule and are sent again). Every copy
+        // is stored whole, with its own claim link; every credential once, created by one.
+        let partner = app.partner("instx").await;
+        let token = app.token(&partner, None).await;
+        let large = json!({
+            "credentials": (0..500)
+                .map(|i| course_with_type(&format!("race-{i}"), "Course"))
+                .collect::<Vec<_>>()
+        })
+        .to_string();
+        let small = fixture_json("guide/three-courses.json").to_string();
+        let copies = (0..3)
+            .map(|_| large.clone())
+            .chain((0..12).map(|_| small.clone()));
+        let responses =
+            futures_util::future::join_all(copies.map(|body| app.upload(&token, body))).await;
+        let mut created: std::collections::HashMap<String, usize> = Default::default();
+        let mut links = std::collections::HashSet::new();
+        for response in responses {
+            let receipt = ok(response).await;
+            assert!(
+                links.insert(receipt["redirectUrl"].to_string()),
+                "a claim link of its own"
+            );
+            for credential in receipt["credentials"].as_array().expect("credentials") {
+                let id = credential["id"].as_str().expect("id").to_string();
+                let count = created.entry(id).or_default();
+                match credential["result"].as_str() {
+                    Some("created") => *count += 1,
+                    Some("unchanged") => {}
+                    other => panic!("a copy's credential was {other:?}"),
+                }
+            }
+        }
+        assert_eq!(created.len(), 503);
+        let twice: Vec<_> = created.iter().filter(|(_, n)| **n != 1).collect();
+        assert!(
+            twice.is_empty(),
+            "created by more than one copy, or by none: {twice:?}"
+        );
+        let listing = app
+            .client
+            .get(app.url("/api/v1/credentials"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(listing.headers()["x-total-count"], "503");
+    }
+);

@@ -250,9 +250,11 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         }
     };
     let package = &job.package;
-    app.caches
-        .stored_records
-        .remember(&job.partner_id, job.record_fingerprints());
+    if app.store.writes_in_one_statement() {
+        app.caches
+            .stored_records
+            .remember(&job.partner_id, job.record_fingerprints());
+    }
     if slide {
         super::auth::touched(app, auth, now);
     }
