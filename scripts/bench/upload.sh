@@ -238,10 +238,20 @@ check_route echo "$BASE/bench/echo" "Bearer $ACCESS_TOKEN" application/json "@$B
 check_route upload "$BASE/api/v1/credentials" "Bearer $ACCESS_TOKEN" application/json "@$BODY_FILE"
 check_route token "$BASE/api/v1/token" "$BASIC" application/x-www-form-urlencoded "grant_type=client_credentials"
 
+# On PostgreSQL, a CHECKPOINT before each route: what the route before it wrote (pgbench
+# writes most) is flushed then, not by a checkpoint that starts during the next route and
+# stalls its commits (full-page writes and the flush: p99 of 350 ms were seen so).
+settle() {
+  if [[ "$ENGINE" == postgres ]]; then
+    psql -q -X "$BENCH_PG_URL" -c CHECKPOINT >/dev/null
+  fi
+}
+
 # run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY [FRESH]
 run_wrk() {
   local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6 fresh=${7:-0}
   local out="$WORK/wrk-$name.txt"
+  settle
   echo
   echo "== $name: POST $path (${DURATION}s, $CONNECTIONS connections, $THREADS threads)"
   BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
@@ -256,6 +266,7 @@ run_wrk() {
 # Its rate goes into wrk-pgbench.txt as a BENCH line, like wrk's.
 run_pgbench() {
   local out="$WORK/wrk-pgbench.txt" script="$WORK/pgbench.sql"
+  settle
   psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL" \
     -c "CREATE TABLE \"$SCHEMA\".anchor (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)" >/dev/null
   { printf 'INSERT INTO "%s".anchor (body) VALUES (\x27' "$SCHEMA"
@@ -312,6 +323,7 @@ if [[ -n "$INSTANCES" ]]; then
   run_split() {
     local name=$1 n=$2 path=$3 auth=$4 ctype=$5 body_file=$6 body=$7 fresh=$8 i
     local each=$(( CONNECTIONS / n )) pids=()
+    settle
     for (( i = 0; i < n; i++ )); do
       BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
         BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" BENCH_FRESH="$fresh" BENCH_RUN="$$-$name-$n-$i" \
