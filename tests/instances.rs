@@ -93,6 +93,47 @@ async fn two_instances_on_one_postgresql_share_everything_that_lasts() {
     .await;
     assert_eq!(receipt["status"], "success", "{receipt}");
 
+    // Copies of one new package sent through both at once: each credential is created once.
+    let course = common::fixture_json("guide/three-courses.json")["credentials"][0].clone();
+    let package = |name: &str| {
+        let credentials: Vec<Value> = (0..20)
+            .map(|i| {
+                let mut credential = course.clone();
+                credential["id"] = format!("both-{i}").into();
+                credential["name"] = name.into();
+                credential
+            })
+            .collect();
+        serde_json::json!({ "credentials": credentials }).to_string()
+    };
+    let copies = (0..8).map(|i| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        upload(base, &token, package("Calculus"))
+    });
+    let mut created = 0;
+    for receipt in futures_util::future::join_all(copies).await {
+        for credential in receipt["credentials"].as_array().expect("{receipt}") {
+            match credential["result"].as_str() {
+                Some("created") => created += 1,
+                Some("unchanged") => {}
+                other => panic!("a copy's credential was {other:?}: {receipt}"),
+            }
+        }
+    }
+    assert_eq!(created, 20, "each credential created once, by one copy");
+    // Changed through one instance, the package sent again as it was through the other (which
+    // stored it that way last): the other's memory of it is stale, and the database decides.
+    let changed = upload(&b.base, &token, package("Calculus II")).await;
+    assert_eq!(changed["credentials"][0]["result"], "updated", "{changed}");
+    let again = upload(&a.base, &token, package("Calculus")).await;
+    let results: Vec<&str> = again["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .filter_map(|c| c["result"].as_str())
+        .collect();
+    assert_eq!(results, ["updated"; 20], "{again}");
+
     // The test reaches the same database to make people and sessions without hashing passwords.
     let mut config = credentialconnect::config::Config::new(
         credentialconnect::store::Location::Postgres(schema.url.clone()),
