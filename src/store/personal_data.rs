@@ -33,6 +33,45 @@ pub fn owned_by_erased_account(
         .is_some())
 }
 
+/// The package's unowned credentials whose assertion belonged to an erased account, by id:
+/// two queries for the whole package, whatever its size.
+pub fn owned_by_erased_accounts(
+    conn: &mut dyn Conn,
+    package_id: &str,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let unowned = conn.query(
+        "SELECT c.id, c.partner_id, c.assertion_key FROM package_credentials pc JOIN credentials c ON c.id = pc.credential_id
+         WHERE pc.package_id = $1 AND c.owner_user_id IS NULL",
+        params![package_id],
+    )?;
+    if unowned.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut by_digest = std::collections::HashMap::with_capacity(unowned.len());
+    for row in &unowned {
+        by_digest.insert(
+            erased_assertion_digest(&row.text(1)?, &row.text(2)?),
+            row.text(0)?,
+        );
+    }
+    let digests: Vec<super::Value> = by_digest.keys().map(super::Value::from).collect();
+    let placeholders: Vec<String> = (1..=digests.len()).map(|i| format!("${i}")).collect();
+    let found = conn.query(
+        &format!(
+            "SELECT digest FROM erased_assertions WHERE digest IN ({})",
+            placeholders.join(", ")
+        ),
+        &digests,
+    )?;
+    let mut erased = std::collections::HashSet::new();
+    for row in &found {
+        if let Some(id) = by_digest.remove(&row.text(0)?) {
+            erased.insert(id);
+        }
+    }
+    Ok(erased)
+}
+
 /// A row as a JSON object, by column name; integers named `*_at` become RFC 3339 times, a
 /// `day` a date, and
 /// text holding a JSON document (`document`, `recipient`) is parsed back into JSON.

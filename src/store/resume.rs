@@ -55,10 +55,11 @@ pub fn package_contents(
         )?,
     };
     // An assertion whose owner erased their account stays theirs: it shows as taken.
-    let mut taken = |credential_id: &str, owner: Option<String>| -> Result<bool, StoreError> {
+    let erased = super::personal_data::owned_by_erased_accounts(conn, package_id)?;
+    let taken = |credential_id: &str, owner: Option<String>| -> Result<bool, StoreError> {
         Ok(match owner {
             Some(owner) => owner != viewer,
-            None => super::personal_data::owned_by_erased_account(conn, credential_id)?,
+            None => erased.contains(credential_id),
         })
     };
     Ok(Some(PackageContents {
