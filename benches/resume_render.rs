@@ -145,6 +145,9 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
         .store
         .write(move |conn| {
             let package_id = new_id();
+            let documents: Vec<String> = (0..read.records.len())
+                .map(|i| read.document(i).into_owned())
+                .collect();
             holding::save_package(
                 conn,
                 &holding::NewPackage {
@@ -153,6 +156,7 @@ async fn seeded() -> (credentialconnect::services::App, String, tempfile::TempDi
                     token_hash: "x",
                     package: &read,
                     recipient_json: "{}",
+                    documents: &documents,
                     inbox_user_id: None,
                     activation_keys: (None, None),
                     now: 1,

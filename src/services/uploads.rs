@@ -226,6 +226,7 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         partner_id,
         token_hash,
         recipient_json,
+        documents: std::sync::OnceLock::new(),
         recipient_token_hash,
         email_key,
         student_key,
@@ -296,6 +297,13 @@ async fn save(
             return Ok(Ok(saved));
         }
     }
+    // The documents are serialised here, on the request's worker: the writer (SQLite's
+    // only one) has better things to do.
+    job.documents.get_or_init(|| {
+        (0..job.package.records.len())
+            .map(|i| job.package.document(i).into_owned())
+            .collect()
+    });
     let this = Arc::clone(job);
     app.store.write(move |conn| this.run(conn)).await
 }
@@ -324,6 +332,8 @@ struct SaveJob {
     partner_id: String,
     token_hash: String,
     recipient_json: String,
+    /// Each record's document, serialised before the transaction path's first write.
+    documents: std::sync::OnceLock<Vec<String>>,
     recipient_token_hash: Option<String>,
     email_key: Option<String>,
     student_key: Option<String>,
@@ -347,6 +357,7 @@ impl SaveJob {
 
     fn new_package<'a>(&'a self, inbox_user_id: Option<&'a str>) -> NewPackage<'a> {
         NewPackage {
+            documents: self.documents.get().map_or(&[], Vec::as_slice),
             id: &self.package_id,
             partner_id: &self.partner_id,
             token_hash: &self.token_hash,

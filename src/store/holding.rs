@@ -47,6 +47,9 @@ pub struct NewPackage<'a> {
     pub package: &'a Package,
     /// `package.recipient` as JSON, serialised before the write: the writer's time is precious.
     pub recipient_json: &'a str,
+    /// Each record's document as stored (`Package::document`), for the same reason; empty
+    /// when the package goes by `package_at_once`, which serialises them itself.
+    pub documents: &'a [String],
     pub inbox_user_id: Option<&'a str>,
     /// The activation page's lookup keys (names + email, names + student id), when the
     /// recipient can be searched for on the activation page.
@@ -78,15 +81,7 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
                 .map(|(_, id)| id.clone())
         });
         let found = existing.remove(record.key.as_str());
-        let (id, result) = save_record(
-            conn,
-            new.partner_id,
-            new.package,
-            index,
-            found,
-            parent_id.as_deref(),
-            new.now,
-        )?;
+        let (id, result) = save_record(conn, new, index, found, parent_id.as_deref())?;
         // Names in several languages are rare: one more statement only for them (or to
         // clear them when an update no longer has them).
         if result == SaveResult::Created && record.name_languages.is_some()
@@ -491,17 +486,19 @@ struct Existing {
     deleted: bool,
 }
 
-/// Stores record `position` of `package`, unless it is unchanged.
+/// Stores record `position` of the package, unless it is unchanged.
 fn save_record(
     conn: &mut dyn Conn,
-    partner_id: &str,
-    package: &Package,
+    new: &NewPackage<'_>,
     position: usize,
     existing: Option<Existing>,
     parent_id: Option<&str>,
-    now: i64,
 ) -> Result<(String, SaveResult), StoreError> {
+    let (partner_id, package, now) = (new.partner_id, new.package, new.now);
     let record = &package.records[position];
+    let document = new.documents.get(position).ok_or_else(|| {
+        StoreError::Other(format!("record {position}'s document was not serialised"))
+    })?;
     let fingerprint = &record.fingerprint;
     if let Some(found) = existing
         .as_ref()
@@ -519,7 +516,7 @@ fn save_record(
         record.assertion_id.as_deref(),
         record.kind.as_str(),
         parent_id,
-        package.document(position).into_owned(),
+        document,
         record.jws.as_deref(),
         fingerprint,
         &record.name,
