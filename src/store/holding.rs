@@ -134,13 +134,13 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
 }
 
 /// The statement that stores a package in one round trip, on PostgreSQL (`Store::write_one`),
-/// when it is of the usual kind: each record new or unchanged. It writes nothing for
-/// anything else, which `save_package` stores in a transaction (`saved_at_once` tells which
-/// happened). `None`, with no statement to send, when the package is known to be of another
-/// kind already: a record the partner changed or
-/// deleted since, a failed proof or an unmapped type (alerts, and verification to store
-/// again), a recipient id someone has claimed (their inbox, and a mail), repeated keys, no
-/// records at all (the statement's answer would not tell it from one that wrote nothing).
+/// when it is of the usual kind: each record new or unchanged. Anything else is stored by
+/// `save_package` in a transaction. What only the database knows (a record the partner
+/// changed or deleted since, a recipient id someone has claimed: their inbox and a mail)
+/// makes the statement write nothing, and `saved_at_once` tells so. What the package itself
+/// shows gives no statement at all (`None`): a failed proof or an unmapped type (alerts, and
+/// verification to store again), an inbox to deliver to, repeated keys, no records (the
+/// statement's answer would not tell it from one that wrote nothing).
 /// `touch_token` slides that access token's idle window in the same statement.
 ///
 /// Every record's and skill's values go as one JSON array each (`json_to_recordset`), so the
