@@ -703,3 +703,42 @@ async fn an_upload_finds_stored_records_by_their_unique_index_in_any_plan() {
         );
     }
 }
+
+on_both_engines!(
+    a_read_sees_one_state_of_the_database_throughout,
+    |app: TestApp| async move {
+        // A page reads several things at once (a package and its credentials, a resume and
+        // its count): a write committed between two of its queries must not show in one and
+        // not the other.
+        let store = app.app.store.clone();
+        let (between, go_on) = (
+            std::sync::mpsc::channel::<()>(),
+            std::sync::mpsc::channel::<()>(),
+        );
+        let (reached, wait) = (between.0, go_on.1);
+        let reader = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .read(move |conn| {
+                        let before = conn.query("SELECT slug FROM partners", &[])?.len();
+                        let _ = reached.send(());
+                        let _ = wait.recv();
+                        let after = conn.query("SELECT slug FROM partners", &[])?.len();
+                        Ok((before, after))
+                    })
+                    .await
+            }
+        });
+        between.1.recv().expect("the read began");
+        app.partner("between").await;
+        go_on.0.send(()).expect("the read goes on");
+        let (before, after) = reader.await.expect("reader").expect("read");
+        assert_eq!(before, after, "the partner written between the queries");
+        assert_eq!(
+            names_of_partners(&store).await.expect("partners"),
+            before + 1,
+            "a new read sees it"
+        );
+    }
+);

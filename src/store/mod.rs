@@ -267,7 +267,8 @@ impl Store {
         matches!(self.engine.as_ref(), Engine::Postgres(_))
     }
 
-    /// Runs `job` in a read transaction (a consistent snapshot).
+    /// Runs `job` in a read-only transaction on one snapshot: a write committed meanwhile
+    /// shows in none of its queries.
     pub async fn read<T, F>(&self, job: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
@@ -275,7 +276,7 @@ impl Store {
     {
         match self.engine.as_ref() {
             Engine::Sqlite(engine) => engine.read(job).await,
-            Engine::Postgres(engine) => engine.run(job).await,
+            Engine::Postgres(engine) => engine.read(job).await,
         }
     }
 

@@ -88,9 +88,29 @@ impl PostgresEngine {
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_as("BEGIN", job).await
+    }
+
+    /// Runs a job that only reads, on one snapshot: PostgreSQL's default isolation gives each
+    /// statement a snapshot of its own, so a page's queries could see different states.
+    /// Read-only, it never fails for a concurrent write.
+    pub(super) async fn read<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_as("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", job)
+            .await
+    }
+
+    async fn run_as<T, F>(&self, begin: &'static str, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
         let client = self.connection().await?;
         let runtime = Handle::current();
-        tokio::task::spawn_blocking(move || in_transaction(&runtime, &client, job))
+        tokio::task::spawn_blocking(move || in_transaction(&runtime, &client, begin, job))
             .await
             .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
     }
@@ -121,11 +141,13 @@ async fn prepare(
 fn in_transaction<T>(
     runtime: &Handle,
     client: &ClientWrapper,
+    begin: &'static str,
     job: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let mut tx = PostgresTx {
         runtime,
         client,
+        begin,
         begun: false,
     };
     let outcome = contain_panic(|| job(&mut tx));
@@ -152,7 +174,9 @@ fn in_transaction<T>(
 struct PostgresTx<'t> {
     runtime: &'t Handle,
     client: &'t ClientWrapper,
-    /// Whether `BEGIN` was sent (with the first statement).
+    /// The statement that opens the transaction.
+    begin: &'static str,
+    /// Whether `begin` was sent (with the first statement).
     begun: bool,
 }
 
@@ -169,11 +193,11 @@ impl PostgresTx<'_> {
             return self.runtime.block_on(work).map_err(convert);
         }
         self.begun = true;
-        let client = self.client;
+        let (client, begin) = (self.client, self.begin);
         self.runtime
             .block_on(async move {
                 let (begun, outcome) =
-                    futures_util::future::join(client.batch_execute("BEGIN"), work).await;
+                    futures_util::future::join(client.batch_execute(begin), work).await;
                 begun?;
                 outcome
             })
