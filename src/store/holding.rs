@@ -202,24 +202,32 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
             }));
         }
     }
+    let mut params = package_row_params(new);
+    params.extend([
+        serde_json::Value::Array(records).to_string().into(),
+        serde_json::Value::Array(skills).to_string().into(),
+        touch_token.into(),
+    ]);
     Some(Statement {
         sql: Cow::Borrowed(SAVE_AT_ONCE),
-        params: params![
-            new.id,
-            new.partner_id,
-            new.token_hash,
-            new.recipient_json,
-            package.recipient.id.as_deref(),
-            new.now,
-            new.expires_at,
-            new.activation_keys.0,
-            new.activation_keys.1,
-            serde_json::Value::Array(records).to_string(),
-            serde_json::Value::Array(skills).to_string(),
-            touch_token,
-        ]
-        .to_vec(),
+        params,
     })
+}
+
+/// `$1`–`$9` of both one-statement saves: the package row (`PACKAGE_AT_ONCE`).
+fn package_row_params(new: &NewPackage<'_>) -> Vec<Value> {
+    params![
+        new.id,
+        new.partner_id,
+        new.token_hash,
+        new.recipient_json,
+        new.package.recipient.id.as_deref(),
+        new.now,
+        new.expires_at,
+        new.activation_keys.0,
+        new.activation_keys.1,
+    ]
+    .to_vec()
 }
 
 /// Whether a package may be stored by one statement: nothing in it needs an alert, an inbox
@@ -256,32 +264,24 @@ pub fn known_package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) ->
             serde_json::json!({"pos": index, "key": record.key, "fingerprint": record.fingerprint})
         })
         .collect();
+    let mut params = package_row_params(new);
+    params.extend([
+        serde_json::Value::Array(records).to_string().into(),
+        touch_token.into(),
+    ]);
     Some(Statement {
         sql: Cow::Borrowed(SAVE_KNOWN_AT_ONCE),
-        params: params![
-            new.id,
-            new.partner_id,
-            new.token_hash,
-            new.recipient_json,
-            new.package.recipient.id.as_deref(),
-            new.now,
-            new.expires_at,
-            new.activation_keys.0,
-            new.activation_keys.1,
-            serde_json::Value::Array(records).to_string(),
-            touch_token,
-        ]
-        .to_vec(),
+        params,
     })
 }
 
-/// `known_package_at_once`'s statement: `SAVE_AT_ONCE` without the writes of new records.
-pub const SAVE_KNOWN_AT_ONCE: &str = "WITH r AS (
-    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, fingerprint TEXT)
-),
-d AS (
-    SELECT r.pos, c.id, c.id IS NOT NULL AND c.fingerprint = r.fingerprint AND c.deleted_at IS NULL AS usual
-    FROM r LEFT JOIN LATERAL (
+/// What both one-statement saves share, after their `r` (the records sent) and the start of
+/// their `d` (each record with what is stored for it): the look-up that ends `d`, one probe
+/// of the unique (partner_id, assertion_key) index per record; `go`, whether the package is
+/// one the statement may store; and `package`, its row (`package_row_params`: `$1`–`$9`).
+macro_rules! at_once_lookup_and_package {
+    () => {
+        "    FROM r LEFT JOIN LATERAL (
         SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $2 AND assertion_key = r.key LIMIT 1
     ) c ON true
 ),
@@ -295,7 +295,20 @@ package AS (
         activation_email_key, activation_student_key)
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM go WHERE go.ok
 ),
-links AS (
+"
+    };
+}
+
+/// `known_package_at_once`'s statement: `SAVE_AT_ONCE` without the writes of new records.
+pub const SAVE_KNOWN_AT_ONCE: &str = concat!(
+    "WITH r AS (
+    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, fingerprint TEXT)
+),
+d AS (
+    SELECT r.pos, c.id, c.id IS NOT NULL AND c.fingerprint = r.fingerprint AND c.deleted_at IS NULL AS usual
+",
+    at_once_lookup_and_package!(),
+    "links AS (
     INSERT INTO package_credentials (package_id, credential_id, position, result)
     SELECT $1, d.id, d.pos, 'unchanged' FROM d CROSS JOIN go WHERE go.ok
 ),
@@ -303,7 +316,8 @@ touched AS (
     UPDATE access_tokens SET last_used_at = $6
     WHERE token_hash = $11 AND last_used_at < $6 AND (SELECT ok FROM go)
 )
-SELECT 0 FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos";
+SELECT 0 FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
+);
 
 /// What `package_at_once`'s (or `known_package_at_once`'s) statement stored of a package of
 /// `records` records: each record's result, or `None` when it wrote nothing (the package was
@@ -337,7 +351,8 @@ pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>,
 /// credentials, which a plan made while the table was small keeps doing after it has
 /// grown), and no other index starts with partner_id for rows that may be deleted
 /// (migration 0019). `tests/store.rs` checks the plan.
-pub const SAVE_AT_ONCE: &str = "WITH r AS (
+pub const SAVE_AT_ONCE: &str = concat!(
+    "WITH r AS (
     SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, new_id TEXT, parent_pos BIGINT,
         assertion_id TEXT, kind TEXT, document TEXT, jws TEXT, fingerprint TEXT, name TEXT, name_languages TEXT,
         description TEXT, issuer_id TEXT, issuer_name TEXT, achievement_id TEXT, achievement_type TEXT, section TEXT,
@@ -347,21 +362,9 @@ pub const SAVE_AT_ONCE: &str = "WITH r AS (
 d AS (
     SELECT r.*, c.id IS NULL AS created, COALESCE(c.id, r.new_id) AS id,
            c.id IS NULL OR (c.fingerprint = r.fingerprint AND c.deleted_at IS NULL) AS usual
-    FROM r LEFT JOIN LATERAL (
-        SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $2 AND assertion_key = r.key LIMIT 1
-    ) c ON true
-),
-go AS (
-    SELECT bool_and(d.usual)
-       AND NOT EXISTS (SELECT 1 FROM recipient_links WHERE partner_id = $2 AND recipient_id = $5) AS ok
-    FROM d
-),
-package AS (
-    INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at,
-        activation_email_key, activation_student_key)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM go WHERE go.ok
-),
-created AS (
+",
+    at_once_lookup_and_package!(),
+    "created AS (
     INSERT INTO credentials (id, partner_id, assertion_key, assertion_id, kind, parent_id, document, jws, fingerprint,
         name, name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section,
         awarded_text, awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason,
@@ -390,7 +393,8 @@ touched AS (
     UPDATE access_tokens SET last_used_at = $6
     WHERE token_hash = $12 AND last_used_at < $6 AND (SELECT ok FROM go)
 )
-SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos";
+SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
+);
 
 /// Statements are made once per size and process (`sql_for`), up to packages of this many
 /// records: building them per upload showed on the writer thread.
