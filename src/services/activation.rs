@@ -14,7 +14,6 @@ use crate::forms::FieldError;
 use crate::secrets;
 use crate::store::activation::{self as found, KeyKind};
 use crate::store::outbox::{self, Link};
-use crate::store::partners;
 use crate::store::{Conn, StoreError};
 
 /// At most this many packages are mailed for one search (one message each, newest first).
@@ -25,10 +24,7 @@ const MAX_FIELD_CHARS: usize = 200;
 
 /// The partner whose activation page this is, if it exists and is enabled.
 pub async fn partner(app: &App, slug: &str) -> Result<Option<Partner>, StoreError> {
-    let wanted = slug.to_string();
-    Ok(app
-        .store
-        .read(move |conn| partners::by_slug(conn, &wanted))
+    Ok(super::partners::by_slug(app, slug)
         .await?
         .filter(|p| !p.disabled))
 }

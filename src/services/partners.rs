@@ -386,13 +386,16 @@ pub struct Overview {
     pub rules: Vec<crate::domain::sections::MappingRule>,
 }
 
-pub async fn overview(app: &App, slug: &str) -> Result<Option<Overview>, StoreError> {
+/// The partner with this slug, enabled or not.
+pub async fn by_slug(app: &App, slug: &str) -> Result<Option<Partner>, StoreError> {
     let wanted = slug.to_string();
-    let Some(partner) = app
-        .store
+    app.store
         .read(move |conn| partners::by_slug(conn, &wanted))
-        .await?
-    else {
+        .await
+}
+
+pub async fn overview(app: &App, slug: &str) -> Result<Option<Overview>, StoreError> {
+    let Some(partner) = by_slug(app, slug).await? else {
         return Ok(None);
     };
     let id = partner.id.clone();

@@ -17,7 +17,7 @@ use crate::domain::audit::{Action, Actor, Subject};
 use crate::domain::wallet::{Push, Wallet};
 use crate::export::{self, ExportError, Whose, pdf::Paper};
 use crate::store::wallets::{self, Leased, WalletSettings};
-use crate::store::{StoreError, audit, partners};
+use crate::store::{StoreError, audit};
 use crate::verify::fetch;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -94,12 +94,7 @@ pub async fn set(
     slug: &str,
     change: WalletChange,
 ) -> Result<(), PartnerError> {
-    let wanted = slug.to_string();
-    let Some(partner) = app
-        .store
-        .read(move |conn| partners::by_slug(conn, &wanted))
-        .await?
-    else {
+    let Some(partner) = super::partners::by_slug(app, slug).await? else {
         return Err(PartnerError::NotFound(slug.to_string()));
     };
     let now = app.clock.now_ms();
