@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::operators::{alert_form, logged, totp_code, totp_key};
+use common::operators::{alert_form, logged, token_status, totp_code, totp_key};
 use common::person::{PASSWORD, Person, claim_everything, upload};
 use common::smtp::SmtpServer;
 use common::{TestApp, fixture_json};
@@ -347,19 +347,6 @@ fn shown_secret(page: &common::person::Page) -> (String, String) {
             .to_string()
     };
     (code("client-id"), code("client-secret"))
-}
-
-/// A token request with these credentials: its status.
-async fn token_status(app: &TestApp, id: &str, secret: &str) -> u16 {
-    common::client()
-        .post(app.url("/api/v1/token"))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .status()
-        .as_u16()
 }
 
 on_both_engines!(

@@ -650,22 +650,11 @@ async fn an_admin_signs_in_with_a_code_and_places_an_unknown_type_from_its_alert
         .next()
         .expect("secret")
         .to_string();
-    let token = |secret: String| {
-        let client_id = partner.client_id.clone();
-        let url = app.url("/api/v1/token");
-        async move {
-            common::client()
-                .post(url)
-                .basic_auth(client_id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .expect("token")
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(token(secret).await, 200);
-    assert_eq!(token(partner.client_secret.clone()).await, 401);
+    use common::operators::token_status;
+    assert_eq!(token_status(&app, &partner.client_id, &secret).await, 200);
+    assert_eq!(
+        token_status(&app, &partner.client_id, &partner.client_secret).await,
+        401
+    );
     browser.close().await.expect("close");
 }

@@ -341,6 +341,22 @@ impl TestApp {
             .expect("upload request")
     }
 
+    /// How many credentials the partner of `token` has submitted (the listing's
+    /// `X-Total-Count`).
+    pub async fn submitted_count(&self, token: &str) -> String {
+        let listing = self
+            .client
+            .get(self.url("/api/v1/credentials?limit=1"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("list");
+        listing.headers()["x-total-count"]
+            .to_str()
+            .expect("a count")
+            .to_string()
+    }
+
     pub async fn snapshot(&self) -> Vec<String> {
         self.app.store.snapshot().await.expect("snapshot")
     }

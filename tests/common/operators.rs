@@ -40,3 +40,16 @@ pub async fn logged(app: &TestApp, action: Action) -> Vec<Entry> {
         .await
         .expect("audit")
 }
+
+/// A token request with these client credentials: its status (a rotated secret is refused).
+pub async fn token_status(app: &TestApp, id: &str, secret: &str) -> u16 {
+    super::client()
+        .post(app.url("/api/v1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .status()
+        .as_u16()
+}
