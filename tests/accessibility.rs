@@ -14,8 +14,8 @@
 
 mod common;
 
-#[path = "../examples/reference_partner/portal.rs"]
-mod portal;
+#[path = "common/reference_partner.rs"]
+mod reference_partner;
 #[path = "common/wallets.rs"]
 mod wallets;
 
@@ -331,7 +331,7 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
     wait_for_text(&browser, "No organisation offers importing").await;
     violations.extend(audit(&browser, "/import with no partner").await);
     violations.extend(beyond_axe(&browser, "/import with no partner").await);
-    start_reference_partner(&app).await;
+    reference_partner::start(&app, "refuni", "Reference University").await;
     browser.goto(&app.url("/import")).await.expect("import");
     wait_for_text(&browser, "Import from Reference University").await;
     violations.extend(audit(&browser, "/import with a partner").await);
@@ -611,35 +611,6 @@ async fn every_page_meets_wcag_2_1_aa_in_a_real_browser() {
         violations.join("\n")
     );
     assert!(too_wide.is_empty(), "pages scroll sideways: {too_wide:?}");
-}
-
-/// The reference partner's portal for a partner `refuni`, its pull URL registered.
-async fn start_reference_partner(app: &TestApp) {
-    let partner = app
-        .partner_with("refuni", |p| p.name = "Reference University".into())
-        .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let pull_url = format!("http://{}/pull", listener.local_addr().expect("address"));
-    tokio::spawn(portal::serve(
-        listener,
-        portal::Portal {
-            service_url: app.base.clone(),
-            client_id: partner.client_id,
-            client_secret: partner.client_secret,
-            package: fixture_json("guide/three-courses.json"),
-            name: "Reference University portal".into(),
-        },
-    ));
-    credentialconnect::services::partners::set_pull_url(
-        &app.app,
-        &credentialconnect::domain::audit::Actor::operator(),
-        "refuni",
-        &pull_url,
-    )
-    .await
-    .expect("pull URL");
 }
 
 /// Whether the page shows `count` images, each loaded (the policy allowed it, the bytes

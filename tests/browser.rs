@@ -13,8 +13,8 @@
 
 mod common;
 
-#[path = "../examples/reference_partner/portal.rs"]
-mod portal;
+#[path = "common/reference_partner.rs"]
+mod reference_partner;
 #[path = "common/wallets.rs"]
 mod wallets;
 
@@ -351,31 +351,7 @@ async fn a_person_imports_their_credentials_from_a_partner_in_a_real_browser() {
         config.fetch.allow_loopback = true;
     })
     .await;
-    let partner = app
-        .partner_with("instx", |p| p.name = "Institution X".into())
-        .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let portal_url = format!("http://{}/pull", listener.local_addr().expect("address"));
-    tokio::spawn(portal::serve(
-        listener,
-        portal::Portal {
-            service_url: app.base.clone(),
-            client_id: partner.client_id,
-            client_secret: partner.client_secret,
-            package: serde_json::from_slice(&fixture("guide/three-courses.json")).expect("json"),
-            name: "Institution X portal".into(),
-        },
-    ));
-    credentialconnect::services::partners::set_pull_url(
-        &app.app,
-        &credentialconnect::domain::audit::Actor::operator(),
-        "instx",
-        &portal_url,
-    )
-    .await
-    .expect("pull URL");
+    reference_partner::start(&app, "instx", "Institution X").await;
     let person = common::person::Person::new(&app);
     person
         .sign_up(

@@ -5,14 +5,15 @@
 
 mod common;
 
-#[path = "../examples/reference_partner/portal.rs"]
-mod portal;
+#[path = "common/reference_partner.rs"]
+mod reference_partner;
 
 use common::person::{PASSWORD, Page, Person};
 use common::smtp::SmtpServer;
 use common::{Engine, TestApp, fixture_json, imsx_error};
 use credentialconnect::params;
 use credentialconnect::services::partners::set_pull_url;
+use reference_partner::portal;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -492,29 +493,7 @@ async fn with_reference_partner(engine: Engine) -> (TestApp, SmtpServer, String)
         config.fetch.allow_loopback = true;
     })
     .await;
-    let credentials = app.partner("instx").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let portal_url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(portal::serve(
-        listener,
-        portal::Portal {
-            service_url: app.base.clone(),
-            client_id: credentials.client_id,
-            client_secret: credentials.client_secret,
-            package: fixture_json("guide/three-courses.json"),
-            name: "Institution X portal".into(),
-        },
-    ));
-    set_pull_url(
-        &app.app,
-        &credentialconnect::domain::audit::Actor::operator(),
-        "instx",
-        &format!("{portal_url}/pull"),
-    )
-    .await
-    .expect("a loopback pull URL is allowed in tests");
+    let portal_url = reference_partner::start(&app, "instx", "Institution X").await;
     (app, smtp, portal_url)
 }
 
