@@ -24,6 +24,14 @@
 # the script fails (a plan made while a table was small, kept after it grew, would fall far
 # below).
 #
+# --pin (PostgreSQL on this machine): the database gets a core of its own and everything else
+# (the server, wrk, pgbench's client, psql) the other cores, for every route and the anchor:
+# the ratios then compare the database's own work per request with its work per pgbench
+# insert, as on a deployment whose database has a machine of its own. It sets the CPU
+# affinity of the running PostgreSQL server's processes (new backends inherit it from the
+# postmaster), so it needs the rights to (root, or the postgres user), and gives them every
+# core back at the end.
+#
 # --instances "1 2 4" (PostgreSQL): the known, fresh and token routes against 1, 2, then 4
 # instances serving one database (each started with `serve`, pinned to a core in turn with
 # taskset), wrk's connections shared out among them; prints each route's total req/s and
@@ -41,16 +49,18 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'
 }
 
 ENGINE=sqlite
 AFTER_KNOWN=0
+PIN=0
 INSTANCES=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --postgres) ENGINE=postgres ;;
     --after-known) AFTER_KNOWN=1 ;;
+    --pin) PIN=1 ;;
     --instances) INSTANCES="$2"; shift ;;
     --sqlite) ENGINE=sqlite ;;
     -h|--help) usage; exit 0 ;;
@@ -84,9 +94,26 @@ if [[ "$ENGINE" == postgres ]]; then
     fi
   done
 fi
-if [[ ( "$AFTER_KNOWN" == 1 || -n "$INSTANCES" ) && "$ENGINE" != postgres ]]; then
-  echo "--after-known and --instances run on PostgreSQL: add --postgres" >&2
+if [[ ( "$AFTER_KNOWN" == 1 || -n "$INSTANCES" || "$PIN" == 1 ) && "$ENGINE" != postgres ]]; then
+  echo "--after-known, --instances and --pin run on PostgreSQL: add --postgres" >&2
   exit 2
+fi
+if [[ "$PIN" == 1 && -n "$INSTANCES" ]]; then
+  echo "--pin and --instances both place processes on cores: choose one" >&2
+  exit 2
+fi
+# (nproc counts the cores this shell may use: read before --pin narrows them.)
+CORES="$(nproc)"
+ALL_CORES="0-$(( CORES - 1 ))"
+if [[ "$PIN" == 1 ]]; then
+  if ! command -v taskset >/dev/null 2>&1 || [[ "$CORES" -lt 2 ]]; then
+    echo "--pin needs taskset (util-linux) and at least 2 cores" >&2
+    exit 1
+  fi
+  if [[ -z "$(pgrep -x postgres || true)" ]]; then
+    echo "--pin: no PostgreSQL server process (postgres) runs on this machine" >&2
+    exit 1
+  fi
 fi
 
 echo "== building (cargo build --release)"
@@ -96,6 +123,16 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 BIN="$TARGET_DIR/release/credentialconnect"
 [[ -x "$BIN" ]] || { echo "no binary at $BIN" >&2; exit 1; }
 
+# pin_postgres CORES: every process of the local PostgreSQL server, and so the backends its
+# postmaster starts from now on, runs on CORES (a taskset list).
+pin_postgres() {
+  local pid ok=0
+  for pid in $(pgrep -x postgres); do
+    taskset -a -p -c "$1" "$pid" >/dev/null 2>&1 || ok=1
+  done
+  return "$ok"
+}
+
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")"
 SERVER_PID=""
 SCHEMA=""
@@ -104,6 +141,9 @@ EXTRA_PIDS=()
 EXTRA_SCHEMAS=()
 cleanup() {
   local status=$?
+  if [[ "$PIN" == 1 ]]; then
+    pin_postgres "$ALL_CORES" || echo "warning: could not give PostgreSQL every core back" >&2
+  fi
   for pid in "${EXTRA_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -134,6 +174,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+PLACEMENT="$CORES cores shared"
+if [[ "$PIN" == 1 ]]; then
+  DB_CORE=$(( CORES - 1 ))
+  OTHERS="0-$(( DB_CORE - 1 ))"
+  pin_postgres "$DB_CORE" || { echo "--pin: could not set PostgreSQL's CPU affinity (run as root or postgres)" >&2; exit 1; }
+  # This shell's children (the server, wrk, pgbench, psql) start on the other cores.
+  taskset -p -c "$OTHERS" $$ >/dev/null
+  PLACEMENT="PostgreSQL alone on core $DB_CORE, everything else on cores $OTHERS"
+fi
 
 # A port nothing listens on (checked by trying to connect).
 free_port() {
@@ -305,7 +355,6 @@ route_of() {
 # connections shared out among them, one wrk per instance at once; rates are summed.
 if [[ -n "$INSTANCES" ]]; then
   PORTS=("$PORT")
-  CORES="$(nproc)"
   start_instance() {
     local port core=$(( $1 % CORES ))
     port="$(free_port)"
@@ -397,7 +446,7 @@ else
 fi
 
 echo
-echo "== summary: $ENGINE_LABEL, ${DURATION}s per route, $CONNECTIONS connections, $THREADS wrk threads, $(nproc) cores"
+echo "== summary: $ENGINE_LABEL, ${DURATION}s per route, $CONNECTIONS connections, $THREADS wrk threads, $PLACEMENT"
 printf '%-24s %12s %12s %12s %10s %10s  %s\n' route "req/s" p50 p99 non-2xx "/ $ANCHOR" "statuses / socket errors"
 for name in $ROUTES; do
   ratio="$(awk -v r="$(field "$name" rps)" -v a="$(field "$ANCHOR" rps)" 'BEGIN { if (a > 0) printf "%.1f%%", 100 * r / a }')"
