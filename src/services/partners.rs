@@ -10,7 +10,7 @@ use crate::domain::scopes::Scopes;
 use crate::secrets;
 use crate::store::logos::Owner;
 use crate::store::partners::{self, NewPartner};
-use crate::store::{StoreError, audit};
+use crate::store::{Conn, StoreError, audit};
 use serde::Serialize;
 
 /// A partner's credentials, shown once.
@@ -154,30 +154,17 @@ pub async fn rotate_secret(
 }
 
 pub async fn disable(app: &App, actor: &Actor, slug: &str) -> Result<(), PartnerError> {
-    let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
-    if app
-        .store
-        .write(move |conn| {
-            let found = partners::disable(conn, &wanted)?;
-            if found {
-                audit::append(
-                    conn,
-                    &actor,
-                    Action::PartnerDisabled,
-                    Some(&Subject::new("partner", &wanted)),
-                    None,
-                    now,
-                )?;
-            }
-            Ok(found)
-        })
-        .await?
-    {
-        app.caches.tokens.clear();
-        Ok(())
-    } else {
-        Err(PartnerError::NotFound(slug.to_string()))
-    }
+    change_audited(
+        app,
+        actor,
+        slug,
+        Action::PartnerDisabled,
+        None,
+        |conn, slug, _| partners::disable(conn, slug),
+    )
+    .await?;
+    app.caches.tokens.clear();
+    Ok(())
 }
 
 pub async fn set_options(
@@ -193,31 +180,24 @@ pub async fn set_options(
             "give the partner at least one scope".into(),
         ));
     }
-    let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
-    let scope_text = scopes.as_ref().map(ToString::to_string);
-    if app
-        .store
-        .write(move |conn| {
-            let found = partners::set_options(conn, &wanted, strict, unstable_ids, scopes.as_ref())?;
-            if found {
-                audit::append(
-                    conn,
-                    &actor,
-                    Action::PartnerChanged,
-                    Some(&Subject::new("partner", &wanted)),
-                    Some(serde_json::json!({"strict": strict, "unstable_ids": unstable_ids, "scopes": scope_text})),
-                    now,
-                )?;
-            }
-            Ok(found)
-        })
-        .await?
-    {
-        app.caches.tokens.clear();
-        Ok(())
-    } else {
-        Err(PartnerError::NotFound(slug.to_string()))
-    }
+    let detail = serde_json::json!({
+        "strict": strict,
+        "unstable_ids": unstable_ids,
+        "scopes": scopes.as_ref().map(ToString::to_string),
+    });
+    change_audited(
+        app,
+        actor,
+        slug,
+        Action::PartnerChanged,
+        Some(detail),
+        move |conn, slug, _| {
+            partners::set_options(conn, slug, strict, unstable_ids, scopes.as_ref())
+        },
+    )
+    .await?;
+    app.caches.tokens.clear();
+    Ok(())
 }
 
 /// Sets (or removes) the logo of the partner's activation page.
@@ -227,35 +207,26 @@ pub async fn set_logo(
     slug: &str,
     change: LogoChange,
 ) -> Result<(), PartnerError> {
-    let (wanted, actor) = (slug.to_string(), actor.clone());
-    let now = app.clock.now_ms();
-    let found = app
-        .store
-        .write(move |conn| {
-            let Some(partner) = partners::by_slug(conn, &wanted)? else {
+    let logo = match &change {
+        LogoChange::Remove => "removed",
+        LogoChange::Set(_) => "set",
+    };
+    let detail = serde_json::json!({ "logo": logo });
+    change_audited(
+        app,
+        actor,
+        slug,
+        Action::PartnerChanged,
+        Some(detail),
+        move |conn, slug, now| {
+            let Some(partner) = partners::by_slug(conn, slug)? else {
                 return Ok(false);
             };
             super::logos::apply(conn, Owner::Partner, &partner.id, &change, now)?;
-            let logo = match &change {
-                LogoChange::Remove => "removed",
-                LogoChange::Set(_) => "set",
-            };
-            audit::append(
-                conn,
-                &actor,
-                Action::PartnerChanged,
-                Some(&Subject::new("partner", &wanted)),
-                Some(serde_json::json!({ "logo": logo })),
-                now,
-            )?;
             Ok(true)
-        })
-        .await?;
-    if found {
-        Ok(())
-    } else {
-        Err(PartnerError::NotFound(slug.to_string()))
-    }
+        },
+    )
+    .await
 }
 
 /// Sets the partner's pull URL, which lists it on `/import`; an empty `pull_url` removes it
@@ -270,25 +241,45 @@ pub async fn set_pull_url(
         "" => None,
         url => Some(parse_pull_url(url, app.config.fetch.allow_loopback)?),
     };
+    let detail = serde_json::json!({ "pull_url": pull_url });
+    change_audited(
+        app,
+        actor,
+        slug,
+        Action::PartnerChanged,
+        Some(detail),
+        move |conn, slug, _| partners::set_pull_url(conn, slug, pull_url.as_deref()),
+    )
+    .await
+}
+
+/// Makes one change to the partner `slug` and records it in the audit log, in one
+/// transaction. `change` (given the slug and the time) answers whether the partner exists;
+/// nothing is recorded when it does not, and the answer is `NotFound`.
+async fn change_audited<F>(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    action: Action,
+    detail: Option<serde_json::Value>,
+    change: F,
+) -> Result<(), PartnerError>
+where
+    F: FnOnce(&mut dyn Conn, &str, i64) -> Result<bool, StoreError> + Send + 'static,
+{
     let (wanted, actor, now) = (slug.to_string(), actor.clone(), app.clock.now_ms());
-    if app
+    let found = app
         .store
         .write(move |conn| {
-            let found = partners::set_pull_url(conn, &wanted, pull_url.as_deref())?;
+            let found = change(conn, &wanted, now)?;
             if found {
-                audit::append(
-                    conn,
-                    &actor,
-                    Action::PartnerChanged,
-                    Some(&Subject::new("partner", &wanted)),
-                    Some(serde_json::json!({ "pull_url": pull_url })),
-                    now,
-                )?;
+                let subject = Subject::new("partner", &wanted);
+                audit::append(conn, &actor, action, Some(&subject), detail, now)?;
             }
             Ok(found)
         })
-        .await?
-    {
+        .await?;
+    if found {
         Ok(())
     } else {
         Err(PartnerError::NotFound(slug.to_string()))

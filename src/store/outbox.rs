@@ -84,18 +84,36 @@ pub struct Mail {
     pub attempts: i64,
 }
 
-/// Takes a lease on the oldest due message, if any. The lease condition is repeated in the
-/// outer WHERE so that on PostgreSQL a concurrent claimer re-checks it after waiting for the
-/// row lock and gets nothing.
-pub fn lease_next(
+/// A table of work done one item at a time under a lease, by whichever instance takes it:
+/// the mail outbox here, wallet pushes in `wallets`. Each has `id`, `next_attempt_at`,
+/// `locked_until` and `attempts`.
+pub(super) struct LeasedQueue {
+    pub table: &'static str,
+    /// The SQL condition of an item still to be done (neither done nor given up).
+    pub pending: &'static str,
+}
+
+const MAIL: LeasedQueue = LeasedQueue {
+    table: "email_outbox",
+    pending: "sent_at IS NULL AND suppressed_at IS NULL",
+};
+
+/// Takes a lease on the oldest due item of `queue`, if any, and counts the attempt; returns
+/// its id. The lease condition is repeated in the UPDATE so that on PostgreSQL a concurrent
+/// claimer re-checks it after waiting for the row lock and gets nothing.
+pub(super) fn lease_oldest(
     conn: &mut dyn Conn,
+    queue: &LeasedQueue,
     now: i64,
     lease_ms: i64,
-) -> Result<Option<Mail>, StoreError> {
+) -> Result<Option<String>, StoreError> {
+    let LeasedQueue { table, pending } = queue;
     let Some(candidate) = conn.query_opt(
-        "SELECT id FROM email_outbox WHERE sent_at IS NULL AND suppressed_at IS NULL AND next_attempt_at <= $1
-           AND (locked_until IS NULL OR locked_until < $1)
-         ORDER BY next_attempt_at, id LIMIT 1",
+        &format!(
+            "SELECT id FROM {table} WHERE {pending} AND next_attempt_at <= $1
+               AND (locked_until IS NULL OR locked_until < $1)
+             ORDER BY next_attempt_at, id LIMIT 1"
+        ),
         params![now],
     )?
     else {
@@ -103,13 +121,24 @@ pub fn lease_next(
     };
     let id = candidate.text(0)?;
     let leased = conn.execute(
-        "UPDATE email_outbox SET locked_until = $1, attempts = attempts + 1
-         WHERE id = $2 AND sent_at IS NULL AND suppressed_at IS NULL AND (locked_until IS NULL OR locked_until < $3)",
+        &format!(
+            "UPDATE {table} SET locked_until = $1, attempts = attempts + 1
+             WHERE id = $2 AND {pending} AND (locked_until IS NULL OR locked_until < $3)"
+        ),
         params![now + lease_ms, &id, now],
     )?;
-    if leased == 0 {
+    Ok((leased == 1).then_some(id))
+}
+
+/// Takes a lease on the oldest due message, if any (`lease_oldest`).
+pub fn lease_next(
+    conn: &mut dyn Conn,
+    now: i64,
+    lease_ms: i64,
+) -> Result<Option<Mail>, StoreError> {
+    let Some(id) = lease_oldest(conn, &MAIL, now, lease_ms)? else {
         return Ok(None);
-    }
+    };
     let row = conn.query_one(
         "SELECT to_address, subject, body, attempts, link_purpose, link_user_id, link_next, link_package_id FROM email_outbox
          WHERE id = $1",

@@ -1,6 +1,7 @@
 //! Wallet partners and the pushes queued to them (an outbox: a worker takes a lease on each
 //! due push, as mail's outbox does, so each attempt is made by one instance).
 
+use super::outbox::{LeasedQueue, lease_oldest};
 use super::{Conn, Row, StoreError, new_id, params};
 use crate::domain::wallet::{Push, PushState, Wallet};
 
@@ -136,32 +137,20 @@ pub struct Leased {
     pub attempts: i64,
 }
 
-/// Takes a lease on the oldest due push, if any. As in the mail outbox, the lease condition
-/// is repeated in the UPDATE so that a concurrent claimer on PostgreSQL re-checks it after
-/// waiting for the row lock and gets nothing.
+const PUSHES: LeasedQueue = LeasedQueue {
+    table: "wallet_pushes",
+    pending: "state = 'queued'",
+};
+
+/// Takes a lease on the oldest due push, if any (`outbox::lease_oldest`).
 pub fn lease_next(
     conn: &mut dyn Conn,
     now: i64,
     lease_ms: i64,
 ) -> Result<Option<Leased>, StoreError> {
-    let Some(candidate) = conn.query_opt(
-        "SELECT id FROM wallet_pushes WHERE state = 'queued' AND next_attempt_at <= $1
-           AND (locked_until IS NULL OR locked_until < $1)
-         ORDER BY next_attempt_at, id LIMIT 1",
-        params![now],
-    )?
-    else {
+    let Some(id) = lease_oldest(conn, &PUSHES, now, lease_ms)? else {
         return Ok(None);
     };
-    let id = candidate.text(0)?;
-    let leased = conn.execute(
-        "UPDATE wallet_pushes SET locked_until = $1, attempts = attempts + 1
-         WHERE id = $2 AND state = 'queued' AND (locked_until IS NULL OR locked_until < $3)",
-        params![now + lease_ms, &id, now],
-    )?;
-    if leased == 0 {
-        return Ok(None);
-    }
     let row = conn.query_one(
         "SELECT partner_id, credential, attempts FROM wallet_pushes WHERE id = $1",
         params![&id],
