@@ -659,8 +659,8 @@ async fn an_upload_finds_stored_records_by_their_unique_index_in_any_plan() {
     let statements = [
         (
             SAVE_AT_ONCE,
-            "text, text, text, text, text, bigint, bigint, text, text, text, text, text",
-            "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', '[]', NULL",
+            "text, text, text, text, text, bigint, bigint, text, text, text, text, text, text[]",
+            "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', '[]', NULL, '{}'",
         ),
         (
             SAVE_KNOWN_AT_ONCE,

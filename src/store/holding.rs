@@ -143,8 +143,9 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
 /// statement's answer would not tell it from one that wrote nothing).
 /// `touch_token` slides that access token's idle window in the same statement.
 ///
-/// Every record's and skill's values go as one JSON array each (`json_to_recordset`), so the
-/// statement's text is the same for every package: it is prepared once per connection.
+/// Every record's and skill's values go as one JSON array each (`json_to_recordset`), and the
+/// records' documents as one `text[]`, so the statement's text is the same for every package:
+/// it is prepared once per connection.
 pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
     if !of_the_usual_kind(new) {
         return None;
@@ -164,7 +165,6 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
             "parent_pos": parent,
             "assertion_id": record.assertion_id,
             "kind": record.kind.as_str(),
-            "document": package.document(index),
             "jws": record.jws,
             "fingerprint": record.fingerprint,
             "name": record.name,
@@ -202,11 +202,17 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
             }));
         }
     }
+    // The documents go apart, as they are: inside the JSON each would be escaped, and
+    // PostgreSQL would parse its escapes twice (the cast to json, then json_to_recordset).
+    let documents = (0..package.records.len())
+        .map(|index| package.document(index).into_owned())
+        .collect();
     let mut params = package_row_params(new);
     params.extend([
         serde_json::Value::Array(records).to_string().into(),
         serde_json::Value::Array(skills).to_string().into(),
         touch_token.into(),
+        Value::TextList(documents),
     ]);
     Some(Statement {
         sql: Cow::Borrowed(SAVE_AT_ONCE),
@@ -354,7 +360,7 @@ pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>,
 pub const SAVE_AT_ONCE: &str = concat!(
     "WITH r AS (
     SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, new_id TEXT, parent_pos BIGINT,
-        assertion_id TEXT, kind TEXT, document TEXT, jws TEXT, fingerprint TEXT, name TEXT, name_languages TEXT,
+        assertion_id TEXT, kind TEXT, jws TEXT, fingerprint TEXT, name TEXT, name_languages TEXT,
         description TEXT, issuer_id TEXT, issuer_name TEXT, achievement_id TEXT, achievement_type TEXT, section TEXT,
         awarded_text TEXT, awarded_at TEXT, valid_until_text TEXT, valid_until_at TEXT, recipient_id TEXT,
         verification TEXT, verification_reason TEXT)
@@ -369,7 +375,7 @@ d AS (
         name, name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section,
         awarded_text, awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason,
         verification_checked_at, created_at, updated_at, position)
-    SELECT d.id, $2, d.key, d.assertion_id, d.kind, p.id, d.document, d.jws, d.fingerprint,
+    SELECT d.id, $2, d.key, d.assertion_id, d.kind, p.id, ($13::text[])[d.pos + 1], d.jws, d.fingerprint,
         d.name, d.name_languages, d.description, d.issuer_id, d.issuer_name, d.achievement_id, d.achievement_type, d.section,
         d.awarded_text, d.awarded_at, d.valid_until_text, d.valid_until_at, d.recipient_id, d.verification, d.verification_reason,
         $6, $6, $6, d.pos

@@ -59,6 +59,9 @@ pub enum Value {
     Null,
     Int(i64),
     Text(String),
+    /// A PostgreSQL `text[]`: many rows' values of one column in one parameter, sent as they
+    /// are (a statement that writes a package at once; never bound on SQLite).
+    TextList(Vec<String>),
 }
 
 impl From<i64> for Value {

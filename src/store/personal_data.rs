@@ -89,6 +89,7 @@ fn object(names: &[&str], row: &Row) -> Result<Value, StoreError> {
                 serde_json::from_str(text).unwrap_or_else(|_| json!(text))
             }
             Some(super::Value::Text(text)) => json!(text),
+            Some(super::Value::TextList(list)) => json!(list),
             Some(super::Value::Null) | None => Value::Null,
         };
         map.insert((*name).to_string(), value);

@@ -272,6 +272,7 @@ impl ToSql for Value {
             Value::Int(n) if *ty == Type::BOOL => (*n != 0).to_sql(ty, out),
             Value::Int(n) => n.to_sql(ty, out),
             Value::Text(s) => s.to_sql(ty, out),
+            Value::TextList(list) => list.to_sql(ty, out),
         }
     }
 
@@ -279,6 +280,7 @@ impl ToSql for Value {
         <i64 as ToSql>::accepts(ty)
             || <i32 as ToSql>::accepts(ty)
             || <String as ToSql>::accepts(ty)
+            || <Vec<String> as ToSql>::accepts(ty)
             || *ty == Type::INT2
             || *ty == Type::BOOL
     }

@@ -360,6 +360,11 @@ impl rusqlite::ToSql for Value {
             Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::TextList(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQLite has no arrays: a list is bound on PostgreSQL only".into(),
+                ));
+            }
         })
     }
 }
