@@ -742,3 +742,52 @@ on_both_engines!(
         );
     }
 );
+
+/// A list of texts (the documents of a package written at once) binds to PostgreSQL's
+/// `text[]` and to nothing else: a list where one value is expected, or one value where a
+/// list is, is an error of the statement, not a panic of the driver; SQLite has no arrays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_binds_to_an_array_parameter_only() {
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let _database = app.database_guard();
+    let query = |store: Store, sql: &'static str, value: Value| async move {
+        store.read(move |conn| conn.query(sql, &[value])).await
+    };
+    let store = app.app.store.clone();
+    let list = Value::TextList(vec!["a".into(), "b".into()]);
+    let rows = query(
+        store.clone(),
+        "SELECT array_length($1::text[], 1)::bigint",
+        list.clone(),
+    )
+    .await
+    .expect("a list for a text[] parameter");
+    assert_eq!(rows[0].int(0).expect("its length"), 2);
+    let list_for_text = query(
+        store.clone(),
+        "SELECT length($1::text)::bigint",
+        list.clone(),
+    )
+    .await;
+    assert!(
+        matches!(list_for_text, Err(StoreError::Other(_))),
+        "{list_for_text:?}"
+    );
+    let text_for_list = query(
+        store,
+        "SELECT array_length($1::text[], 1)::bigint",
+        Value::from("a"),
+    )
+    .await;
+    assert!(
+        matches!(text_for_list, Err(StoreError::Other(_))),
+        "{text_for_list:?}"
+    );
+
+    let sqlite = TestApp::spawn(Engine::Sqlite).await;
+    let on_sqlite = query(sqlite.app.store.clone(), "SELECT length($1)", list).await;
+    assert!(
+        matches!(on_sqlite, Err(StoreError::Other(_))),
+        "{on_sqlite:?}"
+    );
+}

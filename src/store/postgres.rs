@@ -21,7 +21,7 @@ use std::error::Error;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio_postgres::NoTls;
-use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
 
 /// Connections in the pool, and so jobs running at once.
 const POOL_SIZE: usize = 16;
@@ -265,14 +265,20 @@ impl ToSql for Value {
         ty: &Type,
         out: &mut bytes::BytesMut,
     ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        let list_parameter = matches!(ty.kind(), Kind::Array(_));
         match self {
             Value::Null => Ok(IsNull::Yes),
+            // The driver's own array encoding panics on a parameter of another type.
+            Value::TextList(list) if list_parameter => list.to_sql(ty, out),
+            Value::TextList(_) => Err(format!("a list bound to a parameter of type {ty}").into()),
+            _ if list_parameter => {
+                Err(format!("one value bound to a parameter of type {ty}").into())
+            }
             Value::Int(n) if *ty == Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
             Value::Int(n) if *ty == Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
             Value::Int(n) if *ty == Type::BOOL => (*n != 0).to_sql(ty, out),
             Value::Int(n) => n.to_sql(ty, out),
             Value::Text(s) => s.to_sql(ty, out),
-            Value::TextList(list) => list.to_sql(ty, out),
         }
     }
 
