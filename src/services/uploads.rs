@@ -278,9 +278,9 @@ async fn save(
     app: &App,
     job: &Arc<SaveJob>,
 ) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
-    if app.store.writes_in_one_statement() && job.recipient_token_hash.is_none() {
+    let one_statement = app.store.writes_in_one_statement() && job.recipient_token_hash.is_none();
+    if one_statement {
         let touch = job.slide.then_some(job.access_token_hash.as_str());
-        let new = job.new_package(None);
         let known = app
             .caches
             .stored_records
@@ -288,22 +288,31 @@ async fn save(
         // Should the records have changed since (another instance, a delete), the lean
         // statement writes nothing and the whole one is sent.
         if known
-            && let Some(saved) =
-                at_once(app, job, holding::known_package_at_once(&new, touch)).await?
+            && let Some(saved) = at_once(
+                app,
+                job,
+                holding::known_package_at_once(&job.new_package(None), touch),
+            )
+            .await?
         {
             return Ok(Ok(saved));
         }
-        if let Some(saved) = at_once(app, job, holding::package_at_once(&new, touch)).await? {
-            return Ok(Ok(saved));
-        }
     }
-    // The documents are serialised here, on the request's worker: the writer (SQLite's
-    // only one) has better things to do.
+    // The documents are serialised once, here, on the request's worker: the writer (SQLite's
+    // only one) has better things to do. The whole statement sends them, and the
+    // transaction that follows it, should it write nothing, stores the same ones.
     job.documents.get_or_init(|| {
         (0..job.package.records.len())
             .map(|i| job.package.document(i).into_owned())
             .collect()
     });
+    if one_statement {
+        let touch = job.slide.then_some(job.access_token_hash.as_str());
+        let whole = holding::package_at_once(&job.new_package(None), touch);
+        if let Some(saved) = at_once(app, job, whole).await? {
+            return Ok(Ok(saved));
+        }
+    }
     let this = Arc::clone(job);
     app.store.write(move |conn| this.run(conn)).await
 }

@@ -1,7 +1,7 @@
 //! The holding area: packages as uploaded, the credentials and skills they carry, and the
 //! identity rule that makes a re-sent assertion an update (docs/partner-api.md, "Identity").
 
-use super::{Conn, Row, Statement, StoreError, Value, alerts, new_id, params};
+use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
 use crate::domain::claim_token::ClaimToken;
 use crate::domain::package::{Package, Recipient, Record};
 use crate::domain::sections::Section;
@@ -10,6 +10,11 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+mod at_once;
+pub use at_once::{
+    SAVE_AT_ONCE, SAVE_KNOWN_AT_ONCE, known_package_at_once, package_at_once, saved_at_once,
+};
 
 /// What happened to one record of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -48,7 +53,7 @@ pub struct NewPackage<'a> {
     /// `package.recipient` as JSON, serialised before the write: the writer's time is precious.
     pub recipient_json: &'a str,
     /// Each record's document as stored (`Package::document`), for the same reason; empty
-    /// when the package goes by `package_at_once`, which serialises them itself.
+    /// only for `known_package_at_once`, which stores no record.
     pub documents: &'a [String],
     pub inbox_user_id: Option<&'a str>,
     /// The activation page's lookup keys (names + email, names + student id), when the
@@ -132,275 +137,6 @@ pub fn save_package(conn: &mut dyn Conn, new: &NewPackage<'_>) -> Result<Vec<Sav
     conn.execute(&links_sql(saved.len()), &links)?;
     Ok(saved)
 }
-
-/// The statement that stores a package in one round trip, on PostgreSQL (`Store::write_one`),
-/// when it is of the usual kind: each record new or unchanged. Anything else is stored by
-/// `save_package` in a transaction. What only the database knows (a record the partner
-/// changed or deleted since, a recipient id someone has claimed: their inbox and a mail)
-/// makes the statement write nothing, and `saved_at_once` tells so. What the package itself
-/// shows gives no statement at all (`None`): a failed proof or an unmapped type (alerts, and
-/// verification to store again), an inbox to deliver to, repeated keys, no records (the
-/// statement's answer would not tell it from one that wrote nothing).
-/// `touch_token` slides that access token's idle window in the same statement.
-///
-/// Every record's and skill's values go as one JSON array each (`json_to_recordset`), and the
-/// records' documents as one `text[]`, so the statement's text is the same for every package:
-/// it is prepared once per connection.
-pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
-    if !of_the_usual_kind(new) {
-        return None;
-    }
-    let package = new.package;
-    let mut records = Vec::with_capacity(package.records.len());
-    let mut skills = Vec::new();
-    for (index, record) in package.records.iter().enumerate() {
-        let parent = record
-            .parent_key
-            .as_deref()
-            .and_then(|key| package.records[..index].iter().position(|r| r.key == key));
-        records.push(serde_json::json!({
-            "pos": index,
-            "key": record.key,
-            "new_id": new_id(),
-            "parent_pos": parent,
-            "assertion_id": record.assertion_id,
-            "kind": record.kind.as_str(),
-            "jws": record.jws,
-            "fingerprint": record.fingerprint,
-            "name": record.name,
-            "name_languages": record.name_languages,
-            "description": record.description,
-            "issuer_id": record.issuer_id,
-            "issuer_name": record.issuer_name,
-            "achievement_id": record.achievement_id,
-            "achievement_type": record.achievement_type,
-            "section": record.section.map(Section::key),
-            "awarded_text": record.awarded.as_ref().map(|d| &d.text),
-            "awarded_at": record.awarded.as_ref().and_then(|d| d.parsed.as_ref()),
-            "valid_until_text": record.valid_until.as_ref().map(|d| &d.text),
-            "valid_until_at": record.valid_until.as_ref().and_then(|d| d.parsed.as_ref()),
-            "recipient_id": record.recipient_id,
-            "verification": record.verification.state.as_str(),
-            "verification_reason": record.verification.reason,
-        }));
-        for (position, skill) in record.skills.iter().enumerate() {
-            skills.push(serde_json::json!({
-                "record_pos": index,
-                "id": new_id(),
-                "position": position,
-                "name": skill.name.as_str(),
-                "description": skill.description,
-                "framework": skill.framework,
-                "code": skill.code,
-                "target_type": skill.target_type,
-                "evidence_url": skill.evidence_url,
-                "level": skill.level.map(|l| l.as_str()),
-                "category": skill.category.as_str(),
-                "verified": i64::from(skill.verified),
-                "verified_by": skill.verified_by,
-                "verified_on": skill.verified_on,
-            }));
-        }
-    }
-    // The documents go apart, as they are: inside the JSON each would be escaped, and
-    // PostgreSQL would parse its escapes twice (the cast to json, then json_to_recordset).
-    let documents = (0..package.records.len())
-        .map(|index| package.document(index).into_owned())
-        .collect();
-    let mut params = package_row_params(new);
-    params.extend([
-        serde_json::Value::Array(records).to_string().into(),
-        serde_json::Value::Array(skills).to_string().into(),
-        touch_token.into(),
-        Value::TextList(documents),
-    ]);
-    Some(Statement {
-        sql: Cow::Borrowed(SAVE_AT_ONCE),
-        params,
-    })
-}
-
-/// `$1`–`$9` of both one-statement saves: the package row (`PACKAGE_AT_ONCE`).
-fn package_row_params(new: &NewPackage<'_>) -> Vec<Value> {
-    params![
-        new.id,
-        new.partner_id,
-        new.token_hash,
-        new.recipient_json,
-        new.package.recipient.id.as_deref(),
-        new.now,
-        new.expires_at,
-        new.activation_keys.0,
-        new.activation_keys.1,
-    ]
-    .to_vec()
-}
-
-/// Whether a package may be stored by one statement: nothing in it needs an alert, an inbox
-/// or verification to store again, and no key repeats (see `package_at_once`).
-fn of_the_usual_kind(new: &NewPackage<'_>) -> bool {
-    let records = &new.package.records;
-    let mut keys = std::collections::HashSet::new();
-    !records.is_empty()
-        && new.inbox_user_id.is_none()
-        && records.iter().all(|r| {
-            r.verification.state != VerificationState::Failed
-                && r.section != Some(Section::Unassigned)
-                && keys.insert(r.key.as_str())
-        })
-}
-
-/// `package_at_once` for a package whose every record was stored before as it is now (the
-/// caller believes so: a partner sending the same package again). Only the package row, its
-/// links and the token's slide are written, and only the records' keys and fingerprints are
-/// sent: the documents, the credential and skill inserts and their indexes are left out of
-/// the statement, which made most of the database's work for such an upload. If any record
-/// is new, changed or deleted after all, it writes nothing, as `package_at_once` would for a
-/// package of another kind (`saved_at_once` reads its answer).
-pub fn known_package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
-    if !of_the_usual_kind(new) {
-        return None;
-    }
-    let records: Vec<_> = new
-        .package
-        .records
-        .iter()
-        .enumerate()
-        .map(|(index, record)| {
-            serde_json::json!({"pos": index, "key": record.key, "fingerprint": record.fingerprint})
-        })
-        .collect();
-    let mut params = package_row_params(new);
-    params.extend([
-        serde_json::Value::Array(records).to_string().into(),
-        touch_token.into(),
-    ]);
-    Some(Statement {
-        sql: Cow::Borrowed(SAVE_KNOWN_AT_ONCE),
-        params,
-    })
-}
-
-/// What both one-statement saves share, after their `r` (the records sent) and the start of
-/// their `d` (each record with what is stored for it): the look-up that ends `d`, one probe
-/// of the unique (partner_id, assertion_key) index per record; `go`, whether the package is
-/// one the statement may store; and `package`, its row (`package_row_params`: `$1`–`$9`).
-macro_rules! at_once_lookup_and_package {
-    () => {
-        "    FROM r LEFT JOIN LATERAL (
-        SELECT id, fingerprint, deleted_at FROM credentials WHERE partner_id = $2 AND assertion_key = r.key LIMIT 1
-    ) c ON true
-),
-go AS (
-    SELECT bool_and(d.usual)
-       AND NOT EXISTS (SELECT 1 FROM recipient_links WHERE partner_id = $2 AND recipient_id = $5) AS ok
-    FROM d
-),
-package AS (
-    INSERT INTO packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at,
-        activation_email_key, activation_student_key)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM go WHERE go.ok
-),
-"
-    };
-}
-
-/// `known_package_at_once`'s statement: `SAVE_AT_ONCE` without the writes of new records.
-pub const SAVE_KNOWN_AT_ONCE: &str = concat!(
-    "WITH r AS (
-    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, fingerprint TEXT)
-),
-d AS (
-    SELECT r.pos, c.id, c.id IS NOT NULL AND c.fingerprint = r.fingerprint AND c.deleted_at IS NULL AS usual
-",
-    at_once_lookup_and_package!(),
-    "links AS (
-    INSERT INTO package_credentials (package_id, credential_id, position, result)
-    SELECT $1, d.id, d.pos, 'unchanged' FROM d CROSS JOIN go WHERE go.ok
-),
-touched AS (
-    UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = $11 AND last_used_at < $6 AND (SELECT ok FROM go)
-)
-SELECT 0 FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
-);
-
-/// What `package_at_once`'s (or `known_package_at_once`'s) statement stored of a package of
-/// `records` records: each record's result, or `None` when it wrote nothing (the package was
-/// not of the kind the statement stores).
-pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>, StoreError> {
-    if rows.len() != records {
-        return Ok(None);
-    }
-    rows.iter()
-        .enumerate()
-        .map(|(index, row)| {
-            Ok(Saved {
-                record_index: index,
-                result: if row.flag(0)? {
-                    SaveResult::Created
-                } else {
-                    SaveResult::Unchanged
-                },
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-/// `package_at_once`'s statement: `d` is each record with its stored id (or a new one);
-/// `go` says whether the package is of the usual kind, and every write waits for it.
-///
-/// The look-up in `d` is one probe of the unique (partner_id, assertion_key) index per
-/// record, whatever the planner believes of the table's size: `LIMIT 1` keeps it a
-/// subquery of its own (a join there may become a hash join over all of the partner's
-/// credentials, which a plan made while the table was small keeps doing after it has
-/// grown), and no other index starts with partner_id for rows that may be deleted
-/// (migration 0019). `tests/store.rs` checks the plan.
-pub const SAVE_AT_ONCE: &str = concat!(
-    "WITH r AS (
-    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, new_id TEXT, parent_pos BIGINT,
-        assertion_id TEXT, kind TEXT, jws TEXT, fingerprint TEXT, name TEXT, name_languages TEXT,
-        description TEXT, issuer_id TEXT, issuer_name TEXT, achievement_id TEXT, achievement_type TEXT, section TEXT,
-        awarded_text TEXT, awarded_at TEXT, valid_until_text TEXT, valid_until_at TEXT, recipient_id TEXT,
-        verification TEXT, verification_reason TEXT)
-),
-d AS (
-    SELECT r.*, c.id IS NULL AS created, COALESCE(c.id, r.new_id) AS id,
-           c.id IS NULL OR (c.fingerprint = r.fingerprint AND c.deleted_at IS NULL) AS usual
-",
-    at_once_lookup_and_package!(),
-    "created AS (
-    INSERT INTO credentials (id, partner_id, assertion_key, assertion_id, kind, parent_id, document, jws, fingerprint,
-        name, name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section,
-        awarded_text, awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason,
-        verification_checked_at, created_at, updated_at, position)
-    SELECT d.id, $2, d.key, d.assertion_id, d.kind, p.id, ($13::text[])[d.pos + 1], d.jws, d.fingerprint,
-        d.name, d.name_languages, d.description, d.issuer_id, d.issuer_name, d.achievement_id, d.achievement_type, d.section,
-        d.awarded_text, d.awarded_at, d.valid_until_text, d.valid_until_at, d.recipient_id, d.verification, d.verification_reason,
-        $6, $6, $6, d.pos
-    FROM d LEFT JOIN d p ON p.pos = d.parent_pos CROSS JOIN go WHERE go.ok AND d.created
-),
-new_skills AS (
-    INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url,
-        level, category, verified, verified_by, verified_on)
-    SELECT s.id, d.id, s.position, s.name, s.description, s.framework, s.code, s.target_type, s.evidence_url,
-        s.level, s.category, s.verified, s.verified_by, s.verified_on
-    FROM json_to_recordset($11::text::json) AS s(record_pos BIGINT, id TEXT, position BIGINT, name TEXT, description TEXT,
-        framework TEXT, code TEXT, target_type TEXT, evidence_url TEXT, level TEXT, category TEXT, verified BIGINT,
-        verified_by TEXT, verified_on TEXT)
-    JOIN d ON d.pos = s.record_pos CROSS JOIN go WHERE go.ok AND d.created
-),
-links AS (
-    INSERT INTO package_credentials (package_id, credential_id, position, result)
-    SELECT $1, d.id, d.pos, CASE WHEN d.created THEN 'created' ELSE 'unchanged' END FROM d CROSS JOIN go WHERE go.ok
-),
-touched AS (
-    UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = $12 AND last_used_at < $6 AND (SELECT ok FROM go)
-)
-SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
-);
 
 /// Statements are made once per size and process (`sql_for`), up to packages of this many
 /// records: building them per upload showed on the writer thread.
