@@ -112,6 +112,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0020_admins.sql"),
         include_str!("migrations/postgres/0020_admins.sql"),
     ),
+    (
+        21,
+        include_str!("migrations/sqlite/0021_unassigned_index.sql"),
+        include_str!("migrations/postgres/0021_unassigned_index.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.

@@ -60,8 +60,9 @@ pub enum Value {
     Int(i64),
     Text(String),
     /// A PostgreSQL `text[]`: many rows' values of one column in one parameter, sent as they
-    /// are (a statement that writes a package at once; never bound on SQLite).
-    TextList(Vec<String>),
+    /// are, `None` as SQL NULL (a statement that writes a package at once; never bound on
+    /// SQLite).
+    TextList(Vec<Option<String>>),
 }
 
 impl From<i64> for Value {

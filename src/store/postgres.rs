@@ -286,7 +286,7 @@ impl ToSql for Value {
         <i64 as ToSql>::accepts(ty)
             || <i32 as ToSql>::accepts(ty)
             || <String as ToSql>::accepts(ty)
-            || <Vec<String> as ToSql>::accepts(ty)
+            || <Vec<Option<String>> as ToSql>::accepts(ty)
             || *ty == Type::INT2
             || *ty == Type::BOOL
     }

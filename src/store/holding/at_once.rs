@@ -18,47 +18,57 @@ use std::borrow::Cow;
 /// statement's answer would not tell it from one that wrote nothing).
 /// `touch_token` slides that access token's idle window in the same statement.
 ///
-/// Every record's and skill's values go as one JSON array each (`json_to_recordset`), and the
-/// records' documents (`new.documents`, serialised by the caller, which stores the same ones
-/// should the statement write nothing; without them there is no statement) as one `text[]`,
-/// so the statement's text is the same for every package: it is prepared once per connection.
+/// The records go column by column, each column one `text[]` whose elements are sent as they
+/// are, in PostgreSQL's binary format: nothing in them is escaped or parsed as JSON. Their
+/// documents are `new.documents`, serialised by the caller, which stores the same ones should
+/// the statement write nothing (without them there is no statement). The statement's text is
+/// one of two (with or without skills, which go as one JSON array), whatever the package: each
+/// is prepared once per connection.
 pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
     if !of_the_usual_kind(new) {
         return None;
     }
     let package = new.package;
-    let mut records = Vec::with_capacity(package.records.len());
+    if new.documents.len() != package.records.len() {
+        return None;
+    }
+    let mut columns: [Vec<Option<String>>; RECORD_COLUMNS] =
+        std::array::from_fn(|_| Vec::with_capacity(package.records.len()));
     let mut skills = Vec::new();
-    for (index, record) in package.records.iter().enumerate() {
+    for (index, (record, document)) in package.records.iter().zip(new.documents).enumerate() {
         let parent = record
             .parent_key
             .as_deref()
             .and_then(|key| package.records[..index].iter().position(|r| r.key == key));
-        records.push(serde_json::json!({
-            "pos": index,
-            "key": record.key,
-            "new_id": new_id(),
-            "parent_pos": parent,
-            "assertion_id": record.assertion_id,
-            "kind": record.kind.as_str(),
-            "jws": record.jws,
-            "fingerprint": record.fingerprint,
-            "name": record.name,
-            "name_languages": record.name_languages,
-            "description": record.description,
-            "issuer_id": record.issuer_id,
-            "issuer_name": record.issuer_name,
-            "achievement_id": record.achievement_id,
-            "achievement_type": record.achievement_type,
-            "section": record.section.map(Section::key),
-            "awarded_text": record.awarded.as_ref().map(|d| &d.text),
-            "awarded_at": record.awarded.as_ref().and_then(|d| d.parsed.as_ref()),
-            "valid_until_text": record.valid_until.as_ref().map(|d| &d.text),
-            "valid_until_at": record.valid_until.as_ref().and_then(|d| d.parsed.as_ref()),
-            "recipient_id": record.recipient_id,
-            "verification": record.verification.state.as_str(),
-            "verification_reason": record.verification.reason,
-        }));
+        let text = |value: &str| Some(value.to_string());
+        let values: [Option<String>; RECORD_COLUMNS] = [
+            text(&record.key),
+            Some(new_id()),
+            parent.map(|p| p.to_string()),
+            record.assertion_id.clone(),
+            text(record.kind.as_str()),
+            record.jws.clone(),
+            text(&record.fingerprint),
+            text(&record.name),
+            record.name_languages.clone(),
+            record.description.clone(),
+            text(&record.issuer_id),
+            record.issuer_name.clone(),
+            record.achievement_id.clone(),
+            record.achievement_type.clone(),
+            record.section.map(|s| s.key().to_string()),
+            record.awarded.as_ref().map(|d| d.text.clone()),
+            record.awarded.as_ref().and_then(|d| d.parsed.clone()),
+            record.valid_until.as_ref().map(|d| d.text.clone()),
+            record.valid_until.as_ref().and_then(|d| d.parsed.clone()),
+            record.recipient_id.clone(),
+            text(record.verification.state.as_str()),
+            text(&record.verification.reason),
+            Some(document.clone()),
+        ];
+        for (column, value) in columns.iter_mut().zip(values) {
+            column.push(value);
+        }
         for (position, skill) in record.skills.iter().enumerate() {
             skills.push(serde_json::json!({
                 "record_pos": index,
@@ -78,20 +88,17 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
             }));
         }
     }
-    // The documents go apart, as they are: inside the JSON each would be escaped, and
-    // PostgreSQL would parse its escapes twice (the cast to json, then json_to_recordset).
-    if new.documents.len() != package.records.len() {
-        return None;
-    }
     let mut params = package_row_params(new);
-    params.extend([
-        serde_json::Value::Array(records).to_string().into(),
-        serde_json::Value::Array(skills).to_string().into(),
-        touch_token.into(),
-        Value::TextList(new.documents.to_vec()),
-    ]);
+    params.push(touch_token.into());
+    params.extend(columns.into_iter().map(Value::TextList));
+    let sql = if skills.is_empty() {
+        SAVE_AT_ONCE
+    } else {
+        params.push(serde_json::Value::Array(skills).to_string().into());
+        SAVE_AT_ONCE_WITH_SKILLS
+    };
     Some(Statement {
-        sql: Cow::Borrowed(SAVE_AT_ONCE),
+        sql: Cow::Borrowed(sql),
         params,
     })
 }
@@ -224,8 +231,14 @@ pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>,
         .map(Some)
 }
 
-/// `package_at_once`'s statement: `d` is each record with its stored id (or a new one);
-/// `go` says whether the package is of the usual kind, and every write waits for it.
+/// How many columns of `SAVE_AT_ONCE`'s records go as parameters (`$11`–`$33`), one
+/// `text[]` each.
+const RECORD_COLUMNS: usize = 23;
+
+/// The head of `package_at_once`'s statements: `r`, the records sent, one row per element of
+/// the column arrays `$11`–`$33`; `d`, each record with its stored id (or a new one); `go`,
+/// whether the package is of the usual kind (every write waits for it); `package` and
+/// `created`, the package's and the new records' rows.
 ///
 /// The look-up in `d` is one probe of the unique (partner_id, assertion_key) index per
 /// record, whatever the planner believes of the table's size: `LIMIT 1` keeps it a
@@ -233,47 +246,78 @@ pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>,
 /// credentials, which a plan made while the table was small keeps doing after it has
 /// grown), and no other index starts with partner_id for rows that may be deleted
 /// (migration 0019). `tests/store.rs` checks the plan.
-pub const SAVE_AT_ONCE: &str = concat!(
-    "WITH r AS (
-    SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, new_id TEXT, parent_pos BIGINT,
-        assertion_id TEXT, kind TEXT, jws TEXT, fingerprint TEXT, name TEXT, name_languages TEXT,
-        description TEXT, issuer_id TEXT, issuer_name TEXT, achievement_id TEXT, achievement_type TEXT, section TEXT,
-        awarded_text TEXT, awarded_at TEXT, valid_until_text TEXT, valid_until_at TEXT, recipient_id TEXT,
-        verification TEXT, verification_reason TEXT)
+macro_rules! save_at_once_head {
+    () => {
+        concat!(
+            "WITH r AS (
+    SELECT u.n - 1 AS pos, u.key, u.new_id, u.parent_pos::bigint AS parent_pos, u.assertion_id, u.kind,
+        u.jws, u.fingerprint, u.name, u.name_languages, u.description, u.issuer_id,
+        u.issuer_name, u.achievement_id, u.achievement_type, u.section, u.awarded_text, u.awarded_at,
+        u.valid_until_text, u.valid_until_at, u.recipient_id, u.verification, u.verification_reason, u.document
+    FROM unnest(
+        $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+        $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+        $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[],
+        $29::text[], $30::text[], $31::text[], $32::text[], $33::text[]
+    ) WITH ORDINALITY AS u(key, new_id, parent_pos, assertion_id, kind, jws, fingerprint, name,
+        name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section, awarded_text,
+        awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason, document, n)
 ),
 d AS (
     SELECT r.*, c.id IS NULL AS created, COALESCE(c.id, r.new_id) AS id,
            c.id IS NULL OR (c.fingerprint = r.fingerprint AND c.deleted_at IS NULL) AS usual
 ",
-    at_once_lookup_and_package!(),
-    "created AS (
+            at_once_lookup_and_package!(),
+            "created AS (
     INSERT INTO credentials (id, partner_id, assertion_key, assertion_id, kind, parent_id, document, jws, fingerprint,
         name, name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section,
         awarded_text, awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason,
         verification_checked_at, created_at, updated_at, position)
-    SELECT d.id, $2, d.key, d.assertion_id, d.kind, p.id, ($13::text[])[d.pos + 1], d.jws, d.fingerprint,
+    SELECT d.id, $2, d.key, d.assertion_id, d.kind, p.id, d.document, d.jws, d.fingerprint,
         d.name, d.name_languages, d.description, d.issuer_id, d.issuer_name, d.achievement_id, d.achievement_type, d.section,
         d.awarded_text, d.awarded_at, d.valid_until_text, d.valid_until_at, d.recipient_id, d.verification, d.verification_reason,
         $6, $6, $6, d.pos
     FROM d LEFT JOIN d p ON p.pos = d.parent_pos CROSS JOIN go WHERE go.ok AND d.created
 ),
-new_skills AS (
-    INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url,
-        level, category, verified, verified_by, verified_on)
-    SELECT s.id, d.id, s.position, s.name, s.description, s.framework, s.code, s.target_type, s.evidence_url,
-        s.level, s.category, s.verified, s.verified_by, s.verified_on
-    FROM json_to_recordset($11::text::json) AS s(record_pos BIGINT, id TEXT, position BIGINT, name TEXT, description TEXT,
-        framework TEXT, code TEXT, target_type TEXT, evidence_url TEXT, level TEXT, category TEXT, verified BIGINT,
-        verified_by TEXT, verified_on TEXT)
-    JOIN d ON d.pos = s.record_pos CROSS JOIN go WHERE go.ok AND d.created
-),
-links AS (
+"
+        )
+    };
+}
+
+/// The tail of `package_at_once`'s statements: the package's links, the token's slide, and
+/// one row per record saying whether it was created.
+macro_rules! save_at_once_tail {
+    () => {
+        "links AS (
     INSERT INTO package_credentials (package_id, credential_id, position, result)
     SELECT $1, d.id, d.pos, CASE WHEN d.created THEN 'created' ELSE 'unchanged' END FROM d CROSS JOIN go WHERE go.ok
 ),
 touched AS (
     UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = $12 AND last_used_at < $6 AND (SELECT ok FROM go)
+    WHERE token_hash = $10 AND last_used_at < $6 AND (SELECT ok FROM go)
 )
 SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
+    };
+}
+
+/// `package_at_once`'s statement for a package without skills (most are): no part of it
+/// inserts into the skills table, whose opening each execution would pay for.
+pub const SAVE_AT_ONCE: &str = concat!(save_at_once_head!(), save_at_once_tail!());
+
+/// `package_at_once`'s statement for a package with skills: theirs go as one JSON array
+/// (`$34`, `json_to_recordset`).
+pub const SAVE_AT_ONCE_WITH_SKILLS: &str = concat!(
+    save_at_once_head!(),
+    "new_skills AS (
+    INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url,
+        level, category, verified, verified_by, verified_on)
+    SELECT s.id, d.id, s.position, s.name, s.description, s.framework, s.code, s.target_type, s.evidence_url,
+        s.level, s.category, s.verified, s.verified_by, s.verified_on
+    FROM json_to_recordset($34::text::json) AS s(record_pos BIGINT, id TEXT, position BIGINT, name TEXT, description TEXT,
+        framework TEXT, code TEXT, target_type TEXT, evidence_url TEXT, level TEXT, category TEXT, verified BIGINT,
+        verified_by TEXT, verified_on TEXT)
+    JOIN d ON d.pos = s.record_pos CROSS JOIN go WHERE go.ok AND d.created
+),
+",
+    save_at_once_tail!()
 );
