@@ -16,7 +16,9 @@
 # and prints req/s, p50/p99 latency and non-2xx responses for each, and each route's ratio to
 # its anchor: on SQLite the echo route; on PostgreSQL pgbench, run by this script on the
 # same server with as many clients as wrk has connections, each transaction one INSERT of a
-# row as large as the package (into a table made for it in the bench schema).
+# row as large as the package (into a table made for it in the bench schema). On PostgreSQL
+# pgbench also runs the "floor": the rows a fresh upload of the package stores, written by
+# one plain statement into the same tables (see run_floor).
 #
 # --after-known (PostgreSQL): the known route on the new database, then the fresh route on
 # it, with no ANALYZE in between (autovacuum off, as on these machines); then the fresh route
@@ -27,10 +29,11 @@
 # --pin (PostgreSQL on this machine): the database gets a core of its own and everything else
 # (the server, wrk, pgbench's client, psql) the other cores, for every route and the anchor:
 # the ratios then compare the database's own work per request with its work per pgbench
-# insert, as on a deployment whose database has a machine of its own. It sets the CPU
-# affinity of the running PostgreSQL server's processes (new backends inherit it from the
-# postmaster), so it needs the rights to (root, or the postgres user), and gives them every
-# core back at the end.
+# insert, as on a deployment whose database has a machine of its own. It also prints the
+# database core's busy time per request for each route, and the anchor's divided by it. It
+# sets the CPU affinity of the running PostgreSQL server's processes (new backends inherit it
+# from the postmaster), so it needs the rights to (root, or the postgres user), and gives
+# them every core back at the end.
 #
 # --instances "1 2 4" (PostgreSQL): the known, fresh and token routes against 1, 2, then 4
 # instances serving one database (each started with `serve`, pinned to a core in turn with
@@ -298,39 +301,103 @@ settle() {
 }
 
 # run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY [FRESH]
+# With --pin: the database core's busy time so far, in clock ticks (user, nice, system, irq,
+# softirq and steal from /proc/stat; not idle or iowait).
+db_core_ticks() {
+  awk -v cpu="cpu$DB_CORE" '$1 == cpu { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+# db_cpu NAME BEFORE: appends to wrk-NAME.txt the database core's busy time per request since
+# BEFORE (a DBCPU line), with --pin: the database's own work per request, whatever the core's
+# speed did to the rate.
+db_cpu() {
+  [[ "$PIN" == 1 ]] || return 0
+  local name=$1 before=$2 requests
+  requests="$(sed -n 's/^BENCH requests=\([0-9]*\) .*/\1/p' "$WORK/wrk-$name.txt" | head -n 1)"
+  awk -v ticks="$(( $(db_core_ticks) - before ))" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { if (n > 0) printf "DBCPU us_per_request=%.1f\n", ticks * 1e6 / hz / n }' >>"$WORK/wrk-$name.txt"
+}
+
 run_wrk() {
   local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6 fresh=${7:-0}
-  local out="$WORK/wrk-$name.txt"
+  local out="$WORK/wrk-$name.txt" before
   settle
+  [[ "$PIN" == 1 ]] && before="$(db_core_ticks)"
   echo
   echo "== $name: POST $path (${DURATION}s, $CONNECTIONS connections, $THREADS threads)"
   BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
     BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" BENCH_FRESH="$fresh" BENCH_RUN="$$-$name" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
       -s "$BENCH_DIR/count_status.lua" "$BASE$path" | tee "$out"
+  db_cpu "$name" "${before:-0}"
   sleep 1
 }
 
-# The PostgreSQL anchor: pgbench on the same server, as many clients as wrk's connections,
-# each transaction one INSERT of a row the package's size into a table of the bench schema.
-# Its rate goes into wrk-pgbench.txt as a BENCH line, like wrk's.
-run_pgbench() {
-  local out="$WORK/wrk-pgbench.txt" script="$WORK/pgbench.sql"
+# pgbench_route NAME SCRIPT TITLE: pgbench on the same server, as many clients as wrk's
+# connections, each transaction SCRIPT; its rate goes into wrk-NAME.txt as a BENCH line,
+# like wrk's.
+pgbench_route() {
+  local name=$1 script=$2 title=$3 out="$WORK/wrk-$1.txt" before
   settle
+  echo
+  echo "== $name: $title (${DURATION}s, $CONNECTIONS clients, $THREADS threads)"
+  [[ "$PIN" == 1 ]] && before="$(db_core_ticks)"
+  pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -f "$script" "$BENCH_PG_URL" \
+    >"$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out" >&2; exit 1; }
+  grep -E '^(tps|latency)' "$WORK/$name.out"
+  awk '/^number of transactions actually processed: / { n = $NF } /^tps = / { tps = $3 } /^latency average = / { lat = $4 }
+       END { printf "BENCH requests=%d duration_us=0 rps=%.1f p50_us=%d p99_us=0 non2xx=0 statuses=none socket_errors=connect:0,read:0,write:0,timeout:0\n", n, tps, lat * 1000 }' \
+    "$WORK/$name.out" >"$out"
+  db_cpu "$name" "${before:-0}"
+  sleep 1
+}
+
+# The PostgreSQL anchor: each transaction one INSERT of a row the package's size into a
+# table of the bench schema.
+run_pgbench() {
+  local script="$WORK/pgbench.sql"
   psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL" \
     -c "CREATE TABLE \"$SCHEMA\".anchor (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)" >/dev/null
   { printf 'INSERT INTO "%s".anchor (body) VALUES (\x27' "$SCHEMA"
     sed "s/'/''/g" "$BODY_FILE" | tr -d '\n'
     printf '\x27);\n'; } >"$script"
-  echo
-  echo "== pgbench: one INSERT of $(wc -c <"$BODY_FILE") bytes per transaction (${DURATION}s, $CONNECTIONS clients, $THREADS threads)"
-  pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -f "$script" "$BENCH_PG_URL" \
-    >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; exit 1; }
-  grep -E '^(tps|latency)' "$WORK/pgbench.out"
-  awk '/^tps = / { tps = $3 } /^latency average = / { lat = $4 }
-       END { printf "BENCH requests=0 duration_us=0 rps=%.1f p50_us=%d p99_us=0 non2xx=0 statuses=none socket_errors=connect:0,read:0,write:0,timeout:0\n", tps, lat * 1000 }' \
-    "$WORK/pgbench.out" >"$out"
-  sleep 1
+  pgbench_route pgbench "$script" "one INSERT of $(wc -c <"$BODY_FILE") bytes per transaction"
+}
+
+# The floor (PostgreSQL): what a fresh upload of the body must store — its package row, its
+# credentials and their links, with the values the server would store — written by one
+# plain statement per transaction into the bench schema's own tables (their indexes and
+# foreign keys), with no look-up, no check of the package's kind and no server. A fresh
+# upload can cost the database no less; the gap between the two is the upload statement's
+# own work (look-ups, executor set-up, the token's slide).
+# (Documents go in as PostgreSQL prints them from jsonb, about the size the server stores.)
+run_floor() {
+  local script="$WORK/floor.sql"
+  psql -q -X -At -v ON_ERROR_STOP=1 -v schema="$SCHEMA" -v body="$(cat "$BODY_FILE")" "$BENCH_PG_URL" >"$script" <<'SQL'
+SELECT format(E'\\set n random(1, 9000000000000000000)\n'
+  'WITH package AS (INSERT INTO %1$I.packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at) '
+  'VALUES (''floor-'' || :n, %2$L, repeat(''0'', 64), %3$L, ''floor-'' || :n, 0, 0)), '
+  'created AS (INSERT INTO %1$I.credentials (id, partner_id, assertion_key, assertion_id, kind, document, fingerprint, '
+  'name, description, issuer_id, issuer_name, achievement_id, achievement_type, section, awarded_text, recipient_id, '
+  'verification, verification_reason, verification_checked_at, created_at, updated_at, position) VALUES %4$s), '
+  'links AS (INSERT INTO %1$I.package_credentials (package_id, credential_id, position, result) VALUES %5$s) '
+  'SELECT 1;',
+  :'schema', partner.id, (sent.body -> 'recipient')::jsonb::text, credentials.rows, credentials.links)
+FROM (SELECT :'body'::json AS body) sent,
+  (SELECT id FROM :"schema".partners LIMIT 1) partner,
+  LATERAL (
+    SELECT string_agg(format('(''floor-'' || :n || ''-%1$s'', %2$L, ''floor-'' || :n || ''-%1$s'', ''floor-'' || :n || ''-%1$s'', '
+             '''credential'', %3$L, repeat(''f'', 64), %4$L, %5$L, %6$L, %7$L, %8$L, %9$L, ''education'', %10$L, %11$L, '
+             '''none'', ''no proof to check'', 0, 0, 0, %12$s)',
+             e.i, partner.id, e.c::jsonb::text, e.c ->> 'name', e.c #>> '{credentialSubject,achievement,description}',
+             e.c #>> '{issuer,id}', e.c #>> '{issuer,name}', e.c #>> '{credentialSubject,achievement,id}',
+             e.c #>> '{credentialSubject,achievement,achievementType}', e.c ->> 'awardedDate',
+             e.c #>> '{credentialSubject,id}', e.i - 1), ', ' ORDER BY e.i) AS rows,
+           string_agg(format('(''floor-'' || :n, ''floor-'' || :n || ''-%1$s'', %2$s, ''created'')', e.i, e.i - 1),
+             ', ' ORDER BY e.i) AS links
+    FROM json_array_elements(sent.body -> 'credentials') WITH ORDINALITY AS e(c, i)
+  ) credentials
+SQL
+  pgbench_route floor "$script" "the rows of a fresh upload, one plain statement per transaction"
 }
 
 # field NAME KEY: a value from the BENCH line of wrk-NAME.txt
@@ -343,6 +410,7 @@ route_of() {
   case $1 in
     echo) echo "POST /bench/echo" ;;
     pgbench) echo "pgbench 1-row INSERT" ;;
+    floor) echo "pgbench fresh floor" ;;
     known) echo "upload, known package" ;;
     fresh) echo "upload, fresh package" ;;
     fresh-new) echo "fresh, new database" ;;
@@ -436,7 +504,8 @@ else
   ANCHOR=echo
   if [[ "$ENGINE" == postgres ]]; then
     run_pgbench
-    ROUTES="echo pgbench"
+    run_floor
+    ROUTES="echo pgbench floor"
     ANCHOR=pgbench
   fi
   run_wrk known /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
@@ -454,6 +523,17 @@ for name in $ROUTES; do
     "$(ms "$(field "$name" p50_us)")" "$(ms "$(field "$name" p99_us)")" "$(field "$name" non2xx)" \
     "$ratio" "$(field "$name" statuses)" "$(field "$name" socket_errors)"
 done
+if [[ "$PIN" == 1 ]]; then
+  # The database's own work: its core's busy time per request, and the anchor's per insert
+  # divided by it (the same comparison as the rates', without the core's changes of speed).
+  dbcpu() { sed -n 's/^DBCPU us_per_request=//p' "$WORK/wrk-$1.txt" | head -n 1; }
+  echo
+  printf '%-24s %16s %12s\n' route "db core µs/req" "/ $ANCHOR"
+  for name in $ROUTES; do
+    printf '%-24s %16s %12s\n' "$(route_of "$name")" "$(dbcpu "$name")" \
+      "$(awk -v r="$(dbcpu "$name")" -v a="$(dbcpu "$ANCHOR")" 'BEGIN { if (r > 0) printf "%.1f%%", 100 * a / r }')"
+  done
+fi
 CHECK=0
 if [[ "$AFTER_KNOWN" == 1 ]]; then
   awk -v after="$(field fresh-after rps)" -v new="$(field fresh-new rps)" 'BEGIN {
