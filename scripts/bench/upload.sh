@@ -372,28 +372,35 @@ run_pgbench() {
 # (Documents go in as PostgreSQL prints them from jsonb, about the size the server stores.)
 run_floor() {
   local script="$WORK/floor.sql"
+  # Ids from a sequence, zero-padded: they grow as the server's do (time first), so each
+  # index takes them at its end, not at a random page.
+  psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL" \
+    -c "CREATE SEQUENCE \"$SCHEMA\".floor_ids CACHE 1000" >/dev/null
   psql -q -X -At -v ON_ERROR_STOP=1 -v schema="$SCHEMA" -v body="$(cat "$BODY_FILE")" "$BENCH_PG_URL" >"$script" <<'SQL'
-SELECT format(E'\\set n random(1, 9000000000000000000)\n'
-  'WITH package AS (INSERT INTO %1$I.packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at) '
-  'VALUES (''floor-'' || :n, %2$L, repeat(''0'', 64), %3$L, ''floor-'' || :n, 0, 0)), '
+SELECT format(
+  'WITH k AS (SELECT ''floor-'' || lpad(nextval(%6$L)::text, 19, ''0'') AS id), '
+  'package AS (INSERT INTO %1$I.packages (id, partner_id, token_hash, recipient, recipient_id, created_at, expires_at) '
+  'SELECT k.id, %2$L, repeat(''0'', 64), %3$L, k.id, 0, 0 FROM k), '
   'created AS (INSERT INTO %1$I.credentials (id, partner_id, assertion_key, assertion_id, kind, document, fingerprint, '
   'name, description, issuer_id, issuer_name, achievement_id, achievement_type, section, awarded_text, recipient_id, '
-  'verification, verification_reason, verification_checked_at, created_at, updated_at, position) VALUES %4$s), '
-  'links AS (INSERT INTO %1$I.package_credentials (package_id, credential_id, position, result) VALUES %5$s) '
+  'verification, verification_reason, verification_checked_at, created_at, updated_at, position) '
+  'SELECT v.* FROM k, LATERAL (VALUES %4$s) v), '
+  'links AS (INSERT INTO %1$I.package_credentials (package_id, credential_id, position, result) '
+  'SELECT k.id, k.id || ''-'' || v.i, v.i - 1, ''created'' FROM k, LATERAL (VALUES %5$s) v(i)) '
   'SELECT 1;',
-  :'schema', partner.id, (sent.body -> 'recipient')::jsonb::text, credentials.rows, credentials.links)
+  :'schema', partner.id, (sent.body -> 'recipient')::jsonb::text, credentials.rows, credentials.links,
+  :'schema' || '.floor_ids')
 FROM (SELECT :'body'::json AS body) sent,
   (SELECT id FROM :"schema".partners LIMIT 1) partner,
   LATERAL (
-    SELECT string_agg(format('(''floor-'' || :n || ''-%1$s'', %2$L, ''floor-'' || :n || ''-%1$s'', ''floor-'' || :n || ''-%1$s'', '
+    SELECT string_agg(format('(k.id || ''-%1$s'', %2$L, k.id || ''-%1$s'', k.id || ''-%1$s'', '
              '''credential'', %3$L, repeat(''f'', 64), %4$L, %5$L, %6$L, %7$L, %8$L, %9$L, ''education'', %10$L, %11$L, '
              '''none'', ''no proof to check'', 0, 0, 0, %12$s)',
              e.i, partner.id, e.c::jsonb::text, e.c ->> 'name', e.c #>> '{credentialSubject,achievement,description}',
              e.c #>> '{issuer,id}', e.c #>> '{issuer,name}', e.c #>> '{credentialSubject,achievement,id}',
              e.c #>> '{credentialSubject,achievement,achievementType}', e.c ->> 'awardedDate',
              e.c #>> '{credentialSubject,id}', e.i - 1), ', ' ORDER BY e.i) AS rows,
-           string_agg(format('(''floor-'' || :n, ''floor-'' || :n || ''-%1$s'', %2$s, ''created'')', e.i, e.i - 1),
-             ', ' ORDER BY e.i) AS links
+           string_agg(format('(%s)', e.i), ', ' ORDER BY e.i) AS links
     FROM json_array_elements(sent.body -> 'credentials') WITH ORDINALITY AS e(c, i)
   ) credentials
 SQL
