@@ -756,7 +756,7 @@ on_both_engines!(
     }
 );
 
-/// A list of texts (the documents of a package written at once) binds to PostgreSQL's
+/// A list of texts, NULLs among them (a column of a package written at once), binds to PostgreSQL's
 /// `text[]` and to nothing else: a list where one value is expected, or one value where a
 /// list is, is an error of the statement, not a panic of the driver; SQLite has no arrays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -770,12 +770,17 @@ async fn a_list_binds_to_an_array_parameter_only() {
     let list = Value::TextList(vec![Some("a".into()), None]);
     let rows = query(
         store.clone(),
-        "SELECT array_length($1::text[], 1)::bigint",
+        "SELECT array_length($1::text[], 1)::bigint, ($1::text[])[1], ($1::text[])[2]",
         list.clone(),
     )
     .await
     .expect("a list for a text[] parameter");
     assert_eq!(rows[0].int(0).expect("its length"), 2);
+    assert_eq!(
+        rows[0].0[1..],
+        [Value::from("a"), Value::Null],
+        "its elements"
+    );
     let list_for_text = query(
         store.clone(),
         "SELECT length($1::text)::bigint",
