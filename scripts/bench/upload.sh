@@ -300,7 +300,6 @@ settle() {
   fi
 }
 
-# run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY [FRESH]
 # With --pin: the database core's busy time so far, in clock ticks (user, nice, system, irq,
 # softirq and steal from /proc/stat; not idle or iowait).
 db_core_ticks() {
@@ -317,6 +316,7 @@ db_cpu() {
     'BEGIN { if (n > 0) printf "DBCPU us_per_request=%.1f\n", ticks * 1e6 / hz / n }' >>"$WORK/wrk-$name.txt"
 }
 
+# run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY [FRESH]
 run_wrk() {
   local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6 fresh=${7:-0}
   local out="$WORK/wrk-$name.txt" before
@@ -389,7 +389,7 @@ SELECT format(
   'SELECT k.id, k.id || ''-'' || v.i, v.i - 1, ''created'' FROM k, LATERAL (VALUES %5$s) v(i)) '
   'SELECT 1;',
   :'schema', partner.id, (sent.body -> 'recipient')::jsonb::text, credentials.rows, credentials.links,
-  :'schema' || '.floor_ids')
+  quote_ident(:'schema') || '.floor_ids')
 FROM (SELECT :'body'::json AS body) sent,
   (SELECT id FROM :"schema".partners LIMIT 1) partner,
   LATERAL (
