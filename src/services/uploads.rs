@@ -279,8 +279,8 @@ async fn save(
     job: &Arc<SaveJob>,
 ) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
     let one_statement = app.store.writes_in_one_statement() && job.recipient_token_hash.is_none();
+    let touch = job.slide.then_some(job.access_token_hash.as_str());
     if one_statement {
-        let touch = job.slide.then_some(job.access_token_hash.as_str());
         let known = app
             .caches
             .stored_records
@@ -307,7 +307,6 @@ async fn save(
             .collect()
     });
     if one_statement {
-        let touch = job.slide.then_some(job.access_token_hash.as_str());
         let whole = holding::package_at_once(&job.new_package(None), touch);
         if let Some(saved) = at_once(app, job, whole).await? {
             return Ok(Ok(saved));
