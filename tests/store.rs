@@ -809,3 +809,84 @@ async fn a_list_binds_to_an_array_parameter_only() {
         "{on_sqlite:?}"
     );
 }
+
+/// A partner's GET and DELETE of one credential find it by its assertion id with index
+/// probes only, on both engines and in the plan PostgreSQL keeps: through the unique key
+/// where the identity key is the assertion id (partners with stable ids), through the
+/// assertion-id index, which holds only the other credentials, otherwise.
+on_both_engines!(
+    a_credential_is_found_by_its_assertion_id_through_indexes_only,
+    |app: TestApp| async move {
+        use credentialconnect::store::{Location, holding::LIVE_BY_ASSERTION_ID};
+        let sql = format!(
+            "SELECT id FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"
+        );
+        let postgres = matches!(app.app.config.database, Location::Postgres(_));
+        let plan = app
+            .app
+            .store
+            .read(move |conn| {
+                let lines = if postgres {
+                    conn.batch("SET LOCAL plan_cache_mode = force_generic_plan")?;
+                    conn.batch(&format!("PREPARE by_assertion_id (text, text) AS {sql}"))?;
+                    let rows =
+                        conn.query("EXPLAIN (COSTS OFF) EXECUTE by_assertion_id('p', 'a')", &[])?;
+                    conn.batch("DEALLOCATE by_assertion_id")?;
+                    rows.iter().map(|row| row.text(0)).collect()
+                } else {
+                    let rows = conn.query(
+                        &format!("EXPLAIN QUERY PLAN {sql}"),
+                        &[Value::from("p"), Value::from("a")],
+                    )?;
+                    rows.iter().map(|row| row.text(3)).collect()
+                };
+                lines.map(|lines: Vec<String>| lines.join("\n"))
+            })
+            .await
+            .expect("the plan");
+        // SQLite names the unique constraint's index itself.
+        let unique_key = if postgres {
+            "credentials_partner_id_assertion_key_key"
+        } else {
+            "sqlite_autoindex_credentials_2"
+        };
+        for index in [unique_key, "credentials_by_assertion_id"] {
+            assert!(plan.contains(index), "{index} is not used:\n{plan}");
+        }
+        assert!(
+            !plan.contains("Seq Scan") && !plan.contains("SCAN credentials"),
+            "a scan of the table:\n{plan}"
+        );
+    }
+);
+
+/// Partners are retired by disabling them, never deleted: what they sent stays attributed
+/// to them (on PostgreSQL no foreign key checks that any more; the database refuses the
+/// deletion instead).
+on_both_engines!(a_partner_is_never_deleted, |app: TestApp| async move {
+    let partner = app.partner("school").await;
+    let token = app.token(&partner, None).await;
+    let sent = app
+        .upload(&token, common::fixture("guide/three-courses.json"))
+        .await;
+    assert_eq!(sent.status(), 200);
+    app.partner("quiet").await;
+    for slug in ["school", "quiet"] {
+        let refused = app
+            .app
+            .store
+            .write(move |conn| {
+                conn.execute("DELETE FROM partners WHERE slug = $1", &[Value::from(slug)])
+            })
+            .await
+            .expect_err("the deletion is refused");
+        assert!(
+            refused.to_string().contains("disable it instead"),
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        names_of_partners(&app.app.store).await.expect("partners"),
+        2
+    );
+});

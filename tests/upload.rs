@@ -465,6 +465,32 @@ on_both_engines!(
             ["updated", "updated", "updated"],
             "same recipient + achievement = same credential"
         );
+        // The partner reads and revokes a credential by the assertion id it sent last,
+        // though its identity is the recipient and achievement.
+        let get = |id: &str| {
+            app.client
+                .get(app.url(&format!("/api/v1/credentials/{id}")))
+                .bearer_auth(&token)
+                .send()
+        };
+        let found = get("reissued-0").await.expect("get");
+        assert_eq!(found.status(), 200);
+        let found: Value = found.json().await.expect("json");
+        assert_eq!(found["id"], "reissued-0", "{found}");
+        assert_eq!(
+            get("reissued-0-never-sent").await.expect("get").status(),
+            404
+        );
+        let revoked = app
+            .client
+            .delete(app.url("/api/v1/credentials/reissued-1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("delete");
+        assert!(revoked.status().is_success(), "{}", revoked.status());
+        assert_eq!(get("reissued-1").await.expect("get").status(), 404);
+        assert_eq!(get("reissued-2").await.expect("get").status(), 200);
         package.as_object_mut().expect("object").remove("recipient");
         let (status, body) =
             common::imsx_error(app.upload(&token, package.to_string()).await).await;

@@ -454,6 +454,16 @@ pub fn list_submitted(
     Ok((total, rows.iter().map(submitted).collect::<Result<_, _>>()?))
 }
 
+/// The live credentials of partner `$1` whose assertion id is `$2`. Where the identity key
+/// is the assertion id itself (partners with stable ids) the unique key finds them; the
+/// assertion-id index holds only the others (migration 0022), so each upload writes one
+/// index entry fewer per credential.
+pub const LIVE_BY_ASSERTION_ID: &str = "SELECT id, document, jws, assertion_key, updated_at FROM credentials
+     WHERE partner_id = $1 AND assertion_key = $2 AND assertion_id = $2 AND deleted_at IS NULL
+     UNION ALL
+     SELECT id, document, jws, assertion_key, updated_at FROM credentials
+     WHERE partner_id = $1 AND assertion_id = $2 AND assertion_key <> assertion_id AND deleted_at IS NULL";
+
 /// One submission by its assertion id (nested CLR credentials included).
 pub fn find_submitted(
     conn: &mut dyn Conn,
@@ -461,8 +471,7 @@ pub fn find_submitted(
     assertion_id: &str,
 ) -> Result<Option<Submitted>, StoreError> {
     let row = conn.query_opt(
-        "SELECT document, jws FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL
-         ORDER BY updated_at DESC LIMIT 1",
+        &format!("SELECT document, jws FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"),
         params![partner_id, assertion_id],
     )?;
     row.map(|r| submitted(&r)).transpose()
@@ -475,8 +484,7 @@ pub fn key_of(
     assertion_id: &str,
 ) -> Result<Option<String>, StoreError> {
     let row = conn.query_opt(
-        "SELECT assertion_key FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL
-         ORDER BY updated_at DESC LIMIT 1",
+        &format!("SELECT assertion_key FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"),
         params![partner_id, assertion_id],
     )?;
     row.map(|r| r.text(0)).transpose()
@@ -490,7 +498,7 @@ pub fn delete(
     now: i64,
 ) -> Result<bool, StoreError> {
     let Some(row) = conn.query_opt(
-        "SELECT id FROM credentials WHERE partner_id = $1 AND assertion_id = $2 AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT 1",
+        &format!("SELECT id FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"),
         params![partner_id, assertion_id],
     )?
     else {

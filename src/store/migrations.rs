@@ -117,6 +117,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0021_unassigned_index.sql"),
         include_str!("migrations/postgres/0021_unassigned_index.sql"),
     ),
+    (
+        22,
+        include_str!("migrations/sqlite/0022_assertion_id_index.sql"),
+        include_str!("migrations/postgres/0022_assertion_id_index.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
