@@ -181,14 +181,12 @@ on_both_engines!(
             "a broken check is a bug, not a conflict: {check:?}"
         );
         let foreign_key = attempt(
-            "INSERT INTO access_tokens (token_hash, partner_id, scopes, issued_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO package_credentials (package_id, credential_id, position, result) VALUES ($1, $2, $3, $4)",
             vec![
-                "hash".into(),
-                "no such partner".into(),
-                "".into(),
+                "no such package".into(),
+                "no such credential".into(),
                 Value::Int(0),
-                Value::Int(0),
-                Value::Int(0),
+                "created".into(),
             ],
         )
         .await;
@@ -810,10 +808,10 @@ async fn a_list_binds_to_an_array_parameter_only() {
     );
 }
 
-/// A partner's GET and DELETE of one credential find it by its assertion id with index
-/// probes only, on both engines and in the plan PostgreSQL keeps: through the unique key
-/// where the identity key is the assertion id (partners with stable ids), through the
-/// assertion-id index, which holds only the other credentials, otherwise.
+// A partner's GET and DELETE of one credential find it by its assertion id with index
+// probes only, on both engines and in the plan PostgreSQL keeps: through the unique key
+// where the identity key is the assertion id (partners with stable ids), through the
+// assertion-id index, which holds only the other credentials, otherwise.
 on_both_engines!(
     a_credential_is_found_by_its_assertion_id_through_indexes_only,
     |app: TestApp| async move {
@@ -826,7 +824,7 @@ on_both_engines!(
             .app
             .store
             .read(move |conn| {
-                let lines = if postgres {
+                let lines: Result<Vec<String>, StoreError> = if postgres {
                     conn.batch("SET LOCAL plan_cache_mode = force_generic_plan")?;
                     conn.batch(&format!("PREPARE by_assertion_id (text, text) AS {sql}"))?;
                     let rows =
@@ -840,7 +838,7 @@ on_both_engines!(
                     )?;
                     rows.iter().map(|row| row.text(3)).collect()
                 };
-                lines.map(|lines: Vec<String>| lines.join("\n"))
+                lines.map(|lines| lines.join("\n"))
             })
             .await
             .expect("the plan");
@@ -860,9 +858,9 @@ on_both_engines!(
     }
 );
 
-/// Partners are retired by disabling them, never deleted: what they sent stays attributed
-/// to them (on PostgreSQL no foreign key checks that any more; the database refuses the
-/// deletion instead).
+// Partners are retired by disabling them, never deleted: what they sent stays attributed
+// to them (on PostgreSQL no foreign key checks that any more; the database refuses the
+// deletion instead).
 on_both_engines!(a_partner_is_never_deleted, |app: TestApp| async move {
     let partner = app.partner("school").await;
     let token = app.token(&partner, None).await;
