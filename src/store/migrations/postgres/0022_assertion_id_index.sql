@@ -11,8 +11,8 @@ CREATE INDEX credentials_by_assertion_id ON credentials(partner_id, assertion_id
 -- attributed to it. Uploads and tokens proved that anew on every row: a foreign key's check
 -- takes a share lock on the partner's row, and with many requests of one partner at once
 -- each lock writes into that one row a new multixact (the list of every transaction
--- holding it) and a WAL record. Measured with the benchmark's fresh floor, those checks
--- were a sixth of what writing a fresh package cost the database. The rows still name
+-- holding it) and a WAL record. Measured with the benchmark's floor (a fresh package's rows
+-- written by pgbench), those checks cost 4-22 % of its rate. The rows still name
 -- their partner (every write takes the id from the partner's own stored row); the rule
 -- that a named partner exists is kept where it could break: deleting a partner is refused.
 -- SQLite keeps its foreign keys: its check is a look-up, with no lock to write.
