@@ -815,10 +815,8 @@ async fn a_list_binds_to_an_array_parameter_only() {
 on_both_engines!(
     a_credential_is_found_by_its_assertion_id_through_indexes_only,
     |app: TestApp| async move {
-        use credentialconnect::store::{Location, holding::LIVE_BY_ASSERTION_ID};
-        let sql = format!(
-            "SELECT id FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"
-        );
+        use credentialconnect::store::{Location, holding::LATEST_ID_BY_ASSERTION_ID};
+        let sql = LATEST_ID_BY_ASSERTION_ID;
         let postgres = matches!(app.app.config.database, Location::Postgres(_));
         let plan = app
             .app

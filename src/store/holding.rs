@@ -454,15 +454,30 @@ pub fn list_submitted(
     Ok((total, rows.iter().map(submitted).collect::<Result<_, _>>()?))
 }
 
-/// The live credentials of partner `$1` whose assertion id is `$2`. Where the identity key
-/// is the assertion id itself (partners with stable ids) the unique key finds them; the
-/// assertion-id index holds only the others (migration 0022), so each upload writes one
-/// index entry fewer per credential.
-pub const LIVE_BY_ASSERTION_ID: &str = "SELECT id, document, jws, assertion_key, updated_at FROM credentials
+/// `SELECT $columns` of the latest live credential of partner `$1` whose assertion id is
+/// `$2`. Where the identity key is the assertion id itself (partners with stable ids) the
+/// unique key finds it; the assertion-id index holds only the others (migration 0022), so
+/// each upload writes one index entry fewer per credential. Each caller's statement is made
+/// at compile time.
+macro_rules! latest_by_assertion_id {
+    ($columns:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            " FROM (
+     SELECT id, document, jws, assertion_key, updated_at FROM credentials
      WHERE partner_id = $1 AND assertion_key = $2 AND assertion_id = $2 AND deleted_at IS NULL
      UNION ALL
      SELECT id, document, jws, assertion_key, updated_at FROM credentials
-     WHERE partner_id = $1 AND assertion_id = $2 AND assertion_key <> assertion_id AND deleted_at IS NULL";
+     WHERE partner_id = $1 AND assertion_id = $2 AND assertion_key <> assertion_id AND deleted_at IS NULL
+ ) live ORDER BY updated_at DESC LIMIT 1"
+        )
+    };
+}
+
+/// The id of the latest live credential with an assertion id (`delete`'s look-up; the plan
+/// is checked in `tests/store.rs`).
+pub const LATEST_ID_BY_ASSERTION_ID: &str = latest_by_assertion_id!("id");
 
 /// One submission by its assertion id (nested CLR credentials included).
 pub fn find_submitted(
@@ -471,7 +486,7 @@ pub fn find_submitted(
     assertion_id: &str,
 ) -> Result<Option<Submitted>, StoreError> {
     let row = conn.query_opt(
-        &format!("SELECT document, jws FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"),
+        latest_by_assertion_id!("document, jws"),
         params![partner_id, assertion_id],
     )?;
     row.map(|r| submitted(&r)).transpose()
@@ -484,7 +499,7 @@ pub fn key_of(
     assertion_id: &str,
 ) -> Result<Option<String>, StoreError> {
     let row = conn.query_opt(
-        &format!("SELECT assertion_key FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"),
+        latest_by_assertion_id!("assertion_key"),
         params![partner_id, assertion_id],
     )?;
     row.map(|r| r.text(0)).transpose()
@@ -497,10 +512,7 @@ pub fn delete(
     assertion_id: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let Some(row) = conn.query_opt(
-        &format!("SELECT id FROM ({LIVE_BY_ASSERTION_ID}) live ORDER BY updated_at DESC LIMIT 1"),
-        params![partner_id, assertion_id],
-    )?
+    let Some(row) = conn.query_opt(LATEST_ID_BY_ASSERTION_ID, params![partner_id, assertion_id])?
     else {
         return Ok(false);
     };

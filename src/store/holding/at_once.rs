@@ -103,7 +103,8 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
     })
 }
 
-/// `$1`–`$9` of both one-statement saves: the package row (`PACKAGE_AT_ONCE`).
+/// `$1`–`$9` of both one-statement saves: the package row (the `package` part of
+/// `at_once_lookup_and_package!`).
 fn package_row_params(new: &NewPackage<'_>) -> Vec<Value> {
     params![
         new.id,
