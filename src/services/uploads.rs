@@ -147,8 +147,6 @@ async fn turn_to_verify(
 /// worker held that long holds up every request queued behind it.
 async fn read(app: &App, body: Body, rules: PartnerRules) -> Result<Package, UploadError> {
     let limits = app.config.limits;
-    // A body of a few courses is read in microseconds: here, as a hop to the blocking pool
-    // and back would cost more (two thread switches under load).
     if body.borrow_owner().len() <= READ_IN_PLACE {
         return package::read_body(body, &rules, limits).map_err(UploadError::Invalid);
     }
@@ -158,8 +156,10 @@ async fn read(app: &App, body: Body, rules: PartnerRules) -> Result<Package, Upl
         .map_err(UploadError::Invalid)
 }
 
-/// Bodies up to this size are read on the async worker that received them.
-const READ_IN_PLACE: usize = 16 * 1024;
+/// Bodies up to this size are parsed and read on the async worker that received them: a
+/// few courses take microseconds, less than the two thread switches of a hop to the
+/// blocking pool and back. Larger ones go to the blocking pool.
+pub const READ_IN_PLACE: usize = 16 * 1024;
 
 /// `PUT /credentials/{id}`: the body is one credential whose id must be the one in the path.
 pub async fn replace(

@@ -109,9 +109,13 @@ async fn upload_turn(state: &AppState, partner_id: &str) -> Result<Turn, ApiErro
         })
 }
 
-/// `read_body` on the blocking pool: parsing a body of up to `CC_MAX_BODY_BYTES` is linear
-/// but not instant, and an async worker busy parsing holds up every request behind it.
-async fn parse_off_the_workers(headers: HeaderMap, body: Bytes) -> Result<Body, ApiError> {
+/// `read_body`, on the blocking pool for a large body: parsing a body of up to
+/// `CC_MAX_BODY_BYTES` is linear but not instant, and an async worker busy parsing holds up
+/// every request behind it. A small one is parsed here (`uploads::READ_IN_PLACE`).
+async fn parse(headers: HeaderMap, body: Bytes) -> Result<Body, ApiError> {
+    if body.len() <= uploads::READ_IN_PLACE {
+        return read_body(&headers, body);
+    }
     tokio::task::spawn_blocking(move || read_body(&headers, body))
         .await
         .map_err(|e| {
@@ -154,7 +158,7 @@ pub async fn upload(
     } else {
         None
     };
-    let body = parse_off_the_workers(headers, body).await?;
+    let body = parse(headers, body).await?;
     let receipt = uploads::accept(&state.app, &partner, body, turn).await?;
     Ok(axum::Json(receipt).into_response())
 }
@@ -356,7 +360,7 @@ pub async fn replace(
     } else {
         None
     };
-    let body = parse_off_the_workers(headers, body).await?;
+    let body = parse(headers, body).await?;
     let receipt = uploads::replace(&state.app, &partner, &id, body, turn)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("credential {id:?}")))?;
