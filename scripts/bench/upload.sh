@@ -238,7 +238,7 @@ if [[ "$ENGINE" == sqlite ]]; then
   wait_for_server
   CLIENT_ID="$(sed -n 's/^ *client_id: *\([^ ]*\) *$/\1/p' "$SERVER_OUT" | head -n 1)"
   CLIENT_SECRET="$(sed -n 's/^ *client_secret: *\([^ ]*\) *$/\1/p' "$SERVER_OUT" | head -n 1)"
-  ENGINE_LABEL="SQLite (WAL, group commit, answers after the log is flushed)"
+  ENGINE_LABEL="SQLite (WAL, synchronous=FULL, group commit)"
 else
   SCHEMA="bench_$(date +%Y%m%d%H%M%S)_$$"
   echo "== creating schema $SCHEMA in $BENCH_PG_URL"

@@ -180,7 +180,7 @@ SINK_PID=$!
 if [[ "$ENGINE" == sqlite ]]; then
   DB_FILE="$WORK/load.db"
   DB_URL="sqlite://$DB_FILE"
-  ENGINE_LABEL="SQLite (WAL, group commit, answers after the log is flushed)"
+  ENGINE_LABEL="SQLite (WAL, synchronous=FULL, group commit)"
 else
   SCHEMA="load_$(date +%Y%m%d%H%M%S)_$$"
   psql -q -X -v ON_ERROR_STOP=1 "$LOAD_PG_URL" -c "CREATE SCHEMA \"$SCHEMA\"" >/dev/null

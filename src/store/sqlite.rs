@@ -1,18 +1,8 @@
 //! The SQLite engine: one writer thread that commits many requests' work in one durable
 //! transaction (group commit), and a small pool of read-only connections.
 //!
-//! Durability: WAL, and no job is answered before the log holding its commit is on disk, so
-//! an answered write survives power loss. SQLite's `synchronous=FULL` would flush the log
-//! inside each COMMIT, on the writer thread, which then sat idle for the disk a third of
-//! the time under load. Instead the writer commits with `synchronous=NORMAL` (SQLite still
-//! flushes the log before each checkpoint copies it back) and hands the commit's jobs to a
-//! flusher thread, which flushes the log and only then answers them; meanwhile the writer
-//! runs the next jobs in the next transaction, which it commits once that flush is done. A
-//! commit is visible to readers from the moment it is made, a millisecond or so before it
-//! is on disk and its jobs are answered: only a reader who learns of it independently, in
-//! that window, could see a write that a power cut then takes back (its writer, unanswered,
-//! sends it again). Each job runs inside its own SAVEPOINT, so one job's failure never undoes
-//! another's.
+//! Durability: WAL with `synchronous=FULL`, so a committed transaction survives power loss.
+//! Each job runs inside its own SAVEPOINT, so one job's failure never undoes another's.
 //!
 //! The write-ahead log starts again from its beginning only when a checkpoint has copied all
 //! of it back and no reader still uses it. SQLite's automatic checkpoints are passive: under
@@ -59,11 +49,8 @@ impl Default for Checkpoints {
     }
 }
 
-/// Writes the log to disk (the default flushes the write-ahead log file's data).
-pub(super) type Flush = Box<dyn FnMut() -> std::io::Result<()> + Send>;
-
 pub(super) struct SqliteEngine {
-    writer: mpsc::Sender<Message>,
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
     /// Idle readers, taken from the front and returned to the back: each takes its turn, so
     /// all of them warm their page caches early rather than the spare ones growing the
     /// process's memory at the first busy moment, hours in.
@@ -80,14 +67,6 @@ impl SqliteEngine {
         path: &Path,
         checkpoints: Checkpoints,
     ) -> Result<SqliteEngine, StoreError> {
-        Self::open_flushing(path, checkpoints, flush_log_file(path))
-    }
-
-    fn open_flushing(
-        path: &Path,
-        checkpoints: Checkpoints,
-        flush: Flush,
-    ) -> Result<SqliteEngine, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 StoreError::Unavailable(format!("creating {}: {e}", parent.display()))
@@ -100,27 +79,10 @@ impl SqliteEngine {
         let readers = (0..READERS)
             .map(|_| open_connection(path, true))
             .collect::<Result<VecDeque<_>, _>>()?;
-        let (sender, inbox) = mpsc::channel::<Message>();
-        let (to_flusher, commits) = mpsc::channel::<Vec<Box<dyn WriteJob>>>();
-        let flushed = sender.clone();
-        std::thread::Builder::new()
-            .name("sqlite-flusher".into())
-            .spawn(move || flusher_loop(&commits, flush, &flushed))
-            .map_err(|e| StoreError::Other(format!("starting the SQLite flusher: {e}")))?;
+        let (sender, receiver) = mpsc::channel::<Box<dyn WriteJob>>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || {
-                Writer {
-                    connection: &mut writer,
-                    inbox,
-                    flusher: to_flusher,
-                    flushing: false,
-                    held: VecDeque::new(),
-                    stopping: false,
-                    broken: None,
-                }
-                .run(checkpoints);
-            })
+            .spawn(move || writer_loop(&mut writer, &receiver, checkpoints))
             .map_err(|e| StoreError::Other(format!("starting the SQLite writer: {e}")))?;
         Ok(SqliteEngine {
             writer: sender,
@@ -141,7 +103,7 @@ impl SqliteEngine {
             reply,
         };
         self.writer
-            .send(Message::Job(Box::new(job)))
+            .send(Box::new(job))
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
         answer
             .await
@@ -178,35 +140,6 @@ impl SqliteEngine {
     }
 }
 
-impl Drop for SqliteEngine {
-    /// The flusher holds a sender of the writer's inbox too, so the writer is told to stop
-    /// (after the jobs queued before) rather than waiting for its inbox to close.
-    fn drop(&mut self) {
-        let _ = self.writer.send(Message::Stop);
-    }
-}
-
-/// Flushes the write-ahead log file's data (and the size needed to read it) to disk. The file
-/// is opened at the first flush, after the first commit has made it.
-fn flush_log_file(database: &Path) -> Flush {
-    let mut log = database.as_os_str().to_owned();
-    log.push("-wal");
-    let log = std::path::PathBuf::from(log);
-    let mut file: Option<std::fs::File> = None;
-    Box::new(move || {
-        let open = match file.take() {
-            Some(open) => open,
-            None => std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&log)?,
-        };
-        let flushed = open.sync_data();
-        file = Some(open);
-        flushed
-    })
-}
-
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -217,8 +150,6 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     };
     let connection = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", path.display())))?;
-    // `synchronous = NORMAL`: the flusher thread flushes the log after each commit (module
-    // comment); SQLite flushes it before each checkpoint and the database after.
     // `temp_store = MEMORY` keeps the writer's savepoint journals (one per job in a group
     // commit: the pages a job changes, kept to undo it alone) in memory: past 64 KiB SQLite
     // spills them to a temporary file, and writing that file was an eighth of the writer's
@@ -233,7 +164,7 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
         "PRAGMA foreign_keys = ON;".to_string()
     } else {
         format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4096;"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4096;"
         )
     };
     connection.busy_timeout(BUSY_TIMEOUT).map_err(convert)?;
@@ -303,154 +234,27 @@ where
     }
 }
 
-/// What the writer thread receives.
-enum Message {
-    Job(Box<dyn WriteJob>),
-    /// The flusher has written the last commit handed to it to disk, or failed to.
-    Flushed(Result<(), String>),
-    /// The engine is gone: the jobs queued before this are run, then the writer stops.
-    Stop,
-}
-
-/// The writer thread: runs jobs in one transaction, and commits it once the flusher has
-/// written the previous commit to disk; until then, the jobs that arrive join it.
-struct Writer<'c> {
-    connection: &'c mut Connection,
-    inbox: mpsc::Receiver<Message>,
-    flusher: mpsc::Sender<Vec<Box<dyn WriteJob>>>,
-    /// A commit handed to the flusher is not on disk yet.
-    flushing: bool,
-    /// Jobs that arrived while a full group waited for the flusher: the next group's first.
-    held: VecDeque<Box<dyn WriteJob>>,
-    stopping: bool,
-    /// Why the log could not be written to disk: nothing is committed after that.
-    broken: Option<String>,
-}
-
-impl Writer<'_> {
-    fn run(mut self, checkpoints: Checkpoints) {
-        let mut last_checkpoint = Instant::now();
-        while let Some(first) = self.first_job() {
-            let mut group = vec![first];
-            let opened = exec(self.connection, "BEGIN IMMEDIATE").map_err(|e| e.to_string());
-            let mut outcome = opened.and_then(|()| run_job(self.connection, &mut group[0]));
-            while outcome.is_ok() && group.len() < MAX_GROUP {
-                let Some(mut job) = self.joining_job() else {
-                    break;
-                };
-                outcome = run_job(self.connection, &mut job);
-                group.push(job);
-            }
-            self.wait_for_flusher();
-            if let Some(reason) = &self.broken {
-                let _ = self.connection.execute_batch("ROLLBACK");
-                let refused = Err(format!("the log could not be written to disk: {reason}"));
-                for job in group.into_iter().chain(self.held.drain(..)) {
-                    job.finish(refused.clone());
-                }
-                tracing::error!(
-                    reason,
-                    "the SQLite writer stops: its log could not be written to disk"
-                );
-                return;
-            }
-            match outcome.and_then(|()| commit(self.connection)) {
-                Ok(()) => {
-                    self.flushing = true;
-                    if let Err(mpsc::SendError(group)) = self.flusher.send(group) {
-                        for job in group {
-                            job.finish(Err("the SQLite flusher has stopped".into()));
-                        }
-                        return;
-                    }
-                }
-                Err(e) => {
-                    for job in group {
-                        job.finish(Err(e.clone()));
-                    }
-                }
-            }
-            if last_checkpoint.elapsed() >= checkpoints.every {
-                last_checkpoint = Instant::now();
-                checkpoint(self.connection, checkpoints.wait);
-            }
-        }
-    }
-
-    /// The first job of a group: a held one, else the next to arrive.
-    fn first_job(&mut self) -> Option<Box<dyn WriteJob>> {
-        if let Some(job) = self.held.pop_front() {
-            return Some(job);
-        }
-        while !self.stopping {
-            match self.inbox.recv().ok()? {
-                Message::Job(job) => return Some(job),
-                message => self.note(message),
-            }
-        }
-        None
-    }
-
-    /// A job for the open group: a held one or one already queued; while the previous commit
-    /// is being flushed, also one that arrives before the flush is done.
-    fn joining_job(&mut self) -> Option<Box<dyn WriteJob>> {
-        if let Some(job) = self.held.pop_front() {
-            return Some(job);
-        }
-        loop {
-            let message = if self.flushing && !self.stopping {
-                self.inbox.recv().ok()?
-            } else {
-                self.inbox.try_recv().ok()?
-            };
-            match message {
-                Message::Job(job) => return Some(job),
-                message => self.note(message),
-            }
-        }
-    }
-
-    /// Waits until the previous commit is on disk; jobs arriving meanwhile are held.
-    fn wait_for_flusher(&mut self) {
-        while self.flushing {
-            match self.inbox.recv() {
-                Ok(Message::Job(job)) => self.held.push_back(job),
-                Ok(message) => self.note(message),
-                Err(_) => return,
-            }
-        }
-    }
-
-    fn note(&mut self, message: Message) {
-        match message {
-            Message::Job(job) => self.held.push_back(job),
-            Message::Flushed(outcome) => {
-                self.flushing = false;
-                if let Err(reason) = outcome {
-                    self.broken.get_or_insert(reason);
-                }
-            }
-            Message::Stop => self.stopping = true,
-        }
-    }
-}
-
-/// Writes each commit handed over to disk, then answers its jobs and tells the writer.
-fn flusher_loop(
-    commits: &mpsc::Receiver<Vec<Box<dyn WriteJob>>>,
-    mut flush: Flush,
-    writer: &mpsc::Sender<Message>,
+fn writer_loop(
+    connection: &mut Connection,
+    jobs: &mpsc::Receiver<Box<dyn WriteJob>>,
+    checkpoints: Checkpoints,
 ) {
-    while let Ok(group) = commits.recv() {
-        let flushed = flush().map_err(|e| format!("flushing the write-ahead log: {e}"));
-        if let Err(e) = &flushed {
-            tracing::error!(error = %e, "a commit could not be written to disk");
+    let mut last_checkpoint = Instant::now();
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
         }
+        let commit = run_group(connection, &mut group);
         for job in group {
-            job.finish(flushed.clone());
+            job.finish(commit.clone());
         }
-        if writer.send(Message::Flushed(flushed)).is_err() {
-            return;
+        if last_checkpoint.elapsed() >= checkpoints.every {
+            last_checkpoint = Instant::now();
+            checkpoint(connection, checkpoints.wait);
         }
     }
 }
@@ -480,30 +284,27 @@ fn exec(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Runs one job of the open transaction in its own savepoint: kept if it succeeds, undone
-/// alone if it fails. An error here (the savepoint itself failed) has rolled back the whole
-/// transaction.
-fn run_job(connection: &Connection, job: &mut Box<dyn WriteJob>) -> Result<(), String> {
-    let kept = exec(connection, "SAVEPOINT job")
-        .map_err(|e| e.to_string())
-        .map(|()| job.run(&mut SqliteTx(connection)));
-    let end = match kept {
-        Ok(true) => exec(connection, "RELEASE job"),
-        Ok(false) => {
-            exec(connection, "ROLLBACK TO job").and_then(|()| exec(connection, "RELEASE job"))
-        }
-        Err(e) => {
+fn run_group(connection: &Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
+    exec(connection, "BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+    for job in group.iter_mut() {
+        let kept = exec(connection, "SAVEPOINT job")
+            .map_err(|e| e.to_string())
+            .map(|()| job.run(&mut SqliteTx(connection)));
+        let end = match kept {
+            Ok(true) => exec(connection, "RELEASE job"),
+            Ok(false) => {
+                exec(connection, "ROLLBACK TO job").and_then(|()| exec(connection, "RELEASE job"))
+            }
+            Err(e) => {
+                let _ = connection.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        if let Err(e) = end {
             let _ = connection.execute_batch("ROLLBACK");
-            return Err(e);
+            return Err(e.to_string());
         }
-    };
-    end.map_err(|e| {
-        let _ = connection.execute_batch("ROLLBACK");
-        e.to_string()
-    })
-}
-
-fn commit(connection: &Connection) -> Result<(), String> {
+    }
     exec(connection, "COMMIT").map_err(|e| {
         let _ = connection.execute_batch("ROLLBACK");
         e.to_string()
@@ -594,109 +395,6 @@ fn convert(error: rusqlite::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn count(engine: &SqliteEngine) -> i64 {
-        engine
-            .read(|conn| conn.query("SELECT count(*) FROM notes", &[]))
-            .await
-            .expect("count")[0]
-            .int(0)
-            .expect("a number")
-    }
-
-    /// An answered write survives a power cut: the writer commits without waiting for the
-    /// disk, so the answer must wait for the flusher, and the next commit for the flush.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn no_write_is_answered_before_its_commit_is_on_disk() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let (started, flush_started) = std::sync::mpsc::channel::<()>();
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let flush: Flush = Box::new(move || {
-            let _ = started.send(());
-            released.recv().map_err(std::io::Error::other)
-        });
-        let engine = Arc::new(
-            SqliteEngine::open_flushing(&dir.path().join("db"), Checkpoints::default(), flush)
-                .expect("open"),
-        );
-        let writes = Arc::clone(&engine);
-        let first = tokio::spawn(async move {
-            writes
-                .write(|conn| conn.batch("CREATE TABLE notes (body TEXT NOT NULL)"))
-                .await
-        });
-        let started = tokio::task::spawn_blocking(move || {
-            flush_started.recv().expect("the first commit is flushed");
-            flush_started
-        })
-        .await
-        .expect("wait");
-        assert!(
-            !first.is_finished(),
-            "the write was answered while its commit was still being written to disk"
-        );
-        // A write sent meanwhile runs, but is not committed before that flush is done.
-        let writes = Arc::clone(&engine);
-        let second = tokio::spawn(async move {
-            writes
-                .write(|conn| conn.execute("INSERT INTO notes (body) VALUES ('second')", &[]))
-                .await
-        });
-        release.send(()).expect("release the first flush");
-        first.await.expect("task").expect("the first write");
-        tokio::task::spawn_blocking(move || started.recv().expect("the second commit is flushed"))
-            .await
-            .expect("wait");
-        assert!(
-            !second.is_finished(),
-            "the second write was answered before its flush"
-        );
-        release.send(()).expect("release the second flush");
-        assert_eq!(second.await.expect("task").expect("the second write"), 1);
-        assert_eq!(count(&engine).await, 1);
-    }
-
-    /// Should the disk refuse the log, the writes it holds are not reported stored, and the
-    /// writer stops rather than answer later writes as if the disk had them.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_log_the_disk_refuses_fails_its_writes_and_every_later_one() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let mut flushes = 0;
-        let flush: Flush = Box::new(move || {
-            flushes += 1;
-            if flushes == 1 {
-                Ok(())
-            } else {
-                Err(std::io::Error::other("the disk is gone"))
-            }
-        });
-        let engine =
-            SqliteEngine::open_flushing(&dir.path().join("db"), Checkpoints::default(), flush)
-                .expect("open");
-        engine
-            .write(|conn| conn.batch("CREATE TABLE notes (body TEXT NOT NULL)"))
-            .await
-            .expect("the first commit reaches the disk");
-        let refused = engine
-            .write(|conn| conn.execute("INSERT INTO notes (body) VALUES ('lost')", &[]))
-            .await
-            .expect_err("its commit did not reach the disk");
-        assert!(
-            refused.to_string().contains("the disk is gone"),
-            "{refused}"
-        );
-        let later = engine
-            .write(|conn| conn.execute("INSERT INTO notes (body) VALUES ('later')", &[]))
-            .await
-            .expect_err("nothing is committed after the disk refused the log");
-        assert!(matches!(later, StoreError::Unavailable(_)), "{later:?}");
-        assert!(later.to_string().contains("disk"), "{later}");
-        assert_eq!(
-            count(&engine).await,
-            1,
-            "only the refused commit's row, kept by SQLite"
-        );
-    }
 
     fn wal_size(path: &Path) -> u64 {
         let mut wal = path.as_os_str().to_owned();
