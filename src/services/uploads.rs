@@ -313,7 +313,7 @@ async fn save(
         }
     }
     let this = Arc::clone(job);
-    app.store.write(move |conn| this.run(conn)).await
+    app.store.write_repeatable(move |conn| this.run(conn)).await
 }
 
 /// Sends an upload's one statement, if there is one: what it stored, or `None`.

@@ -248,6 +248,22 @@ impl Store {
         }
     }
 
+    /// `write`, for a job that may run more than once: on SQLite, should another job of its
+    /// group commit fail, its work is rolled back and it runs again (`sqlite::run_group`).
+    /// So it must do nothing but its queries: no message sent, no state outside the
+    /// transaction changed, nothing consumed that a second run needs. The writes on the
+    /// partner API's hot paths (uploads, tokens) are such jobs.
+    pub async fn write_repeatable<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnMut(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.engine.as_ref() {
+            Engine::Sqlite(engine) => engine.write_repeatable(job).await,
+            Engine::Postgres(engine) => engine.run(job).await,
+        }
+    }
+
     /// Runs one statement as a write and returns its rows: what it did is committed durably
     /// before this returns `Ok`, all of it or none. On PostgreSQL it is its own transaction,
     /// sent from the calling task: one round trip, no thread switch. On SQLite it is a write
@@ -256,7 +272,7 @@ impl Store {
         match self.engine.as_ref() {
             Engine::Sqlite(engine) => {
                 engine
-                    .write(move |conn| conn.query(&statement.sql, &statement.params))
+                    .write_repeatable(move |conn| conn.query(&statement.sql, &statement.params))
                     .await
             }
             Engine::Postgres(engine) => engine.one(&statement).await,
