@@ -281,6 +281,22 @@ on_both_engines!(
             .await
             .expect("json");
         assert_eq!(again["credentials"][1]["result"], "updated");
+        // The package was sent before as it is, so the upload expected every record to be
+        // unchanged: the re-issued one still stores its whole document.
+        let response = app
+            .client
+            .get(app.url("/api/v1/credentials/369435906932892"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(
+            body,
+            fixture_json("guide/three-courses.json")["credentials"][1],
+            "the re-issued credential reads back as submitted"
+        );
     }
 );
 

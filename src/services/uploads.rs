@@ -251,11 +251,9 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
         }
     };
     let package = &job.package;
-    if app.store.writes_in_one_statement() {
-        app.caches
-            .stored_records
-            .remember(&job.partner_id, job.record_fingerprints());
-    }
+    app.caches
+        .stored_records
+        .remember(&job.partner_id, job.record_fingerprints());
     if slide {
         super::auth::touched(app, auth, now);
     }
@@ -280,32 +278,35 @@ async fn save(
 ) -> Result<Result<Vec<holding::Saved>, Problem>, StoreError> {
     let one_statement = app.store.writes_in_one_statement() && job.recipient_token_hash.is_none();
     let touch = job.slide.then_some(job.access_token_hash.as_str());
-    if one_statement {
-        let known = app
-            .caches
-            .stored_records
-            .all_known(&job.partner_id, job.record_fingerprints());
-        // Should the records have changed since (another instance, a delete), the lean
-        // statement writes nothing and the whole one is sent.
-        if known
-            && let Some(saved) = at_once(
-                app,
-                job,
-                holding::known_package_at_once(&job.new_package(None), touch),
-            )
-            .await?
-        {
-            return Ok(Ok(saved));
-        }
+    let known = app
+        .caches
+        .stored_records
+        .all_known(&job.partner_id, job.record_fingerprints());
+    // Should the records have changed since (another instance, a delete), the lean
+    // statement writes nothing and the whole one is sent.
+    if one_statement
+        && known
+        && let Some(saved) = at_once(
+            app,
+            job,
+            holding::known_package_at_once(&job.new_package(None), touch),
+        )
+        .await?
+    {
+        return Ok(Ok(saved));
     }
     // The documents are serialised once, here, on the request's worker: the writer (SQLite's
     // only one) has better things to do. The whole statement sends them, and the
-    // transaction that follows it, should it write nothing, stores the same ones.
-    job.documents.get_or_init(|| {
-        (0..job.package.records.len())
-            .map(|i| job.package.document(i).into_owned())
-            .collect()
-    });
+    // transaction that follows it, should it write nothing, stores the same ones. A package
+    // this process stored lately as it is (a partner's retry) needs none on SQLite: its
+    // records are unchanged, and one that changed meanwhile is serialised by the transaction.
+    if one_statement || !known {
+        job.documents.get_or_init(|| {
+            (0..job.package.records.len())
+                .map(|i| job.package.document(i).into_owned())
+                .collect()
+        });
+    }
     if one_statement {
         let whole = holding::package_at_once(&job.new_package(None), touch);
         if let Some(saved) = at_once(app, job, whole).await? {

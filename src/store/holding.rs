@@ -53,8 +53,10 @@ pub struct NewPackage<'a> {
     pub package: &'a Package,
     /// `package.recipient` as JSON, serialised before the write: the writer's time is precious.
     pub recipient_json: &'a str,
-    /// Each record's document as stored (`Package::document`), for the same reason; empty
-    /// only for `known_package_at_once`, which stores no record.
+    /// Each record's document as stored (`Package::document`), for the same reason. Empty
+    /// when every record was stored lately as it is (a partner's retry), which stores none:
+    /// `known_package_at_once`, or `save_package`, which then serialises a document itself
+    /// should a record have changed meanwhile.
     pub documents: &'a [String],
     pub inbox_user_id: Option<&'a str>,
     /// The activation page's lookup keys (names + email, names + student id), when the
@@ -243,9 +245,6 @@ fn save_record(
 ) -> Result<(String, SaveResult), StoreError> {
     let (partner_id, package, now) = (new.partner_id, new.package, new.now);
     let record = &package.records[position];
-    let document = new.documents.get(position).ok_or_else(|| {
-        StoreError::Other(format!("record {position}'s document was not serialised"))
-    })?;
     let fingerprint = &record.fingerprint;
     if let Some(found) = existing
         .as_ref()
@@ -258,12 +257,18 @@ fn save_record(
         }
         return Ok((found.id.clone(), SaveResult::Unchanged));
     }
+    // Serialised before the write as a rule; here only when the caller expected the record
+    // to be unchanged (see `NewPackage::documents`).
+    let document = match new.documents.get(position) {
+        Some(document) => Cow::Borrowed(document.as_str()),
+        None => package.document(position),
+    };
     let section = record.section.map(Section::key);
     let fields = params![
         record.assertion_id.as_deref(),
         record.kind.as_str(),
         parent_id,
-        document,
+        document.as_ref(),
         record.jws.as_deref(),
         fingerprint,
         &record.name,
