@@ -61,12 +61,24 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// stricter one). Images come from this origin only: logos are served from it too.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// What handlers share.
+/// What handlers share, behind one reference count: a handler's `State` is a clone of it per
+/// request, and a clone of each part's own (the app's store, caches, limiters, keys…) showed
+/// in the workers' profile of every upload and token request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub app: App,
-    pub openapi: Arc<serde_json::Value>,
-    pub reference_html: Arc<String>,
+    pub openapi: serde_json::Value,
+    pub reference_html: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// The whole application as a router.
@@ -101,11 +113,11 @@ pub fn router(app: App) -> Router {
     let bench_echo = app.config.bench_echo;
     let https = app.config.public_url.starts_with("https://");
     let admission = Admission::new(app.config.max_in_flight, app.config.max_queue_wait);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         app,
-        openapi: Arc::new(openapi),
-        reference_html: Arc::new(reference_html),
-    };
+        openapi,
+        reference_html,
+    }));
     let api = with_api_errors(
         api.route("/api/v1/{*rest}", axum::routing::any(api_not_found)),
         max_body,

@@ -17,7 +17,7 @@ use serde_json::Value;
     responses((status = 200, description = "The document", body = Value))
 )]
 pub async fn openapi_json(State(state): State<AppState>) -> Response {
-    axum::Json(state.openapi.as_ref().clone()).into_response()
+    axum::Json(state.openapi.clone()).into_response()
 }
 
 /// The human-readable API reference.
@@ -29,7 +29,7 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "HTML", content_type = "text/html"))
 )]
 pub async fn reference(State(state): State<AppState>) -> Html<String> {
-    Html(state.reference_html.as_ref().clone())
+    Html(state.reference_html.clone())
 }
 
 /// A run of text in a description: Markdown code spans (between backticks) are code.
