@@ -96,13 +96,12 @@ impl SqliteEngine {
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        self.send(Box::new(TypedJob {
-            job: Some(job),
-            outcome: None,
-            reply,
-        }))?;
-        Self::wait_for(answer).await
+        let mut job = Some(job);
+        let once = move |conn: &mut dyn Conn| match job.take() {
+            Some(job) => job(conn),
+            None => Err(StoreError::Other("job ran twice".into())),
+        };
+        self.submit(once, false).await
     }
 
     /// Like `write`, for a job that may run again after its work was rolled back: such jobs
@@ -112,24 +111,23 @@ impl SqliteEngine {
         F: FnMut(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.submit(job, true).await
+    }
+
+    async fn submit<T, F>(&self, job: F, repeatable: bool) -> Result<T, StoreError>
+    where
+        F: FnMut(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        self.send(Box::new(RepeatableJob {
-            job,
-            outcome: None,
-            reply,
-        }))?;
-        Self::wait_for(answer).await
-    }
-
-    fn send(&self, job: Box<dyn WriteJob>) -> Result<(), StoreError> {
         self.writer
-            .send(job)
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))
-    }
-
-    async fn wait_for<T>(
-        answer: oneshot::Receiver<Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
+            .send(Box::new(TypedJob {
+                job,
+                repeatable,
+                outcome: None,
+                reply,
+            }))
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
         answer
             .await
             .map_err(|_| StoreError::Other("the SQLite writer dropped a job".into()))?
@@ -229,58 +227,17 @@ trait WriteJob: Send {
     fn finish(self: Box<Self>, commit: Result<(), String>);
 }
 
-/// The answer to a job's caller, from its own outcome and its transaction's.
-fn answer<T>(
-    commit: Result<(), String>,
-    outcome: Option<Result<T, StoreError>>,
-) -> Result<T, StoreError> {
-    match (commit, outcome) {
-        (_, Some(Err(e))) => Err(e),
-        (Err(e), _) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
-        (Ok(()), Some(Ok(value))) => Ok(value),
-        (Ok(()), None) => Err(StoreError::Other("job never ran".into())),
-    }
-}
-
+/// A job and what its caller waits for. Its latest run's outcome is the one answered.
 struct TypedJob<T, F> {
-    job: Option<F>,
+    job: F,
+    /// Whether the job may run again (`SqliteEngine::write_repeatable`); `write`'s jobs run
+    /// once at most and say so if asked again.
+    repeatable: bool,
     outcome: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
 impl<T, F> WriteJob for TypedJob<T, F>
-where
-    F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send,
-    T: Send,
-{
-    fn run(&mut self, conn: &mut dyn Conn) -> bool {
-        let outcome = match self.job.take() {
-            Some(job) => contain_panic(|| job(conn)),
-            None => Err(StoreError::Other("job ran twice".into())),
-        };
-        let ok = outcome.is_ok();
-        self.outcome = Some(outcome);
-        ok
-    }
-
-    fn repeatable(&self) -> bool {
-        false
-    }
-
-    fn finish(self: Box<Self>, commit: Result<(), String>) {
-        let _ = self.reply.send(answer(commit, self.outcome));
-    }
-}
-
-/// A job that may run again (`SqliteEngine::write_repeatable`): its latest run's outcome is
-/// the one answered.
-struct RepeatableJob<T, F> {
-    job: F,
-    outcome: Option<Result<T, StoreError>>,
-    reply: oneshot::Sender<Result<T, StoreError>>,
-}
-
-impl<T, F> WriteJob for RepeatableJob<T, F>
 where
     F: FnMut(&mut dyn Conn) -> Result<T, StoreError> + Send,
     T: Send,
@@ -293,11 +250,17 @@ where
     }
 
     fn repeatable(&self) -> bool {
-        true
+        self.repeatable
     }
 
     fn finish(self: Box<Self>, commit: Result<(), String>) {
-        let _ = self.reply.send(answer(commit, self.outcome));
+        let answer = match (commit, self.outcome) {
+            (_, Some(Err(e))) => Err(e),
+            (Err(e), _) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+            (Ok(()), Some(Ok(value))) => Ok(value),
+            (Ok(()), None) => Err(StoreError::Other("job never ran".into())),
+        };
+        let _ = self.reply.send(answer);
     }
 }
 
