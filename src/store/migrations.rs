@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0022_assertion_id_index.sql"),
         include_str!("migrations/postgres/0022_assertion_id_index.sql"),
     ),
+    (
+        23,
+        include_str!("migrations/sqlite/0023_unused_recipient_index.sql"),
+        include_str!("migrations/postgres/0023_unused_recipient_index.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.
