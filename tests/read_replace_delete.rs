@@ -136,14 +136,7 @@ on_both_engines!(
             200
         );
         let id = "http://example.com/credentials/3527";
-        let path = format!("/api/v1/credentials/{}", percent_encode(id));
-        let response = app
-            .client
-            .get(app.url(&path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("send");
+        let response = app.submission(&token, &percent_encode(id)).await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.expect("json");
         assert_eq!(body, fixture_json("standards/examples/ob30/simple.json"));
@@ -191,12 +184,8 @@ on_both_engines!(
         assert_eq!(body["credentials"][0]["result"], "updated", "{body}");
         assert_eq!(body["credentials"][0]["section"], "Certification");
         let stored: Value = app
-            .client
-            .get(app.url("/api/v1/credentials/course-2"))
-            .bearer_auth(&token)
-            .send()
+            .submission(&token, "course-2")
             .await
-            .expect("get")
             .json()
             .await
             .expect("json");
@@ -239,15 +228,7 @@ on_both_engines!(
             .await
             .expect("send");
         assert_eq!(response.status(), 204);
-        let (status, _) = common::imsx_error(
-            app.client
-                .get(app.url("/api/v1/credentials/369435906932892"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
+        let (status, _) = common::imsx_error(app.submission(&token, "369435906932892").await).await;
         assert_eq!(status, 404);
         assert_eq!(app.submitted_count(&token).await, "2");
         let html = app
@@ -283,13 +264,7 @@ on_both_engines!(
         assert_eq!(again["credentials"][1]["result"], "updated");
         // The package was sent before as it is, so the upload expected every record to be
         // unchanged: the re-issued one still stores its whole document.
-        let response = app
-            .client
-            .get(app.url("/api/v1/credentials/369435906932892"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("send");
+        let response = app.submission(&token, "369435906932892").await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.expect("json");
         assert_eq!(

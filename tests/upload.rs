@@ -402,12 +402,8 @@ on_both_engines!(
             "updated in place, not duplicated"
         );
         let stored: Value = app
-            .client
-            .get(app.url("/api/v1/credentials/369435906932892"))
-            .bearer_auth(&token)
-            .send()
+            .submission(&token, "369435906932892")
             .await
-            .expect("get")
             .json()
             .await
             .expect("json");
@@ -467,18 +463,14 @@ on_both_engines!(
         );
         // The partner reads and revokes a credential by the assertion id it sent last,
         // though its identity is the recipient and achievement.
-        let get = |id: &str| {
-            app.client
-                .get(app.url(&format!("/api/v1/credentials/{id}")))
-                .bearer_auth(&token)
-                .send()
-        };
-        let found = get("reissued-0").await.expect("get");
+        let found = app.submission(&token, "reissued-0").await;
         assert_eq!(found.status(), 200);
         let found: Value = found.json().await.expect("json");
         assert_eq!(found["id"], "reissued-0", "{found}");
         assert_eq!(
-            get("reissued-0-never-sent").await.expect("get").status(),
+            app.submission(&token, "reissued-0-never-sent")
+                .await
+                .status(),
             404
         );
         let revoked = app
@@ -489,8 +481,8 @@ on_both_engines!(
             .await
             .expect("delete");
         assert!(revoked.status().is_success(), "{}", revoked.status());
-        assert_eq!(get("reissued-1").await.expect("get").status(), 404);
-        assert_eq!(get("reissued-2").await.expect("get").status(), 200);
+        assert_eq!(app.submission(&token, "reissued-1").await.status(), 404);
+        assert_eq!(app.submission(&token, "reissued-2").await.status(), 200);
         package.as_object_mut().expect("object").remove("recipient");
         let (status, body) =
             common::imsx_error(app.upload(&token, package.to_string()).await).await;

@@ -341,6 +341,17 @@ impl TestApp {
             .expect("upload request")
     }
 
+    /// The partner's read of one submission (`GET /api/v1/credentials/{id}`); `id` goes into
+    /// the path as given, so an id with reserved characters comes percent-encoded.
+    pub async fn submission(&self, token: &str, id: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/api/v1/credentials/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("read request")
+    }
+
     /// How many credentials the partner of `token` has submitted (the listing's
     /// `X-Total-Count`).
     pub async fn submitted_count(&self, token: &str) -> String {
