@@ -2,7 +2,9 @@
 //! transaction (group commit), and a small pool of read-only connections.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed transaction survives power loss.
-//! Each job runs inside its own SAVEPOINT, so one job's failure never undoes another's.
+//! One job's failure never undoes another's: each job runs in a SAVEPOINT of its own, or
+//! neighbouring repeatable jobs share one and, should one of them fail, each runs again in
+//! its own (`run_group`).
 //!
 //! The write-ahead log starts again from its beginning only when a checkpoint has copied all
 //! of it back and no reader still uses it. SQLite's automatic checkpoints are passive: under
