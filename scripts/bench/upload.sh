@@ -13,10 +13,12 @@
 #   (c) POST /api/v1/credentials  "fresh": every request a new recipient and new credential
 #                                 ids (request.lua with BENCH_FRESH=1)
 #   (d) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
-# and prints req/s, p50/p99 latency and non-2xx responses for each, and each route's ratio to
-# its anchor: on SQLite the echo route; on PostgreSQL pgbench, run by this script on the
-# same server with as many clients as wrk has connections, each transaction one INSERT of a
-# row as large as the package (into a table made for it in the bench schema). On PostgreSQL
+# and prints req/s, p50/p99 latency and non-2xx responses for each, the share of the
+# machine's CPU time a hypervisor took meanwhile ("steal": a warning above 2 %, when a
+# ratio compares two different machines), and each route's ratio to its anchor: on SQLite
+# the echo route; on PostgreSQL pgbench, run by this script on the same server with as many
+# clients as wrk has connections, each transaction one INSERT of a row as large as the
+# package (into a table made for it in the bench schema). On PostgreSQL
 # pgbench also runs the "floor": the rows a fresh upload of the package stores, written by
 # one plain statement into the same tables (see run_floor).
 #
@@ -300,10 +302,28 @@ settle() {
   fi
 }
 
-# With --pin: the database core's busy time so far, in clock ticks (user, nice, system, irq,
-# softirq and steal from /proc/stat; not idle or iowait).
+# With --pin: the database core's busy time so far, in clock ticks (user, nice, system, irq
+# and softirq from /proc/stat; not idle, iowait or steal: time the hypervisor gave the core
+# to another machine is no work of the database's).
 db_core_ticks() {
-  awk -v cpu="cpu$DB_CORE" '$1 == cpu { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+  awk -v cpu="cpu$DB_CORE" '$1 == cpu { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
+# The machine's CPU time so far, in clock ticks, as "STEAL TOTAL" (the cpu line of
+# /proc/stat). On a virtual machine steal is time the hypervisor ran someone else on its
+# cores: a route that lost much of it ran on a slower machine than its anchor did, and its
+# ratio says so rather than anything about the server.
+cpu_ticks() {
+  awk '$1 == "cpu" { total = 0; for (i = 2; i <= 9; i++) total += $i; print $9, total }' /proc/stat
+}
+# stolen NAME BEFORE: appends to wrk-NAME.txt the share of the machine's CPU time stolen
+# since BEFORE (a cpu_ticks reading), as a STEAL line.
+stolen() {
+  local name=$1 s0 t0 s1 t1
+  read -r s0 t0 <<<"$2"
+  read -r s1 t1 <<<"$(cpu_ticks)"
+  awk -v s="$(( s1 - s0 ))" -v t="$(( t1 - t0 ))" \
+    'BEGIN { if (t > 0) printf "STEAL percent=%.1f\n", 100 * s / t }' >>"$WORK/wrk-$name.txt"
 }
 # db_cpu NAME BEFORE: appends to wrk-NAME.txt the database core's busy time per request since
 # BEFORE (a DBCPU line), with --pin: the database's own work per request, whatever the core's
@@ -319,15 +339,17 @@ db_cpu() {
 # run_wrk NAME PATH AUTHORIZATION CONTENT_TYPE BODY_FILE|"" BODY [FRESH]
 run_wrk() {
   local name=$1 path=$2 auth=$3 ctype=$4 body_file=$5 body=$6 fresh=${7:-0}
-  local out="$WORK/wrk-$name.txt" before
+  local out="$WORK/wrk-$name.txt" before ticks
   settle
   [[ "$PIN" == 1 ]] && before="$(db_core_ticks)"
+  ticks="$(cpu_ticks)"
   echo
   echo "== $name: POST $path (${DURATION}s, $CONNECTIONS connections, $THREADS threads)"
   BENCH_METHOD=POST BENCH_AUTHORIZATION="$auth" BENCH_CONTENT_TYPE="$ctype" \
     BENCH_BODY_FILE="$body_file" BENCH_BODY="$body" BENCH_FRESH="$fresh" BENCH_RUN="$$-$name" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
       -s "$BENCH_DIR/count_status.lua" "$BASE$path" | tee "$out"
+  stolen "$name" "$ticks"
   db_cpu "$name" "${before:-0}"
   sleep 1
 }
@@ -336,17 +358,19 @@ run_wrk() {
 # connections, each transaction SCRIPT; its rate goes into wrk-NAME.txt as a BENCH line,
 # like wrk's.
 pgbench_route() {
-  local name=$1 script=$2 title=$3 out="$WORK/wrk-$1.txt" before
+  local name=$1 script=$2 title=$3 out="$WORK/wrk-$1.txt" before ticks
   settle
   echo
   echo "== $name: $title (${DURATION}s, $CONNECTIONS clients, $THREADS threads)"
   [[ "$PIN" == 1 ]] && before="$(db_core_ticks)"
+  ticks="$(cpu_ticks)"
   pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -f "$script" "$BENCH_PG_URL" \
     >"$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out" >&2; exit 1; }
   grep -E '^(tps|latency)' "$WORK/$name.out"
   awk '/^number of transactions actually processed: / { n = $NF } /^tps = / { tps = $3 } /^latency average = / { lat = $4 }
        END { printf "BENCH requests=%d duration_us=0 rps=%.1f p50_us=%d p99_us=0 non2xx=0 statuses=none socket_errors=connect:0,read:0,write:0,timeout:0\n", n, tps, lat * 1000 }' \
     "$WORK/$name.out" >"$out"
+  stolen "$name" "$ticks"
   db_cpu "$name" "${before:-0}"
   sleep 1
 }
@@ -523,13 +547,21 @@ fi
 
 echo
 echo "== summary: $ENGINE_LABEL, ${DURATION}s per route, $CONNECTIONS connections, $THREADS wrk threads, $PLACEMENT"
-printf '%-24s %12s %12s %12s %10s %10s  %s\n' route "req/s" p50 p99 non-2xx "/ $ANCHOR" "statuses / socket errors"
+printf '%-24s %12s %12s %12s %10s %10s %7s  %s\n' route "req/s" p50 p99 non-2xx "/ $ANCHOR" steal "statuses / socket errors"
+steal_of() { sed -n 's/^STEAL percent=//p' "$WORK/wrk-$1.txt" | head -n 1; }
+STOLEN_ROUTES=""
 for name in $ROUTES; do
   ratio="$(awk -v r="$(field "$name" rps)" -v a="$(field "$ANCHOR" rps)" 'BEGIN { if (a > 0) printf "%.1f%%", 100 * r / a }')"
-  printf '%-24s %12s %12s %12s %10s %10s  %s / %s\n' "$(route_of "$name")" "$(field "$name" rps)" \
+  printf '%-24s %12s %12s %12s %10s %10s %7s  %s / %s\n' "$(route_of "$name")" "$(field "$name" rps)" \
     "$(ms "$(field "$name" p50_us)")" "$(ms "$(field "$name" p99_us)")" "$(field "$name" non2xx)" \
-    "$ratio" "$(field "$name" statuses)" "$(field "$name" socket_errors)"
+    "$ratio" "$(steal_of "$name")%" "$(field "$name" statuses)" "$(field "$name" socket_errors)"
+  awk -v s="$(steal_of "$name")" 'BEGIN { exit !(s + 0 > 2) }' && STOLEN_ROUTES="$STOLEN_ROUTES $(route_of "$name"),"
 done
+if [[ -n "$STOLEN_ROUTES" ]]; then
+  # A ratio compares two routes on one machine; the hypervisor taking a share of the cores
+  # during one of them makes it a comparison of two machines.
+  echo "warning: the hypervisor took more than 2 % of the CPU time during:${STOLEN_ROUTES%,}; their ratios are not the server's alone (run again)"
+fi
 if [[ "$PIN" == 1 ]]; then
   # The database's own work: its core's busy time per request, and the anchor's per insert
   # divided by it (the same comparison as the rates', without the core's changes of speed).
