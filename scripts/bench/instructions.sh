@@ -18,6 +18,9 @@
 #   UPDATES=1     uploads alternate between the package and a copy with every `name` changed,
 #                 so that with CONCURRENCY=1 each upload updates every credential (the
 #                 default measures uploads that change nothing)
+#   FRESH=1       every upload a new person's new credentials: the package with its
+#                 recipient's ids and email and every credential's id (each number of 13 or
+#                 more digits) made unique per request, as upload.sh's fresh route sends it
 #   BENCH_KEEP=1  keep the temporary directory (callgrind files) afterwards: open one with
 #                 callgrind_annotate for the functions behind the figure
 #   CARGO_TARGET_DIR is respected for the build.
@@ -27,6 +30,11 @@ N="${N:-400}"
 WARMUP="${WARMUP:-100}"
 CONCURRENCY="${CONCURRENCY:-16}"
 UPDATES="${UPDATES:-0}"
+FRESH="${FRESH:-0}"
+if [[ "$UPDATES" == 1 && "$FRESH" == 1 ]]; then
+  echo "UPDATES=1 and FRESH=1 each choose the uploads' bodies: choose one" >&2
+  exit 1
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -104,18 +112,37 @@ callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1
 # The other body of UPDATES=1: every credential (and issuer) renamed.
 OTHER_BODY="$WORK/renamed.json"
 sed 's/"name": "/"name": "Renamed /' "$BODY_FILE" >"$OTHER_BODY"
+# FRESH=1: the package with a mark where each request's tag goes (request.lua's patterns).
+FRESH_TEMPLATE="$WORK/fresh.template"
+sed -E 's/"([0-9]{13,})"/"\1-@TAG@"/g; s/"jsmith@/"jsmith+@TAG@@/g' "$BODY_FILE" >"$FRESH_TEMPLATE"
+FRESH_SENT=0
+
+# body_of I: sets BODY to the body of the I-th request of a batch (UPDATES=1 or FRESH=1).
+# (Not echoed: a command substitution's subshell would lose FRESH_SENT's count.)
+body_of() {
+  if [[ "$FRESH" == 1 ]]; then
+    FRESH_SENT=$((FRESH_SENT + 1))
+    BODY="$WORK/fresh-$FRESH_SENT.json"
+    sed "s/@TAG@/$$-$FRESH_SENT/g" "$FRESH_TEMPLATE" >"$BODY"
+  elif (( $1 % 2 )); then
+    BODY="$BODY_FILE"
+  else
+    BODY="$OTHER_BODY"
+  fi
+}
 
 # send COUNT PATH: COUNT POSTs of the package, CONCURRENCY at a time; fails unless all are 2xx.
 send() {
   local count=$1 path=$2 config="$WORK/curl.conf" i
   {
-    if [[ "$UPDATES" == 1 ]]; then
-      # One option group per request (`next`), the two bodies in turn.
+    if [[ "$UPDATES" == 1 || ( "$FRESH" == 1 && "$path" != /bench/echo ) ]]; then
+      # One option group per request (`next`), each with its body.
       for i in $(seq 1 "$count"); do
+        body_of "$i"
         echo "request = \"POST\""
         echo "header = \"Authorization: Bearer $TOKEN\""
         echo "header = \"Content-Type: application/json\""
-        if (( i % 2 )); then echo "data-binary = \"@$BODY_FILE\""; else echo "data-binary = \"@$OTHER_BODY\""; fi
+        echo "data-binary = \"@$BODY\""
         echo "write-out = \"%{http_code}\\n\""
         echo "url = \"$BASE$path\""
         echo "output = \"/dev/null\""
