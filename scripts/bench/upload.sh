@@ -18,9 +18,9 @@
 # ratio compares two different machines), and each route's ratio to its anchor: on SQLite
 # the echo route; on PostgreSQL pgbench, run by this script on the same server with as many
 # clients as wrk has connections, each transaction one INSERT of a row as large as the
-# package (into a table made for it in the bench schema). On PostgreSQL
-# pgbench also runs the "floor": the rows a fresh upload of the package stores, written by
-# one plain statement into the same tables (see run_floor).
+# package (into a table made for it in the bench schema). On PostgreSQL pgbench also runs
+# the "floor": the rows a fresh upload of the package stores, written by one plain statement
+# into the same tables (see run_floor).
 #
 # --after-known (PostgreSQL): the known route on the new database, then the fresh route on
 # it, with no ANALYZE in between (autovacuum off, as on these machines); then the fresh route
@@ -552,10 +552,11 @@ steal_of() { sed -n 's/^STEAL percent=//p' "$WORK/wrk-$1.txt" | head -n 1; }
 STOLEN_ROUTES=""
 for name in $ROUTES; do
   ratio="$(awk -v r="$(field "$name" rps)" -v a="$(field "$ANCHOR" rps)" 'BEGIN { if (a > 0) printf "%.1f%%", 100 * r / a }')"
+  steal="$(steal_of "$name")"
   printf '%-24s %12s %12s %12s %10s %10s %7s  %s / %s\n' "$(route_of "$name")" "$(field "$name" rps)" \
     "$(ms "$(field "$name" p50_us)")" "$(ms "$(field "$name" p99_us)")" "$(field "$name" non2xx)" \
-    "$ratio" "$(steal_of "$name")%" "$(field "$name" statuses)" "$(field "$name" socket_errors)"
-  awk -v s="$(steal_of "$name")" 'BEGIN { exit !(s + 0 > 2) }' && STOLEN_ROUTES="$STOLEN_ROUTES $(route_of "$name"),"
+    "$ratio" "$steal%" "$(field "$name" statuses)" "$(field "$name" socket_errors)"
+  awk -v s="$steal" 'BEGIN { exit !(s + 0 > 2) }' && STOLEN_ROUTES="$STOLEN_ROUTES $(route_of "$name"),"
 done
 if [[ -n "$STOLEN_ROUTES" ]]; then
   # A ratio compares two routes on one machine; the hypervisor taking a share of the cores
