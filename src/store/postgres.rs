@@ -16,7 +16,9 @@
 //! its own after the burst: a soak saw 53 threads and the resident set double.
 
 use super::{Conn, Row, Statement, StoreError, Value, contain_panic, migrations};
-use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
+use deadpool_postgres::{
+    ClientWrapper, Hook, HookError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod,
+};
 use std::error::Error;
 use std::time::Duration;
 use tokio::runtime::Handle;
@@ -34,8 +36,9 @@ const POOL_SIZE: usize = 16;
 /// the plan right for one value is right for all (look-ups by keys; partial indexes whose
 /// conditions are in the SQL, not in a parameter), and the upload statements' plans probe
 /// the unique index whatever the tables held when they were made (migration 0019;
-/// `tests/store.rs` checks both).
-const KEEP_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
+/// `tests/store.rs` checks both). Set on each new connection rather than in its start-up
+/// options, which a connection pooler in front of PostgreSQL (PgBouncer) refuses by default.
+const KEEP_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
 /// How long a job waits for a connection (a free one, or a new one) before the database
 /// counts as unavailable (503).
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,15 +53,9 @@ pub(super) struct PostgresEngine {
 
 impl PostgresEngine {
     pub(super) async fn open(url: &str) -> Result<PostgresEngine, StoreError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::Other(format!("CC_DATABASE_URL is not a PostgreSQL URL: {e}"))
         })?;
-        // Ours first: an operator's own `options` in the URL come after, and win.
-        let options = match config.get_options() {
-            Some(given) => format!("{KEEP_PLANS} {given}"),
-            None => KEEP_PLANS.to_string(),
-        };
-        config.options(&options);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -75,6 +72,14 @@ impl PostgresEngine {
             .wait_timeout(Some(CONNECTION_TIMEOUT))
             .create_timeout(Some(CONNECTION_TIMEOUT))
             .recycle_timeout(Some(CONNECTION_TIMEOUT))
+            .post_create(Hook::async_fn(|client, _| {
+                Box::pin(async move {
+                    client
+                        .batch_execute(KEEP_PLANS)
+                        .await
+                        .map_err(HookError::Backend)
+                })
+            }))
             .build()
             .map_err(|e| StoreError::Other(format!("making the PostgreSQL pool: {e}")))?;
         let engine = PostgresEngine { pool };
