@@ -32,12 +32,12 @@ const POOL_SIZE: usize = 16;
 /// plan for any values looks costlier, which for an upload's statement depends on the
 /// tables' statistics (it assumes an array parameter holds ten rows, where a package's hold
 /// a few): on a new database it planned every fresh upload, and planning was then a third of
-/// the database's time per upload. The statements here are written so that
-/// the plan right for one value is right for all (look-ups by keys; partial indexes whose
-/// conditions are in the SQL, not in a parameter), and the upload statements' plans probe
-/// the unique index whatever the tables held when they were made (migration 0019;
-/// `tests/store.rs` checks both). Set on each new connection rather than in its start-up
-/// options, which a connection pooler in front of PostgreSQL (PgBouncer) refuses by default.
+/// the database's time per upload. The statements here are written so that the plan right
+/// for one value is right for all (look-ups by keys; partial indexes whose conditions are in
+/// the SQL, not in a parameter), and the upload statements' plans probe the unique index
+/// whatever the tables held when they were made (migration 0019; `tests/store.rs` checks
+/// both). Set on each new connection rather than in its start-up options, which a
+/// connection pooler in front of PostgreSQL (PgBouncer) refuses by default.
 const KEEP_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
 /// How long a job waits for a connection (a free one, or a new one) before the database
 /// counts as unavailable (503).
