@@ -732,18 +732,10 @@ async fn an_upload_statement_is_planned_once_per_connection() {
         .write(|conn| {
             // A package of no records (its 23 columns empty arrays): the statement looks
             // everything up and writes nothing.
-            let mut params = vec![
-                Value::from("k"),
-                Value::from("p"),
-                Value::from("t"),
-                Value::from("{}"),
-                Value::from("r"),
-                Value::from(1),
-                Value::from(2),
-                Value::Null,
-                Value::Null,
-                Value::Null,
-            ];
+            let none: Option<&str> = None;
+            let mut params =
+                credentialconnect::params!["k", "p", "t", "{}", "r", 1, 2, none, none, none]
+                    .to_vec();
             params.extend((0..23).map(|_| Value::TextList(Vec::new())));
             for _ in 0..RUNS {
                 conn.query(SAVE_AT_ONCE, &params)?;
