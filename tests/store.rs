@@ -926,3 +926,69 @@ on_both_engines!(a_partner_is_never_deleted, |app: TestApp| async move {
         2
     );
 });
+
+// A package's links are removed before the package (expiry, erasure): a package that still
+// lists credentials is not deleted (on PostgreSQL no foreign key checks each link's package
+// any more; the database refuses the deletion instead), and deleting its links first lets it go.
+on_both_engines!(
+    a_package_is_deleted_only_after_its_links,
+    |app: TestApp| async move {
+        let partner = app.partner("school").await;
+        let token = app.token(&partner, None).await;
+        let sent = app
+            .upload(&token, common::fixture("guide/three-courses.json"))
+            .await;
+        assert_eq!(sent.status(), 200);
+        let count = |sql: &'static str| {
+            let store = app.app.store.clone();
+            async move {
+                store
+                    .read(move |conn| conn.query(sql, &[])?[0].int(0))
+                    .await
+                    .expect("a count")
+            }
+        };
+        let package = app
+            .app
+            .store
+            .read(|conn| conn.query("SELECT id FROM packages", &[])?[0].text(0))
+            .await
+            .expect("the package");
+        let id = package.clone();
+        let refused = app
+            .app
+            .store
+            .write(move |conn| {
+                conn.execute("DELETE FROM packages WHERE id = $1", &[Value::from(id)])
+            })
+            .await
+            .expect_err("the deletion is refused");
+        // PostgreSQL's trigger, or SQLite's foreign key.
+        let message = refused.to_string();
+        assert!(
+            message.contains("still lists credentials")
+                || message.contains("FOREIGN KEY constraint failed"),
+            "{message}"
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM packages").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM package_credentials").await, 3);
+
+        let deleted = app
+            .app
+            .store
+            .write(move |conn| {
+                conn.execute(
+                    "DELETE FROM package_credentials WHERE package_id = $1",
+                    &[Value::from(package.as_str())],
+                )?;
+                conn.execute(
+                    "DELETE FROM packages WHERE id = $1",
+                    &[Value::from(package)],
+                )
+            })
+            .await
+            .expect("the package goes after its links");
+        assert_eq!(deleted, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM packages").await, 0);
+    }
+);

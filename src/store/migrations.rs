@@ -127,6 +127,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0023_unused_recipient_index.sql"),
         include_str!("migrations/postgres/0023_unused_recipient_index.sql"),
     ),
+    (
+        24,
+        include_str!("migrations/sqlite/0024_links_to_their_package.sql"),
+        include_str!("migrations/postgres/0024_links_to_their_package.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.

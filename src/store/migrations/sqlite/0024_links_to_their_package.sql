@@ -1,0 +1,4 @@
+-- On PostgreSQL a package's links lose their foreign key to the package (its check cost
+-- every upload a query per link) and deleting a package that still lists credentials is
+-- refused by a trigger instead. SQLite keeps the foreign key, which refuses the same
+-- deletion: its check is a look-up, with no lock to write.
