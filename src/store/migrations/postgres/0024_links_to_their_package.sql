@@ -1,6 +1,6 @@
 -- A package's links (package_credentials) are written only with the package itself, in the
 -- same statement or transaction, and removed before it (expiry, erasure): no other writer
--- can see a package before its links exist, or link to it after. Their foreign key to the
+-- sees a package before its links exist, and none links to it later. Their foreign key to the
 -- package checked that anew on every link of every upload (one query per link, taking a
 -- share lock on a row the same transaction had just inserted). The rule is kept where it
 -- could break: deleting a package that still lists credentials is refused.
