@@ -13,17 +13,6 @@ use credentialconnect::store::housekeeping as leases;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn count(app: &TestApp, table: &'static str) -> i64 {
-    app.app
-        .store
-        .read(move |conn| {
-            conn.query_one(&format!("SELECT count(*) FROM {table}"), &[])?
-                .int(0)
-        })
-        .await
-        .expect("count")
-}
-
 async fn listed_credentials(app: &TestApp, token: &str) -> usize {
     let response = app
         .client
@@ -72,7 +61,7 @@ with_mail_on_both_engines!(
         .expect("rotate");
         let old_token = app.token(&partner, None).await;
         let credentials_before = listed_credentials(&app, &old_token).await;
-        assert_eq!(count(&app, "packages").await, 3);
+        assert_eq!(app.rows_in("packages").await, 3);
 
         // Nothing that can still be used is purged.
         let first = housekeeping::purge_if_due(&app.app, "instance-a")
@@ -100,10 +89,10 @@ with_mail_on_both_engines!(
             purged.email_tokens >= 1,
             "the used confirmation link: {purged:?}"
         );
-        assert_eq!(count(&app, "packages").await, 1, "the inbox package stays");
-        assert_eq!(count(&app, "access_tokens").await, 0);
-        assert_eq!(count(&app, "sessions").await, 0);
-        assert_eq!(count(&app, "email_tokens").await, 0);
+        assert_eq!(app.rows_in("packages").await, 1, "the inbox package stays");
+        assert_eq!(app.rows_in("access_tokens").await, 0);
+        assert_eq!(app.rows_in("sessions").await, 0);
+        assert_eq!(app.rows_in("email_tokens").await, 0);
 
         // The expired link answers as before; the old token is refused.
         assert_eq!(person.get(&unclaimed).await.status, 404);

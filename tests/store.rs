@@ -939,19 +939,10 @@ on_both_engines!(
             .upload(&token, common::fixture("guide/three-courses.json"))
             .await;
         assert_eq!(sent.status(), 200);
-        let count = |sql: &'static str| {
-            let store = app.app.store.clone();
-            async move {
-                store
-                    .read(move |conn| conn.query(sql, &[])?[0].int(0))
-                    .await
-                    .expect("a count")
-            }
-        };
         let package = app
             .app
             .store
-            .read(|conn| conn.query("SELECT id FROM packages", &[])?[0].text(0))
+            .read(|conn| conn.query_one("SELECT id FROM packages", &[])?.text(0))
             .await
             .expect("the package");
         let id = package.clone();
@@ -970,8 +961,8 @@ on_both_engines!(
                 || message.contains("FOREIGN KEY constraint failed"),
             "{message}"
         );
-        assert_eq!(count("SELECT COUNT(*) FROM packages").await, 1);
-        assert_eq!(count("SELECT COUNT(*) FROM package_credentials").await, 3);
+        assert_eq!(app.rows_in("packages").await, 1);
+        assert_eq!(app.rows_in("package_credentials").await, 3);
 
         let deleted = app
             .app
@@ -989,6 +980,6 @@ on_both_engines!(
             .await
             .expect("the package goes after its links");
         assert_eq!(deleted, 1);
-        assert_eq!(count("SELECT COUNT(*) FROM packages").await, 0);
+        assert_eq!(app.rows_in("packages").await, 0);
     }
 );

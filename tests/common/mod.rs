@@ -239,6 +239,18 @@ impl TestApp {
             .expect("deliver")
     }
 
+    /// How many rows `table` holds.
+    pub async fn rows_in(&self, table: &'static str) -> i64 {
+        self.app
+            .store
+            .read(move |conn| {
+                conn.query_one(&format!("SELECT count(*) FROM {table}"), &[])?
+                    .int(0)
+            })
+            .await
+            .expect("count")
+    }
+
     /// The operator's open alerts.
     pub async fn open_alerts(&self) -> Vec<credentialconnect::store::alerts::Alert> {
         self.app
