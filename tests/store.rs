@@ -983,3 +983,95 @@ on_both_engines!(
         assert_eq!(app.rows_in("packages").await, 0);
     }
 );
+
+/// On PostgreSQL, writes of one statement each (uploads, tokens) that wait for a connection
+/// at the same time go together, one transaction for all of them. Should one of them fail,
+/// the others are written all the same, and each writer hears its own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_statement_writes_that_wait_together_go_together_and_are_answered_alone() {
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let _database = app.database_guard();
+    let store = app.app.store.clone();
+    probe_table(&store).await;
+    store
+        .write(|conn| insert(conn, "taken"))
+        .await
+        .expect("a name to take again");
+
+    for (round, group) in [
+        ["a1", "a2", "a3", "a4", "a5"],
+        ["b1", "b2", "taken", "b4", "b5"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Every connection busy, so that the writes below wait for one together.
+        let (holding, held) = std::sync::mpsc::channel();
+        let mut releases = Vec::new();
+        let mut holders = Vec::new();
+        for _ in 0..credentialconnect::store::POSTGRES_CONNECTIONS {
+            let (release, released) = std::sync::mpsc::channel::<()>();
+            let holding = holding.clone();
+            releases.push(release);
+            let store = store.clone();
+            holders.push(tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        conn.query("SELECT 1", &[])?;
+                        let _ = holding.send(());
+                        let _ = released.recv();
+                        Ok(())
+                    })
+                    .await
+            }));
+        }
+        for _ in 0..credentialconnect::store::POSTGRES_CONNECTIONS {
+            held.recv().expect("a connection held");
+        }
+        let writes: Vec<_> = group
+            .iter()
+            .map(|name| {
+                let store = store.clone();
+                let statement = credentialconnect::store::Statement {
+                    sql: "INSERT INTO probe (name, note) VALUES ($1, 'together') \
+                          RETURNING txid_current()::bigint"
+                        .into(),
+                    params: vec![Value::from(*name)],
+                };
+                tokio::spawn(async move { store.write_one(statement).await })
+            })
+            .collect();
+        // Let every write reach the queue before a connection is free.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(releases);
+        for holder in holders {
+            holder.await.expect("holder").expect("held a connection");
+        }
+        let mut transactions = BTreeSet::new();
+        for (name, write) in group.iter().zip(writes) {
+            let answer = write.await.expect("writer");
+            if *name == "taken" {
+                assert!(
+                    matches!(answer, Err(StoreError::Conflict(_))),
+                    "the name taken before: {answer:?}"
+                );
+            } else {
+                let rows = answer.unwrap_or_else(|e| panic!("{name}: {e}"));
+                transactions.insert(rows[0].int(0).expect("its transaction"));
+            }
+        }
+        let stored = names(&store).await;
+        for name in group {
+            assert!(stored.contains(name), "round {round}: {name} is stored");
+        }
+        if round == 0 {
+            assert_eq!(transactions.len(), 1, "the five went as one transaction");
+        } else {
+            assert_eq!(
+                transactions.len(),
+                4,
+                "after the failure each of the four went alone"
+            );
+        }
+    }
+}

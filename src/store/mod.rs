@@ -34,6 +34,7 @@ pub mod viewers;
 pub mod wallets;
 pub mod whitelist;
 
+pub use postgres::POOL_SIZE as POSTGRES_CONNECTIONS;
 use std::sync::Arc;
 
 /// A failure of the store, in the store's words. Handlers never see database error codes.
@@ -265,9 +266,11 @@ impl Store {
     }
 
     /// Runs one statement as a write and returns its rows: what it did is committed durably
-    /// before this returns `Ok`, all of it or none. On PostgreSQL it is its own transaction,
-    /// sent from the calling task: one round trip, no thread switch. On SQLite it is a write
-    /// job like any other.
+    /// before this returns `Ok`, all of it or none, and it is answered as if it had run
+    /// alone. On PostgreSQL it goes from an async task, no thread switch, in one round trip:
+    /// its own transaction, or one shared with others that wait for a connection at the same
+    /// moment (each sent again alone should any of them fail). On SQLite it is a write job
+    /// like any other (whose commit is shared too).
     pub async fn write_one(&self, statement: Statement) -> Result<Vec<Row>, StoreError> {
         match self.engine.as_ref() {
             Engine::Sqlite(engine) => {
@@ -275,7 +278,7 @@ impl Store {
                     .write_repeatable(move |conn| conn.query(&statement.sql, &statement.params))
                     .await
             }
-            Engine::Postgres(engine) => engine.one(&statement).await,
+            Engine::Postgres(engine) => engine.one(statement).await,
         }
     }
 

@@ -3,8 +3,9 @@
 //!
 //! Two kinds of job:
 //! - **One statement** (`Store::write_one`), the hot paths of the partner API (an upload, a
-//!   token): sent from the async worker that asked for it, its own transaction, one round
-//!   trip, no thread switch.
+//!   token): a whole write, sent from an async task (no thread switch), alone or together
+//!   with others that wait at the same moment, in one transaction and one round trip
+//!   (`together`).
 //! - **Several statements** (`Store::write`, `Store::read`): plain synchronous store code,
 //!   run on the blocking pool, each statement sent on the job's connection and awaited
 //!   there. `BEGIN` goes out with the job's first statement (the two are pipelined: one
@@ -26,7 +27,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
 
 /// Connections in the pool, and so jobs running at once.
-const POOL_SIZE: usize = 16;
+pub const POOL_SIZE: usize = 16;
 /// Each connection plans a prepared statement once and runs that plan from then on.
 /// PostgreSQL's default (`auto`) plans a statement for each execution's values whenever its
 /// plan for any values looks costlier, which for an upload's statement depends on the
@@ -47,8 +48,12 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// again rather than grow for ever.
 const MAX_STATEMENTS: usize = 256;
 
+mod together;
+
 pub(super) struct PostgresEngine {
     pool: Pool,
+    /// The one-statement writes, sent in groups while every connection is busy.
+    together: together::Together,
 }
 
 impl PostgresEngine {
@@ -82,7 +87,8 @@ impl PostgresEngine {
             }))
             .build()
             .map_err(|e| StoreError::Other(format!("making the PostgreSQL pool: {e}")))?;
-        let engine = PostgresEngine { pool };
+        let together = together::Together::start(pool.clone());
+        let engine = PostgresEngine { pool, together };
         engine
             .run(|conn| {
                 // One instance migrates at a time; the others wait, then find nothing to do.
@@ -94,14 +100,7 @@ impl PostgresEngine {
     }
 
     async fn connection(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(|e| match e {
-            PoolError::Backend(e) => convert(e),
-            PoolError::Timeout(_) => {
-                StoreError::Unavailable("no PostgreSQL connection: every one is busy".into())
-            }
-            PoolError::Closed => StoreError::Unavailable("the store is closing".into()),
-            other => StoreError::Unavailable(format!("no PostgreSQL connection: {other}")),
-        })
+        connection(&self.pool).await
     }
 
     /// Runs a job of any number of statements in one transaction, on the blocking pool.
@@ -137,16 +136,22 @@ impl PostgresEngine {
             .map_err(|e| StoreError::Other(format!("a database job panicked: {e}")))?
     }
 
-    /// Sends one statement, its own transaction (all of it happens or none): one round trip.
-    pub(super) async fn one(&self, statement: &Statement) -> Result<Vec<Row>, StoreError> {
-        let client = self.connection().await?;
-        let prepared = prepare(&client, &statement.sql).await.map_err(convert)?;
-        let rows = client
-            .query(&prepared, &bind(&statement.params))
-            .await
-            .map_err(convert)?;
-        rows.iter().map(read_row).collect()
+    /// Sends one statement that is a whole write (all of it happens or none), alone or with
+    /// others that wait for a connection at the same time (`together`).
+    pub(super) async fn one(&self, statement: Statement) -> Result<Vec<Row>, StoreError> {
+        self.together.write(statement).await
     }
+}
+
+async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|e| match e {
+        PoolError::Backend(e) => convert(e),
+        PoolError::Timeout(_) => {
+            StoreError::Unavailable("no PostgreSQL connection: every one is busy".into())
+        }
+        PoolError::Closed => StoreError::Unavailable("the store is closing".into()),
+        other => StoreError::Unavailable(format!("no PostgreSQL connection: {other}")),
+    })
 }
 
 /// A prepared statement from the connection's cache (one parse per SQL text).
