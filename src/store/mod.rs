@@ -34,6 +34,8 @@ pub mod viewers;
 pub mod wallets;
 pub mod whitelist;
 
+/// The most connections a PostgreSQL store holds at once (a test holds them all to make
+/// writes wait).
 pub use postgres::POOL_SIZE as POSTGRES_CONNECTIONS;
 use std::sync::Arc;
 

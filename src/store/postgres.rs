@@ -52,7 +52,7 @@ mod together;
 
 pub(super) struct PostgresEngine {
     pool: Pool,
-    /// The one-statement writes, sent in groups while every connection is busy.
+    /// The one-statement writes, sent in groups while their connections are busy.
     together: together::Together,
 }
 
