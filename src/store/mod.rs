@@ -40,7 +40,7 @@ pub use postgres::POOL_SIZE as POSTGRES_CONNECTIONS;
 use std::sync::Arc;
 
 /// A failure of the store, in the store's words. Handlers never see database error codes.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule was broken: a primary key or unique value already taken (SQLSTATE
     /// 23505 on PostgreSQL, `SQLITE_CONSTRAINT_PRIMARYKEY` or `_UNIQUE` on SQLite). The text

@@ -101,7 +101,7 @@ async fn send_queued(pool: Pool, mut waiting: mpsc::Receiver<Waiting>) {
                     group.push(next);
                 }
                 for one in group {
-                    let _ = one.answer.send(Err(copy(&error)));
+                    let _ = one.answer.send(Err(error.clone()));
                 }
             }
         }
@@ -120,7 +120,7 @@ async fn send(client: &ClientWrapper, group: Vec<Waiting>) {
             }
             Err(Undone::Unknown(error)) => {
                 for one in group {
-                    let _ = one.answer.send(Err(copy(&error)));
+                    let _ = one.answer.send(Err(error.clone()));
                 }
                 return;
             }
@@ -207,13 +207,4 @@ async fn alone(client: &ClientWrapper, statement: &Statement) -> Answer {
         .await
         .map_err(convert)?;
     rows.iter().map(read_row).collect()
-}
-
-/// The same failure, for another writer.
-fn copy(error: &StoreError) -> StoreError {
-    match error {
-        StoreError::Conflict(e) => StoreError::Conflict(e.clone()),
-        StoreError::Unavailable(e) => StoreError::Unavailable(e.clone()),
-        StoreError::Other(e) => StoreError::Other(e.clone()),
-    }
 }
