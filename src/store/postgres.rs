@@ -99,10 +99,6 @@ impl PostgresEngine {
         Ok(engine)
     }
 
-    async fn connection(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        connection(&self.pool).await
-    }
-
     /// Runs a job of any number of statements in one transaction, on the blocking pool.
     pub(super) async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
     where
@@ -129,7 +125,7 @@ impl PostgresEngine {
         F: FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let client = self.connection().await?;
+        let client = connection(&self.pool).await?;
         let runtime = Handle::current();
         tokio::task::spawn_blocking(move || in_transaction(&runtime, &client, begin, job))
             .await
@@ -143,6 +139,7 @@ impl PostgresEngine {
     }
 }
 
+/// A connection from `pool`, or why none came (`Unavailable`: 503).
 async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
     pool.get().await.map_err(|e| match e {
         PoolError::Backend(e) => convert(e),

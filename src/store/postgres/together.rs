@@ -176,11 +176,9 @@ async fn as_one_transaction(
     for outcome in outcomes {
         match outcome {
             Ok(rows) => answers.push(rows),
-            Err(error) => match convert(error) {
-                StoreError::Unavailable(e) => {
-                    return Err(Undone::Unknown(StoreError::Unavailable(e)));
-                }
-                _ => failed = true,
+            Err(error) => match undone(convert(error)) {
+                unknown @ Undone::Unknown(_) => return Err(unknown),
+                Undone::RolledBack => failed = true,
             },
         }
     }
@@ -192,6 +190,7 @@ async fn as_one_transaction(
     Ok(answers)
 }
 
+/// How a group failed, from the error of one of its requests.
 fn undone(error: StoreError) -> Undone {
     match error {
         StoreError::Unavailable(_) => Undone::Unknown(error),
