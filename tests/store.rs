@@ -1006,28 +1006,7 @@ async fn one_statement_writes_that_wait_together_go_together_and_are_answered_al
     .enumerate()
     {
         // Every connection busy, so that the writes below wait for one together.
-        let (holding, held) = std::sync::mpsc::channel();
-        let mut releases = Vec::new();
-        let mut holders = Vec::new();
-        for _ in 0..credentialconnect::store::POSTGRES_CONNECTIONS {
-            let (release, released) = std::sync::mpsc::channel::<()>();
-            let holding = holding.clone();
-            releases.push(release);
-            let store = store.clone();
-            holders.push(tokio::spawn(async move {
-                store
-                    .write(move |conn| {
-                        conn.query("SELECT 1", &[])?;
-                        let _ = holding.send(());
-                        let _ = released.recv();
-                        Ok(())
-                    })
-                    .await
-            }));
-        }
-        for _ in 0..credentialconnect::store::POSTGRES_CONNECTIONS {
-            held.recv().expect("a connection held");
-        }
+        let held = HeldConnections::take(&store).await;
         let writes: Vec<_> = group
             .iter()
             .map(|name| {
@@ -1037,16 +1016,14 @@ async fn one_statement_writes_that_wait_together_go_together_and_are_answered_al
                           RETURNING txid_current()::bigint"
                         .into(),
                     params: vec![Value::from(*name)],
+                    lock_order: None,
                 };
                 tokio::spawn(async move { store.write_one(statement).await })
             })
             .collect();
         // Let every write reach the queue before a connection is free.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        drop(releases);
-        for holder in holders {
-            holder.await.expect("holder").expect("held a connection");
-        }
+        held.release().await;
         let mut transactions = BTreeSet::new();
         for (name, write) in group.iter().zip(writes) {
             let answer = write.await.expect("writer");
@@ -1074,4 +1051,128 @@ async fn one_statement_writes_that_wait_together_go_together_and_are_answered_al
             );
         }
     }
+}
+
+/// Every connection of a PostgreSQL store's pool, held by jobs that wait to be let go, so
+/// that the one-statement writes queued meanwhile wait for a connection together.
+struct HeldConnections {
+    releases: Vec<std::sync::mpsc::Sender<()>>,
+    holders: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
+}
+
+impl HeldConnections {
+    async fn take(store: &Store) -> HeldConnections {
+        let (holding, held) = std::sync::mpsc::channel();
+        let mut releases = Vec::new();
+        let mut holders = Vec::new();
+        for _ in 0..credentialconnect::store::POSTGRES_CONNECTIONS {
+            let (release, released) = std::sync::mpsc::channel::<()>();
+            let holding = holding.clone();
+            releases.push(release);
+            let store = store.clone();
+            holders.push(tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        conn.query("SELECT 1", &[])?;
+                        let _ = holding.send(());
+                        let _ = released.recv();
+                        Ok(())
+                    })
+                    .await
+            }));
+        }
+        for _ in 0..credentialconnect::store::POSTGRES_CONNECTIONS {
+            held.recv().expect("a connection held");
+        }
+        HeldConnections { releases, holders }
+    }
+
+    async fn release(self) {
+        drop(self.releases);
+        for holder in self.holders {
+            holder.await.expect("holder").expect("held a connection");
+        }
+    }
+}
+
+/// On PostgreSQL, two groups of one-statement writes that change the same rows (a partner's
+/// package sent twice at once, its two copies waiting in different groups) change them in
+/// one order: one group waits for the other. In the order they arrived, each would hold a
+/// row the other wants next, until PostgreSQL broke the deadlock a second later and sent
+/// every statement of one group again alone (a partner's retries stalled by a second each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_that_change_the_same_rows_change_them_in_one_order() {
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let _database = app.database_guard();
+    let store = app.app.store.clone();
+    probe_table(&store).await;
+    for name in ["x", "y"] {
+        store
+            .write(move |conn| insert(conn, name))
+            .await
+            .expect("a row to change");
+    }
+    let change = |name: &str| credentialconnect::store::Statement {
+        sql: "UPDATE probe SET note = note || '+' WHERE name = $1 RETURNING txid_current()::bigint"
+            .into(),
+        params: vec![Value::from(name)],
+        lock_order: Some(name.to_string()),
+    };
+    // Statements of their own in between, each taking a moment, so that both groups hold
+    // their first row before either asks for its last.
+    let other = |name: String| credentialconnect::store::Statement {
+        sql: "INSERT INTO probe (name, note) SELECT $1, 'other' FROM pg_sleep(0.05) \
+              RETURNING txid_current()::bigint"
+            .into(),
+        params: vec![Value::from(name)],
+        lock_order: None,
+    };
+    let group = |first: &str, last: &str, round: usize| {
+        let mut statements = vec![change(first)];
+        statements.extend((0..6).map(|i| other(format!("other-{round}-{i}"))));
+        statements.push(change(last));
+        statements
+    };
+    let mut statements = group("x", "y", 1);
+    statements.extend(group("y", "x", 2));
+
+    let held = HeldConnections::take(&store).await;
+    let mut writes = Vec::new();
+    for statement in statements {
+        let store = store.clone();
+        writes.push(tokio::spawn(
+            async move { store.write_one(statement).await },
+        ));
+        // Queued in this order: the first eight make the first group, the rest the second.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    held.release().await;
+
+    let mut transactions = BTreeSet::new();
+    for write in writes {
+        let rows = write.await.expect("writer").expect("written");
+        transactions.insert(rows[0].int(0).expect("its transaction"));
+    }
+    assert_eq!(
+        transactions.len(),
+        2,
+        "each group went as one transaction; none was broken up by a deadlock"
+    );
+    let notes = store
+        .read(|conn| {
+            conn.query(
+                "SELECT note FROM probe WHERE name IN ('x', 'y') ORDER BY name",
+                &[],
+            )?
+            .iter()
+            .map(|row| row.text(0))
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .expect("the changed rows");
+    assert_eq!(
+        notes,
+        ["kept++", "kept++"],
+        "each row changed once by each group"
+    );
 }

@@ -7,12 +7,15 @@
 #
 # Builds the release binary, starts the server with CC_BENCH_ECHO=1 (and the per-client rate
 # limits off, since one load generator is one client) on a free port, gets a
-# token, then runs wrk against four routes with the same settings:
+# token, then runs wrk against five routes with the same settings:
 #   (a) POST /bench/echo          the three-course package; the server returns it unchanged
 #   (b) POST /api/v1/credentials  "known": the same package every time, Bearer token
 #   (c) POST /api/v1/credentials  "fresh": every request a new recipient and new credential
 #                                 ids (request.lua with BENCH_FRESH=1)
-#   (d) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
+#   (d) POST /api/v1/credentials  "twice": as fresh, but wrk's two threads send the same
+#                                 packages in the same order (BENCH_FRESH=twice): each
+#                                 package sent twice at about the same moment
+#   (e) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
 # and prints req/s, p50/p99 latency and non-2xx responses for each, the share of the
 # machine's CPU time a hypervisor took meanwhile ("steal": a warning above 2 %, when a
 # ratio compares two different machines), and each route's ratio to its anchor: on SQLite
@@ -444,6 +447,7 @@ route_of() {
     floor) echo "pgbench fresh floor" ;;
     known) echo "upload, known package" ;;
     fresh) echo "upload, fresh package" ;;
+    twice) echo "fresh, each sent twice" ;;
     fresh-new) echo "fresh, new database" ;;
     fresh-after) echo "fresh, after known" ;;
     token) echo "POST /api/v1/token" ;;
@@ -541,8 +545,9 @@ else
   fi
   run_wrk known /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" ""
   run_wrk fresh /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" 1
+  run_wrk twice /api/v1/credentials "Bearer $ACCESS_TOKEN" application/json "$BODY_FILE" "" twice
   run_wrk token /api/v1/token "$BASIC" application/x-www-form-urlencoded "" "grant_type=client_credentials"
-  ROUTES="$ROUTES known fresh token"
+  ROUTES="$ROUTES known fresh twice token"
 fi
 
 echo

@@ -111,6 +111,13 @@ pub use params;
 pub struct Statement {
     pub sql: std::borrow::Cow<'static, str>,
     pub params: Vec<Value>,
+    /// Where the statement goes among others sent with it in one transaction (PostgreSQL's
+    /// groups, `postgres/together.rs`), for a statement that changes rows another may
+    /// change too: the first of them (an upload: its package's smallest assertion key).
+    /// Every group changes shared rows in the same order, so two groups never each hold a
+    /// row the other wants (a deadlock, which PostgreSQL breaks only after a second).
+    /// `None` for a statement that only adds rows nobody else writes; those go first.
+    pub lock_order: Option<String>,
 }
 
 /// One result row.

@@ -234,6 +234,8 @@ pub fn issue_token(
             wanted(Scope::Delete),
         ]
         .to_vec(),
+        // A new token: a row nobody else writes.
+        lock_order: None,
     }
 }
 

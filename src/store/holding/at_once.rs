@@ -100,6 +100,7 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
     Some(Statement {
         sql: Cow::Borrowed(sql),
         params,
+        lock_order: lock_order(new),
     })
 }
 
@@ -162,7 +163,21 @@ pub fn known_package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) ->
     Some(Statement {
         sql: Cow::Borrowed(SAVE_KNOWN_AT_ONCE),
         params,
+        lock_order: lock_order(new),
     })
+}
+
+/// Where an upload's statement goes in a group (`Statement::lock_order`): its smallest
+/// assertion key. The rows two uploads may both write are those of the credentials they
+/// share (and the token's slide): the copies of one package sent twice at once share all of
+/// them, and get the same place.
+fn lock_order(new: &NewPackage<'_>) -> Option<String> {
+    new.package
+        .records
+        .iter()
+        .map(|record| record.key.as_str())
+        .min()
+        .map(str::to_string)
 }
 
 /// What both one-statement saves share, after their `r` (the records sent) and the start of

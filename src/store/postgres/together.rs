@@ -15,6 +15,13 @@
 //! as if it had never been grouped. Only a failure that leaves unknown whether the group
 //! committed (the connection broke after `COMMIT` went out) is everyone's: each statement
 //! is answered `Unavailable`, as a statement sent alone would be.
+//!
+//! Groups change the rows they share in one order (each group's statements sorted by
+//! `Statement::lock_order`), so one group waits for the other. In the order they arrived,
+//! two groups carrying the two copies of a package sent twice at once each held a row the
+//! other wanted next, until PostgreSQL broke the deadlock after its `deadlock_timeout` (a
+//! second) and one group's statements went again alone: a partner whose retries overlap
+//! saw stalls of a second and more (docs/benchmarks.md).
 
 use super::{ClientWrapper, bind, connection, convert, prepare, read_row};
 use crate::store::{Row, Statement, StoreError};
@@ -87,6 +94,9 @@ async fn send_queued(pool: Pool, mut waiting: mpsc::Receiver<Waiting>) {
                 Err(_) => break,
             }
         }
+        // Shared rows are changed in one order by every group (`Statement::lock_order`);
+        // those that arrived with the same place keep their order.
+        group.sort_by(|a, b| a.statement.lock_order.cmp(&b.statement.lock_order));
         match connection {
             Ok(client) => {
                 tokio::spawn(async move {
