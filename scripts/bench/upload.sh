@@ -12,9 +12,10 @@
 #   (b) POST /api/v1/credentials  "known": the same package every time, Bearer token
 #   (c) POST /api/v1/credentials  "fresh": every request a new recipient and new credential
 #                                 ids (request.lua with BENCH_FRESH=1)
-#   (d) POST /api/v1/credentials  "twice": as fresh, but wrk's two threads send the same
-#                                 packages in the same order (BENCH_FRESH=twice): each
-#                                 package sent twice at about the same moment
+#   (d) POST /api/v1/credentials  "twice": as fresh, but each of wrk's threads sends the same
+#                                 packages in the same order (BENCH_FRESH=twice): with the
+#                                 default two threads, each package sent twice at about the
+#                                 same moment
 #   (e) POST /api/v1/token        grant_type=client_credentials, HTTP Basic
 # and prints req/s, p50/p99 latency and non-2xx responses for each, the share of the
 # machine's CPU time a hypervisor took meanwhile ("steal": a warning above 2 %, when a
