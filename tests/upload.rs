@@ -951,3 +951,61 @@ async fn one_statement_stores_what_a_transaction_stores() {
         "{on_postgres:#?}\n{on_sqlite:#?}"
     );
 }
+
+/// Two packages that share credentials but list them in crossing orders, sent at the same
+/// moment on PostgreSQL, where each is a transaction of its own (two partners' workers, two
+/// instances). Each insert of a new credential takes its key in the unique index until the
+/// transaction ends; in the packages' own orders each would hold the key the other wants
+/// next, and PostgreSQL would undo one of them to break the deadlock. Both must be stored,
+/// each credential created once: by the one statement of the usual package (whose new
+/// credentials go in the order of their keys, so one upload waits for the other) and by
+/// the transaction of any other kind (here credentials waiting in Unassigned), which the
+/// service runs again when the database undid it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packages_sharing_credentials_in_crossing_orders_are_both_stored() {
+    let app = TestApp::spawn(common::Engine::Postgres).await;
+    let _database = app.database_guard();
+    // Each credential's insert takes a moment, so that both uploads hold their first key
+    // before either asks for its second.
+    app.app
+        .store
+        .write(|conn| {
+            conn.batch(
+                "CREATE FUNCTION slow_credential() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
+                 CREATE TRIGGER slow_credential BEFORE INSERT ON credentials
+                     FOR EACH ROW EXECUTE FUNCTION slow_credential();",
+            )
+        })
+        .await
+        .expect("a slow insert");
+    let partner = app.partner("instx").await;
+    let token = app.token(&partner, None).await;
+    for (kind, achievement_type) in [("usual", "Course"), ("unassigned", "ext:Internship")] {
+        let course = |n: usize| course_with_type(&format!("{kind}-{n}"), achievement_type);
+        let crossing = [
+            json!({"credentials": [course(1), course(2)]}).to_string(),
+            json!({"credentials": [course(2), course(1)]}).to_string(),
+        ];
+        let receipts = futures_util::future::join_all(
+            crossing.map(|package| async { ok(app.upload(&token, package).await).await }),
+        )
+        .await;
+        let mut created = std::collections::BTreeMap::<String, usize>::new();
+        for receipt in &receipts {
+            for credential in receipt["credentials"].as_array().expect("credentials") {
+                let count = created
+                    .entry(credential["id"].as_str().expect("id").to_string())
+                    .or_default();
+                if credential["result"] == "created" {
+                    *count += 1;
+                }
+            }
+        }
+        assert_eq!(
+            created,
+            [(format!("{kind}-1"), 1), (format!("{kind}-2"), 1)].into(),
+            "{kind}: each credential created by one upload: {receipts:?}"
+        );
+    }
+}

@@ -239,12 +239,17 @@ async fn store(app: &App, auth: &Authenticated, package: Package) -> Result<Rece
     });
     // Copies of one new package sent at once (a partner retrying at once) race to insert the
     // same assertion; the loser's transaction breaks a unique rule and is rolled back whole.
-    // Run again, it finds its twin's rows and updates them (or leaves them unchanged).
+    // Run again, it finds its twin's rows and updates them (or leaves them unchanged). Two
+    // packages sharing credentials may meet in a deadlock instead (on PostgreSQL, whose
+    // transactions write in the package's order, `StoreError::Deadlock`): the one undone
+    // likewise runs again.
     let mut attempt = 1;
     let saved = loop {
         match save(app, &job).await {
-            Err(StoreError::Conflict(rule)) if attempt < SAVE_ATTEMPTS => {
-                tracing::debug!(%rule, attempt, "a simultaneous upload stored the same credentials first; saving again");
+            Err(StoreError::Conflict(rule) | StoreError::Deadlock(rule))
+                if attempt < SAVE_ATTEMPTS =>
+            {
+                tracing::debug!(%rule, attempt, "a simultaneous upload wrote the same credentials first; saving again");
                 attempt += 1;
             }
             outcome => break outcome?.map_err(|problem| UploadError::Invalid(vec![problem]))?,

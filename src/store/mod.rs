@@ -48,6 +48,12 @@ pub enum StoreError {
     /// bug in the store's SQL, and so `Other`, on both engines.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The database undid the transaction to break a deadlock with another (SQLSTATE 40P01
+    /// on PostgreSQL; SQLite's one writer never meets one): nothing of it was written, and
+    /// run again it can succeed. A write that may run again does (uploads); any other is
+    /// answered as a conflict with a simultaneous request (503, retry in a second).
+    #[error("deadlock: {0}")]
+    Deadlock(String),
     /// The database cannot be reached or is shutting down: try again later (503).
     #[error("database unavailable: {0}")]
     Unavailable(String),

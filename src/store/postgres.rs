@@ -324,6 +324,7 @@ fn convert(error: tokio_postgres::Error) -> StoreError {
         return match code {
             // unique_violation: the one broken rule that is a `Conflict` (see `StoreError`).
             "23505" => StoreError::Conflict(db.constraint().unwrap_or("unique").to_string()),
+            "40P01" => StoreError::Deadlock(db.message().to_string()),
             _ if code.starts_with("08") || code.starts_with("57P") || code == "53300" => {
                 StoreError::Unavailable(db.message().to_string())
             }

@@ -149,9 +149,9 @@ impl From<StoreError> for ApiError {
                 )
                 .with_header(header::RETRY_AFTER, "5".into())
             }
-            // A unique rule broken by a simultaneous request (one the service did not
-            // already retry): the partner's retry is safe and will succeed.
-            StoreError::Conflict(rule) => {
+            // A unique rule broken by a simultaneous request, or a deadlock with one (one
+            // the service did not already retry): the partner's retry is safe and will succeed.
+            StoreError::Conflict(rule) | StoreError::Deadlock(rule) => {
                 tracing::warn!(%rule, "store conflict answered as 503");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

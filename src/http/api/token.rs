@@ -247,7 +247,8 @@ fn error_response(error: TokenError) -> Response {
         TokenError::Store(e) => {
             tracing::error!(error = %e, "token endpoint store failure");
             let status = match e {
-                crate::store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                crate::store::StoreError::Unavailable(_)
+                | crate::store::StoreError::Deadlock(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             return (

@@ -1,8 +1,9 @@
 //! The one way a page fails. A handler returns [`PageError`] (by `?` from a store or service
 //! error); the [`render_failures`] layer around every page logs the cause once, with the
 //! request's id, and answers with a page that shows that id so a person can quote it: 503
-//! when the store is unavailable (an outage: trying again later helps), 500 for anything
-//! else (a bug: it is logged as an error). A panic in a page handler takes the same path.
+//! when the store is unavailable (an outage) or undid the write to break a deadlock with a
+//! simultaneous one (trying again helps either way), 500 for anything else (a bug: it is
+//! logged as an error). A panic in a page handler takes the same path.
 
 use crate::export::ExportError;
 use crate::services::accounts::AccountError;
@@ -20,7 +21,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Why a page could not be shown.
 #[derive(Debug, Clone)]
 pub struct PageError {
-    /// The store cannot be reached: nothing is wrong with the request or the code.
+    /// The store cannot be reached, or undid the write (a deadlock): nothing is wrong with
+    /// the request or the code.
     outage: bool,
     /// What went wrong, for the log only: never shown (it may name tables or paths).
     cause: String,
@@ -47,7 +49,7 @@ impl PageError {
 impl From<StoreError> for PageError {
     fn from(error: StoreError) -> PageError {
         PageError {
-            outage: matches!(error, StoreError::Unavailable(_)),
+            outage: matches!(error, StoreError::Unavailable(_) | StoreError::Deadlock(_)),
             cause: error.to_string(),
         }
     }
@@ -270,7 +272,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn only_an_unavailable_store_is_a_503() {
+    async fn only_an_unavailable_store_or_a_deadlock_is_a_503() {
         async fn down() -> Result<&'static str, PageError> {
             Err(AccountError::Store(StoreError::Unavailable("connection refused".into())).into())
         }
@@ -287,6 +289,10 @@ mod tests {
             (
                 PageError::from(StoreError::Conflict("x".into())),
                 StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                PageError::from(StoreError::Deadlock("x".into())),
+                StatusCode::SERVICE_UNAVAILABLE,
             ),
             (
                 PageError::from(AccountError::RateLimited),

@@ -262,6 +262,12 @@ const RECORD_COLUMNS: usize = 23;
 /// credentials, which a plan made while the table was small keeps doing after it has
 /// grown), and no other index starts with partner_id for rows that may be deleted
 /// (migration 0019). `tests/store.rs` checks the plan.
+///
+/// `created` inserts the new credentials in the order of their keys, not the package's:
+/// each insert holds its key in the unique index until the transaction ends, and two
+/// uploads sharing credentials listed in crossing orders would each hold a key the other
+/// wants next (a deadlock, which PostgreSQL breaks after a second by undoing one). In one
+/// order, the second upload waits for the first and then finds its rows.
 macro_rules! save_at_once_head {
     () => {
         concat!(
@@ -294,6 +300,7 @@ d AS (
         d.awarded_text, d.awarded_at, d.valid_until_text, d.valid_until_at, d.recipient_id, d.verification, d.verification_reason,
         $6, $6, $6, d.pos
     FROM d LEFT JOIN d p ON p.pos = d.parent_pos CROSS JOIN go WHERE go.ok AND d.created
+    ORDER BY d.key
 ),
 "
         )
