@@ -11,8 +11,8 @@
 //!
 //! A group is all-or-nothing, but its statements are not one write: should any of them fail
 //! (a unique key another writer took first, a deadlock with another group), the group is
-//! rolled back and each statement is sent again on its own, so each gets its own answer,
-//! as if it had never been grouped. Only a failure that leaves unknown whether the group
+//! rolled back, the statement that failed is sent again on its own, for an answer of its
+//! own, and the others again together, so each gets the answer it would have had alone. Only a failure that leaves unknown whether the group
 //! committed (the connection broke after `COMMIT` went out) is everyone's: each statement
 //! is answered `Unavailable`, as a statement sent alone would be.
 //!
@@ -119,8 +119,14 @@ async fn send_queued(pool: Pool, mut waiting: mpsc::Receiver<Waiting>) {
 }
 
 /// Sends a group on `client` and answers each of its writers.
-async fn send(client: &ClientWrapper, group: Vec<Waiting>) {
-    if group.len() > 1 {
+///
+/// Should a statement fail, nothing of the group was written: that statement goes again
+/// alone, for an answer of its own, and the others again together. (Each of them alone
+/// made one failure cost up to seven more round trips and commits: copies of a package sent
+/// twice at once, meeting in two groups, did so all the time.) Each round answers one
+/// statement at least, so a group takes as many rounds as it has statements at most.
+async fn send(client: &ClientWrapper, mut group: Vec<Waiting>) {
+    while group.len() > 1 {
         match as_one_transaction(client, &group).await {
             Ok(answers) => {
                 for (one, rows) in group.into_iter().zip(answers) {
@@ -134,8 +140,16 @@ async fn send(client: &ClientWrapper, group: Vec<Waiting>) {
                 }
                 return;
             }
-            // Nothing of the group was written: each goes again, alone.
-            Err(Undone::RolledBack) => {}
+            Err(Undone::RolledBack {
+                failed: Some(failed),
+            }) => {
+                let one = group.remove(failed);
+                let answer = alone(client, &one.statement).await;
+                let _ = one.answer.send(answer);
+            }
+            // Only the commit failed: which statement caused it is unknown, so each goes
+            // again alone.
+            Err(Undone::RolledBack { failed: None }) => break,
         }
     }
     for one in group {
@@ -146,8 +160,9 @@ async fn send(client: &ClientWrapper, group: Vec<Waiting>) {
 
 /// How a group failed.
 enum Undone {
-    /// A statement failed, and with it the transaction: nothing was written.
-    RolledBack,
+    /// The transaction failed: nothing was written. `failed`: the statement that failed
+    /// first (those after it fail only because the transaction had), if one did.
+    RolledBack { failed: Option<usize> },
     /// The connection failed: whether the group committed is unknown.
     Unknown(StoreError),
 }
@@ -182,29 +197,31 @@ async fn as_one_transaction(
     .await;
     begun.map_err(|e| undone(convert(e)))?;
     let mut answers = Vec::with_capacity(group.len());
-    let mut failed = false;
-    for outcome in outcomes {
+    let mut failed = None;
+    for (index, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
             Ok(rows) => answers.push(rows),
             Err(error) => match undone(convert(error)) {
                 unknown @ Undone::Unknown(_) => return Err(unknown),
-                Undone::RolledBack => failed = true,
+                Undone::RolledBack { .. } => {
+                    failed.get_or_insert(index);
+                }
             },
         }
     }
     // After a failed statement, `COMMIT` rolls back (and says so without an error).
     committed.map_err(|e| undone(convert(e)))?;
-    if failed {
-        return Err(Undone::RolledBack);
+    if failed.is_some() {
+        return Err(Undone::RolledBack { failed });
     }
     Ok(answers)
 }
 
-/// How a group failed, from the error of one of its requests.
+/// How a group failed, from the error of one of its requests (not telling which).
 fn undone(error: StoreError) -> Undone {
     match error {
         StoreError::Unavailable(_) => Undone::Unknown(error),
-        _ => Undone::RolledBack,
+        _ => Undone::RolledBack { failed: None },
     }
 }
 
