@@ -1009,3 +1009,45 @@ async fn packages_sharing_credentials_in_crossing_orders_are_both_stored() {
         );
     }
 }
+
+/// On PostgreSQL an upload slides its access token's idle window in its own statement, and
+/// every upload of the partner shares that row. An upload must not wait for another write
+/// that is sliding it at the same moment (once a minute, many uploads do at once): waiting
+/// there, and taking the row at different places among the credentials' keys, groups of
+/// uploads could deadlock. The other write slides it anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_does_not_wait_for_another_write_sliding_its_token() {
+    let app = TestApp::spawn(common::Engine::Postgres).await;
+    let _database = app.database_guard();
+    let partner = app.partner("instx").await;
+    let token = app.token(&partner, None).await;
+    // A minute and more later, the next upload slides the window.
+    app.app.clock.advance(std::time::Duration::from_secs(120));
+
+    // Another write holds the token's row, as one sliding it does until it commits.
+    let (holding, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let store = app.app.store.clone();
+    let holder = tokio::spawn(async move {
+        store
+            .write(move |conn| {
+                conn.query("SELECT 1 FROM access_tokens FOR UPDATE", &[])?;
+                let _ = holding.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+    });
+    held.recv().expect("the token's row held");
+
+    let package = json!({"credentials": [course_with_type("slide-1", "Course")]}).to_string();
+    let upload = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        app.upload(&token, package),
+    )
+    .await;
+    drop(release);
+    holder.await.expect("holder").expect("held the row");
+    let receipt = ok(upload.expect("the upload waited for another write holding its token")).await;
+    assert_eq!(receipt["credentials"][0]["result"], "created");
+}
