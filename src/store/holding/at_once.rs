@@ -16,12 +16,7 @@ use std::borrow::Cow;
 /// shows gives no statement at all (`None`): a failed proof or an unmapped type (alerts, and
 /// verification to store again), an inbox to deliver to, repeated keys, no records (the
 /// statement's answer would not tell it from one that wrote nothing).
-/// `touch_token` slides that access token's idle window in the same statement, unless
-/// another write is sliding it at that moment (`SKIP LOCKED`): the partner's uploads all
-/// share that one row, and once a minute many of them slide it at once. Waiting for each
-/// other's commits there, and taking it at different places among the credentials' keys,
-/// two groups of statements could each hold what the other wanted next (a deadlock, broken
-/// after a second). The other write slides it to the same minute.
+/// `touch_token` slides that access token's idle window in the same statement.
 ///
 /// The records go column by column, each column one `text[]` whose elements are sent as they
 /// are, in PostgreSQL's binary format: nothing in them is escaped or parsed as JSON. Their
@@ -224,11 +219,7 @@ d AS (
 ),
 touched AS (
     UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = (
-        SELECT token_hash FROM access_tokens
-        WHERE token_hash = $11 AND last_used_at < $6 AND (SELECT ok FROM go)
-        FOR UPDATE SKIP LOCKED
-    )
+    WHERE token_hash = $11 AND last_used_at < $6 AND (SELECT ok FROM go)
 )
 SELECT 0 FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
 );
@@ -326,11 +317,7 @@ macro_rules! save_at_once_tail {
 ),
 touched AS (
     UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = (
-        SELECT token_hash FROM access_tokens
-        WHERE token_hash = $10 AND last_used_at < $6 AND (SELECT ok FROM go)
-        FOR UPDATE SKIP LOCKED
-    )
+    WHERE token_hash = $10 AND last_used_at < $6 AND (SELECT ok FROM go)
 )
 SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
     };
