@@ -12,9 +12,10 @@
 //! A group is all-or-nothing, but its statements are not one write: should any of them fail
 //! (a unique key another writer took first, a deadlock with another group), the group is
 //! rolled back, the statement that failed is sent again on its own, for an answer of its
-//! own, and the others again together, so each gets the answer it would have had alone. Only a failure that leaves unknown whether the group
-//! committed (the connection broke after `COMMIT` went out) is everyone's: each statement
-//! is answered `Unavailable`, as a statement sent alone would be.
+//! own, and the others again together, so each gets the answer it would have had alone.
+//! Only a failure that leaves unknown whether the group committed (the connection broke
+//! after `COMMIT` went out) is everyone's: each statement is answered `Unavailable`, as a
+//! statement sent alone would be.
 //!
 //! Groups change the rows they share in one order (each group's statements sorted by
 //! `Statement::lock_order`), so one group waits for the other. In the order they arrived,
