@@ -51,7 +51,8 @@ pub enum StoreError {
     /// The database undid the transaction to break a deadlock with another (SQLSTATE 40P01
     /// on PostgreSQL; SQLite's one writer never meets one): nothing of it was written, and
     /// run again it can succeed. A write that may run again does (uploads); any other is
-    /// answered as a conflict with a simultaneous request (503, retry in a second).
+    /// answered 503, as the store's outage is (the partner API: as a conflict with a
+    /// simultaneous request, retry in a second).
     #[error("deadlock: {0}")]
     Deadlock(String),
     /// The database cannot be reached or is shutting down: try again later (503).
@@ -284,8 +285,8 @@ impl Store {
     /// before this returns `Ok`, all of it or none, and it is answered as if it had run
     /// alone. On PostgreSQL it goes from an async task, no thread switch, in one round trip:
     /// its own transaction, or one shared with others that wait for a connection at the same
-    /// moment (each sent again alone should any of them fail). On SQLite it is a write job
-    /// like any other (whose commit is shared too).
+    /// moment (should one of them fail, it is sent again alone and the others again
+    /// together). On SQLite it is a write job like any other (whose commit is shared too).
     pub async fn write_one(&self, statement: Statement) -> Result<Vec<Row>, StoreError> {
         match self.engine.as_ref() {
             Engine::Sqlite(engine) => {
