@@ -33,15 +33,23 @@ fn insert(conn: &mut dyn Conn, name: &str) -> Result<u64, StoreError> {
 }
 
 async fn names(store: &Store) -> BTreeSet<String> {
+    texts(store, "SELECT name FROM probe")
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// The first column of the rows `sql` reads (no parameters), as text.
+async fn texts(store: &Store, sql: &'static str) -> Vec<String> {
     store
-        .read(|conn| {
-            conn.query("SELECT name FROM probe", &[])?
+        .read(move |conn| {
+            conn.query(sql, &[])?
                 .iter()
                 .map(|row| row.text(0))
                 .collect()
         })
         .await
-        .expect("read the probe table")
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 on_both_engines!(
@@ -570,19 +578,12 @@ on_both_engines!(
             .await
             .expect("the store opens and migrates");
         assert_eq!(read(migrated.clone(), user_id).await, before);
-        let stored = migrated
-            .read(|conn| {
-                conn.query(
-                    "SELECT section FROM credentials UNION SELECT section FROM mapping_rules
-                     UNION SELECT section FROM resume_entries",
-                    &[],
-                )?
-                .iter()
-                .map(|row| row.text(0))
-                .collect::<Result<Vec<_>, _>>()
-            })
-            .await
-            .expect("stored sections");
+        let stored = texts(
+            &migrated,
+            "SELECT section FROM credentials UNION SELECT section FROM mapping_rules
+             UNION SELECT section FROM resume_entries",
+        )
+        .await;
         for key in stored {
             assert!(
                 Section::from_key(&key).is_some(),
@@ -1159,18 +1160,11 @@ async fn groups_that_change_the_same_rows_change_them_in_one_order() {
         2,
         "each group went as one transaction; none was broken up by a deadlock"
     );
-    let notes = store
-        .read(|conn| {
-            conn.query(
-                "SELECT note FROM probe WHERE name IN ('x', 'y') ORDER BY name",
-                &[],
-            )?
-            .iter()
-            .map(|row| row.text(0))
-            .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .expect("the changed rows");
+    let notes = texts(
+        &store,
+        "SELECT note FROM probe WHERE name IN ('x', 'y') ORDER BY name",
+    )
+    .await;
     assert_eq!(
         notes,
         ["kept++", "kept++"],
