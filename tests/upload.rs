@@ -954,9 +954,10 @@ async fn one_statement_stores_what_a_transaction_stores() {
 
 /// Two packages that share credentials but list them in crossing orders, sent at the same
 /// moment on PostgreSQL, where each is a transaction of its own (two of a partner's workers,
-/// through two instances or while connections are free). Each insert of a new credential takes its key in the unique index until the
-/// transaction ends; in the packages' own orders each would hold the key the other wants
-/// next, and PostgreSQL would undo one of them to break the deadlock. Both must be stored,
+/// through two instances or while connections are free). Each insert of a new credential
+/// takes its key in the unique index until the transaction ends; in the packages' own orders
+/// each would hold the key the other wants next, and PostgreSQL would undo one of them to
+/// break the deadlock. Both must be stored,
 /// each credential created once: by the one statement of the usual package (whose new
 /// credentials go in the order of their keys, so one upload waits for the other) and by
 /// the transaction of any other kind (here credentials waiting in Unassigned), which the
