@@ -716,6 +716,50 @@ async fn an_upload_finds_stored_records_by_their_unique_index_in_any_plan() {
     }
 }
 
+/// On PostgreSQL every identifier (a column named `id`, `…_id`, `…_hash`, `…_key` or
+/// `digest`, and every text column of a primary key) compares as bytes (collation "C"),
+/// whatever collation the database was created with, as every text column does on SQLite.
+/// Compared by a language's rules, every probe of their indexes calls the locale library (rows
+/// with two such indexes took a third longer to insert under ICU's English), their indexes'
+/// order follows that library's rules, which an operating system upgrade may change (leaving
+/// the indexes out of order until rebuilt), and ids sort differently on the two engines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifiers_compare_as_bytes_on_postgres_whatever_the_database_collation() {
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let _database = app.database_guard();
+    let compared_by_language = app
+        .app
+        .store
+        .read(|conn| {
+            conn.query(
+                "SELECT c.table_name || '.' || c.column_name || ' ' || COALESCE(c.collation_name, 'the database''s')
+                 FROM information_schema.columns c
+                 WHERE c.table_schema = current_schema() AND c.data_type = 'text'
+                   AND c.table_name <> 'schema_migrations'
+                   AND (c.column_name ~ '^(id|digest)$|_(id|hash|key)$'
+                        OR EXISTS (
+                            SELECT 1 FROM information_schema.key_column_usage k
+                            JOIN information_schema.table_constraints t
+                              ON t.constraint_name = k.constraint_name AND t.table_schema = k.table_schema
+                            WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema
+                              AND k.table_name = c.table_name AND k.column_name = c.column_name))
+                   AND c.collation_name IS DISTINCT FROM 'C'
+                 ORDER BY 1",
+                &[],
+            )?
+            .iter()
+            .map(|row| row.text(0))
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .expect("the columns");
+    assert_eq!(
+        compared_by_language,
+        Vec::<String>::new(),
+        "identifiers compared by the rules of a language"
+    );
+}
+
 /// PostgreSQL plans an upload's statement once per connection and then runs that plan (the
 /// one checked above). Left to its default it makes a plan for each execution's values
 /// whenever the plan for any values looks costlier, as it does for this statement with

@@ -132,6 +132,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0024_links_to_their_package.sql"),
         include_str!("migrations/postgres/0024_links_to_their_package.sql"),
     ),
+    (
+        25,
+        include_str!("migrations/sqlite/0025_identifiers_compare_as_bytes.sql"),
+        include_str!("migrations/postgres/0025_identifiers_compare_as_bytes.sql"),
+    ),
 ];
 
 /// Every table, for snapshots.

@@ -1,0 +1,2 @@
+-- On PostgreSQL identifiers (ids, digests, keys) now compare as bytes, collation "C", whatever
+-- the database's collation. SQLite compares every text column so already (BINARY).
