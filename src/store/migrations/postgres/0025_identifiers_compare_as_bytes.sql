@@ -7,8 +7,10 @@
 --   longer than with "C".
 -- - Their indexes no longer follow the operating system's collation rules, so an upgrade that
 --   changes those rules (glibc 2.28 did) cannot leave them out of order.
--- - Ids sort alike on both engines.
--- Columns of words (names, emails, slugs, titles) keep the database's collation. A column
+-- - Ids, and what is listed in their order (the mail whitelist, mapping rules), sort alike on
+--   both engines.
+-- Columns of words that are no key (names, users' emails, slugs, titles) keep the database's
+-- collation. A column
 -- keeps its type: PostgreSQL rebuilds the indexes on it, without rewriting the table.
 ALTER TABLE access_tokens
     ALTER COLUMN token_hash TYPE text COLLATE "C",
