@@ -161,15 +161,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  echo "no free port found" >&2
-  return 1
-}
+source "$ROOT/scripts/free_port.sh"
 
 PORT="$(free_port)"
 SMTP_PORT="$(free_port)"
