@@ -957,11 +957,11 @@ async fn one_statement_stores_what_a_transaction_stores() {
 /// through two instances or while connections are free). Each insert of a new credential
 /// takes its key in the unique index until the transaction ends; in the packages' own orders
 /// each would hold the key the other wants next, and PostgreSQL would undo one of them to
-/// break the deadlock. Both must be stored,
-/// each credential created once: by the one statement of the usual package (whose new
-/// credentials go in the order of their keys, so one upload waits for the other) and by
-/// the transaction of any other kind (here credentials waiting in Unassigned), which the
-/// service runs again when the database undid it.
+/// break the deadlock. Both must be stored, each credential created once: by the one
+/// statement of the usual package (whose new credentials go in the order of their keys, so
+/// one upload waits for the other) and by the transaction of any other kind (here
+/// credentials waiting in Unassigned), which the service runs again when the database undid
+/// it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packages_sharing_credentials_in_crossing_orders_are_both_stored() {
     let app = TestApp::spawn(common::Engine::Postgres).await;

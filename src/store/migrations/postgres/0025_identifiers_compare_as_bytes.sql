@@ -10,8 +10,8 @@
 -- - Ids, and what is listed in their order (the mail whitelist, mapping rules), sort alike on
 --   both engines.
 -- Columns of words that are no key (names, users' emails, slugs, titles) keep the database's
--- collation. A column
--- keeps its type: PostgreSQL rebuilds the indexes on it, without rewriting the table.
+-- collation. A column keeps its type: PostgreSQL rebuilds the indexes on it, without
+-- rewriting the table.
 ALTER TABLE access_tokens
     ALTER COLUMN token_hash TYPE text COLLATE "C",
     ALTER COLUMN partner_id TYPE text COLLATE "C";
