@@ -654,32 +654,36 @@ async fn an_upload_finds_stored_records_by_their_unique_index_in_any_plan() {
     let app = TestApp::spawn(Engine::Postgres).await;
     let _database = app.database_guard();
     use credentialconnect::store::holding::{
-        SAVE_AT_ONCE, SAVE_AT_ONCE_WITH_SKILLS, SAVE_KNOWN_AT_ONCE,
+        SAVE_AT_ONCE, SAVE_AT_ONCE_SLIDING, SAVE_AT_ONCE_WITH_SKILLS,
+        SAVE_AT_ONCE_WITH_SKILLS_SLIDING, SAVE_KNOWN_AT_ONCE, SAVE_KNOWN_AT_ONCE_SLIDING,
     };
-    // The package row and the token, then the records' 23 columns.
-    let head = "text, text, text, text, text, bigint, bigint, text, text, text";
-    let head_values = "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, NULL";
+    // The package row, then the records' 23 columns (or, in the lean statement, the records'
+    // keys as JSON), then the skills as JSON, then the token whose window slides.
+    let head = (
+        "text, text, text, text, text, bigint, bigint, text, text".to_string(),
+        "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL".to_string(),
+    );
+    let with = |(types, values): &(String, String), more: (&str, &str)| {
+        (
+            format!("{types}, {}", more.0),
+            format!("{values}, {}", more.1),
+        )
+    };
     let columns = vec!["text[]"; 23].join(", ");
     let column_values = vec!["'{}'"; 23].join(", ");
-    let whole = (
-        format!("{head}, {columns}"),
-        format!("{head_values}, {column_values}"),
-    );
-    // The whole statement (without and with skills), and the lean one for a package sent again.
+    let whole = with(&head, (&columns, &column_values));
+    let with_skills = with(&whole, ("text", "'[]'"));
+    let known = with(&head, ("text", "'[]'"));
+    let token = ("text", "'t'");
     let statements = [
-        (SAVE_AT_ONCE, whole.0.clone(), whole.1.clone()),
-        (
-            SAVE_AT_ONCE_WITH_SKILLS,
-            format!("{}, text", whole.0),
-            format!("{}, '[]'", whole.1),
-        ),
-        (
-            SAVE_KNOWN_AT_ONCE,
-            "text, text, text, text, text, bigint, bigint, text, text, text, text".to_string(),
-            "'k', 'p', 't', '{}', 'r', 1, 2, NULL, NULL, '[]', NULL".to_string(),
-        ),
+        (SAVE_AT_ONCE, whole.clone()),
+        (SAVE_AT_ONCE_SLIDING, with(&whole, token)),
+        (SAVE_AT_ONCE_WITH_SKILLS, with_skills.clone()),
+        (SAVE_AT_ONCE_WITH_SKILLS_SLIDING, with(&with_skills, token)),
+        (SAVE_KNOWN_AT_ONCE, known.clone()),
+        (SAVE_KNOWN_AT_ONCE_SLIDING, with(&known, token)),
     ];
-    for (statement, types, values) in statements {
+    for (statement, (types, values)) in statements {
         let plan = app
             .app
             .store
@@ -779,8 +783,7 @@ async fn an_upload_statement_is_planned_once_per_connection() {
             // everything up and writes nothing.
             let none: Option<&str> = None;
             let mut params =
-                credentialconnect::params!["k", "p", "t", "{}", "r", 1, 2, none, none, none]
-                    .to_vec();
+                credentialconnect::params!["k", "p", "t", "{}", "r", 1, 2, none, none].to_vec();
             params.extend((0..23).map(|_| Value::TextList(Vec::new())));
             for _ in 0..RUNS {
                 conn.query(SAVE_AT_ONCE, &params)?;

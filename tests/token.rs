@@ -350,6 +350,50 @@ on_both_engines!(
     }
 );
 
+// An upload slides its token's idle window in the store, not only in the instance's memory
+// (another instance, or this one restarted, reads it there), and at most once a minute: on
+// PostgreSQL the slide is a part of the upload's one statement, present only in the
+// statements of the uploads that slide.
+on_both_engines!(
+    uploads_slide_the_stored_window_at_most_once_a_minute,
+    |app: TestApp| async move {
+        let partner = app.partner("uni").await;
+        let token = app.token(&partner, None).await;
+        let hash = credentialconnect::secrets::digest(&token);
+        let stored_last_use = || {
+            let hash = hash.clone();
+            app.app.store.read(move |conn| {
+                conn.query_one(
+                    "SELECT last_used_at FROM access_tokens WHERE token_hash = $1",
+                    credentialconnect::params![&hash],
+                )?
+                .int(0)
+            })
+        };
+        let body = common::fixture("guide/three-courses.json");
+        // A new package, then (the same package again) a known one, each 50 minutes after the
+        // token was last used; within the minute after each, another upload of it.
+        for round in ["a new package", "a known package"] {
+            app.app.clock.advance(Duration::from_secs(50 * 60));
+            let sent_at = app.app.clock.now_ms();
+            assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
+            let answered_at = app.app.clock.now_ms();
+            let slid_at = stored_last_use().await.expect("the token");
+            assert!(
+                (sent_at..=answered_at).contains(&slid_at),
+                "{round} slid the window: last use {slid_at}, the upload {sent_at}–{answered_at}"
+            );
+            app.app.clock.advance(Duration::from_secs(10));
+            assert_eq!(app.upload(&token, body.clone()).await.status(), 200);
+            assert_eq!(
+                stored_last_use().await.expect("the token"),
+                slid_at,
+                "{round} sent again within the minute left the window as it was"
+            );
+        }
+    }
+);
+
 on_both_engines!(
     rotating_the_secret_revokes_tokens_so_a_replayed_request_fails_and_leaves_no_trace,
     |app: TestApp| async move {

@@ -13,8 +13,9 @@ use std::sync::OnceLock;
 
 mod at_once;
 pub use at_once::{
-    SAVE_AT_ONCE, SAVE_AT_ONCE_WITH_SKILLS, SAVE_KNOWN_AT_ONCE, known_package_at_once,
-    package_at_once, saved_at_once,
+    SAVE_AT_ONCE, SAVE_AT_ONCE_SLIDING, SAVE_AT_ONCE_WITH_SKILLS, SAVE_AT_ONCE_WITH_SKILLS_SLIDING,
+    SAVE_KNOWN_AT_ONCE, SAVE_KNOWN_AT_ONCE_SLIDING, known_package_at_once, package_at_once,
+    saved_at_once,
 };
 
 /// What happened to one record of an upload.

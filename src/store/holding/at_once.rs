@@ -16,14 +16,15 @@ use std::borrow::Cow;
 /// shows gives no statement at all (`None`): a failed proof or an unmapped type (alerts, and
 /// verification to store again), an inbox to deliver to, repeated keys, no records (the
 /// statement's answer would not tell it from one that wrote nothing).
-/// `touch_token` slides that access token's idle window in the same statement.
+/// `touch_token` slides that access token's idle window in the same statement; without one
+/// the statement has no part that could (`slide!`).
 ///
 /// The records go column by column, each column one `text[]` whose elements are sent as they
 /// are, in PostgreSQL's binary format: nothing in them is escaped or parsed as JSON. Their
 /// documents are `new.documents`, serialised by the caller, which stores the same ones should
 /// the statement write nothing (without them there is no statement). The statement's text is
-/// one of two (with or without skills, which go as one JSON array), whatever the package: each
-/// is prepared once per connection.
+/// one of four (with or without skills, which go as one JSON array; with or without the
+/// token's slide), whatever the package: each is prepared once per connection.
 pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Option<Statement> {
     if !of_the_usual_kind(new) {
         return None;
@@ -89,14 +90,18 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
         }
     }
     let mut params = package_row_params(new);
-    params.push(touch_token.into());
     params.extend(columns.into_iter().map(Value::TextList));
-    let sql = if skills.is_empty() {
-        SAVE_AT_ONCE
-    } else {
+    let with_skills = !skills.is_empty();
+    if with_skills {
         params.push(serde_json::Value::Array(skills).to_string().into());
-        SAVE_AT_ONCE_WITH_SKILLS
+    }
+    let sql = match (with_skills, touch_token) {
+        (false, None) => SAVE_AT_ONCE,
+        (false, Some(_)) => SAVE_AT_ONCE_SLIDING,
+        (true, None) => SAVE_AT_ONCE_WITH_SKILLS,
+        (true, Some(_)) => SAVE_AT_ONCE_WITH_SKILLS_SLIDING,
     };
+    params.extend(touch_token.map(Value::from));
     Some(Statement {
         sql: Cow::Borrowed(sql),
         params,
@@ -104,7 +109,7 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
     })
 }
 
-/// `$1`–`$9` of both one-statement saves: the package row (the `package` part of
+/// `$1`–`$9` of every one-statement save: the package row (the `package` part of
 /// `at_once_lookup_and_package!`).
 fn package_row_params(new: &NewPackage<'_>) -> Vec<Value> {
     params![
@@ -156,12 +161,14 @@ pub fn known_package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) ->
         })
         .collect();
     let mut params = package_row_params(new);
-    params.extend([
-        serde_json::Value::Array(records).to_string().into(),
-        touch_token.into(),
-    ]);
+    params.push(serde_json::Value::Array(records).to_string().into());
+    params.extend(touch_token.map(Value::from));
+    let sql = match touch_token {
+        None => SAVE_KNOWN_AT_ONCE,
+        Some(_) => SAVE_KNOWN_AT_ONCE_SLIDING,
+    };
     Some(Statement {
-        sql: Cow::Borrowed(SAVE_KNOWN_AT_ONCE),
+        sql: Cow::Borrowed(sql),
         params,
         lock_order: lock_order(new),
     })
@@ -204,25 +211,61 @@ package AS (
     };
 }
 
-/// `known_package_at_once`'s statement: `SAVE_AT_ONCE` without the writes of new records.
-pub const SAVE_KNOWN_AT_ONCE: &str = concat!(
-    "WITH r AS (
+/// The part of a one-statement save that slides access token `$token`'s idle window, once
+/// the package is stored: only in the statements for the uploads that slide it (at most one
+/// a minute per token, `auth::TOUCH_GRANULARITY_MS`). PostgreSQL sets up every part of a
+/// statement at each execution, one that updates no row too: left in every upload's
+/// statement, this part cost the database about 4 % of its time per upload
+/// (docs/benchmarks.md). The token goes as the statement's last parameter, so that the two
+/// variants share the others.
+macro_rules! slide {
+    ($token:literal) => {
+        concat!(
+            ",
+touched AS (
+    UPDATE access_tokens SET last_used_at = $6
+    WHERE token_hash = ",
+            $token,
+            " AND last_used_at < $6 AND (SELECT ok FROM go)
+)"
+        )
+    };
+}
+
+/// `known_package_at_once`'s statement up to its answer: `SAVE_AT_ONCE` without the writes
+/// of new records.
+macro_rules! save_known_at_once_head {
+    () => {
+        concat!(
+            "WITH r AS (
     SELECT * FROM json_to_recordset($10::text::json) AS r(pos BIGINT, key TEXT, fingerprint TEXT)
 ),
 d AS (
     SELECT r.pos, c.id, c.id IS NOT NULL AND c.fingerprint = r.fingerprint AND c.deleted_at IS NULL AS usual
 ",
-    at_once_lookup_and_package!(),
-    "links AS (
+            at_once_lookup_and_package!(),
+            "links AS (
     INSERT INTO package_credentials (package_id, credential_id, position, result)
     SELECT $1, d.id, d.pos, 'unchanged' FROM d CROSS JOIN go WHERE go.ok
-),
-touched AS (
-    UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = $11 AND last_used_at < $6 AND (SELECT ok FROM go)
-)
+)"
+        )
+    };
+}
+
+/// The answer of `known_package_at_once`'s statements: one row per record.
+macro_rules! known_answer {
+    () => {
+        "
 SELECT 0 FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
-);
+    };
+}
+
+/// `known_package_at_once`'s statement, the token's window left as it is.
+pub const SAVE_KNOWN_AT_ONCE: &str = concat!(save_known_at_once_head!(), known_answer!());
+
+/// `known_package_at_once`'s statement sliding the token's window (`$11`).
+pub const SAVE_KNOWN_AT_ONCE_SLIDING: &str =
+    concat!(save_known_at_once_head!(), slide!("$11"), known_answer!());
 
 /// What `package_at_once`'s (or `known_package_at_once`'s) statement stored of a package of
 /// `records` records: each record's result, or `None` when it wrote nothing (the package was
@@ -247,12 +290,12 @@ pub fn saved_at_once(rows: &[Row], records: usize) -> Result<Option<Vec<Saved>>,
         .map(Some)
 }
 
-/// How many columns of `SAVE_AT_ONCE`'s records go as parameters (`$11`–`$33`), one
+/// How many columns of `SAVE_AT_ONCE`'s records go as parameters (`$10`–`$32`), one
 /// `text[]` each.
 const RECORD_COLUMNS: usize = 23;
 
 /// The head of `package_at_once`'s statements: `r`, the records sent, one row per element of
-/// the column arrays `$11`–`$33`; `d`, each record with its stored id (or a new one); `go`,
+/// the column arrays `$10`–`$32`; `d`, each record with its stored id (or a new one); `go`,
 /// whether the package is of the usual kind (every write waits for it); `package` and
 /// `created`, the package's and the new records' rows.
 ///
@@ -277,10 +320,10 @@ macro_rules! save_at_once_head {
         u.issuer_name, u.achievement_id, u.achievement_type, u.section, u.awarded_text, u.awarded_at,
         u.valid_until_text, u.valid_until_at, u.recipient_id, u.verification, u.verification_reason, u.document
     FROM unnest(
-        $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-        $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-        $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[],
-        $29::text[], $30::text[], $31::text[], $32::text[], $33::text[]
+        $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+        $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],
+        $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[],
+        $28::text[], $29::text[], $30::text[], $31::text[], $32::text[]
     ) WITH ORDINALITY AS u(key, new_id, parent_pos, assertion_id, kind, jws, fingerprint, name,
         name_languages, description, issuer_id, issuer_name, achievement_id, achievement_type, section, awarded_text,
         awarded_at, valid_until_text, valid_until_at, recipient_id, verification, verification_reason, document, n)
@@ -307,40 +350,72 @@ d AS (
     };
 }
 
-/// The tail of `package_at_once`'s statements: the package's links, the token's slide, and
-/// one row per record saying whether it was created.
-macro_rules! save_at_once_tail {
+/// The package's links, the first part of every `package_at_once` statement's tail.
+macro_rules! save_at_once_links {
     () => {
         "links AS (
     INSERT INTO package_credentials (package_id, credential_id, position, result)
     SELECT $1, d.id, d.pos, CASE WHEN d.created THEN 'created' ELSE 'unchanged' END FROM d CROSS JOIN go WHERE go.ok
-),
-touched AS (
-    UPDATE access_tokens SET last_used_at = $6
-    WHERE token_hash = $10 AND last_used_at < $6 AND (SELECT ok FROM go)
-)
+)"
+    };
+}
+
+/// The answer of `package_at_once`'s statements: one row per record saying whether it was
+/// created.
+macro_rules! save_at_once_answer {
+    () => {
+        "
 SELECT CASE WHEN d.created THEN 1 ELSE 0 END FROM d CROSS JOIN go WHERE go.ok ORDER BY d.pos"
+    };
+}
+
+/// The skills' insert of the statements for a package with skills: theirs go as one JSON
+/// array (`$33`, `json_to_recordset`).
+macro_rules! save_at_once_skills {
+    () => {
+        "new_skills AS (
+    INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url,
+        level, category, verified, verified_by, verified_on)
+    SELECT s.id, d.id, s.position, s.name, s.description, s.framework, s.code, s.target_type, s.evidence_url,
+        s.level, s.category, s.verified, s.verified_by, s.verified_on
+    FROM json_to_recordset($33::text::json) AS s(record_pos BIGINT, id TEXT, position BIGINT, name TEXT, description TEXT,
+        framework TEXT, code TEXT, target_type TEXT, evidence_url TEXT, level TEXT, category TEXT, verified BIGINT,
+        verified_by TEXT, verified_on TEXT)
+    JOIN d ON d.pos = s.record_pos CROSS JOIN go WHERE go.ok AND d.created
+),
+"
     };
 }
 
 /// `package_at_once`'s statement for a package without skills (most are): no part of it
 /// inserts into the skills table, whose opening each execution would pay for.
-pub const SAVE_AT_ONCE: &str = concat!(save_at_once_head!(), save_at_once_tail!());
+pub const SAVE_AT_ONCE: &str = concat!(
+    save_at_once_head!(),
+    save_at_once_links!(),
+    save_at_once_answer!()
+);
 
-/// `package_at_once`'s statement for a package with skills: theirs go as one JSON array
-/// (`$34`, `json_to_recordset`).
+/// `SAVE_AT_ONCE` sliding the token's window (`$33`).
+pub const SAVE_AT_ONCE_SLIDING: &str = concat!(
+    save_at_once_head!(),
+    save_at_once_links!(),
+    slide!("$33"),
+    save_at_once_answer!()
+);
+
+/// `package_at_once`'s statement for a package with skills.
 pub const SAVE_AT_ONCE_WITH_SKILLS: &str = concat!(
     save_at_once_head!(),
-    "new_skills AS (
-    INSERT INTO skills (id, credential_id, position, name, description, framework, code, target_type, evidence_url,
-        level, category, verified, verified_by, verified_on)
-    SELECT s.id, d.id, s.position, s.name, s.description, s.framework, s.code, s.target_type, s.evidence_url,
-        s.level, s.category, s.verified, s.verified_by, s.verified_on
-    FROM json_to_recordset($34::text::json) AS s(record_pos BIGINT, id TEXT, position BIGINT, name TEXT, description TEXT,
-        framework TEXT, code TEXT, target_type TEXT, evidence_url TEXT, level TEXT, category TEXT, verified BIGINT,
-        verified_by TEXT, verified_on TEXT)
-    JOIN d ON d.pos = s.record_pos CROSS JOIN go WHERE go.ok AND d.created
-),
-",
-    save_at_once_tail!()
+    save_at_once_skills!(),
+    save_at_once_links!(),
+    save_at_once_answer!()
+);
+
+/// `SAVE_AT_ONCE_WITH_SKILLS` sliding the token's window (`$34`).
+pub const SAVE_AT_ONCE_WITH_SKILLS_SLIDING: &str = concat!(
+    save_at_once_head!(),
+    save_at_once_skills!(),
+    save_at_once_links!(),
+    slide!("$34"),
+    save_at_once_answer!()
 );
