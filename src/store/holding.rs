@@ -1,7 +1,7 @@
 //! The holding area: packages as uploaded, the credentials and skills they carry, and the
 //! identity rule that makes a re-sent assertion an update (docs/partner-api.md, "Identity").
 
-use super::{Conn, Row, StoreError, Value, alerts, new_id, params};
+use super::{Conn, Row, StoreError, Value, alerts, new_id, param_vec, params};
 use crate::domain::claim_token::ClaimToken;
 use crate::domain::package::{Package, Recipient, Record};
 use crate::domain::sections::Section;
@@ -265,7 +265,8 @@ fn save_record(
         None => package.document(position),
     };
     let section = record.section.map(Section::key);
-    let fields = params![
+    let (awarded, valid_until) = (record.awarded.as_ref(), record.valid_until.as_ref());
+    let fields = param_vec![
         record.assertion_id.as_deref(),
         record.kind.as_str(),
         parent_id,
@@ -279,10 +280,10 @@ fn save_record(
         record.achievement_id.as_deref(),
         record.achievement_type.as_deref(),
         section,
-        record.awarded.as_ref().map(|d| d.text.clone()),
-        record.awarded.as_ref().and_then(|d| d.parsed.clone()),
-        record.valid_until.as_ref().map(|d| d.text.clone()),
-        record.valid_until.as_ref().and_then(|d| d.parsed.clone()),
+        awarded.map(|d| d.text.as_str()),
+        awarded.and_then(|d| d.parsed.as_deref()),
+        valid_until.map(|d| d.text.as_str()),
+        valid_until.and_then(|d| d.parsed.as_deref()),
         record.recipient_id.as_deref(),
         record.verification.state.as_str(),
         &record.verification.reason,
@@ -291,8 +292,8 @@ fn save_record(
     let (id, result) = match existing {
         Some(found) => {
             let id = found.id;
-            let mut values = fields.to_vec();
-            values.push(id.clone().into());
+            let mut values = fields;
+            values.push(id.as_str().into());
             conn.execute(
                 "UPDATE credentials SET assertion_id = $1, kind = $2, parent_id = $3, document = $4, jws = $5, fingerprint = $6,
                     name = $7, description = $8, issuer_id = $9, issuer_name = $10, achievement_id = $11, achievement_type = $12,
@@ -306,12 +307,11 @@ fn save_record(
         }
         None => {
             let id = new_id();
-            let mut values = vec![
-                id.clone().into(),
-                partner_id.into(),
-                record.key.clone().into(),
-            ];
-            values.extend_from_slice(fields);
+            let mut values = Vec::with_capacity(fields.len() + 4);
+            values.push(id.as_str().into());
+            values.push(partner_id.into());
+            values.push(record.key.as_str().into());
+            values.extend(fields);
             values.push((position as i64).into());
             conn.execute(
                 "INSERT INTO credentials (id, partner_id, assertion_key, assertion_id, kind, parent_id, document, jws, fingerprint,
@@ -347,7 +347,7 @@ fn save_skills(
         }
     }
     for (position, skill) in record.skills.iter().enumerate() {
-        let fields = params![
+        let mut values = param_vec![
             position as i64,
             skill.name.as_str(),
             skill.description.as_deref(),
@@ -361,7 +361,6 @@ fn save_skills(
             skill.verified_by.as_deref(),
             skill.verified_on.as_deref(),
         ];
-        let mut values = fields.to_vec();
         match stored.remove(&skill.name.as_str().to_lowercase()) {
             Some(id) => {
                 values.push(id.into());

@@ -113,6 +113,14 @@ macro_rules! params {
 }
 pub use params;
 
+/// An owned parameter list, for a statement whose list grows after it is made (`values.push`):
+/// building it from `params!` would copy every text a second time.
+#[macro_export]
+macro_rules! param_vec {
+    ($($value:expr),* $(,)?) => { vec![$($crate::store::Value::from($value)),*] };
+}
+pub use param_vec;
+
 /// One SQL statement and its parameters, made before it is sent (`Store::write_one`).
 #[derive(Debug, Clone)]
 pub struct Statement {
