@@ -783,7 +783,7 @@ async fn an_upload_statement_is_planned_once_per_connection() {
             // everything up and writes nothing.
             let none: Option<&str> = None;
             let mut params =
-                credentialconnect::params!["k", "p", "t", "{}", "r", 1, 2, none, none].to_vec();
+                credentialconnect::param_vec!["k", "p", "t", "{}", "r", 1, 2, none, none];
             params.extend((0..23).map(|_| Value::TextList(Vec::new())));
             for _ in 0..RUNS {
                 conn.query(SAVE_AT_ONCE, &params)?;

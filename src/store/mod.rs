@@ -113,8 +113,8 @@ macro_rules! params {
 }
 pub use params;
 
-/// An owned parameter list, for a statement whose list grows after it is made (`values.push`):
-/// building it from `params!` would copy every text a second time.
+/// An owned parameter list (a `Statement`'s, or one that grows after it is made): building
+/// it as `params![..].to_vec()` would copy every text a second time.
 #[macro_export]
 macro_rules! param_vec {
     ($($value:expr),* $(,)?) => { vec![$($crate::store::Value::from($value)),*] };

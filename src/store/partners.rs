@@ -1,6 +1,6 @@
 //! Partners (API clients) and their access tokens.
 
-use super::{Conn, Row, Statement, StoreError, new_id, params};
+use super::{Conn, Row, Statement, StoreError, new_id, param_vec, params};
 use crate::domain::partner::Partner;
 use crate::domain::scopes::{Scope, Scopes};
 use std::borrow::Cow;
@@ -222,7 +222,7 @@ pub fn issue_token(
                AND ' ' || p.scopes || ' ' LIKE ('%' || CAST($9 AS TEXT) || '%')
              RETURNING scopes",
         ),
-        params: params![
+        params: param_vec![
             token_hash,
             requested.map(|s| s.to_string()),
             now,
@@ -232,8 +232,7 @@ pub fn issue_token(
             wanted(Scope::Readonly),
             wanted(Scope::Replace),
             wanted(Scope::Delete),
-        ]
-        .to_vec(),
+        ],
         // A new token: a row nobody else writes.
         lock_order: None,
     }

@@ -5,7 +5,7 @@
 use super::{NewPackage, SaveResult, Saved};
 use crate::domain::sections::Section;
 use crate::domain::verification::VerificationState;
-use crate::store::{Row, Statement, StoreError, Value, new_id, params};
+use crate::store::{Row, Statement, StoreError, Value, new_id, param_vec};
 use std::borrow::Cow;
 
 /// The statement that stores a package in one round trip, on PostgreSQL (`Store::write_one`),
@@ -112,7 +112,7 @@ pub fn package_at_once(new: &NewPackage<'_>, touch_token: Option<&str>) -> Optio
 /// `$1`–`$9` of every one-statement save: the package row (the `package` part of
 /// `at_once_lookup_and_package!`).
 fn package_row_params(new: &NewPackage<'_>) -> Vec<Value> {
-    params![
+    param_vec![
         new.id,
         new.partner_id,
         new.token_hash,
@@ -123,7 +123,6 @@ fn package_row_params(new: &NewPackage<'_>) -> Vec<Value> {
         new.activation_keys.0,
         new.activation_keys.1,
     ]
-    .to_vec()
 }
 
 /// Whether a package may be stored by one statement: nothing in it needs an alert, an inbox
