@@ -384,7 +384,7 @@ run_pgbench() {
 # plain statement per transaction into the bench schema's own tables (their indexes and
 # foreign keys), with no look-up, no check of the package's kind and no server: what this
 # schema's rows cost the database. It is a measurement, not a bound: a fresh upload has cost
-# the database 0.83-0.85 times the floor (docs/benchmarks.md, "The floor").
+# the database 0.67-1.33 times the floor (docs/benchmarks.md, "The floor").
 # (Documents go in as PostgreSQL prints them from jsonb, about the size the server stores.)
 run_floor() {
   local script="$WORK/floor.sql"
